@@ -1,0 +1,267 @@
+//! Integration contracts: the contract file, the partners' API shape (OpenAPI or inline JSON
+//! Schemas) and the answers a run needs ("which operation is this", "is this response valid",
+//! "what does this mapping say").
+//!
+//! `model` is the file format, `openapi` loads documents, `operation` builds the operation list,
+//! `schema` compiles validators. This module ties them into a `Contract` and checks that every
+//! name the contract uses points at something that exists.
+
+pub mod model;
+pub mod openapi;
+pub mod operation;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics};
+pub use model::{AuthDoc, ContractDoc, MappingDoc, PartnerDoc};
+pub use operation::{Operation, SchemaRef};
+pub use schema::{Schemas, Violation};
+
+#[derive(Debug)]
+pub struct Partner {
+    pub name: String,
+    pub doc: PartnerDoc,
+    pub operations: Vec<Operation>,
+}
+
+impl Partner {
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.id == id)
+    }
+
+    /// The operation a concrete request hits, with its path parameters.
+    pub fn operation_for(&self, method: &str, path: &str) -> Option<(&Operation, BTreeMap<String, String>)> {
+        // Prefer the template with the most literal segments: /tickets/search over /tickets/{id}.
+        let mut best: Option<(&Operation, BTreeMap<String, String>)> = None;
+        for op in self.operations.iter().filter(|o| o.method.eq_ignore_ascii_case(method)) {
+            if let Some(params) = op.match_path(path) {
+                if best.as_ref().is_none_or(|(_, p)| params.len() < p.len()) {
+                    best = Some((op, params));
+                }
+            }
+        }
+        best
+    }
+}
+
+#[derive(Debug)]
+pub struct Contract {
+    pub name: String,
+    pub version: String,
+    pub file: PathBuf,
+    pub doc: ContractDoc,
+    pub partners: BTreeMap<String, Partner>,
+    pub schemas: Schemas,
+    /// Webhook event name -> payload schema.
+    pub webhook_schemas: BTreeMap<String, SchemaRef>,
+}
+
+impl Contract {
+    /// Loads a contract file and everything it references. All problems found are returned.
+    pub fn load(file: &Path) -> Result<Contract, Diagnostics> {
+        let text = crate::yaml::read(file)?;
+        let doc: ContractDoc = crate::yaml::from_yaml(file, &text)?;
+        let value: Value = crate::yaml::from_yaml(file, &text)?;
+        let contract_url = openapi::file_url(file)?;
+        let base_dir = file.parent().unwrap_or(Path::new("."));
+
+        let mut docs = openapi::Documents::default();
+        docs.insert(contract_url.clone(), file.to_path_buf(), value.clone());
+        let mut errors = Diagnostics::default();
+        let mut partners = BTreeMap::new();
+        let mut spec_roots = BTreeMap::new();
+        for (name, p) in &doc.partners {
+            let mut operations = Vec::new();
+            if let Some(spec) = &p.openapi {
+                let spec_path = base_dir.join(&spec.value);
+                if !spec_path.is_file() {
+                    errors.push(located(file, spec, format!("partner {name:?}: OpenAPI document {:?} not found (looked at {})", spec.value, spec_path.display())));
+                } else {
+                    match docs.load_openapi(&spec_path) {
+                        Ok(root) => {
+                            match operation::from_openapi(&docs, &root, name) {
+                                Ok(ops) => operations.extend(ops),
+                                Err(e) => errors.extend(e),
+                            }
+                            spec_roots.insert(name.clone(), root);
+                        }
+                        Err(e) => errors.extend(e),
+                    }
+                }
+            }
+            match operation::from_inline(&contract_url, &value, name, file) {
+                Ok(ops) => operations.extend(ops),
+                Err(e) => errors.extend(e),
+            }
+            let mut seen = std::collections::HashSet::new();
+            for op in &operations {
+                if !seen.insert(op.id.as_str()) {
+                    errors.push(Diagnostic::new(file, format!("partner {name:?} has two operations with the id {:?}; ids must be unique (second one: {})", op.id, op.source)));
+                }
+            }
+            partners.insert(name.clone(), Partner { name: name.clone(), doc: p.clone(), operations });
+        }
+
+        check_names(file, &doc, &mut errors);
+
+        let mut webhook_schemas = BTreeMap::new();
+        for (event, w) in &doc.webhooks {
+            if let Some(schema) = &w.schema {
+                let ptr = format!("/webhooks/{}/schema", openapi::escape_pointer(event));
+                webhook_schemas.insert(event.clone(), SchemaRef::at(&contract_url, &ptr, schema));
+            } else if let Some(r) = &w.schema_ref {
+                let Some(root) = spec_roots.get(&w.from.value) else {
+                    errors.push(located(file, r, format!("webhook {event:?}: schema_ref needs the partner {:?} to have an OpenAPI document", w.from.value)));
+                    continue;
+                };
+                match root.join(&r.value).ok().and_then(|u| docs.resolve_url(&u).map(|v| (u, v))) {
+                    Some((u, v)) => {
+                        let mut base = u.clone();
+                        base.set_fragment(None);
+                        webhook_schemas.insert(event.clone(), SchemaRef::at(&base, u.fragment().unwrap_or(""), v));
+                    }
+                    None => errors.push(located(file, r, format!("webhook {event:?}: schema_ref {:?} points at nothing in {}", r.value, docs.file_of(root).display()))),
+                }
+            }
+        }
+
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let schemas = Schemas::new(&docs).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
+        Ok(Contract { name: doc.contract.clone(), version: doc.version.clone(), file: file.to_path_buf(), doc, partners, schemas, webhook_schemas })
+    }
+
+    pub fn partner(&self, name: &str) -> Option<&Partner> {
+        self.partners.get(name)
+    }
+
+    /// Finds an operation by id across partners; `None` when no partner has it.
+    pub fn find_operation(&self, id: &str) -> Vec<&Operation> {
+        self.partners.values().filter_map(|p| p.operation(id)).collect()
+    }
+
+    pub fn mapping(&self, name: &str) -> Option<&MappingDoc> {
+        self.doc.mappings.get(name)
+    }
+
+    /// Compiles every schema (lint does this so that a broken schema is found before a run).
+    pub fn compile_all(&self) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        let all = self.partners.values().flat_map(|p| &p.operations).flat_map(|op| {
+            op.responses.values().chain(op.request_body.iter()).flat_map(|b| b.content.values().flatten())
+        });
+        for schema in all.chain(self.webhook_schemas.values()) {
+            if let Err(e) = self.schemas.validator(schema) {
+                out.push(Diagnostic::new(&self.file, e));
+            }
+        }
+        out
+    }
+}
+
+/// What a mapping says the target value is for a source value (`None`: missing or null).
+pub fn apply_mapping(mapping: &MappingDoc, source: Option<&Value>) -> Option<Value> {
+    let key = match source {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => Some(other.to_string()),
+    };
+    key.and_then(|k| mapping.values.get(&k).cloned()).or_else(|| mapping.default.clone())
+}
+
+fn located<T>(file: &Path, spanned: &Spanned<T>, message: String) -> Diagnostic {
+    let loc = spanned.referenced;
+    Diagnostic::new(file, message).at(loc.line() as usize, loc.column() as usize)
+}
+
+/// Every cross-reference in the contract must name something declared in it.
+fn check_names(file: &Path, doc: &ContractDoc, errors: &mut Diagnostics) {
+    let partner_names: Vec<&str> = doc.partners.keys().map(String::as_str).collect();
+    let check_partner = |s: &Spanned<String>, what: &str, errors: &mut Diagnostics| {
+        if !doc.partners.contains_key(&s.value) {
+            errors.push(located(file, s, format!("{what} names the partner {:?}, which the contract does not declare (partners: {})", s.value, partner_names.join(", "))));
+        }
+    };
+    for (name, obj) in &doc.objects {
+        check_partner(&obj.partner, &format!("object {name:?}"), errors);
+        for (field, f) in &obj.fields {
+            if let Some(sot) = &f.source_of_truth {
+                check_partner(sot, &format!("field {name}.{field}: source_of_truth"), errors);
+            }
+        }
+    }
+    for (event, w) in &doc.webhooks {
+        check_partner(&w.from, &format!("webhook {event:?}"), errors);
+    }
+    for (name, m) in &doc.mappings {
+        for end in [&m.from, &m.to] {
+            let Some((object, field)) = end.value.split_once('.') else {
+                errors.push(located(file, end, format!("mapping {name:?}: {:?} should be written object.field", end.value)));
+                continue;
+            };
+            match doc.objects.get(object) {
+                None if doc.objects.is_empty() => {}
+                None => errors.push(located(file, end, format!("mapping {name:?}: no object {object:?} in the contract's objects"))),
+                Some(o) if !o.fields.is_empty() && !o.fields.contains_key(field) => {
+                    errors.push(located(file, end, format!("mapping {name:?}: object {object:?} has no field {field:?}")))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+}
+
+/// All contracts of a workspace, by name.
+#[derive(Debug, Default)]
+pub struct Catalog {
+    pub contracts: BTreeMap<String, Arc<Contract>>,
+}
+
+impl Catalog {
+    /// Loads every contract file (`*.yaml`, `*.yml`, `*.json` with a top-level `contract:`) found
+    /// directly in `dir`. OpenAPI documents in the same folder are skipped.
+    pub fn load_dir(dir: &Path) -> (Catalog, Diagnostics) {
+        let mut catalog = Catalog::default();
+        let mut errors = Diagnostics::default();
+        for file in contract_files(dir) {
+            match Contract::load(&file) {
+                Ok(c) => {
+                    if let Some(prev) = catalog.contracts.get(&c.name) {
+                        errors.push(Diagnostic::new(&file, format!("a second contract named {:?} (the first is {})", c.name, prev.file.display())));
+                    } else {
+                        catalog.contracts.insert(c.name.clone(), Arc::new(c));
+                    }
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        (catalog, errors)
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Arc<Contract>> {
+        self.contracts.get(name)
+    }
+}
+
+/// Contract files directly under `dir` (sorted), telling them from OpenAPI documents by content.
+pub fn contract_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")))
+        .filter(|p| {
+            // A document that says `openapi:` or `swagger:` at the top is a spec, not a contract.
+            std::fs::read_to_string(p).map(|t| !t.lines().any(|l| l.starts_with("openapi:") || l.starts_with("swagger:") || l.starts_with("\"openapi\"") || l.starts_with("{\"openapi\""))).unwrap_or(true)
+        })
+        .collect();
+    files.sort();
+    files
+}

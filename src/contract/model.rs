@@ -1,0 +1,259 @@
+//! The integration contract as written in `contracts/*.yaml`: plain data, no I/O.
+//!
+//! OpenAPI says what the API looks like; this file says what OpenAPI cannot: who owns which
+//! field, how values map across, what auth and scopes mean in plain words, webhooks and their
+//! signatures, rate limits, latency budget, failure behaviour and what must never be recorded.
+//! Names that refer to other parts of the contract are `Spanned`, so a dangling one is reported
+//! at its own line.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_saphyr::Spanned;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractDoc {
+    /// The contract's name, used by `Given the contract "..."`.
+    pub contract: String,
+    pub version: String,
+    /// The user story, in the words of whoever owns the integration.
+    #[serde(default)]
+    pub story: Option<String>,
+    pub partners: BTreeMap<String, PartnerDoc>,
+    /// Overall data direction, e.g. "ticketing -> incidents".
+    #[serde(default)]
+    pub direction: Option<String>,
+    #[serde(default)]
+    pub objects: BTreeMap<String, ObjectDoc>,
+    #[serde(default)]
+    pub mappings: BTreeMap<String, MappingDoc>,
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, WebhookDoc>,
+    #[serde(default)]
+    pub latency: Option<LatencyDoc>,
+    #[serde(default)]
+    pub failure: Option<FailureDoc>,
+    /// Fields never to be written to a recording or a report.
+    #[serde(default)]
+    pub redact: Vec<RedactDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerDoc {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Path to the partner's OpenAPI 3.0/3.1 document, relative to the contract file.
+    #[serde(default)]
+    pub openapi: Option<Spanned<String>>,
+    /// Operations described inline with JSON Schemas, for partners without an OpenAPI document.
+    #[serde(default)]
+    pub operations: Vec<InlineOperationDoc>,
+    #[serde(default)]
+    pub auth: Option<AuthDoc>,
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitDoc>,
+    /// Per-request latency budget for this partner's API, e.g. "500ms".
+    #[serde(default)]
+    pub latency_budget: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineOperationDoc {
+    pub id: String,
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub request: Option<InlineBodyDoc>,
+    #[serde(default)]
+    pub responses: BTreeMap<String, InlineBodyDoc>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineBodyDoc {
+    #[serde(default)]
+    pub schema: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AuthDoc {
+    /// OAuth 2.0 client credentials. Values may use `${env:NAME}` or `${env:NAME:-default}`.
+    Oauth2ClientCredentials {
+        /// Absolute URL, or a path on the partner's base URL.
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        /// Every scope the integration may need, with its meaning in plain words.
+        #[serde(default)]
+        scopes: BTreeMap<String, String>,
+        /// Scopes requested by default (default: all of `scopes`).
+        #[serde(default)]
+        request: Option<Vec<String>>,
+    },
+    Bearer {
+        token: String,
+    },
+    ApiKey {
+        /// Header carrying the key (default `X-Api-Key`) unless `query` is set.
+        #[serde(default)]
+        header: Option<String>,
+        #[serde(default)]
+        query: Option<String>,
+        value: String,
+    },
+    None,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitDoc {
+    /// Requests allowed per window.
+    pub requests: u32,
+    /// The window, e.g. "1s", "1m".
+    pub per: String,
+    /// Whether the partner sends Retry-After on 429 (default true).
+    #[serde(default)]
+    pub retry_after: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ObjectDoc {
+    /// The partner that holds this object.
+    pub partner: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, FieldDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDoc {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The partner whose value wins when the two disagree.
+    #[serde(default)]
+    pub source_of_truth: Option<Spanned<String>>,
+    /// e.g. "ticketing -> incidents".
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// JSON pointer of the field in the partner's payload (default `/<field name>`).
+    #[serde(default)]
+    pub pointer: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingDoc {
+    /// `object.field` the value comes from.
+    pub from: Spanned<String>,
+    /// `object.field` the value goes to.
+    pub to: Spanned<String>,
+    /// Source value (as a string) -> target value.
+    pub values: BTreeMap<String, Value>,
+    /// Target value when the source is missing, null or not in `values`.
+    #[serde(default)]
+    pub default: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookDoc {
+    /// The partner that sends the event.
+    pub from: Spanned<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Inline JSON Schema of the payload.
+    #[serde(default)]
+    pub schema: Option<Value>,
+    /// Or a reference into the sender's OpenAPI document, e.g. `#/components/schemas/TicketEscalated`.
+    #[serde(default)]
+    pub schema_ref: Option<Spanned<String>>,
+    #[serde(default)]
+    pub signature: Option<SignatureDoc>,
+    #[serde(default)]
+    pub retry: Option<WebhookRetryDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureDoc {
+    /// Header style: github, stripe, slack, standard-webhooks or generic.
+    pub style: String,
+    /// Shared secret; may use `${env:NAME}`.
+    pub secret: String,
+    /// For the generic style: the header name.
+    #[serde(default)]
+    pub header: Option<String>,
+    /// What is signed: "body" or "timestamp.body".
+    #[serde(default)]
+    pub signed_payload: Option<String>,
+    /// How old a timestamp may be before the receiver must refuse it, e.g. "5m".
+    #[serde(default)]
+    pub tolerance: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookRetryDoc {
+    pub attempts: u32,
+    #[serde(default)]
+    pub backoff: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatencyDoc {
+    /// e.g. "60s".
+    pub budget: String,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FailureDoc {
+    /// How long the integration keeps retrying, e.g. "24h".
+    #[serde(default)]
+    pub retry_for: Option<String>,
+    /// "exponential" or "fixed".
+    #[serde(default)]
+    pub backoff: Option<String>,
+    /// What happens when retrying gives up, in plain words.
+    #[serde(default)]
+    pub then: Option<String>,
+    /// On 401: e.g. "refresh the token and retry once".
+    #[serde(default)]
+    pub on_unauthorized: Option<String>,
+    /// On 403: e.g. "pause writes and tell the admin".
+    #[serde(default)]
+    pub on_forbidden: Option<String>,
+}
+
+/// One thing never to store: a header, a query parameter, or a body field (JSON pointer).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedactDoc {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+}

@@ -1,0 +1,321 @@
+//! OpenAPI documents: loading, `$ref` discovery across local files, OAS 3.0 -> JSON Schema
+//! translation, and the operation list.
+//!
+//! Every document is held as JSON under its `file://` URL. Only "structural" positions are
+//! walked: values that are literal data (`example`, `examples`, `default`, `enum`, `const`,
+//! `x-*` extensions) are never searched for `$ref`s or translated, because real specs put
+//! `$ref`-looking data there. Schema validation itself is left to jsonschema, which receives
+//! every document through one registry (see `schema.rs`).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::diag::{Diagnostic, Diagnostics};
+
+/// Which dialect a document's schemas are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// OpenAPI 3.0: a JSON Schema draft-4 flavour with `nullable` and boolean exclusive bounds.
+    Oas30,
+    /// OpenAPI 3.1 and inline contract schemas: JSON Schema 2020-12.
+    Oas31,
+}
+
+/// All documents loaded for one contract, keyed by URL (without fragment).
+#[derive(Debug, Default)]
+pub struct Documents {
+    pub docs: BTreeMap<Url, Arc<Value>>,
+    pub files: BTreeMap<Url, PathBuf>,
+}
+
+impl Documents {
+    pub fn get(&self, url: &Url) -> Option<&Arc<Value>> {
+        let mut key = url.clone();
+        key.set_fragment(None);
+        self.docs.get(&key)
+    }
+
+    pub fn file_of(&self, url: &Url) -> PathBuf {
+        let mut key = url.clone();
+        key.set_fragment(None);
+        self.files.get(&key).cloned().unwrap_or_else(|| PathBuf::from(url.as_str()))
+    }
+
+    /// Adds an already parsed document (the contract itself, for its inline schemas).
+    pub fn insert(&mut self, url: Url, file: PathBuf, doc: Value) {
+        self.files.insert(url.clone(), file);
+        self.docs.insert(url, Arc::new(doc));
+    }
+
+    /// Loads an OpenAPI document and every local file it references, translating OAS 3.0
+    /// schemas. Returns the root document's URL.
+    pub fn load_openapi(&mut self, path: &Path) -> Result<Url, Diagnostics> {
+        let root_url = file_url(path).map_err(Diagnostics::from)?;
+        if self.docs.contains_key(&root_url) {
+            return Ok(root_url);
+        }
+        let root = read_document(path)?;
+        let dialect = detect_dialect(path, &root)?;
+        let mut queue = VecDeque::from([(root_url.clone(), path.to_path_buf(), Some(root))]);
+        let mut errors = Diagnostics::default();
+        while let Some((url, file, preloaded)) = queue.pop_front() {
+            if self.docs.contains_key(&url) {
+                continue;
+            }
+            let mut doc = match preloaded {
+                Some(doc) => doc,
+                None => match read_document(&file) {
+                    Ok(doc) => doc,
+                    Err(e) => {
+                        errors.extend(e);
+                        continue;
+                    }
+                },
+            };
+            let mut refs = Vec::new();
+            visit_structural(&mut doc, "", &mut |pointer, obj| {
+                if let Some(Value::String(r)) = obj.get("$ref") {
+                    refs.push((pointer.to_string(), r.clone()));
+                }
+                if dialect == Dialect::Oas30 {
+                    translate_oas30(obj);
+                }
+            });
+            for (pointer, r) in refs {
+                match url.join(&r) {
+                    Ok(mut target) => {
+                        target.set_fragment(None);
+                        if target != url && !self.docs.contains_key(&target) {
+                            match target.to_file_path() {
+                                Ok(p) => queue.push_back((target, p, None)),
+                                Err(()) => errors.push(
+                                    Diagnostic::new(&file, format!("$ref {r:?} is not a local file; only local references are followed"))
+                                        .pointer(pointer),
+                                ),
+                            }
+                        }
+                    }
+                    Err(e) => errors.push(Diagnostic::new(&file, format!("$ref {r:?} is not a valid reference: {e}")).pointer(pointer)),
+                }
+            }
+            self.insert(url, file, doc);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let broken = self.broken_refs();
+        if !broken.is_empty() {
+            return Err(broken);
+        }
+        Ok(root_url)
+    }
+
+    /// Every `$ref` whose target document or JSON pointer does not exist.
+    pub fn broken_refs(&self) -> Diagnostics {
+        let mut out = Diagnostics::default();
+        for (url, doc) in &self.docs {
+            let file = self.file_of(url);
+            let mut doc = (**doc).clone();
+            visit_structural(&mut doc, "", &mut |pointer, obj| {
+                let Some(Value::String(r)) = obj.get("$ref") else { return };
+                let Ok(target) = url.join(r) else { return };
+                if self.resolve_url(&target).is_none() {
+                    out.push(
+                        Diagnostic::new(&file, format!("broken $ref {r:?}: {}", describe_missing(self, &target)))
+                            .pointer(pointer),
+                    );
+                }
+            });
+        }
+        out
+    }
+
+    /// The value a URL with a JSON-pointer fragment designates.
+    pub fn resolve_url(&self, url: &Url) -> Option<&Value> {
+        let doc = self.get(url)?;
+        let pointer = url.fragment().map(percent_decode).unwrap_or_default();
+        if pointer.is_empty() { Some(doc) } else { doc.pointer(&pointer) }
+    }
+
+    /// Follows `$ref` chains from `value` (found in document `base`) to the value they designate.
+    /// Returns the document URL where the final value lives, for resolving refs inside it.
+    pub fn deref<'a>(&'a self, base: &Url, value: &'a Value) -> Result<(Url, &'a Value), String> {
+        let mut base = base.clone();
+        let mut value = value;
+        for _ in 0..32 {
+            let Some(Value::String(r)) = value.get("$ref") else { return Ok((base, value)) };
+            let target = base.join(r).map_err(|e| format!("bad $ref {r:?}: {e}"))?;
+            value = self.resolve_url(&target).ok_or_else(|| format!("broken $ref {r:?}"))?;
+            base = target;
+            base.set_fragment(None);
+        }
+        Err("a $ref chain longer than 32 links (a cycle?)".into())
+    }
+}
+
+fn describe_missing(docs: &Documents, target: &Url) -> String {
+    if docs.get(target).is_none() {
+        format!("the file {} was not found or could not be loaded", target.to_file_path().map(|p| p.display().to_string()).unwrap_or_else(|_| target.to_string()))
+    } else {
+        format!("no such location {:?} in the document", target.fragment().map(percent_decode).unwrap_or_default())
+    }
+}
+
+pub fn file_url(path: &Path) -> Result<Url, Diagnostic> {
+    let abs = std::fs::canonicalize(path).map_err(|e| Diagnostic::new(path, format!("cannot open: {e}")))?;
+    Url::from_file_path(&abs).map_err(|()| Diagnostic::new(path, "cannot turn this path into a file URL"))
+}
+
+fn read_document(path: &Path) -> Result<Value, Diagnostics> {
+    let text = crate::yaml::read(path)?;
+    Ok(crate::yaml::from_document::<Value>(path, &text)?)
+}
+
+fn detect_dialect(path: &Path, doc: &Value) -> Result<Dialect, Diagnostic> {
+    if let Some(v) = doc.get("swagger") {
+        return Err(Diagnostic::new(
+            path,
+            format!(
+                "this is a Swagger {} document; contrail reads OpenAPI 3.0 and 3.1. Convert it first (for example with swagger2openapi or the Swagger Editor's \"Convert to OpenAPI 3\")",
+                v.as_str().unwrap_or("2.0")
+            ),
+        )
+        .pointer("/swagger"));
+    }
+    match doc.get("openapi").and_then(Value::as_str) {
+        Some(v) if v.starts_with("3.0") => Ok(Dialect::Oas30),
+        Some(v) if v.starts_with("3.1") || v.starts_with("3.2") => Ok(Dialect::Oas31),
+        Some(v) => Err(Diagnostic::new(path, format!("unsupported OpenAPI version {v:?} (expected 3.0.x or 3.1.x)")).pointer("/openapi")),
+        None => Err(Diagnostic::new(path, "not an OpenAPI document: the top-level \"openapi\" field is missing").pointer("")),
+    }
+}
+
+/// Keys whose values are literal data, never schemas or references.
+fn is_literal_key(key: &str) -> bool {
+    matches!(key, "example" | "default" | "enum" | "const") || key.starts_with("x-")
+}
+
+/// Keys whose object values map *names* to structures (so a property called `default` is a
+/// name, not the `default` keyword).
+fn is_name_map(key: &str) -> bool {
+    matches!(
+        key,
+        "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" | "schemas" | "paths"
+            | "responses" | "parameters" | "headers" | "content" | "callbacks" | "webhooks" | "securitySchemes"
+            | "requestBodies" | "links" | "pathItems" | "encoding"
+    )
+}
+
+/// Calls `f` on every structural object of `value` with its JSON pointer, depth first.
+pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+    match value {
+        Value::Object(obj) => {
+            f(pointer, obj);
+            for (key, child) in obj.iter_mut() {
+                let child_ptr = format!("{pointer}/{}", escape_pointer(key));
+                if is_literal_key(key) {
+                    continue;
+                }
+                if key == "examples" {
+                    // Example Objects: their `value` is literal; schema `examples` arrays are data.
+                    if let Value::Object(map) = child {
+                        for (name, ex) in map.iter_mut() {
+                            if let Value::Object(ex_obj) = ex {
+                                let ex_ptr = format!("{child_ptr}/{}", escape_pointer(name));
+                                f(&ex_ptr, ex_obj);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                if is_name_map(key) {
+                    if let Value::Object(map) = child {
+                        for (name, entry) in map.iter_mut() {
+                            visit_structural(entry, &format!("{child_ptr}/{}", escape_pointer(name)), f);
+                        }
+                        continue;
+                    }
+                }
+                visit_structural(child, &child_ptr, f);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter_mut().enumerate() {
+                visit_structural(item, &format!("{pointer}/{i}"), f);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// OAS 3.0 schema -> JSON Schema 2020-12, in place, for one object.
+pub fn translate_oas30(obj: &mut Map<String, Value>) {
+    if let Some(nullable) = obj.remove("nullable") {
+        if nullable == Value::Bool(true) {
+            make_nullable(obj);
+        }
+    }
+    for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+        if let Some(Value::Bool(b)) = obj.get(flag).cloned() {
+            obj.remove(flag);
+            if b {
+                if let Some(limit) = obj.remove(bound) {
+                    obj.insert(flag.to_string(), limit);
+                }
+            }
+        }
+    }
+}
+
+fn make_nullable(obj: &mut Map<String, Value>) {
+    if let Some(Value::Array(values)) = obj.get_mut("enum") {
+        if !values.contains(&Value::Null) {
+            values.push(Value::Null);
+        }
+    }
+    match obj.get_mut("type") {
+        Some(Value::String(t)) => {
+            let t = std::mem::take(t);
+            obj.insert("type".into(), Value::Array(vec![Value::String(t), Value::String("null".into())]));
+        }
+        Some(Value::Array(types)) => {
+            if !types.iter().any(|t| t == "null") {
+                types.push(Value::String("null".into()));
+            }
+        }
+        _ => {
+            // No type of its own (a $ref or a composition): null or whatever it was.
+            let inner: Map<String, Value> = std::mem::take(obj);
+            obj.insert("anyOf".into(), Value::Array(vec![Value::Object(inner), serde_json::json!({"type": "null"})]));
+        }
+    }
+}
+
+pub fn escape_pointer(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// HTTP methods an OpenAPI path item may hold.
+pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

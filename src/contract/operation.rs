@@ -1,0 +1,316 @@
+//! Operations: what a partner's API offers, whether described by OpenAPI or inline.
+//!
+//! An operation knows its id, method, path template, parameters, request body and, per status,
+//! the schema of each response body. Schemas are held as `SchemaRef`: a copy of the schema with
+//! every `$ref` made absolute, so it compiles on its own against the shared registry.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use super::openapi::{Documents, METHODS, escape_pointer, visit_structural};
+use crate::diag::{Diagnostic, Diagnostics};
+
+#[derive(Debug, Clone)]
+pub struct SchemaRef {
+    /// Unique key: the URL of the schema's location (document + pointer).
+    pub key: String,
+    pub schema: Arc<Value>,
+}
+
+impl SchemaRef {
+    /// Copies the schema at `pointer` of document `base`, rewriting its refs to absolute URLs.
+    pub fn at(base: &Url, pointer: &str, value: &Value) -> Self {
+        let mut schema = value.clone();
+        absolutize_refs(&mut schema, base);
+        Self { key: format!("{}#{}", base.as_str(), pointer), schema: Arc::new(schema) }
+    }
+}
+
+fn absolutize_refs(value: &mut Value, base: &Url) {
+    visit_structural(value, "", &mut |_, obj| {
+        if let Some(Value::String(r)) = obj.get_mut("$ref") {
+            if let Ok(abs) = base.join(r) {
+                *r = abs.to_string();
+            }
+        }
+    });
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamIn {
+    Path,
+    Query,
+    Header,
+    Cookie,
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub location: ParamIn,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Body {
+    pub required: bool,
+    /// Media type -> schema (None when the media type declares no schema).
+    pub content: BTreeMap<String, Option<SchemaRef>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    pub id: String,
+    pub partner: String,
+    /// Upper case: GET, POST, ...
+    pub method: String,
+    /// Path template, e.g. `/tickets/{id}`.
+    pub path: String,
+    pub params: Vec<Param>,
+    pub request_body: Option<Body>,
+    /// Status ("201", "4XX", "default") -> response body.
+    pub responses: BTreeMap<String, Body>,
+    /// OAuth scopes the operation's security requirement names.
+    pub scopes: Vec<String>,
+    /// Where it is described, for messages: `file#/paths/~1tickets/post`.
+    pub source: String,
+}
+
+impl Operation {
+    /// The declared response for a status: exact, then `2XX`-style range, then `default`.
+    pub fn response_for(&self, status: u16) -> Option<(&str, &Body)> {
+        let exact = status.to_string();
+        let range = format!("{}XX", status / 100);
+        for key in [exact.as_str(), range.as_str(), "default"] {
+            if let Some((k, body)) = self.responses.get_key_value(key) {
+                return Some((k.as_str(), body));
+            }
+        }
+        // OpenAPI allows lower-case ranges too.
+        let lower = range.to_lowercase();
+        self.responses.get_key_value(lower.as_str()).map(|(k, b)| (k.as_str(), b))
+    }
+
+    /// Path parameters if `path` (no query) fits this operation's template.
+    pub fn match_path(&self, path: &str) -> Option<BTreeMap<String, String>> {
+        match_template(&self.path, path)
+    }
+
+    /// The template with `{name}` replaced from `params` (percent-encoded); names a missing one.
+    pub fn expand_path(&self, params: &BTreeMap<String, String>) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = self.path.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| format!("unclosed '{{' in path {}", self.path))?;
+            let name = &rest[open + 1..close];
+            let value = params.get(name).ok_or_else(|| {
+                format!("the path parameter {name:?} of {} {} is not set (use: the path parameter \"{name}\" is \"...\")", self.method, self.path)
+            })?;
+            out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()).map(|s| s.replace('+', "%20")));
+            rest = &rest[close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+pub fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
+    let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
+    let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = BTreeMap::new();
+    for (ts, ps) in t.iter().zip(&p) {
+        match (ts.find('{'), ts.rfind('}')) {
+            (Some(open), Some(close)) if close > open => {
+                let (prefix, suffix) = (&ts[..open], &ts[close + 1..]);
+                if ps.len() < prefix.len() + suffix.len() || !ps.starts_with(prefix) || !ps.ends_with(suffix) {
+                    return None;
+                }
+                let value = &ps[prefix.len()..ps.len() - suffix.len()];
+                if value.is_empty() {
+                    return None;
+                }
+                params.insert(ts[open + 1..close].to_string(), super::openapi::percent_decode(value));
+            }
+            _ if ts == ps => {}
+            _ => return None,
+        }
+    }
+    Some(params)
+}
+
+/// Builds the operations of an OpenAPI document.
+pub fn from_openapi(docs: &Documents, root: &Url, partner: &str) -> Result<Vec<Operation>, Diagnostics> {
+    let file = docs.file_of(root);
+    let doc = docs.get(root).ok_or_else(|| Diagnostics::from(Diagnostic::new(&file, "document not loaded")))?;
+    let mut errors = Diagnostics::default();
+    let mut out = Vec::new();
+    let global_security = doc.get("security");
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return Ok(out);
+    };
+    for (path, item) in paths {
+        let item_ptr = format!("/paths/{}", escape_pointer(path));
+        let (item_base, item) = match docs.deref(root, item) {
+            Ok(x) => x,
+            Err(e) => {
+                errors.push(Diagnostic::new(&file, e).pointer(item_ptr));
+                continue;
+            }
+        };
+        let shared_params = item.get("parameters");
+        for method in METHODS {
+            let Some(op) = item.get(method) else { continue };
+            let op_ptr = format!("{item_ptr}/{method}");
+            match build_operation(docs, &item_base, op, &op_ptr, shared_params, global_security, partner, method, path) {
+                Ok(o) => out.push(o),
+                Err(e) => errors.push(Diagnostic::new(&file, e).pointer(op_ptr)),
+            }
+        }
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_operation(
+    docs: &Documents,
+    base: &Url,
+    op: &Value,
+    op_ptr: &str,
+    shared_params: Option<&Value>,
+    global_security: Option<&Value>,
+    partner: &str,
+    method: &str,
+    path: &str,
+) -> Result<Operation, String> {
+    let id = op.get("operationId").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
+    let mut params: Vec<Param> = Vec::new();
+    for list in [shared_params, op.get("parameters")].into_iter().flatten() {
+        for p in list.as_array().into_iter().flatten() {
+            let (_, p) = docs.deref(base, p)?;
+            let name = p.get("name").and_then(Value::as_str).ok_or("a parameter has no name")?.to_string();
+            let location = match p.get("in").and_then(Value::as_str) {
+                Some("path") => ParamIn::Path,
+                Some("query") => ParamIn::Query,
+                Some("header") => ParamIn::Header,
+                Some("cookie") => ParamIn::Cookie,
+                other => return Err(format!("parameter {name:?} has an unknown location {other:?}")),
+            };
+            let required = p.get("required").and_then(Value::as_bool).unwrap_or(location == ParamIn::Path);
+            // An operation-level parameter overrides a path-level one with the same name and place.
+            params.retain(|q| !(q.name == name && q.location == location));
+            params.push(Param { name, location, required });
+        }
+    }
+    let request_body = match op.get("requestBody") {
+        None => None,
+        Some(rb) => {
+            let (rb_base, rb) = docs.deref(base, rb)?;
+            let ptr = if rb_base == *base { format!("{op_ptr}/requestBody") } else { String::new() };
+            Some(Body { required: rb.get("required").and_then(Value::as_bool).unwrap_or(false), content: content_of(docs, &rb_base, rb, &ptr)? })
+        }
+    };
+    let mut responses = BTreeMap::new();
+    if let Some(map) = op.get("responses").and_then(Value::as_object) {
+        for (status, resp) in map {
+            let (r_base, r) = docs.deref(base, resp)?;
+            let ptr = format!("{op_ptr}/responses/{}", escape_pointer(status));
+            responses.insert(status.clone(), Body { required: false, content: content_of(docs, &r_base, r, &ptr)? });
+        }
+    }
+    let security = op.get("security").or(global_security);
+    let mut scopes = Vec::new();
+    for req in security.and_then(Value::as_array).into_iter().flatten() {
+        for (_, list) in req.as_object().into_iter().flatten() {
+            for s in list.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                if !scopes.iter().any(|x| x == s) {
+                    scopes.push(s.to_string());
+                }
+            }
+        }
+    }
+    Ok(Operation {
+        id,
+        partner: partner.to_string(),
+        method: method.to_uppercase(),
+        path: path.to_string(),
+        params,
+        request_body,
+        responses,
+        scopes,
+        source: format!("{}#{op_ptr}", docs.file_of(base).display()),
+    })
+}
+
+fn content_of(docs: &Documents, base: &Url, holder: &Value, ptr: &str) -> Result<BTreeMap<String, Option<SchemaRef>>, String> {
+    let mut out = BTreeMap::new();
+    for (media, m) in holder.get("content").and_then(Value::as_object).into_iter().flatten() {
+        let schema_ptr = format!("{ptr}/content/{}/schema", escape_pointer(media));
+        let schema = m.get("schema").map(|s| {
+            let _ = docs;
+            SchemaRef::at(base, &schema_ptr, s)
+        });
+        out.insert(media.to_ascii_lowercase(), schema);
+    }
+    Ok(out)
+}
+
+/// Builds operations written inline in the contract (`partners.NAME.operations`).
+pub fn from_inline(contract_url: &Url, contract_value: &Value, partner: &str, file: &std::path::Path) -> Result<Vec<Operation>, Diagnostics> {
+    let mut out = Vec::new();
+    let mut errors = Diagnostics::default();
+    let ops_ptr = format!("/partners/{}/operations", escape_pointer(partner));
+    let Some(ops) = contract_value.pointer(&ops_ptr).and_then(Value::as_array) else { return Ok(out) };
+    for (i, op) in ops.iter().enumerate() {
+        let op_ptr = format!("{ops_ptr}/{i}");
+        let get = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
+        let (Some(id), Some(method), Some(path)) = (get("id"), get("method"), get("path")) else {
+            errors.push(Diagnostic::new(file, "an inline operation needs id, method and path").pointer(op_ptr));
+            continue;
+        };
+        let method = method.to_uppercase();
+        if !METHODS.contains(&method.to_lowercase().as_str()) {
+            errors.push(Diagnostic::new(file, format!("unknown HTTP method {method:?}")).pointer(format!("{op_ptr}/method")));
+            continue;
+        }
+        let body_of = |v: &Value, ptr: String| {
+            let mut content = BTreeMap::new();
+            content.insert("application/json".to_string(), v.get("schema").map(|s| SchemaRef::at(contract_url, &format!("{ptr}/schema"), s)));
+            Body { required: v.get("schema").is_some(), content }
+        };
+        let request_body = op.get("request").map(|r| body_of(r, format!("{op_ptr}/request")));
+        let mut responses = BTreeMap::new();
+        for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+            responses.insert(status.clone(), body_of(r, format!("{op_ptr}/responses/{}", escape_pointer(status))));
+        }
+        let params = path
+            .split('/')
+            .filter_map(|seg| Some(seg[seg.find('{')? + 1..seg.rfind('}')?].to_string()))
+            .map(|name| Param { name, location: ParamIn::Path, required: true })
+            .collect();
+        let scopes = op.get("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
+        out.push(Operation { id, partner: partner.to_string(), method, path, params, request_body, responses, scopes, source: format!("{}#{op_ptr}", file.display()) });
+    }
+    if errors.is_empty() { Ok(out) } else { Err(errors) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_and_expand() {
+        let m = match_template("/tickets/{id}/comments/{cid}.json", "/tickets/T-1/comments/9.json").unwrap();
+        assert_eq!(m["id"], "T-1");
+        assert_eq!(m["cid"], "9");
+        assert!(match_template("/tickets/{id}", "/tickets").is_none());
+        assert!(match_template("/tickets/{id}", "/incidents/1").is_none());
+        assert_eq!(match_template("/tickets/{id}", "/tickets/a%20b").unwrap()["id"], "a b");
+    }
+}

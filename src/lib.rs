@@ -1,0 +1,10 @@
+//! contrail: executable integration contracts for SaaS integrations.
+//!
+//! Dependencies run one way: `diag`/`yaml` (input) <- `contract` (model, no network) <-
+//! `matching` (pure comparison) <- `steps` (vocabulary) <- `run` (runner, client, reports) <-
+//! `cli`.
+
+pub mod contract;
+pub mod diag;
+pub mod workspace;
+pub mod yaml;

@@ -1,0 +1,177 @@
+//! The workspace: `contrail.toml`, found from the current directory upward, and the folders it
+//! names. A missing file is fine (defaults: `features/`, `contracts/`, `steps/`, `recordings/` next
+//! to where contrail runs); a malformed one is a located error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::diag::Diagnostic;
+
+pub const FILE_NAME: &str = "contrail.toml";
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub paths: Paths,
+    #[serde(default)]
+    pub run: RunDefaults,
+    /// Base URLs per partner and target: `[partners.ticketing] live = "http://..."`.
+    #[serde(default)]
+    pub partners: BTreeMap<String, PartnerTargets>,
+    /// Processes to start before a run (a sandbox, later the system under test).
+    #[serde(default)]
+    pub services: BTreeMap<String, ServiceConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Paths {
+    pub features: PathBuf,
+    pub contracts: PathBuf,
+    pub steps: PathBuf,
+    pub recordings: PathBuf,
+}
+
+impl Default for Paths {
+    fn default() -> Self {
+        Self {
+            features: "features".into(),
+            contracts: "contracts".into(),
+            steps: "steps".into(),
+            recordings: "recordings".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RunDefaults {
+    pub jobs: Option<usize>,
+    /// Per-request timeout, e.g. "10s".
+    pub request_timeout: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerTargets {
+    /// Base URL of the partner's live sandbox; may use `{services.NAME.url}`.
+    pub live: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// Program and arguments; `{port}` is replaced by a free port on 127.0.0.1 chosen by contrail.
+    pub command: Vec<String>,
+    /// Path (on the service's URL) or full URL polled until it answers 2xx.
+    pub ready: String,
+    /// How long to wait for readiness, e.g. "60s" (default 120s: a first run may compile it).
+    pub ready_timeout: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Working directory relative to the workspace root (default: the root).
+    pub cwd: Option<PathBuf>,
+}
+
+impl ServiceConfig {
+    pub fn ready_timeout(&self) -> Result<Duration, String> {
+        match &self.ready_timeout {
+            None => Ok(Duration::from_secs(120)),
+            Some(s) => humantime::parse_duration(s).map_err(|e| format!("ready_timeout {s:?}: {e}")),
+        }
+    }
+}
+
+/// A loaded workspace: its root folder and its configuration.
+#[derive(Debug, Clone)]
+pub struct Workspace {
+    pub root: PathBuf,
+    /// The config file, when there is one.
+    pub file: Option<PathBuf>,
+    pub config: Config,
+}
+
+impl Workspace {
+    /// Finds `contrail.toml` from `start` upward; with none, the workspace is `start` itself.
+    pub fn discover(start: &Path) -> Result<Self, Diagnostic> {
+        let mut dir = Some(start);
+        while let Some(d) = dir {
+            let candidate = d.join(FILE_NAME);
+            if candidate.is_file() {
+                return Self::load(&candidate);
+            }
+            dir = d.parent();
+        }
+        Ok(Self { root: start.to_path_buf(), file: None, config: Config::default() })
+    }
+
+    pub fn load(file: &Path) -> Result<Self, Diagnostic> {
+        let text = crate::yaml::read(file)?;
+        let config: Config = toml::from_str(&text).map_err(|e| {
+            let mut d = Diagnostic::new(file, e.message().to_string());
+            if let Some(range) = e.span() {
+                let (line, col) = line_col(&text, range.start);
+                d = d.at(line, col);
+            }
+            d
+        })?;
+        let root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+        Ok(Self { root, file: Some(file.to_path_buf()), config })
+    }
+
+    pub fn features_dir(&self) -> PathBuf {
+        self.root.join(&self.config.paths.features)
+    }
+    pub fn contracts_dir(&self) -> PathBuf {
+        self.root.join(&self.config.paths.contracts)
+    }
+    pub fn steps_dir(&self) -> PathBuf {
+        self.root.join(&self.config.paths.steps)
+    }
+
+    /// The file to point at when the config itself is wrong.
+    pub fn config_path(&self) -> PathBuf {
+        self.file.clone().unwrap_or_else(|| self.root.join(FILE_NAME))
+    }
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discovers_upward_and_reports_bad_keys_with_location() {
+        let dir = tempfile::tempdir().unwrap();
+        let nested = dir.path().join("a/b");
+        std::fs::create_dir_all(&nested).unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), "[paths]\nfeatures = \"f\"\n").unwrap();
+        let ws = Workspace::discover(&nested).unwrap();
+        assert_eq!(ws.root, dir.path());
+        assert_eq!(ws.features_dir(), dir.path().join("f"));
+
+        std::fs::write(dir.path().join(FILE_NAME), "[paths]\nfeaturez = \"f\"\n").unwrap();
+        let err = Workspace::discover(&nested).unwrap_err();
+        assert_eq!(err.span.map(|s| s.line), Some(2), "{err}");
+        assert!(err.message.contains("featurez"), "{err}");
+    }
+
+    #[test]
+    fn no_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let ws = Workspace::discover(dir.path()).unwrap();
+        assert!(ws.file.is_none());
+        assert_eq!(ws.contracts_dir(), dir.path().join("contracts"));
+    }
+}
