@@ -8,3 +8,8 @@ pub mod contract;
 pub mod diag;
 pub mod workspace;
 pub mod yaml;
+pub mod matching;
+pub mod interpolate;
+pub mod client;
+pub mod feature;
+pub mod steps;

@@ -1,0 +1,140 @@
+//! Credentials from the contract, applied to requests: OAuth 2.0 client credentials (tokens
+//! fetched once and cached per partner and scope set, shared by concurrent scenarios), bearer
+//! tokens and API keys. Secrets come from `${env:...}` references in the contract.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::prelude::BASE64_STANDARD;
+use tokio::sync::Mutex;
+
+use super::{HttpClient, SentRequest};
+use crate::contract::AuthDoc;
+use crate::interpolate::interpolate_env;
+
+/// Why credentials could not be applied.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AuthError {
+    /// The token endpoint could not be reached.
+    #[error("could not get an OAuth token: {0}")]
+    Transport(#[from] super::TransportError),
+    /// The partner answered and said no: that is the partner's behaviour, a finding.
+    #[error("{0}")]
+    Refused(String),
+    /// The contract's auth settings are unusable (a missing env variable, a bad URL).
+    #[error("{0}")]
+    Config(String),
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    token: String,
+    expires: Option<Instant>,
+}
+
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    tokens: Mutex<HashMap<(String, String), CachedToken>>,
+}
+
+/// What a request carries, decided per scenario.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Credentials {
+    /// As the contract says.
+    #[default]
+    Contract,
+    /// Nothing at all (to see the partner refuse).
+    Anonymous,
+    /// An OAuth token limited to these scopes.
+    Scopes(Vec<String>),
+}
+
+impl TokenCache {
+    /// Adds the contract's credentials for `partner` to `req`.
+    pub async fn apply(
+        &self,
+        client: &HttpClient,
+        partner: &str,
+        base_url: &url::Url,
+        auth: Option<&AuthDoc>,
+        creds: &Credentials,
+        req: &mut SentRequest,
+    ) -> Result<(), AuthError> {
+        if *creds == Credentials::Anonymous {
+            return Ok(());
+        }
+        match auth {
+            None | Some(AuthDoc::None) => Ok(()),
+            Some(AuthDoc::Bearer { token }) => {
+                req.headers.push(("Authorization".into(), format!("Bearer {}", interpolate_env(token).map_err(AuthError::Config)?)));
+                Ok(())
+            }
+            Some(AuthDoc::ApiKey { header, query, value }) => {
+                let value = interpolate_env(value).map_err(AuthError::Config)?;
+                if let Some(q) = query {
+                    let mut url = url::Url::parse(&req.url).map_err(|e| AuthError::Config(e.to_string()))?;
+                    url.query_pairs_mut().append_pair(q, &value);
+                    req.url = url.to_string();
+                } else {
+                    req.headers.push((header.clone().unwrap_or_else(|| "X-Api-Key".into()), value));
+                }
+                Ok(())
+            }
+            Some(AuthDoc::Oauth2ClientCredentials { token_url, client_id, client_secret, scopes, request }) => {
+                let wanted: Vec<String> = match creds {
+                    Credentials::Scopes(s) => s.clone(),
+                    _ => request.clone().unwrap_or_else(|| scopes.keys().cloned().collect()),
+                };
+                let key = (partner.to_string(), wanted.join(" "));
+                let mut tokens = self.tokens.lock().await;
+                let fresh = tokens.get(&key).filter(|t| t.expires.is_none_or(|e| e > Instant::now() + Duration::from_secs(5)));
+                let token = match fresh {
+                    Some(t) => t.token.clone(),
+                    None => {
+                        let url = base_url.join(token_url).map_err(|e| AuthError::Config(format!("bad token_url {token_url:?}: {e}")))?;
+                        let t = fetch_token(client, url.as_str(), &interpolate_env(client_id).map_err(AuthError::Config)?, &interpolate_env(client_secret).map_err(AuthError::Config)?, &wanted).await?;
+                        let token = t.token.clone();
+                        tokens.insert(key, t);
+                        token
+                    }
+                };
+                req.headers.push(("Authorization".into(), format!("Bearer {token}")));
+                Ok(())
+            }
+        }
+    }
+
+    /// Forgets cached tokens (the next request fetches a new one).
+    pub async fn clear(&self) {
+        self.tokens.lock().await.clear();
+    }
+}
+
+async fn fetch_token(client: &HttpClient, url: &str, id: &str, secret: &str, scopes: &[String]) -> Result<CachedToken, AuthError> {
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "client_credentials");
+    if !scopes.is_empty() {
+        form.append_pair("scope", &scopes.join(" "));
+    }
+    let req = SentRequest {
+        method: "POST".into(),
+        url: url.to_string(),
+        headers: vec![
+            ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
+            ("Authorization".into(), format!("Basic {}", BASE64_STANDARD.encode(format!("{id}:{secret}")))),
+            ("Accept".into(), "application/json".into()),
+        ],
+        body: Some(form.finish().into_bytes()),
+    };
+    let (_, resp, _) = client.send(req).await?;
+    let body: serde_json::Value = resp.json().unwrap_or(serde_json::Value::Null);
+    if resp.status != 200 {
+        let why = body.get("error").and_then(|e| e.as_str()).unwrap_or("no error code");
+        let desc = body.get("error_description").and_then(|e| e.as_str()).unwrap_or("");
+        return Err(AuthError::Refused(format!("the token endpoint {url} refused client {id:?} with {} ({why}) {desc}", resp.status)));
+    }
+    let token = body.get("access_token").and_then(|t| t.as_str()).ok_or_else(|| AuthError::Refused(format!("the token endpoint {url} answered without an access_token")))?;
+    let expires = body.get("expires_in").and_then(|e| e.as_u64()).map(|s| Instant::now() + Duration::from_secs(s));
+    Ok(CachedToken { token: token.to_string(), expires })
+}

@@ -1,0 +1,153 @@
+//! The HTTP client contrail talks to a target with.
+//!
+//! Every exchange is captured (request as sent, response as received, time taken) because a
+//! failed step must show both. Response bodies are read with a hard cap so that a partner
+//! answering 50 MB gives a clear error instead of eating memory. Transport failures are typed:
+//! an unreachable sandbox is a harness problem (exit 3), not a failed assertion.
+
+pub mod auth;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// Default cap on a response body.
+pub const DEFAULT_MAX_BODY: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn content_type(&self) -> Option<String> {
+        self.header("content-type").map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase())
+    }
+
+    /// The body as JSON; the error says what the body was instead.
+    pub fn json(&self) -> Result<Value, String> {
+        if self.body.is_empty() {
+            return Err("the response has no body".into());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            format!(
+                "the response body is not JSON ({e}); content type {}, {} bytes",
+                self.content_type().unwrap_or_else(|| "not given".into()),
+                self.body.len()
+            )
+        })
+    }
+}
+
+/// One request and what came back.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub partner: String,
+    /// The contract operation the request was for, when known.
+    pub operation: Option<String>,
+    pub request: SentRequest,
+    pub response: Received,
+    pub elapsed: Duration,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not connect to {url}: {reason}. Is the partner's sandbox running and its base URL right?")]
+    Connect { url: String, reason: String },
+    #[error("no answer from {url} within {timeout:?}")]
+    Timeout { url: String, timeout: Duration },
+    #[error("the response from {url} is larger than the {limit}-byte limit ({seen}); contrail stopped reading it")]
+    TooLarge { url: String, limit: usize, seen: String },
+    #[error("the request to {url} failed: {reason}")]
+    Other { url: String, reason: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpClient {
+    inner: reqwest::Client,
+    pub max_body: usize,
+    pub timeout: Duration,
+}
+
+impl HttpClient {
+    pub fn new(timeout: Duration, max_body: usize) -> Result<Self, String> {
+        // One process-wide crypto provider: ring (aws-lc-rs costs minutes of C build).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let inner = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("contrail/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { inner, max_body, timeout })
+    }
+
+    pub async fn send(&self, req: SentRequest) -> Result<(SentRequest, Received, Duration), TransportError> {
+        let url = req.url.clone();
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| TransportError::Other { url: url.clone(), reason: format!("bad method: {e}") })?;
+        let mut builder = self.inner.request(method, &url);
+        for (k, v) in &req.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.body(body.clone());
+        }
+        let started = Instant::now();
+        let mut resp = builder.send().await.map_err(|e| self.classify(&url, e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
+        if let Some(len) = resp.content_length() {
+            if len as usize > self.max_body {
+                return Err(TransportError::TooLarge { url, limit: self.max_body, seen: format!("Content-Length {len}") });
+            }
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&url, e))? {
+            if body.len() + chunk.len() > self.max_body {
+                return Err(TransportError::TooLarge { url, limit: self.max_body, seen: format!("more than {} bytes received", body.len() + chunk.len()) });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((req, Received { status, headers, body }, started.elapsed()))
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {
+        let reason = error_chain(&e);
+        if e.is_timeout() {
+            TransportError::Timeout { url: url.to_string(), timeout: self.timeout }
+        } else if e.is_connect() {
+            TransportError::Connect { url: url.to_string(), reason }
+        } else {
+            TransportError::Other { url: url.to_string(), reason }
+        }
+    }
+}
+
+/// reqwest's Display is "error sending request"; the cause ("Connection refused") is below it.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}

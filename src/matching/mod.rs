@@ -1,0 +1,201 @@
+//! Fuzzy JSON matching: an expected document with markers against an actual one.
+//!
+//! Expected values are plain JSON; a string that starts with `#` is a marker (`#string`,
+//! `#uuid`, `#regex ^T-\d+$`, `#[2] #object`, ...), and `##marker` makes the field optional.
+//! Two modes: `Contains` lets objects carry extra keys at any depth, `Equals` does not.
+//! Arrays are compared element by element in order in both modes. The result lists every
+//! mismatch by JSON pointer, so a failure says exactly which field is wrong and how.
+
+mod marker;
+
+use serde_json::Value;
+
+pub use marker::Marker;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Objects may have keys the expectation does not mention.
+    Contains,
+    /// Objects must have exactly the expected keys.
+    Equals,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    /// JSON pointer of the field in the actual document ("" is the root).
+    pub pointer: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let p = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        write!(f, "{p}: {}", self.message)
+    }
+}
+
+/// Checks that every marker in `expected` is well formed (lint runs this on doc strings).
+pub fn check_expected(expected: &Value) -> Result<(), String> {
+    match expected {
+        Value::String(s) => Marker::parse(s).map(|_| ()),
+        Value::Array(items) => items.iter().try_for_each(check_expected),
+        Value::Object(map) => map.values().try_for_each(check_expected),
+        _ => Ok(()),
+    }
+}
+
+/// Every way `actual` fails `expected`. An empty list means it matches.
+pub fn compare(expected: &Value, actual: &Value, mode: Mode) -> Result<Vec<Mismatch>, String> {
+    let mut out = Vec::new();
+    walk(expected, Some(actual), "", mode, &mut out)?;
+    Ok(out)
+}
+
+fn walk(expected: &Value, actual: Option<&Value>, pointer: &str, mode: Mode, out: &mut Vec<Mismatch>) -> Result<(), String> {
+    let mut fail = |message: String| out.push(Mismatch { pointer: pointer.to_string(), message });
+    if let Value::String(s) = expected {
+        if let Some(literal) = s.strip_prefix('\\').filter(|r| r.starts_with('#')) {
+            // `\#tag` is the literal string "#tag".
+            match actual {
+                Some(Value::String(a)) if a == literal => {}
+                Some(a) => fail(format!("expected {literal:?}, got {}", describe(a))),
+                None => fail(format!("missing; expected {literal:?}")),
+            }
+            return Ok(());
+        }
+        if let Some(marker) = Marker::parse(s)? {
+            if let Err(why) = marker.check(actual) {
+                fail(why);
+            }
+            return Ok(());
+        }
+    }
+    let Some(actual) = actual else {
+        fail(format!("missing; expected {}", short(expected)));
+        return Ok(());
+    };
+    match (expected, actual) {
+        (Value::Object(exp), Value::Object(act)) => {
+            for (key, e) in exp {
+                walk(e, act.get(key), &format!("{pointer}/{}", escape(key)), mode, out)?;
+            }
+            if mode == Mode::Equals {
+                for (key, a) in act {
+                    if !exp.contains_key(key) {
+                        out.push(Mismatch { pointer: format!("{pointer}/{}", escape(key)), message: format!("not expected, but present: {}", short(a)) });
+                    }
+                }
+            }
+        }
+        (Value::Array(exp), Value::Array(act)) => {
+            if exp.len() != act.len() {
+                out.push(Mismatch { pointer: pointer.to_string(), message: format!("expected an array of {} item(s), got {}", exp.len(), act.len()) });
+            }
+            for (i, e) in exp.iter().enumerate() {
+                if let Some(a) = act.get(i) {
+                    walk(e, Some(a), &format!("{pointer}/{i}"), mode, out)?;
+                }
+            }
+        }
+        (Value::Number(e), Value::Number(a)) => {
+            let same = match (e.as_i64(), a.as_i64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => e.as_f64() == a.as_f64(),
+            };
+            if !same {
+                fail(format!("expected {e}, got {a}"));
+            }
+        }
+        (e, a) if e == a => {}
+        (e, a) => fail(format!("expected {}, got {}", short(e), describe(a))),
+    }
+    Ok(())
+}
+
+/// Both sides as a person should see them in a diff: a marker that matched shows the actual
+/// value, and in `Contains` mode the actual side keeps only the keys the expectation names.
+/// The diff of the two views then shows exactly the mismatches.
+pub fn diff_views(expected: &Value, actual: &Value, mode: Mode) -> (Value, Value) {
+    if let Value::String(s) = expected {
+        if let Ok(Some(marker)) = Marker::parse(s) {
+            return if marker.check(Some(actual)).is_ok() { (actual.clone(), actual.clone()) } else { (expected.clone(), actual.clone()) };
+        }
+    }
+    match (expected, actual) {
+        (Value::Object(exp), Value::Object(act)) => {
+            let mut e_view = serde_json::Map::new();
+            let mut a_view = serde_json::Map::new();
+            for (k, e) in exp {
+                match act.get(k) {
+                    Some(a) => {
+                        let (ev, av) = diff_views(e, a, mode);
+                        e_view.insert(k.clone(), ev);
+                        a_view.insert(k.clone(), av);
+                    }
+                    None => {
+                        let optional = matches!(e, Value::String(s) if Marker::parse(s).ok().flatten().is_some_and(|m| m.check(None).is_ok()));
+                        if !optional {
+                            e_view.insert(k.clone(), e.clone());
+                        }
+                    }
+                }
+            }
+            if mode == Mode::Equals {
+                for (k, a) in act {
+                    if !exp.contains_key(k) {
+                        a_view.insert(k.clone(), a.clone());
+                    }
+                }
+            }
+            (Value::Object(e_view), Value::Object(a_view))
+        }
+        (Value::Array(exp), Value::Array(act)) => {
+            let mut e_view = Vec::new();
+            let mut a_view = Vec::new();
+            for i in 0..exp.len().max(act.len()) {
+                match (exp.get(i), act.get(i)) {
+                    (Some(e), Some(a)) => {
+                        let (ev, av) = diff_views(e, a, mode);
+                        e_view.push(ev);
+                        a_view.push(av);
+                    }
+                    (Some(e), None) => e_view.push(e.clone()),
+                    (None, Some(a)) => a_view.push(a.clone()),
+                    (None, None) => {}
+                }
+            }
+            (Value::Array(e_view), Value::Array(a_view))
+        }
+        _ => (expected.clone(), actual.clone()),
+    }
+}
+
+pub fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// A value as it would read in a message: compact, cut when long.
+pub fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 80 { format!("{}…", s.chars().take(79).collect::<String>()) } else { s }
+}
+
+/// A value with its JSON type when the type is the likely problem: `"3" (a string)`.
+pub fn describe(v: &Value) -> String {
+    format!("{} ({})", short(v), type_name(v))
+}
+
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests;

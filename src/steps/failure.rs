@@ -1,0 +1,67 @@
+//! Why a step failed, with everything a person needs to see to act on it: a headline, the
+//! individual findings (by JSON pointer), an expected/actual diff, and the exchange that
+//! produced it. Rendering happens in `run::report`.
+
+use crate::client::{Exchange, TransportError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The target did not do what the contract or the scenario says (exit 1).
+    Assertion,
+    /// The step itself is wrong: unknown operation, bad JSON in a doc string (exit 1, but the
+    /// message says to fix the feature).
+    Usage,
+    /// The target could not be reached or the harness could not work (exit 3).
+    Harness,
+}
+
+#[derive(Debug, Clone)]
+pub struct StepFailure {
+    pub kind: FailureKind,
+    pub message: String,
+    pub findings: Vec<String>,
+    /// (expected, actual), pretty-printed, for a line diff.
+    pub diff: Option<(String, String)>,
+    pub exchange: Option<Box<Exchange>>,
+    /// Declarative steps this failure happened inside, outermost first.
+    pub within: Vec<String>,
+}
+
+impl StepFailure {
+    pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), findings: Vec::new(), diff: None, exchange: None, within: Vec::new() }
+    }
+    pub fn assertion(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Assertion, message)
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Usage, message)
+    }
+    pub fn harness(message: impl Into<String>) -> Self {
+        Self::new(FailureKind::Harness, message)
+    }
+    pub fn findings(mut self, f: impl IntoIterator<Item = impl ToString>) -> Self {
+        self.findings.extend(f.into_iter().map(|x| x.to_string()));
+        self
+    }
+    pub fn diff(mut self, expected: String, actual: String) -> Self {
+        self.diff = Some((expected, actual));
+        self
+    }
+    pub fn exchange(mut self, e: Option<&Exchange>) -> Self {
+        self.exchange = e.map(|e| Box::new(e.clone()));
+        self
+    }
+}
+
+impl From<TransportError> for StepFailure {
+    fn from(e: TransportError) -> Self {
+        match e {
+            // An oversized answer is the partner's doing, not the harness's.
+            TransportError::TooLarge { .. } => StepFailure::assertion(e.to_string()),
+            other => StepFailure::harness(other.to_string()),
+        }
+    }
+}
+
+pub type StepResult = Result<(), StepFailure>;

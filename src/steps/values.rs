@@ -1,0 +1,125 @@
+//! Reading values out of step text: JSON doc strings (with or without a media type line),
+//! `{x:value}` parameters, field paths and data tables.
+
+use serde_json::{Map, Value};
+
+use super::failure::StepFailure;
+
+/// gherkin leaves a doc string's media type (```"""json```) as its first line; drop it.
+pub fn strip_media_type(doc: &str) -> &str {
+    let first = doc.lines().next().unwrap_or("").trim();
+    let is_media = !first.is_empty()
+        && !first.contains(' ')
+        && first.chars().all(|c| c.is_ascii_alphanumeric() || "/+.-".contains(c))
+        && (matches!(first, "json" | "text" | "xml" | "yaml" | "form" | "plain") || first.contains('/'));
+    if is_media { doc.split_once('\n').map(|(_, rest)| rest).unwrap_or("") } else { doc }
+}
+
+pub fn json_docstring(doc: &str) -> Result<Value, StepFailure> {
+    let text = strip_media_type(doc);
+    serde_json::from_str(text).map_err(|e| StepFailure::usage(format!("the doc string is not valid JSON: line {} column {} of the doc string: {e}", e.line(), e.column())))
+}
+
+/// A `{x:value}` parameter: a JSON literal, a quoted string, or a bare marker like `#uuid`.
+pub fn parse_value(text: &str) -> Result<Value, StepFailure> {
+    let t = text.trim();
+    if t.starts_with('#') {
+        return Ok(Value::String(t.to_string()));
+    }
+    serde_json::from_str(t).map_err(|_| StepFailure::usage(format!("{t:?} is not a JSON value: write strings in double quotes, e.g. \"{t}\"")))
+}
+
+/// A table cell: JSON when it parses as a JSON scalar/array/object, otherwise the text.
+pub fn cell_value(text: &str) -> Value {
+    let t = text.trim();
+    match serde_json::from_str::<Value>(t) {
+        Ok(v) => v,
+        Err(_) => Value::String(t.to_string()),
+    }
+}
+
+/// `incident.severity`, `items.0.id` or `/items/0/id` -> a JSON pointer.
+pub fn field_pointer(field: &str) -> String {
+    let f = field.trim();
+    if f.starts_with('/') || f.is_empty() {
+        return f.to_string();
+    }
+    f.split('.').map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1"))).collect()
+}
+
+/// Sets `value` at `pointer` in `root`, creating objects on the way.
+pub fn set_at(root: &mut Value, pointer: &str, value: Value) -> Result<(), StepFailure> {
+    let mut cur = root;
+    let tokens: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    if tokens.is_empty() {
+        *cur = value;
+        return Ok(());
+    }
+    for (i, tok) in tokens.iter().enumerate() {
+        if !cur.is_object() {
+            if cur.is_null() {
+                *cur = Value::Object(Map::new());
+            } else {
+                return Err(StepFailure::usage(format!("cannot set {pointer}: a part of it is not an object")));
+            }
+        }
+        let obj = cur.as_object_mut().ok_or_else(|| StepFailure::usage(format!("cannot set {pointer}")))?;
+        if i + 1 == tokens.len() {
+            obj.insert(tok.clone(), value);
+            return Ok(());
+        }
+        cur = obj.entry(tok.clone()).or_insert(Value::Null);
+    }
+    Ok(())
+}
+
+/// A two-column table (optionally headed `field | value`) as a JSON object.
+pub fn table_object(rows: &[Vec<String>]) -> Result<Value, StepFailure> {
+    let mut out = Value::Object(Map::new());
+    for (i, row) in rows.iter().enumerate() {
+        if row.len() != 2 {
+            return Err(StepFailure::usage(format!("row {} of the table has {} cells; write | field | value |", i + 1, row.len())));
+        }
+        if i == 0 && row[0].trim().eq_ignore_ascii_case("field") && row[1].trim().eq_ignore_ascii_case("value") {
+            continue;
+        }
+        set_at(&mut out, &field_pointer(&row[0]), cell_value(&row[1]))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn media_type_line_is_dropped_only_when_it_is_one() {
+        assert_eq!(strip_media_type("json\n{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(strip_media_type("application/json\n{}"), "{}");
+        assert_eq!(strip_media_type("{\"a\":1}"), "{\"a\":1}");
+        assert_eq!(strip_media_type("hello world\nmore"), "hello world\nmore");
+    }
+
+    #[test]
+    fn tables_build_nested_objects_with_typed_cells() {
+        let rows = vec![
+            vec!["field".into(), "value".into()],
+            vec!["title".into(), "Printer on fire".into()],
+            vec!["customer.id".into(), "42".into()],
+            vec!["urgent".into(), "true".into()],
+        ];
+        assert_eq!(table_object(&rows).unwrap(), json!({"title": "Printer on fire", "customer": {"id": 42}, "urgent": true}));
+        assert!(table_object(&[vec!["only one".into()]]).is_err());
+    }
+
+    #[test]
+    fn values_and_pointers() {
+        assert_eq!(parse_value("#uuid").unwrap(), json!("#uuid"));
+        assert_eq!(parse_value("\"high\"").unwrap(), json!("high"));
+        assert_eq!(parse_value("1").unwrap(), json!(1));
+        assert!(parse_value("high").is_err());
+        assert_eq!(field_pointer("incident.severity"), "/incident/severity");
+        assert_eq!(field_pointer("/a/0"), "/a/0");
+    }
+}

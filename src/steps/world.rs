@@ -1,0 +1,156 @@
+//! The state of one scenario (`World`) and what all scenarios of a run share (`Suite`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::Value;
+use url::Url;
+
+use super::failure::{StepFailure, StepResult};
+use super::registry::{Lookup, Registry, StepBody, StepRef};
+use crate::client::auth::{Credentials, TokenCache};
+use crate::client::{Exchange, HttpClient};
+use crate::contract::{Catalog, Contract};
+use crate::interpolate::{Scope, interpolate};
+use crate::workspace::Workspace;
+
+/// Shared by every scenario of a run; built once before the first one starts.
+#[derive(Debug)]
+pub struct Suite {
+    pub workspace: Workspace,
+    pub catalog: Catalog,
+    pub registry: Registry,
+    pub client: HttpClient,
+    pub tokens: TokenCache,
+    /// Partner name -> base URL for the chosen target.
+    pub base_urls: BTreeMap<String, Url>,
+}
+
+/// A request being put together by "the path parameter ... is ..." style steps.
+#[derive(Debug, Clone, Default)]
+pub struct PendingRequest {
+    pub path_params: BTreeMap<String, String>,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+#[derive(Debug)]
+pub struct World {
+    pub suite: Arc<Suite>,
+    pub contract: Option<Arc<Contract>>,
+    pub partner: Option<String>,
+    pub credentials: Credentials,
+    pub pending: PendingRequest,
+    pub last: Option<Exchange>,
+    pub vars: BTreeMap<String, Value>,
+}
+
+/// Parameters handed to a built-in step, already interpolated.
+#[derive(Debug, Clone, Default)]
+pub struct Args {
+    pub params: Vec<String>,
+    pub docstring: Option<String>,
+    pub table: Option<Vec<Vec<String>>>,
+}
+
+impl Args {
+    pub fn param(&self, i: usize) -> &str {
+        self.params.get(i).map(String::as_str).unwrap_or_default()
+    }
+    pub fn int(&self, i: usize) -> Result<i64, StepFailure> {
+        self.param(i).parse().map_err(|_| StepFailure::usage(format!("{:?} is not a whole number", self.param(i))))
+    }
+    pub fn docstring(&self) -> Result<&str, StepFailure> {
+        self.docstring.as_deref().ok_or_else(|| StepFailure::usage("this step needs a doc string (\"\"\" ... \"\"\") below it"))
+    }
+    pub fn table(&self) -> Result<&Vec<Vec<String>>, StepFailure> {
+        self.table.as_ref().ok_or_else(|| StepFailure::usage("this step needs a data table (| ... |) below it"))
+    }
+}
+
+/// Declarative steps may call each other; this bounds a runaway expansion that lint missed.
+const MAX_DEPTH: usize = 32;
+
+impl World {
+    pub fn new(suite: Arc<Suite>) -> Self {
+        Self { suite, contract: None, partner: None, credentials: Credentials::Contract, pending: PendingRequest::default(), last: None, vars: BTreeMap::new() }
+    }
+
+    /// Runs one step of a feature: finds it in the vocabulary and executes it.
+    pub async fn run_step(&mut self, text: &str, docstring: Option<&str>, table: Option<&[Vec<String>]>) -> StepResult {
+        let suite = self.suite.clone();
+        match suite.registry.lookup(text) {
+            Lookup::Found(step) => self.execute(&suite.registry, step, docstring.map(str::to_string), table.map(<[_]>::to_vec), None, 0).await,
+            Lookup::Undefined { suggestion } => {
+                let mut f = StepFailure::usage(format!("undefined step: {text}"));
+                if let Some(s) = suggestion {
+                    f = f.findings([format!("did you mean: {s}")]);
+                }
+                Err(f)
+            }
+            Lookup::Ambiguous(phrases) => Err(StepFailure::usage(format!("the step {text:?} matches more than one definition")).findings(phrases)),
+        }
+    }
+
+    fn execute<'a>(
+        &'a mut self,
+        registry: &'a Registry,
+        step: StepRef,
+        docstring: Option<String>,
+        table: Option<Vec<Vec<String>>>,
+        params: Option<&'a BTreeMap<String, String>>,
+        depth: usize,
+    ) -> futures::future::LocalBoxFuture<'a, StepResult> {
+        Box::pin(async move {
+            if depth > MAX_DEPTH {
+                return Err(StepFailure::usage("declarative steps nest deeper than 32 levels (a cycle?)"));
+            }
+            let def = registry.get(step.index);
+            let scope = Scope { params, vars: &self.vars };
+            let interp = |s: &str| interpolate(s, &scope).map_err(StepFailure::usage);
+            let values = step.raw_args.iter().map(|a| interp(a)).collect::<Result<Vec<_>, _>>()?;
+            let docstring = docstring.as_deref().map(interp).transpose()?;
+            let table = match table {
+                Some(rows) => Some(rows.iter().map(|r| r.iter().map(|c| interp(c)).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>()?),
+                None => None,
+            };
+            match &def.body {
+                StepBody::Builtin(handler) => handler(self, Args { params: values, docstring, table }).await,
+                StepBody::Macro(m) => {
+                    let mut bound: BTreeMap<String, String> = def.phrase.params.iter().map(|p| p.name.clone()).zip(values).collect();
+                    if let Some(d) = docstring {
+                        bound.insert("docstring".into(), d);
+                    }
+                    for sub in &m.steps {
+                        let r = self.execute(registry, sub.step.clone(), sub.docstring.clone(), sub.table.clone(), Some(&bound), depth + 1).await;
+                        if let Err(mut f) = r {
+                            f.within.insert(0, format!("{} -> {}", def.phrase.text, sub.text));
+                            return Err(f);
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    pub fn contract(&self) -> Result<&Arc<Contract>, StepFailure> {
+        self.contract.as_ref().ok_or_else(|| {
+            let names: Vec<&str> = self.suite.catalog.contracts.keys().map(String::as_str).collect();
+            StepFailure::usage(format!("no contract chosen: start the scenario (or its Background) with: Given the contract \"...\" (contracts: {})", names.join(", ")))
+        })
+    }
+
+    pub fn last(&self) -> Result<&Exchange, StepFailure> {
+        self.last.as_ref().ok_or_else(|| StepFailure::usage("no request has been sent yet in this scenario"))
+    }
+
+    pub fn base_url(&self, partner: &str) -> Result<&Url, StepFailure> {
+        self.suite.base_urls.get(partner).ok_or_else(|| {
+            StepFailure::harness(format!(
+                "no base URL for the partner {partner:?}: set [partners.{partner}] live = \"http://...\" in contrail.toml or pass --base-url {partner}=URL"
+            ))
+        })
+    }
+}
