@@ -13,3 +13,8 @@ pub mod interpolate;
 pub mod client;
 pub mod feature;
 pub mod steps;
+pub mod exit;
+pub mod lint;
+pub mod run;
+pub mod cli;
+pub mod vocabulary;

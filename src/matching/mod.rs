@@ -6,7 +6,7 @@
 //! Arrays are compared element by element in order in both modes. The result lists every
 //! mismatch by JSON pointer, so a failure says exactly which field is wrong and how.
 
-mod marker;
+pub mod marker;
 
 use serde_json::Value;
 

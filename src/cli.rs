@@ -1,0 +1,141 @@
+//! The command line: argument parsing and dispatch, nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::exit::Exit;
+use crate::run::{RunOptions, Target};
+use crate::workspace::Workspace;
+
+#[derive(Debug, Parser)]
+#[command(name = "contrail", version, about = "Executable integration contracts for SaaS integrations", propagate_version = true)]
+pub struct Cli {
+    /// Where to look for contrail.toml (searched upward from here; default: the current folder).
+    #[arg(long, short = 'C', global = true, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run feature files against a target.
+    Run(RunArgs),
+    /// Check features, declarative steps and contracts without running anything.
+    Lint {
+        /// Feature files or folders (default: the workspace's features folder).
+        paths: Vec<PathBuf>,
+    },
+    /// Print the step vocabulary (built-in and declarative) the runner understands.
+    Steps {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Feature files or folders (default: the workspace's features folder).
+    pub paths: Vec<PathBuf>,
+    /// Only scenarios whose tags satisfy this expression, e.g. "@smoke and not @slow".
+    #[arg(long, short = 't')]
+    pub tags: Option<String>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+    /// How many scenarios run at once (scenarios tagged @serial run alone).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Stop starting scenarios after the first failure.
+    #[arg(long)]
+    pub fail_fast: bool,
+    /// What the scenarios talk to.
+    #[arg(long, value_enum, default_value_t = Target::Live)]
+    pub target: Target,
+    /// Override a partner's base URL: --base-url ticketing=http://127.0.0.1:8080 (repeatable).
+    #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
+    pub base_urls: Vec<(String, String)>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Also write a Cucumber JSON report here.
+    #[arg(long, value_name = "FILE")]
+    pub cucumber_json: Option<PathBuf>,
+    /// Colours in the terminal output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// More output (-v: the World of failed scenarios too).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_base_url(s: &str) -> Result<(String, String), String> {
+    let (p, u) = s.split_once('=').ok_or("expected PARTNER=URL")?;
+    url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+    Ok((p.to_string(), u.to_string()))
+}
+
+pub fn main() -> Exit {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { Exit::BadInput } else { Exit::Passed };
+        }
+    };
+    let start = match cli.workspace.clone().map(Ok).unwrap_or_else(std::env::current_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read the current folder: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let ws = match Workspace::discover(&start) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("{e}");
+            return Exit::BadInput;
+        }
+    };
+    match cli.command {
+        Command::Lint { paths } => crate::lint::lint(&ws, &paths),
+        Command::Steps { json } => crate::vocabulary::print(&ws, json),
+        Command::Run(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: cannot start the async runtime: {e}");
+                    return Exit::Harness;
+                }
+            };
+            let color = match args.color {
+                Color::Auto => cucumber::writer::Coloring::Auto,
+                Color::Always => cucumber::writer::Coloring::Always,
+                Color::Never => cucumber::writer::Coloring::Never,
+            };
+            let opts = RunOptions {
+                paths: args.paths,
+                tags: args.tags,
+                name: args.name,
+                jobs: args.jobs,
+                fail_fast: args.fail_fast,
+                target: args.target,
+                base_urls: args.base_urls,
+                junit: args.junit,
+                cucumber_json: args.cucumber_json,
+                color,
+                verbose: args.verbose,
+            };
+            runtime.block_on(crate::run::run(ws, opts))
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! `contrail lint`, and the checks `contrail run` makes before it starts anything.
+//!
+//! Everything is checked without a network: contracts and their OpenAPI documents load and
+//! (with `deep`) every schema compiles; declarative steps resolve; feature files parse; every
+//! step is defined, has the doc string or table it needs, names a contract, partner,
+//! operation and mapping that exist, and carries valid JSON and markers. Each problem names
+//! file:line:col.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use cucumber::gherkin;
+
+use crate::contract::{Catalog, Contract};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::exit::Exit;
+use crate::matching;
+use crate::steps::registry::{Attachment, Lookup, StepBody, StepRef};
+use crate::steps::{Registry, builtin_registry, declarative, values};
+use crate::workspace::Workspace;
+
+pub struct Loaded {
+    pub catalog: Catalog,
+    pub registry: Registry,
+    pub features: Vec<(PathBuf, gherkin::Feature)>,
+}
+
+/// Loads and checks everything a run needs. `deep` also compiles every schema.
+pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Diagnostics> {
+    let mut errors = Diagnostics::default();
+    let (catalog, e) = Catalog::load_dir(&ws.contracts_dir());
+    errors.extend(e);
+    if deep {
+        for c in catalog.contracts.values() {
+            errors.extend(c.compile_all());
+        }
+    }
+    let mut registry = builtin_registry();
+    errors.extend(declarative::load_into(&mut registry, &ws.steps_dir()));
+
+    let paths: Vec<PathBuf> = if paths.is_empty() { vec![ws.features_dir()] } else { paths.to_vec() };
+    let files = match crate::feature::feature_files(&paths) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(e);
+            Vec::new()
+        }
+    };
+    if files.is_empty() && errors.is_empty() {
+        errors.push(Diagnostic::new(paths.first().cloned().unwrap_or_default(), "no .feature files here"));
+    }
+    let (features, e) = crate::feature::parse_all(&files);
+    errors.extend(e);
+    for (file, feature) in &features {
+        check_feature(file, feature, &catalog, &registry, &mut errors);
+    }
+    // One outline row after another repeats the same finding: keep each once.
+    let mut seen = BTreeSet::new();
+    errors.0.retain(|d| seen.insert(d.to_string()));
+    if errors.is_empty() { Ok(Loaded { catalog, registry, features }) } else { Err(errors) }
+}
+
+/// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
+pub fn lint(ws: &Workspace, paths: &[PathBuf]) -> Exit {
+    match load(ws, paths, true) {
+        Ok(l) => {
+            let steps: usize = l.features.iter().map(|(_, f)| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>()).sum();
+            println!("ok: {} contract(s), {} feature file(s), {} scenario(s), {} step definition(s); no problems", l.catalog.contracts.len(), l.features.len(), steps, l.registry.defs().len());
+            Exit::Passed
+        }
+        Err(d) => {
+            let root = ws.root.clone();
+            for diag in &d.0 {
+                let mut shown = diag.clone();
+                shown.file = crate::diag::display_path(&diag.file, &root);
+                eprintln!("{shown}");
+            }
+            eprintln!("{} problem(s)", d.len());
+            Exit::BadInput
+        }
+    }
+}
+
+struct Ctx<'a> {
+    file: &'a PathBuf,
+    catalog: &'a Catalog,
+    registry: &'a Registry,
+    contract: Option<Arc<Contract>>,
+}
+
+fn check_feature(file: &PathBuf, feature: &gherkin::Feature, catalog: &Catalog, registry: &Registry, out: &mut Diagnostics) {
+    use cucumber::feature::Ext as _;
+    let feature = match feature.clone().expand_examples() {
+        Ok(f) => f,
+        Err(e) => {
+            out.push(Diagnostic::new(file, format!("cannot expand the Examples: {e}")));
+            return;
+        }
+    };
+    let mut groups: Vec<(Vec<&gherkin::Step>, &gherkin::Scenario)> = Vec::new();
+    let bg: Vec<&gherkin::Step> = feature.background.iter().flat_map(|b| &b.steps).collect();
+    for sc in &feature.scenarios {
+        groups.push((bg.clone(), sc));
+    }
+    for rule in &feature.rules {
+        let mut rbg = bg.clone();
+        rbg.extend(rule.background.iter().flat_map(|b| &b.steps));
+        for sc in &rule.scenarios {
+            groups.push((rbg.clone(), sc));
+        }
+    }
+    for (background, scenario) in groups {
+        let mut ctx = Ctx { file, catalog, registry, contract: None };
+        for step in background.into_iter().chain(&scenario.steps) {
+            check_step(&mut ctx, step, out);
+        }
+    }
+}
+
+fn check_step(ctx: &mut Ctx<'_>, step: &gherkin::Step, out: &mut Diagnostics) {
+    let file = ctx.file;
+    let at = |msg: String| Diagnostic::new(file, msg).at(step.position.line, step.position.col);
+    match ctx.registry.lookup(&step.value) {
+        Lookup::Undefined { suggestion } => {
+            let mut d = at(format!("undefined step: {}", step.value));
+            if let Some(s) = suggestion {
+                d = d.help(format!("did you mean: {s}"));
+            }
+            out.push(d);
+        }
+        Lookup::Ambiguous(phrases) => out.push(at(format!("the step matches several definitions: {}", phrases.join(" | ")))),
+        Lookup::Found(found) => {
+            let def = ctx.registry.get(found.index);
+            match (def.attachment, step.docstring.is_some(), step.table.is_some()) {
+                (Attachment::DocString, false, _) => out.push(at(format!("{:?} needs a doc string (\"\"\" ... \"\"\") below it", def.phrase.text))),
+                (Attachment::Table, _, false) => out.push(at(format!("{:?} needs a data table below it", def.phrase.text))),
+                (Attachment::None, true, _) => out.push(at(format!("{:?} takes no doc string", def.phrase.text))),
+                (Attachment::None | Attachment::DocString, _, true) => out.push(at(format!("{:?} takes no data table", def.phrase.text))),
+                _ => {}
+            }
+            let args = found.raw_args.clone();
+            check_use(ctx, &found, args, step.docstring.as_deref(), &at, out, 0);
+        }
+    }
+}
+
+/// Checks what a resolved step refers to. For a declarative step, its expansion is checked with
+/// the arguments substituted, so a bad operation id passed through a domain phrase is found.
+fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: Option<&str>, at: &dyn Fn(String) -> Diagnostic, out: &mut Diagnostics, depth: usize) {
+    if depth > 32 {
+        return;
+    }
+    let def = ctx.registry.get(found.index);
+    let is_static = |s: &str| !s.contains("${");
+    match &def.body {
+        StepBody::Macro(m) => {
+            let params: std::collections::BTreeMap<String, String> = def.phrase.params.iter().map(|p| p.name.clone()).zip(args).collect();
+            let subst = |s: &str| {
+                let mut t = s.to_string();
+                for (k, v) in &params {
+                    t = t.replace(&format!("${{{k}}}"), v);
+                }
+                if let Some(d) = docstring {
+                    t = t.replace("${docstring}", d);
+                }
+                t
+            };
+            for sub in m.steps.clone() {
+                let sub_args: Vec<String> = sub.step.raw_args.iter().map(|a| subst(a)).collect();
+                let sub_doc = sub.docstring.as_deref().map(subst);
+                let within = |msg: String| at(format!("{msg} (in the expansion of {:?}: {:?})", def.phrase.text, sub.text));
+                check_use(ctx, &sub.step, sub_args, sub_doc.as_deref(), &within, out, depth + 1);
+            }
+        }
+        StepBody::Builtin(_) => {
+            let phrase = def.phrase.text.as_str();
+            let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+            match phrase {
+                "the contract {name}" if is_static(&arg(0)) => match ctx.catalog.get(&arg(0)) {
+                    Some(c) => ctx.contract = Some(c.clone()),
+                    None => {
+                        let known: Vec<&str> = ctx.catalog.contracts.keys().map(String::as_str).collect();
+                        out.push(at(format!("no contract named {:?} (contracts: {})", arg(0), if known.is_empty() { "none".into() } else { known.join(", ") })));
+                    }
+                },
+                "the partner {name}" if is_static(&arg(0)) => {
+                    if let Some(c) = &ctx.contract {
+                        if c.partner(&arg(0)).is_none() {
+                            out.push(at(format!("the contract {:?} has no partner {:?}", c.name, arg(0))));
+                        }
+                    }
+                }
+                "I call {operation}" | "I call {operation} with the body:" if is_static(&arg(0)) => match &ctx.contract {
+                    None => out.push(at("no contract is chosen before this call: add Given the contract \"...\" (in the Background, say)".into())),
+                    Some(c) => {
+                        if c.find_operation(&arg(0)).is_empty() {
+                            let mut ids: Vec<&str> = c.partners.values().flat_map(|p| p.operations.iter().map(|o| o.id.as_str())).collect();
+                            ids.sort_by_key(|id| strsim::levenshtein(id, &arg(0)));
+                            let mut d = at(format!("the contract {:?} has no operation {:?}", c.name, arg(0)));
+                            if let Some(best) = ids.first() {
+                                d = d.help(format!("did you mean {best:?}?"));
+                            }
+                            out.push(d);
+                        }
+                    }
+                },
+                p if p.contains("follows the mapping") && is_static(&arg(1)) => {
+                    if let Some(c) = &ctx.contract {
+                        if c.mapping(&arg(1)).is_none() {
+                            let known: Vec<&str> = c.doc.mappings.keys().map(String::as_str).collect();
+                            out.push(at(format!("the contract {:?} has no mapping {:?} (mappings: {})", c.name, arg(1), known.join(", "))));
+                        }
+                    }
+                }
+                "the response field {field} is {expected:value}" if is_static(&arg(1)) => match values::parse_value(&arg(1)) {
+                    Ok(v) => {
+                        if let Err(e) = matching::check_expected(&v) {
+                            out.push(at(e));
+                        }
+                    }
+                    Err(e) => out.push(at(e.message)),
+                },
+                _ => {}
+            }
+            if def.attachment == Attachment::DocString {
+                if let Some(doc) = docstring.filter(|d| is_static(d)) {
+                    match values::json_docstring(doc) {
+                        Ok(v) => {
+                            if let Err(e) = matching::check_expected(&v) {
+                                out.push(at(format!("in the doc string: {e}")));
+                            }
+                        }
+                        Err(e) => out.push(at(e.message)),
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The seam with cucumber-rs: a parser that hands over the features contrail already parsed
+//! and checked, one catch-all step that dispatches into contrail's own registry (so cucumber
+//! never "skips" an unknown step), and the composed writers.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use cucumber::gherkin::tagexpr::TagOperation;
+use cucumber::tag::Ext as _;
+use cucumber::writer::{self, Coloring, Stats as _};
+use cucumber::{WriterExt as _, gherkin};
+use futures::future::LocalBoxFuture;
+use regex::Regex;
+
+use super::report::{Redactor, render_failure};
+use crate::exit::Exit;
+use crate::steps::{FailureKind, Suite, World};
+
+/// The suite of the run in progress. cucumber builds each World with `World::new()`, which
+/// takes no arguments, so the suite is handed over here.
+static SUITE: Mutex<Option<(Arc<Suite>, Arc<Redactor>)>> = Mutex::new(None);
+/// Steps that failed because the harness or a target could not run (exit 3).
+static HARNESS_FAILURES: AtomicUsize = AtomicUsize::new(0);
+
+impl cucumber::World for World {
+    type Error = String;
+
+    async fn new() -> Result<Self, String> {
+        let guard = SUITE.lock().map_err(|_| "suite lock poisoned".to_string())?;
+        let (suite, _) = guard.as_ref().ok_or("no suite: World created outside contrail run")?;
+        Ok(World::new(suite.clone()))
+    }
+}
+
+/// Feeds pre-parsed features to cucumber.
+struct PreParsed;
+
+impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
+    type Cli = cucumber::cli::Empty;
+    type Output = futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
+
+    fn parse(self, input: Vec<gherkin::Feature>, _: Self::Cli) -> Self::Output {
+        use cucumber::feature::Ext as _;
+        let features: Vec<_> = input.into_iter().map(|f| f.expand_examples().map_err(cucumber::parser::Error::from)).collect();
+        futures::stream::iter(features)
+    }
+}
+
+fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'_, ()> {
+    Box::pin(async move {
+        let table = ctx.step.table.as_ref().map(|t| t.rows.clone());
+        let result = world.run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref()).await;
+        if let Err(failure) = result {
+            if failure.kind == FailureKind::Harness {
+                HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
+            }
+            let redactor = SUITE.lock().ok().and_then(|g| g.as_ref().map(|(_, r)| r.clone())).unwrap_or_default();
+            let text = render_failure(&failure, &redactor);
+            // resume_unwind fails the step without running the panic hook (no "thread panicked").
+            std::panic::resume_unwind(Box::new(text));
+        }
+    })
+}
+
+pub struct Settings {
+    pub tags: Option<TagOperation>,
+    pub name: Option<Regex>,
+    pub jobs: usize,
+    pub fail_fast: bool,
+    pub junit: Option<PathBuf>,
+    pub cucumber_json: Option<PathBuf>,
+    pub color: Coloring,
+    pub verbose: u8,
+}
+
+fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
+    match path {
+        None => Ok(Box::new(io::sink())),
+        Some(p) => {
+            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            }
+            File::create(p).map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>).map_err(|e| format!("cannot write {}: {e}", p.display()))
+        }
+    }
+}
+
+pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, String> {
+    let redactor = Arc::new(Redactor::for_contracts(suite.catalog.contracts.values().map(|c| c.as_ref())));
+    *SUITE.lock().map_err(|_| "suite lock poisoned")? = Some((suite, redactor));
+    HARNESS_FAILURES.store(0, Ordering::SeqCst);
+
+    let junit = output(&s.junit)?;
+    let json = output(&s.cucumber_json)?;
+    let writer = writer::Basic::raw(io::stdout(), s.color, s.verbose)
+        .summarized()
+        .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
+        .tee::<World, _>(writer::Json::for_tee(json))
+        .normalized();
+
+    let any = Regex::new("(?s)^.*$").map_err(|e| e.to_string())?;
+    let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> = cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
+        .given(any.clone(), any_step)
+        .when(any.clone(), any_step)
+        .then(any, any_step)
+        .max_concurrent_scenarios(s.jobs)
+        .with_default_cli();
+    if s.fail_fast {
+        cucumber = cucumber.fail_fast();
+    }
+    let (tags, name) = (s.tags, s.name);
+    let features: Vec<gherkin::Feature> = features.into_iter().map(|(_, f)| f).collect();
+    let result = cucumber
+        .filter_run(features, move |feature, rule, scenario| {
+            let tags_ok = tags.as_ref().is_none_or(|t| t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter())));
+            let name_ok = name.as_ref().is_none_or(|n| n.is_match(&scenario.name));
+            tags_ok && name_ok
+        })
+        .await;
+    *SUITE.lock().map_err(|_| "suite lock poisoned")? = None;
+
+    if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
+        return Ok(Exit::Harness);
+    }
+    if result.parsing_errors() > 0 {
+        return Ok(Exit::BadInput);
+    }
+    Ok(if result.execution_has_failed() { Exit::Failed } else { Exit::Passed })
+}

@@ -1,0 +1,167 @@
+//! `contrail run`: pre-flight checks, services, then the scenarios through cucumber, with the
+//! terminal, JUnit and Cucumber JSON writers fed by the same events.
+
+pub mod report;
+pub mod services;
+mod cucumber_glue;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::client::HttpClient;
+use crate::client::auth::TokenCache;
+use crate::exit::Exit;
+use crate::lint::{self, Loaded};
+use crate::steps::Suite;
+use crate::workspace::Workspace;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    /// The partners' live sandboxes.
+    Live,
+    /// Recorded interactions served by contrail's mock server.
+    Replay,
+    /// Live, recording what is seen.
+    Record,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub paths: Vec<PathBuf>,
+    pub tags: Option<String>,
+    pub name: Option<String>,
+    pub jobs: Option<usize>,
+    pub fail_fast: bool,
+    pub target: Target,
+    pub base_urls: Vec<(String, String)>,
+    pub junit: Option<PathBuf>,
+    pub cucumber_json: Option<PathBuf>,
+    pub color: cucumber::writer::Coloring,
+    pub verbose: u8,
+}
+
+pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
+    if opts.target != Target::Live {
+        eprintln!(
+            "error: --target {:?} is not available in this version yet: record-replay comes with the mock server. Use --target live.",
+            opts.target
+        );
+        return Exit::BadInput;
+    }
+    let tags = match opts.tags.as_deref().map(str::parse::<cucumber::gherkin::tagexpr::TagOperation>).transpose() {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: --tags {:?}: {e}", opts.tags.unwrap_or_default());
+            return Exit::BadInput;
+        }
+    };
+    let name = match opts.name.as_deref().map(regex::Regex::new).transpose() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: --name: {e}");
+            return Exit::BadInput;
+        }
+    };
+
+    let loaded = match lint::load(&ws, &opts.paths, false) {
+        Ok(l) => l,
+        Err(d) => {
+            eprintln!("{d}");
+            eprintln!("error: {} problem(s) found before running; nothing was run", d.len());
+            return Exit::BadInput;
+        }
+    };
+
+    let (base_urls, needed) = match base_urls(&ws, &loaded, &opts.base_urls) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let running = match services::start_all(&ws, &needed).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Harness;
+        }
+    };
+    let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
+    let base_urls = match resolve_service_urls(base_urls, &service_urls) {
+        Ok(b) => b,
+        Err(e) => {
+            services::stop_all(running).await;
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+
+    let timeout = ws.config.run.request_timeout.as_deref().map(humantime::parse_duration).transpose();
+    let client = match timeout.map_err(|e| e.to_string()).and_then(|t| HttpClient::new(t.unwrap_or(Duration::from_secs(30)), crate::client::DEFAULT_MAX_BODY)) {
+        Ok(c) => c,
+        Err(e) => {
+            services::stop_all(running).await;
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let jobs = opts.jobs.or(ws.config.run.jobs).unwrap_or(8).max(1);
+    let Loaded { catalog, registry, features } = loaded;
+    let suite = Arc::new(Suite { workspace: ws, catalog, registry, client, tokens: TokenCache::default(), base_urls });
+    let outcome = cucumber_glue::run(suite, features, cucumber_glue::Settings { tags, name, jobs, fail_fast: opts.fail_fast, junit: opts.junit, cucumber_json: opts.cucumber_json, color: opts.color, verbose: opts.verbose }).await;
+    services::stop_all(running).await;
+    match outcome {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("error: {e}");
+            Exit::Harness
+        }
+    }
+}
+
+/// Base URL templates per partner, and the services they need started.
+fn base_urls(ws: &Workspace, loaded: &Loaded, overrides: &[(String, String)]) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+    let mut urls = BTreeMap::new();
+    for (partner, t) in &ws.config.partners {
+        if let Some(live) = &t.live {
+            urls.insert(partner.clone(), live.clone());
+        }
+    }
+    let known: Vec<&String> = loaded.catalog.contracts.values().flat_map(|c| c.partners.keys()).collect();
+    for (partner, url) in overrides {
+        if !known.contains(&partner) {
+            return Err(format!("--base-url {partner}=...: no contract has a partner {partner:?} (partners: {})", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        }
+        urls.insert(partner.clone(), url.clone());
+    }
+    let mut needed = Vec::new();
+    for url in urls.values() {
+        let mut rest = url.as_str();
+        while let Some(i) = rest.find("{services.") {
+            let after = &rest[i + "{services.".len()..];
+            let name = after.split(['.', '}']).next().unwrap_or_default().to_string();
+            if !needed.contains(&name) {
+                needed.push(name);
+            }
+            rest = after;
+        }
+    }
+    Ok((urls, needed))
+}
+
+fn resolve_service_urls(templates: BTreeMap<String, String>, services: &BTreeMap<String, String>) -> Result<BTreeMap<String, Url>, String> {
+    let mut out = BTreeMap::new();
+    for (partner, t) in templates {
+        let mut s = t.clone();
+        for (name, url) in services {
+            s = s.replace(&format!("{{services.{name}.url}}"), url);
+        }
+        let url = Url::parse(&s).map_err(|e| format!("the base URL {t:?} of {partner:?} is not a URL: {e}"))?;
+        out.insert(partner, url);
+    }
+    Ok(out)
+}
