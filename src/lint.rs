@@ -87,6 +87,9 @@ struct Ctx<'a> {
     catalog: &'a Catalog,
     registry: &'a Registry,
     contract: Option<Arc<Contract>>,
+    /// A `the contract` step named a contract that does not load: later checks would only
+    /// repeat that one problem.
+    contract_unknown: bool,
 }
 
 fn check_feature(file: &PathBuf, feature: &gherkin::Feature, catalog: &Catalog, registry: &Registry, out: &mut Diagnostics) {
@@ -111,7 +114,7 @@ fn check_feature(file: &PathBuf, feature: &gherkin::Feature, catalog: &Catalog, 
         }
     }
     for (background, scenario) in groups {
-        let mut ctx = Ctx { file, catalog, registry, contract: None };
+        let mut ctx = Ctx { file, catalog, registry, contract: None, contract_unknown: false };
         for step in background.into_iter().chain(&scenario.steps) {
             check_step(&mut ctx, step, out);
         }
@@ -180,6 +183,7 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
                 "the contract {name}" if is_static(&arg(0)) => match ctx.catalog.get(&arg(0)) {
                     Some(c) => ctx.contract = Some(c.clone()),
                     None => {
+                        ctx.contract_unknown = true;
                         let known: Vec<&str> = ctx.catalog.contracts.keys().map(String::as_str).collect();
                         out.push(at(format!("no contract named {:?} (contracts: {})", arg(0), if known.is_empty() { "none".into() } else { known.join(", ") })));
                     }
@@ -192,6 +196,7 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
                     }
                 }
                 "I call {operation}" | "I call {operation} with the body:" if is_static(&arg(0)) => match &ctx.contract {
+                    None if ctx.contract_unknown => {}
                     None => out.push(at("no contract is chosen before this call: add Given the contract \"...\" (in the Background, say)".into())),
                     Some(c) => {
                         if c.find_operation(&arg(0)).is_empty() {

@@ -1,1 +1,75 @@
-fn main() {}
+//! The demo partner sandbox the bundled suite runs against: a ticketing API and an incidents
+//! API behind an OAuth 2.0 client-credentials token endpoint, with scopes, per-client rate
+//! limits (429 + Retry-After), validation errors as 4xx with a body, and a `--drift` switch
+//! that changes its answers the way real partners drift.
+//!
+//! It plays the partner platform's own escalation feature too: escalating a ticket creates an
+//! incident whose severity follows the priority mapping, so the contract's mapping can be
+//! checked against a live target.
+//!
+//! Listens on 127.0.0.1 only. Prints `listening on http://127.0.0.1:PORT` once ready.
+
+mod api;
+mod auth;
+mod util;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub port: u16,
+    pub drift: bool,
+    /// Requests per second allowed for the throttled client.
+    pub throttled_limit: u32,
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut opts = Options { port: 0, drift: false, throttled_limit: 5 };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--port" => opts.port = args.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number")?,
+            "--drift" => opts.drift = true,
+            "--throttled-limit" => opts.throttled_limit = args.next().and_then(|p| p.parse().ok()).ok_or("--throttled-limit needs a number")?,
+            "--help" | "-h" => {
+                println!("contrail-demo-partner [--port N] [--drift] [--throttled-limit N]");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (see --help)")),
+        }
+    }
+    Ok(opts)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let opts = match parse_args() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::exit(2);
+        }
+    };
+    let addr = SocketAddr::from(([127, 0, 0, 1], opts.port));
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {addr}: {e}");
+            std::process::exit(3);
+        }
+    };
+    let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let state = Arc::new(api::State::new(opts.clone(), format!("http://{local}")));
+    let app = api::router(state);
+    println!("listening on http://{local}{}", if opts.drift { " (drift on)" } else { "" });
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        eprintln!("error: {e}");
+        std::process::exit(3);
+    }
+}

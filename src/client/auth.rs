@@ -48,6 +48,8 @@ pub enum Credentials {
     Anonymous,
     /// An OAuth token limited to these scopes.
     Scopes(Vec<String>),
+    /// An OAuth token for another client of the partner (its own scopes and rate limit).
+    Client { id: String, secret: String },
 }
 
 impl TokenCache {
@@ -84,16 +86,22 @@ impl TokenCache {
             Some(AuthDoc::Oauth2ClientCredentials { token_url, client_id, client_secret, scopes, request }) => {
                 let wanted: Vec<String> = match creds {
                     Credentials::Scopes(s) => s.clone(),
+                    // Another client asks for what it is allowed: no scope parameter.
+                    Credentials::Client { .. } => Vec::new(),
                     _ => request.clone().unwrap_or_else(|| scopes.keys().cloned().collect()),
                 };
-                let key = (partner.to_string(), wanted.join(" "));
+                let (id, secret) = match creds {
+                    Credentials::Client { id, secret } => (id.clone(), secret.clone()),
+                    _ => (interpolate_env(client_id).map_err(AuthError::Config)?, interpolate_env(client_secret).map_err(AuthError::Config)?),
+                };
+                let key = (format!("{partner}/{id}"), wanted.join(" "));
                 let mut tokens = self.tokens.lock().await;
                 let fresh = tokens.get(&key).filter(|t| t.expires.is_none_or(|e| e > Instant::now() + Duration::from_secs(5)));
                 let token = match fresh {
                     Some(t) => t.token.clone(),
                     None => {
                         let url = base_url.join(token_url).map_err(|e| AuthError::Config(format!("bad token_url {token_url:?}: {e}")))?;
-                        let t = fetch_token(client, url.as_str(), &interpolate_env(client_id).map_err(AuthError::Config)?, &interpolate_env(client_secret).map_err(AuthError::Config)?, &wanted).await?;
+                        let t = fetch_token(client, url.as_str(), &id, &secret, &wanted).await?;
                         let token = t.token.clone();
                         tokens.insert(key, t);
                         token

@@ -39,6 +39,19 @@ impl std::fmt::Display for Violation {
     }
 }
 
+/// A missing required property is reported at the property's own pointer, so the message
+/// names the field that is gone rather than its parent.
+fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
+    let at = e.instance_path().to_string();
+    match e.kind() {
+        jsonschema::error::ValidationErrorKind::Required { property: serde_json::Value::String(name) } => Violation {
+            pointer: format!("{at}/{}", super::openapi::escape_pointer(name)),
+            message: "required by the contract, but missing".into(),
+        },
+        _ => Violation { pointer: at, message: e.to_string() },
+    }
+}
+
 impl Schemas {
     pub fn new(docs: &Documents) -> Result<Self, String> {
         let resources: Vec<(String, Value)> = docs.docs.iter().map(|(url, doc)| (url.to_string(), (**doc).clone())).collect();
@@ -69,6 +82,6 @@ impl Schemas {
     /// Every violation of `schema` by `instance`, by JSON pointer.
     pub fn validate(&self, schema: &SchemaRef, instance: &Value) -> Result<Vec<Violation>, String> {
         let v = self.validator(schema)?;
-        Ok(v.iter_errors(instance).map(|e| Violation { pointer: e.instance_path().to_string(), message: e.to_string() }).collect())
+        Ok(v.iter_errors(instance).map(|e| violation(&e)).collect())
     }
 }

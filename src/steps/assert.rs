@@ -16,6 +16,24 @@ pub fn register(r: &mut Registry) {
     builtin(r, "assertions", "the response status is {status:int}", Attachment::None,
         "The last response has this HTTP status.",
         "Then the response status is 201", |w, a| Box::pin(status(w, a)));
+    builtin(r, "assertions", "one of those calls was answered {status:int}", Attachment::None,
+        "After \"I call ... N times\": at least one answer had this status; it becomes the response the next steps check.",
+        "Then one of those calls was answered 429", |w, a| Box::pin(async move {
+            let want = a.int(0)?;
+            if w.burst.is_empty() {
+                return Err(StepFailure::usage("no burst of calls before this step (use: I call \"...\" N times)"));
+            }
+            match w.burst.iter().find(|e| i64::from(e.response.status) == want) {
+                Some(e) => {
+                    w.last = Some(e.clone());
+                    Ok(())
+                }
+                None => {
+                    let seen: Vec<String> = w.burst.iter().map(|e| e.response.status.to_string()).collect();
+                    Err(StepFailure::assertion(format!("none of the {} calls was answered {want}; they were answered {}", w.burst.len(), seen.join(", "))).exchange(w.burst.last()))
+                }
+            }
+        }));
     builtin(r, "assertions", "the response header {name} is {expected}", Attachment::None,
         "The last response has this header with this value (markers such as \"#regex ...\" allowed).",
         r##"Then the response header "Content-Type" is "#regex application/json.*""##, |w, a| Box::pin(header(w, a)));

@@ -19,6 +19,12 @@ pub fn register(r: &mut Registry) {
     builtin(r, "auth", "I authenticate with the scopes {scopes}", Attachment::None,
         "Use an OAuth token that carries only these space-separated scopes.",
         r#"Given I authenticate with the scopes "tickets:read""#, |w, a| Box::pin(scopes(w, a)));
+    builtin(r, "auth", "I authenticate as the client {client_id} with the secret {secret}", Attachment::None,
+        "Use an OAuth token of another client of the partner (its own scopes and rate limit); the secret may be ${env:NAME}.",
+        r#"Given I authenticate as the client "throttled-app" with the secret "${env:THROTTLED_SECRET}""#, |w, a| Box::pin(async move {
+            w.credentials = Credentials::Client { id: a.param(0).to_string(), secret: a.param(1).to_string() };
+            Ok(())
+        }));
     builtin(r, "data", "the variable {name} is {value}", Attachment::None,
         "Set a scenario variable, used later as ${name}.",
         r#"Given the variable "ticket_id" is "T-100""#, |w, a| Box::pin(async move {

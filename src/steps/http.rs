@@ -53,6 +53,23 @@ pub fn register(r: &mut Registry) {
             let body = json_docstring(a.docstring()?)?;
             call(w, a.param(0), Some(body)).await
         }));
+    builtin(r, "http", "I call {operation} {times:int} times", Attachment::None,
+        "Call an operation this many times in a row (same parameters), e.g. to reach a rate limit.",
+        r#"When I call "listTickets" 8 times"#, |w, a| Box::pin(async move {
+            let times = a.int(1)?;
+            if !(1..=1000).contains(&times) {
+                return Err(StepFailure::usage(format!("{times} calls: use 1 to 1000")));
+            }
+            let pending = w.pending.clone();
+            let mut burst = Vec::new();
+            for _ in 0..times {
+                w.pending = pending.clone();
+                call(w, a.param(0), None).await?;
+                burst.extend(w.last.clone());
+            }
+            w.burst = burst;
+            Ok(())
+        }));
     builtin(r, "http", "I send a {method:word} request to {path}", Attachment::None,
         "Send a request by method and path to the current partner.",
         r#"When I send a GET request to "/tickets/T-1""#, |w, a| Box::pin(async move { send_path(w, &a, None).await }));

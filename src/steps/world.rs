@@ -43,6 +43,8 @@ pub struct World {
     pub credentials: Credentials,
     pub pending: PendingRequest,
     pub last: Option<Exchange>,
+    /// The exchanges of the last "I call ... N times".
+    pub burst: Vec<Exchange>,
     pub vars: BTreeMap<String, Value>,
 }
 
@@ -74,7 +76,7 @@ const MAX_DEPTH: usize = 32;
 
 impl World {
     pub fn new(suite: Arc<Suite>) -> Self {
-        Self { suite, contract: None, partner: None, credentials: Credentials::Contract, pending: PendingRequest::default(), last: None, vars: BTreeMap::new() }
+        Self { suite, contract: None, partner: None, credentials: Credentials::Contract, pending: PendingRequest::default(), last: None, burst: Vec::new(), vars: BTreeMap::new() }
     }
 
     /// Runs one step of a feature: finds it in the vocabulary and executes it.

@@ -1,0 +1,79 @@
+//! Small helpers of the demo partner: timestamps, ids, JSON error answers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// RFC 3339 UTC timestamp with milliseconds.
+pub fn now_rfc3339() -> String {
+    let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_millis())
+}
+
+static SEED: AtomicU64 = AtomicU64::new(0);
+
+/// A pseudo-random 64-bit number (xorshift over a time seed): ids, not cryptography.
+pub fn random_u64() -> u64 {
+    let mut x = SEED.load(Ordering::Relaxed);
+    loop {
+        // Seed lazily from the clock; xorshift must never hold 0 (it would stay 0).
+        let start = if x == 0 { SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x9E37_79B9) | 1 } else { x };
+        let mut y = start;
+        y ^= y << 13;
+        y ^= y >> 7;
+        y ^= y << 17;
+        match SEED.compare_exchange(x, y, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return y,
+            Err(current) => x = current,
+        }
+    }
+}
+
+pub fn uuid_v4() -> String {
+    let (a, b) = (random_u64(), random_u64());
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0x0fff,
+        ((b >> 48) & 0x3fff) | 0x8000,
+        b & 0xffff_ffff_ffff
+    )
+}
+
+pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (status, Json(json!({ "error": code, "message": message.into() }))).into_response()
+}
+
+pub fn validation(details: Vec<Value>) -> Response {
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": "validation_failed", "message": "the request body is not valid", "details": details }))).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_differ() {
+        let a: Vec<u64> = (0..100).map(|_| super::random_u64()).collect();
+        let mut b = a.clone();
+        b.sort();
+        b.dedup();
+        assert_eq!(a.len(), b.len());
+        assert!(a.iter().all(|x| *x != 0));
+    }
+}
