@@ -9,7 +9,12 @@ use crate::run::{RunOptions, Target};
 use crate::workspace::Workspace;
 
 #[derive(Debug, Parser)]
-#[command(name = "contrail", version, about = "Executable integration contracts for SaaS integrations", propagate_version = true)]
+#[command(
+    name = "contrail",
+    version,
+    about = "Executable integration contracts for SaaS integrations",
+    propagate_version = true
+)]
 pub struct Cli {
     /// Where to look for contrail.toml (searched upward from here; default: the current folder).
     #[arg(long, short = 'C', global = true, value_name = "DIR")]

@@ -119,5 +119,7 @@ impl std::error::Error for Diagnostics {}
 /// Path relative to `base` when possible: messages read better with `contracts/x.yaml` than with
 /// an absolute path.
 pub fn display_path(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base).map(Path::to_path_buf).unwrap_or_else(|_| path.to_path_buf())
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

@@ -38,18 +38,28 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 pub fn parse(path: &Path) -> Result<gherkin::Feature, Diagnostic> {
     match gherkin::Feature::parse_path(path, gherkin::GherkinEnv::default()) {
         Ok(f) => Ok(f),
-        Err(gherkin::ParseFileError::Reading { source, .. }) => Err(Diagnostic::new(path, format!("cannot read: {source}"))),
+        Err(gherkin::ParseFileError::Reading { source, .. }) => {
+            Err(Diagnostic::new(path, format!("cannot read: {source}")))
+        }
         Err(gherkin::ParseFileError::Parsing { error, source, .. }) => {
             // ParseError keeps its position private; its Display is "Error at L:C: {expected}".
             let text = source.to_string();
-            let mut d = Diagnostic::new(path, match &error {
-                Some(env) => format!("not valid Gherkin: {env}"),
-                None => format!("not valid Gherkin here; expected one of {}", text.split_once(": ").map(|(_, e)| e).unwrap_or("a Gherkin keyword")),
-            });
-            if let Some((l, c)) = text.strip_prefix("Error at ").and_then(|r| r.split(':').next().zip(r.split(':').nth(1))) {
-                if let (Ok(l), Ok(c)) = (l.trim().parse(), c.trim().parse()) {
-                    d = d.at(l, c);
-                }
+            let mut d = Diagnostic::new(
+                path,
+                match &error {
+                    Some(env) => format!("not valid Gherkin: {env}"),
+                    None => format!(
+                        "not valid Gherkin here; expected one of {}",
+                        text.split_once(": ").map(|(_, e)| e).unwrap_or("a Gherkin keyword")
+                    ),
+                },
+            );
+            if let Some((l, c)) = text
+                .strip_prefix("Error at ")
+                .and_then(|r| r.split(':').next().zip(r.split(':').nth(1)))
+                && let (Ok(l), Ok(c)) = (l.trim().parse(), c.trim().parse())
+            {
+                d = d.at(l, c);
             }
             Err(d)
         }

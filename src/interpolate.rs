@@ -30,8 +30,15 @@ impl Scope<'_> {
         if let Some(split) = name.find(['.', '/']) {
             let (head, tail) = name.split_at(split);
             if let Some(v) = self.vars.get(head) {
-                let pointer = if tail.starts_with('/') { tail.to_string() } else { tail.replace('.', "/") };
-                return v.pointer(&pointer).map(render).ok_or_else(|| format!("the variable {head:?} has no field {:?}", &tail[1..]));
+                let pointer = if tail.starts_with('/') {
+                    tail.to_string()
+                } else {
+                    tail.replace('.', "/")
+                };
+                return v
+                    .pointer(&pointer)
+                    .map(render)
+                    .ok_or_else(|| format!("the variable {head:?} has no field {:?}", &tail[1..]));
             }
         }
         let mut known: Vec<&str> = self.vars.keys().map(String::as_str).collect();
@@ -92,7 +99,13 @@ pub fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, String> {
 /// Interpolates environment references only (contract credentials).
 pub fn interpolate_env(text: &str) -> Result<String, String> {
     let vars = BTreeMap::new();
-    interpolate(text, &Scope { params: None, vars: &vars })
+    interpolate(
+        text,
+        &Scope {
+            params: None,
+            vars: &vars,
+        },
+    )
 }
 
 #[cfg(test)]
@@ -101,7 +114,11 @@ mod tests {
     use serde_json::json;
 
     fn vars() -> BTreeMap<String, Value> {
-        BTreeMap::from([("id".into(), json!("T-1")), ("n".into(), json!(3)), ("ticket".into(), json!({"id": "T-9", "tags": ["a"]}))])
+        BTreeMap::from([
+            ("id".into(), json!("T-1")),
+            ("n".into(), json!(3)),
+            ("ticket".into(), json!({"id": "T-9", "tags": ["a"]})),
+        ])
     }
 
     #[test]
@@ -118,21 +135,45 @@ mod tests {
     fn params_shadow_vars() {
         let v = vars();
         let p = BTreeMap::from([("id".to_string(), "P".to_string())]);
-        assert_eq!(interpolate("${id}", &Scope { params: Some(&p), vars: &v }).unwrap(), "P");
+        assert_eq!(
+            interpolate(
+                "${id}",
+                &Scope {
+                    params: Some(&p),
+                    vars: &v
+                }
+            )
+            .unwrap(),
+            "P"
+        );
     }
 
     #[test]
     fn unknown_names_are_errors_listing_known_ones() {
         let v = vars();
         let e = interpolate("${nope}", &Scope { params: None, vars: &v }).unwrap_err();
-        assert!(e.contains("unknown variable ${nope}") && e.contains("id, n, ticket"), "{e}");
-        assert!(interpolate("${ticket.missing}", &Scope { params: None, vars: &v }).unwrap_err().contains("no field"));
+        assert!(
+            e.contains("unknown variable ${nope}") && e.contains("id, n, ticket"),
+            "{e}"
+        );
+        assert!(
+            interpolate("${ticket.missing}", &Scope { params: None, vars: &v })
+                .unwrap_err()
+                .contains("no field")
+        );
         assert!(interpolate("${unclosed", &Scope { params: None, vars: &v }).is_err());
     }
 
     #[test]
     fn env_with_default() {
-        assert_eq!(interpolate_env("${env:CONTRAIL_SURELY_UNSET_VAR:-fallback}").unwrap(), "fallback");
-        assert!(interpolate_env("${env:CONTRAIL_SURELY_UNSET_VAR}").unwrap_err().contains("not set"));
+        assert_eq!(
+            interpolate_env("${env:CONTRAIL_SURELY_UNSET_VAR:-fallback}").unwrap(),
+            "fallback"
+        );
+        assert!(
+            interpolate_env("${env:CONTRAIL_SURELY_UNSET_VAR}")
+                .unwrap_err()
+                .contains("not set")
+        );
     }
 }

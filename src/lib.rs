@@ -4,17 +4,17 @@
 //! `matching` (pure comparison) <- `steps` (vocabulary) <- `run` (runner, client, reports) <-
 //! `cli`.
 
+pub mod cli;
+pub mod client;
 pub mod contract;
 pub mod diag;
+pub mod exit;
+pub mod feature;
+pub mod interpolate;
+pub mod lint;
+pub mod matching;
+pub mod run;
+pub mod steps;
+pub mod vocabulary;
 pub mod workspace;
 pub mod yaml;
-pub mod matching;
-pub mod interpolate;
-pub mod client;
-pub mod feature;
-pub mod steps;
-pub mod exit;
-pub mod lint;
-pub mod run;
-pub mod cli;
-pub mod vocabulary;

@@ -39,7 +39,11 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     let mut registry = builtin_registry();
     errors.extend(declarative::load_into(&mut registry, &ws.steps_dir()));
 
-    let paths: Vec<PathBuf> = if paths.is_empty() { vec![ws.features_dir()] } else { paths.to_vec() };
+    let paths: Vec<PathBuf> = if paths.is_empty() {
+        vec![ws.features_dir()]
+    } else {
+        paths.to_vec()
+    };
     let files = match crate::feature::feature_files(&paths) {
         Ok(f) => f,
         Err(e) => {
@@ -48,7 +52,10 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
         }
     };
     if files.is_empty() && errors.is_empty() {
-        errors.push(Diagnostic::new(paths.first().cloned().unwrap_or_default(), "no .feature files here"));
+        errors.push(Diagnostic::new(
+            paths.first().cloned().unwrap_or_default(),
+            "no .feature files here",
+        ));
     }
     let (features, e) = crate::feature::parse_all(&files);
     errors.extend(e);
@@ -58,15 +65,33 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     // One outline row after another repeats the same finding: keep each once.
     let mut seen = BTreeSet::new();
     errors.0.retain(|d| seen.insert(d.to_string()));
-    if errors.is_empty() { Ok(Loaded { catalog, registry, features }) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(Loaded {
+            catalog,
+            registry,
+            features,
+        })
+    } else {
+        Err(errors)
+    }
 }
 
 /// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
 pub fn lint(ws: &Workspace, paths: &[PathBuf]) -> Exit {
     match load(ws, paths, true) {
         Ok(l) => {
-            let steps: usize = l.features.iter().map(|(_, f)| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>()).sum();
-            println!("ok: {} contract(s), {} feature file(s), {} scenario(s), {} step definition(s); no problems", l.catalog.contracts.len(), l.features.len(), steps, l.registry.defs().len());
+            let steps: usize = l
+                .features
+                .iter()
+                .map(|(_, f)| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+                .sum();
+            println!(
+                "ok: {} contract(s), {} feature file(s), {} scenario(s), {} step definition(s); no problems",
+                l.catalog.contracts.len(),
+                l.features.len(),
+                steps,
+                l.registry.defs().len()
+            );
             Exit::Passed
         }
         Err(d) => {
@@ -92,7 +117,13 @@ struct Ctx<'a> {
     contract_unknown: bool,
 }
 
-fn check_feature(file: &PathBuf, feature: &gherkin::Feature, catalog: &Catalog, registry: &Registry, out: &mut Diagnostics) {
+fn check_feature(
+    file: &PathBuf,
+    feature: &gherkin::Feature,
+    catalog: &Catalog,
+    registry: &Registry,
+    out: &mut Diagnostics,
+) {
     use cucumber::feature::Ext as _;
     let feature = match feature.clone().expand_examples() {
         Ok(f) => f,
@@ -114,7 +145,13 @@ fn check_feature(file: &PathBuf, feature: &gherkin::Feature, catalog: &Catalog, 
         }
     }
     for (background, scenario) in groups {
-        let mut ctx = Ctx { file, catalog, registry, contract: None, contract_unknown: false };
+        let mut ctx = Ctx {
+            file,
+            catalog,
+            registry,
+            contract: None,
+            contract_unknown: false,
+        };
         for step in background.into_iter().chain(&scenario.steps) {
             check_step(&mut ctx, step, out);
         }
@@ -132,14 +169,24 @@ fn check_step(ctx: &mut Ctx<'_>, step: &gherkin::Step, out: &mut Diagnostics) {
             }
             out.push(d);
         }
-        Lookup::Ambiguous(phrases) => out.push(at(format!("the step matches several definitions: {}", phrases.join(" | ")))),
+        Lookup::Ambiguous(phrases) => out.push(at(format!(
+            "the step matches several definitions: {}",
+            phrases.join(" | ")
+        ))),
         Lookup::Found(found) => {
             let def = ctx.registry.get(found.index);
             match (def.attachment, step.docstring.is_some(), step.table.is_some()) {
-                (Attachment::DocString, false, _) => out.push(at(format!("{:?} needs a doc string (\"\"\" ... \"\"\") below it", def.phrase.text))),
-                (Attachment::Table, _, false) => out.push(at(format!("{:?} needs a data table below it", def.phrase.text))),
+                (Attachment::DocString, false, _) => out.push(at(format!(
+                    "{:?} needs a doc string (\"\"\" ... \"\"\") below it",
+                    def.phrase.text
+                ))),
+                (Attachment::Table, _, false) => {
+                    out.push(at(format!("{:?} needs a data table below it", def.phrase.text)))
+                }
                 (Attachment::None, true, _) => out.push(at(format!("{:?} takes no doc string", def.phrase.text))),
-                (Attachment::None | Attachment::DocString, _, true) => out.push(at(format!("{:?} takes no data table", def.phrase.text))),
+                (Attachment::None | Attachment::DocString, _, true) => {
+                    out.push(at(format!("{:?} takes no data table", def.phrase.text)))
+                }
                 _ => {}
             }
             let args = found.raw_args.clone();
@@ -150,7 +197,15 @@ fn check_step(ctx: &mut Ctx<'_>, step: &gherkin::Step, out: &mut Diagnostics) {
 
 /// Checks what a resolved step refers to. For a declarative step, its expansion is checked with
 /// the arguments substituted, so a bad operation id passed through a domain phrase is found.
-fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: Option<&str>, at: &dyn Fn(String) -> Diagnostic, out: &mut Diagnostics, depth: usize) {
+fn check_use(
+    ctx: &mut Ctx<'_>,
+    found: &StepRef,
+    args: Vec<String>,
+    docstring: Option<&str>,
+    at: &dyn Fn(String) -> Diagnostic,
+    out: &mut Diagnostics,
+    depth: usize,
+) {
     if depth > 32 {
         return;
     }
@@ -158,7 +213,8 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
     let is_static = |s: &str| !s.contains("${");
     match &def.body {
         StepBody::Macro(m) => {
-            let params: std::collections::BTreeMap<String, String> = def.phrase.params.iter().map(|p| p.name.clone()).zip(args).collect();
+            let params: std::collections::BTreeMap<String, String> =
+                def.phrase.params.iter().map(|p| p.name.clone()).zip(args).collect();
             let subst = |s: &str| {
                 let mut t = s.to_string();
                 for (k, v) in &params {
@@ -172,7 +228,12 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
             for sub in m.steps.clone() {
                 let sub_args: Vec<String> = sub.step.raw_args.iter().map(|a| subst(a)).collect();
                 let sub_doc = sub.docstring.as_deref().map(subst);
-                let within = |msg: String| at(format!("{msg} (in the expansion of {:?}: {:?})", def.phrase.text, sub.text));
+                let within = |msg: String| {
+                    at(format!(
+                        "{msg} (in the expansion of {:?}: {:?})",
+                        def.phrase.text, sub.text
+                    ))
+                };
                 check_use(ctx, &sub.step, sub_args, sub_doc.as_deref(), &within, out, depth + 1);
             }
         }
@@ -189,11 +250,10 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
                     }
                 },
                 "the partner {name}" if is_static(&arg(0)) => {
-                    if let Some(c) = &ctx.contract {
-                        if c.partner(&arg(0)).is_none() {
+                    if let Some(c) = &ctx.contract
+                        && c.partner(&arg(0)).is_none() {
                             out.push(at(format!("the contract {:?} has no partner {:?}", c.name, arg(0))));
                         }
-                    }
                 }
                 "I call {operation}" | "I call {operation} with the body:" if is_static(&arg(0)) => match &ctx.contract {
                     None if ctx.contract_unknown => {}
@@ -211,12 +271,11 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
                     }
                 },
                 p if p.contains("follows the mapping") && is_static(&arg(1)) => {
-                    if let Some(c) = &ctx.contract {
-                        if c.mapping(&arg(1)).is_none() {
+                    if let Some(c) = &ctx.contract
+                        && c.mapping(&arg(1)).is_none() {
                             let known: Vec<&str> = c.doc.mappings.keys().map(String::as_str).collect();
                             out.push(at(format!("the contract {:?} has no mapping {:?} (mappings: {})", c.name, arg(1), known.join(", "))));
                         }
-                    }
                 }
                 "the response field {field} is {expected:value}" if is_static(&arg(1)) => match values::parse_value(&arg(1)) {
                     Ok(v) => {
@@ -224,20 +283,20 @@ fn check_use(ctx: &mut Ctx<'_>, found: &StepRef, args: Vec<String>, docstring: O
                             out.push(at(e));
                         }
                     }
-                    Err(e) => out.push(at(e.message)),
+                    Err(e) => out.push(at(e.message.clone())),
                 },
                 _ => {}
             }
-            if def.attachment == Attachment::DocString {
-                if let Some(doc) = docstring.filter(|d| is_static(d)) {
-                    match values::json_docstring(doc) {
-                        Ok(v) => {
-                            if let Err(e) = matching::check_expected(&v) {
-                                out.push(at(format!("in the doc string: {e}")));
-                            }
+            if def.attachment == Attachment::DocString
+                && let Some(doc) = docstring.filter(|d| is_static(d))
+            {
+                match values::json_docstring(doc) {
+                    Ok(v) => {
+                        if let Err(e) = matching::check_expected(&v) {
+                            out.push(at(format!("in the doc string: {e}")));
                         }
-                        Err(e) => out.push(at(e.message)),
                     }
+                    Err(e) => out.push(at(e.message.clone())),
                 }
             }
         }

@@ -31,9 +31,19 @@ pub fn print(ws: &Workspace, as_json: bool) -> Exit {
                 })
             })
             .collect();
-        let markers: Vec<_> = MARKERS.iter().map(|(m, d)| json!({"marker": m, "meaning": d})).collect();
-        println!("{}", serde_json::to_string_pretty(&json!({"steps": steps, "markers": markers})).unwrap_or_default());
-        return if errors.is_empty() { Exit::Passed } else { Exit::BadInput };
+        let markers: Vec<_> = MARKERS
+            .iter()
+            .map(|(m, d)| json!({"marker": m, "meaning": d}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"steps": steps, "markers": markers})).unwrap_or_default()
+        );
+        return if errors.is_empty() {
+            Exit::Passed
+        } else {
+            Exit::BadInput
+        };
     }
     let mut group = String::new();
     for d in registry.defs() {
@@ -50,12 +60,19 @@ pub fn print(ws: &Workspace, as_json: bool) -> Exit {
         println!("      {}", d.summary);
         println!("      e.g. {}", d.example);
         if let Origin::File { path, line } = &d.origin {
-            println!("      from {}:{line}", crate::diag::display_path(path, &ws.root).display());
+            println!(
+                "      from {}:{line}",
+                crate::diag::display_path(path, &ws.root).display()
+            );
         }
     }
     println!("\n## markers (in expected JSON and values)\n");
     for (m, meaning) in MARKERS {
         println!("  {m:<12} {meaning}");
     }
-    if errors.is_empty() { Exit::Passed } else { Exit::BadInput }
+    if errors.is_empty() {
+        Exit::Passed
+    } else {
+        Exit::BadInput
+    }
 }

@@ -106,7 +106,11 @@ impl Workspace {
             }
             dir = d.parent();
         }
-        Ok(Self { root: start.to_path_buf(), file: None, config: Config::default() })
+        Ok(Self {
+            root: start.to_path_buf(),
+            file: None,
+            config: Config::default(),
+        })
     }
 
     pub fn load(file: &Path) -> Result<Self, Diagnostic> {
@@ -119,8 +123,15 @@ impl Workspace {
             }
             d
         })?;
-        let root = file.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-        Ok(Self { root, file: Some(file.to_path_buf()), config })
+        let root = file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        Ok(Self {
+            root,
+            file: Some(file.to_path_buf()),
+            config,
+        })
     }
 
     pub fn features_dir(&self) -> PathBuf {

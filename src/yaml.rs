@@ -39,7 +39,11 @@ pub fn from_json<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diag
 /// Parses a document by its extension: `.json` as JSON, anything else as YAML (a superset).
 pub fn from_document<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, Diagnostic> {
     let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    if is_json { from_json(file, text) } else { from_yaml(file, text) }
+    if is_json {
+        from_json(file, text)
+    } else {
+        from_yaml(file, text)
+    }
 }
 
 /// Reads a file to a string, naming the file when it cannot be read.
@@ -76,7 +80,7 @@ mod tests {
     fn yaml_error_names_file_line_and_column() {
         let err = from_yaml::<Doc>(&PathBuf::from("c.yaml"), "name: a\nflag: [unclosed\n").unwrap_err();
         assert_eq!(err.file, PathBuf::from("c.yaml"));
-        let span = err.span.clone().expect("a location");
+        let span = err.span.expect("a location");
         assert!(span.line >= 2, "line {span:?}");
     }
 

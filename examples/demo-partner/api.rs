@@ -34,7 +34,12 @@ type Shared = Arc<State>;
 impl State {
     pub fn new(opts: Options, base_url: String) -> Self {
         let auth = AuthState::new(opts.throttled_limit);
-        Self { opts, base_url, auth, data: Mutex::new(Data::default()) }
+        Self {
+            opts,
+            base_url,
+            auth,
+            data: Mutex::new(Data::default()),
+        }
     }
 }
 
@@ -56,41 +61,51 @@ async fn token(AxState(s): AxState<Shared>, headers: HeaderMap, body: Bytes) -> 
 }
 
 fn lock(s: &State) -> Result<std::sync::MutexGuard<'_, Data>, Response> {
-    s.data.lock().map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "state lock poisoned"))
+    s.data
+        .lock()
+        .map_err(|_| error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "state lock poisoned"))
 }
 
 fn json_body(body: &Bytes) -> Result<serde_json::Map<String, Value>, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(error(StatusCode::BAD_REQUEST, "invalid_json", "the body must be a JSON object")),
-        Err(e) => Err(error(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not JSON: {e}"))),
+        Ok(_) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("the body is not JSON: {e}"),
+        )),
     }
 }
 
 /// How a ticket looks on the wire; `--drift` changes it the way partners drift.
 fn ticket_view(s: &State, t: &Value) -> Value {
     let mut v = t.clone();
-    if s.opts.drift {
-        if let Some(obj) = v.as_object_mut() {
-            // A required field removed, an enum value the contract does not know, and a new
-            // optional field (the last one is compatible).
-            obj.remove("customer_id");
-            if obj.get("status") == Some(&json!("open")) {
-                obj.insert("status".into(), json!("triaged"));
-            }
-            obj.insert("sla_due_at".into(), json!(now_rfc3339()));
+    if s.opts.drift
+        && let Some(obj) = v.as_object_mut()
+    {
+        // A required field removed, an enum value the contract does not know, and a new
+        // optional field (the last one is compatible).
+        obj.remove("customer_id");
+        if obj.get("status") == Some(&json!("open")) {
+            obj.insert("status".into(), json!("triaged"));
         }
+        obj.insert("sla_due_at".into(), json!(now_rfc3339()));
     }
     v
 }
 
 fn incident_view(s: &State, i: &Value) -> Value {
     let mut v = i.clone();
-    if s.opts.drift {
-        if let Some(sev) = v.get("severity").cloned() {
-            // A type change: severity becomes a string.
-            v["severity"] = json!(sev.to_string());
-        }
+    if s.opts.drift
+        && let Some(sev) = v.get("severity").cloned()
+    {
+        // A type change: severity becomes a string.
+        v["severity"] = json!(sev.to_string());
     }
     v
 }
@@ -104,17 +119,27 @@ async fn create_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, body: By
         Err(r) => return r,
     };
     let mut details = Vec::new();
-    let title = body.get("title").and_then(Value::as_str).unwrap_or_default().to_string();
+    let title = body
+        .get("title")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if title.is_empty() {
         details.push(json!({ "field": "title", "message": "is required and must be a non-empty string" }));
     } else if title.chars().count() > 200 {
         details.push(json!({ "field": "title", "message": "must be at most 200 characters" }));
     }
     let priority = body.get("priority").cloned().unwrap_or(Value::Null);
-    if !matches!(priority.as_str(), None | Some("low" | "med" | "high")) || !(priority.is_null() || priority.is_string()) {
+    if !matches!(priority.as_str(), None | Some("low" | "med" | "high"))
+        || !(priority.is_null() || priority.is_string())
+    {
         details.push(json!({ "field": "priority", "message": "must be one of low, med, high" }));
     }
-    let customer = body.get("customer_id").and_then(Value::as_str).unwrap_or_default().to_string();
+    let customer = body
+        .get("customer_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if customer.is_empty() {
         details.push(json!({ "field": "customer_id", "message": "is required" }));
     }
@@ -155,7 +180,11 @@ async fn get_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, Path(id): P
     }
 }
 
-async fn list_tickets(AxState(s): AxState<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_tickets(
+    AxState(s): AxState<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = s.auth.authorize(&headers, "tickets:read") {
         return r;
     }
@@ -166,7 +195,10 @@ async fn list_tickets(AxState(s): AxState<Shared>, headers: HeaderMap, Query(q):
     let items: Vec<Value> = data
         .tickets
         .values()
-        .filter(|t| q.get("status").is_none_or(|st| t.get("status").and_then(Value::as_str) == Some(st)))
+        .filter(|t| {
+            q.get("status")
+                .is_none_or(|st| t.get("status").and_then(Value::as_str) == Some(st))
+        })
         .map(|t| ticket_view(&s, t))
         .collect();
     Json(json!({ "items": items, "total": items.len() })).into_response()
@@ -186,7 +218,14 @@ async fn escalate(AxState(s): AxState<Shared>, headers: HeaderMap, Path(id): Pat
         return error(StatusCode::NOT_FOUND, "not_found", format!("no ticket {id}"));
     };
     if ticket["status"] == "escalated" {
-        return error(StatusCode::CONFLICT, "already_escalated", format!("ticket {id} is already escalated (incident {})", ticket["incident_id"].as_str().unwrap_or("?")));
+        return error(
+            StatusCode::CONFLICT,
+            "already_escalated",
+            format!(
+                "ticket {id} is already escalated (incident {})",
+                ticket["incident_id"].as_str().unwrap_or("?")
+            ),
+        );
     }
     let severity = match ticket["priority"].as_str() {
         Some("high") => 1,
@@ -267,7 +306,11 @@ async fn get_incident(AxState(s): AxState<Shared>, headers: HeaderMap, Path(id):
     }
 }
 
-async fn list_incidents(AxState(s): AxState<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn list_incidents(
+    AxState(s): AxState<Shared>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     if let Err(r) = s.auth.authorize(&headers, "incidents:read") {
         return r;
     }
@@ -278,7 +321,10 @@ async fn list_incidents(AxState(s): AxState<Shared>, headers: HeaderMap, Query(q
     let items: Vec<Value> = data
         .incidents
         .values()
-        .filter(|i| q.get("external_id").is_none_or(|e| i.get("external_id").and_then(Value::as_str) == Some(e)))
+        .filter(|i| {
+            q.get("external_id")
+                .is_none_or(|e| i.get("external_id").and_then(Value::as_str) == Some(e))
+        })
         .map(|i| incident_view(&s, i))
         .collect();
     Json(json!({ "items": items, "total": items.len() })).into_response()

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use base64::Engine as _;
 use serde_json::json;
 
@@ -23,9 +23,24 @@ pub const ALL_SCOPES: &[&str] = &["tickets:read", "tickets:write", "incidents:re
 
 pub fn clients(throttled_limit: u32) -> Vec<Client> {
     vec![
-        Client { id: "contrail-qa", secret: "qa-secret", scopes: ALL_SCOPES, limit: None },
-        Client { id: "readonly-app", secret: "readonly-secret", scopes: &["tickets:read", "incidents:read"], limit: None },
-        Client { id: "throttled-app", secret: "throttled-secret", scopes: ALL_SCOPES, limit: Some(throttled_limit) },
+        Client {
+            id: "contrail-qa",
+            secret: "qa-secret",
+            scopes: ALL_SCOPES,
+            limit: None,
+        },
+        Client {
+            id: "readonly-app",
+            secret: "readonly-secret",
+            scopes: &["tickets:read", "incidents:read"],
+            limit: None,
+        },
+        Client {
+            id: "throttled-app",
+            secret: "throttled-secret",
+            scopes: ALL_SCOPES,
+            limit: Some(throttled_limit),
+        },
     ]
 }
 
@@ -51,58 +66,124 @@ pub const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 impl AuthState {
     pub fn new(throttled_limit: u32) -> Self {
-        Self { clients: clients(throttled_limit), tokens: Mutex::new(HashMap::new()), windows: Mutex::new(Windows::default()) }
+        Self {
+            clients: clients(throttled_limit),
+            tokens: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows::default()),
+        }
     }
 
     /// Client credentials from HTTP Basic auth or from the form.
     pub fn token(&self, headers: &HeaderMap, form: &HashMap<String, String>) -> Response {
         let (id, secret) = match basic(headers) {
             Some(pair) => pair,
-            None => (form.get("client_id").cloned().unwrap_or_default(), form.get("client_secret").cloned().unwrap_or_default()),
+            None => (
+                form.get("client_id").cloned().unwrap_or_default(),
+                form.get("client_secret").cloned().unwrap_or_default(),
+            ),
         };
         if form.get("grant_type").map(String::as_str) != Some("client_credentials") {
-            return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is supported");
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            );
         }
         let Some(client) = self.clients.iter().find(|c| c.id == id && c.secret == secret) else {
-            return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", "unknown client or wrong secret");
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "unknown client or wrong secret",
+            );
         };
         let wanted: Vec<String> = match form.get("scope") {
             Some(s) if !s.trim().is_empty() => s.split_whitespace().map(str::to_string).collect(),
             _ => client.scopes.iter().map(|s| s.to_string()).collect(),
         };
         if let Some(bad) = wanted.iter().find(|s| !client.scopes.contains(&s.as_str())) {
-            return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("the client may not have the scope {bad}"));
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_scope",
+                &format!("the client may not have the scope {bad}"),
+            );
         }
-        let token = format!("tok_{:016x}{:016x}", crate::util::random_u64(), crate::util::random_u64());
+        let token = format!(
+            "tok_{:016x}{:016x}",
+            crate::util::random_u64(),
+            crate::util::random_u64()
+        );
         if let Ok(mut t) = self.tokens.lock() {
-            t.insert(token.clone(), Token { client: client.id.to_string(), scopes: wanted.clone(), expires: Instant::now() + TOKEN_TTL });
+            t.insert(
+                token.clone(),
+                Token {
+                    client: client.id.to_string(),
+                    scopes: wanted.clone(),
+                    expires: Instant::now() + TOKEN_TTL,
+                },
+            );
         }
         Json(json!({ "access_token": token, "token_type": "Bearer", "expires_in": TOKEN_TTL.as_secs(), "scope": wanted.join(" ") })).into_response()
     }
 
     /// Checks the bearer token, the scope and the client's rate limit. Ok(client id).
     pub fn authorize(&self, headers: &HeaderMap, scope: &str) -> Result<String, Response> {
-        let Some(token) = headers.get("authorization").and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")) else {
-            return Err(bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "no bearer token", None));
+        let Some(token) = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return Err(bearer_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "no bearer token",
+                None,
+            ));
         };
         let (client, scopes) = {
-            let tokens = self.tokens.lock().map_err(|_| crate::util::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock"))?;
+            let tokens = self
+                .tokens
+                .lock()
+                .map_err(|_| crate::util::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock"))?;
             match tokens.get(token) {
                 Some(t) if t.expires > Instant::now() => (t.client.clone(), t.scopes.clone()),
-                Some(_) => return Err(bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "the access token expired", None)),
-                None => return Err(bearer_error(StatusCode::UNAUTHORIZED, "invalid_token", "unknown access token", None)),
+                Some(_) => {
+                    return Err(bearer_error(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "the access token expired",
+                        None,
+                    ));
+                }
+                None => {
+                    return Err(bearer_error(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "unknown access token",
+                        None,
+                    ));
+                }
             }
         };
         if !scopes.iter().any(|s| s == scope) {
-            return Err(bearer_error(StatusCode::FORBIDDEN, "insufficient_scope", &format!("this call needs the scope {scope}"), Some(scope)));
+            return Err(bearer_error(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                &format!("this call needs the scope {scope}"),
+                Some(scope),
+            ));
         }
         self.rate_limit(&client)?;
         Ok(client)
     }
 
     fn rate_limit(&self, client: &str) -> Result<(), Response> {
-        let Some(limit) = self.clients.iter().find(|c| c.id == client).and_then(|c| c.limit) else { return Ok(()) };
-        let mut w = self.windows.lock().map_err(|_| crate::util::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock"))?;
+        let Some(limit) = self.clients.iter().find(|c| c.id == client).and_then(|c| c.limit) else {
+            return Ok(());
+        };
+        let mut w = self
+            .windows
+            .lock()
+            .map_err(|_| crate::util::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock"))?;
         let now = Instant::now();
         let entry = w.counts.entry(client.to_string()).or_insert((now, 0));
         if now.duration_since(entry.0) >= Duration::from_secs(1) {
@@ -110,8 +191,16 @@ impl AuthState {
         }
         entry.1 += 1;
         if entry.1 > limit {
-            let retry_after = (Duration::from_secs(1).saturating_sub(now.duration_since(entry.0)).as_millis() as u64).div_ceil(1000).max(1);
-            let mut resp = crate::util::error(StatusCode::TOO_MANY_REQUESTS, "rate_limited", format!("more than {limit} requests per second"));
+            let retry_after = (Duration::from_secs(1)
+                .saturating_sub(now.duration_since(entry.0))
+                .as_millis() as u64)
+                .div_ceil(1000)
+                .max(1);
+            let mut resp = crate::util::error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                format!("more than {limit} requests per second"),
+            );
             let h = resp.headers_mut();
             h.insert("retry-after", HeaderValue::from(retry_after));
             h.insert("x-ratelimit-limit", HeaderValue::from(limit));

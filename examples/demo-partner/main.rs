@@ -9,6 +9,10 @@
 //!
 //! Listens on 127.0.0.1 only. Prints `listening on http://127.0.0.1:PORT` once ready.
 
+// Handlers return `Result<_, Response>` to refuse a request early, as axum code does; the
+// error is built once per refused request, so its size does not matter here.
+#![allow(clippy::result_large_err)]
+
 mod api;
 mod auth;
 mod util;
@@ -25,13 +29,27 @@ pub struct Options {
 }
 
 fn parse_args() -> Result<Options, String> {
-    let mut opts = Options { port: 0, drift: false, throttled_limit: 5 };
+    let mut opts = Options {
+        port: 0,
+        drift: false,
+        throttled_limit: 5,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
-            "--port" => opts.port = args.next().and_then(|p| p.parse().ok()).ok_or("--port needs a number")?,
+            "--port" => {
+                opts.port = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--port needs a number")?
+            }
             "--drift" => opts.drift = true,
-            "--throttled-limit" => opts.throttled_limit = args.next().and_then(|p| p.parse().ok()).ok_or("--throttled-limit needs a number")?,
+            "--throttled-limit" => {
+                opts.throttled_limit = args
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("--throttled-limit needs a number")?
+            }
             "--help" | "-h" => {
                 println!("contrail-demo-partner [--port N] [--drift] [--throttled-limit N]");
                 std::process::exit(0);
@@ -62,7 +80,10 @@ async fn main() {
     let local = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     let state = Arc::new(api::State::new(opts.clone(), format!("http://{local}")));
     let app = api::router(state);
-    println!("listening on http://{local}{}", if opts.drift { " (drift on)" } else { "" });
+    println!(
+        "listening on http://{local}{}",
+        if opts.drift { " (drift on)" } else { "" }
+    );
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     let shutdown = async {

@@ -23,7 +23,13 @@ pub fn now_rfc3339() -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z", rem / 3600, rem % 3600 / 60, rem % 60, d.subsec_millis())
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        d.subsec_millis()
+    )
 }
 
 static SEED: AtomicU64 = AtomicU64::new(0);
@@ -33,7 +39,15 @@ pub fn random_u64() -> u64 {
     let mut x = SEED.load(Ordering::Relaxed);
     loop {
         // Seed lazily from the clock; xorshift must never hold 0 (it would stay 0).
-        let start = if x == 0 { SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0x9E37_79B9) | 1 } else { x };
+        let start = if x == 0 {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0x9E37_79B9)
+                | 1
+        } else {
+            x
+        };
         let mut y = start;
         y ^= y << 13;
         y ^= y >> 7;
@@ -62,7 +76,11 @@ pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Resp
 }
 
 pub fn validation(details: Vec<Value>) -> Response {
-    (StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": "validation_failed", "message": "the request body is not valid", "details": details }))).into_response()
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": "validation_failed", "message": "the request body is not valid", "details": details })),
+    )
+        .into_response()
 }
 
 #[cfg(test)]

@@ -69,7 +69,10 @@ impl TokenCache {
         match auth {
             None | Some(AuthDoc::None) => Ok(()),
             Some(AuthDoc::Bearer { token }) => {
-                req.headers.push(("Authorization".into(), format!("Bearer {}", interpolate_env(token).map_err(AuthError::Config)?)));
+                req.headers.push((
+                    "Authorization".into(),
+                    format!("Bearer {}", interpolate_env(token).map_err(AuthError::Config)?),
+                ));
                 Ok(())
             }
             Some(AuthDoc::ApiKey { header, query, value }) => {
@@ -79,11 +82,18 @@ impl TokenCache {
                     url.query_pairs_mut().append_pair(q, &value);
                     req.url = url.to_string();
                 } else {
-                    req.headers.push((header.clone().unwrap_or_else(|| "X-Api-Key".into()), value));
+                    req.headers
+                        .push((header.clone().unwrap_or_else(|| "X-Api-Key".into()), value));
                 }
                 Ok(())
             }
-            Some(AuthDoc::Oauth2ClientCredentials { token_url, client_id, client_secret, scopes, request }) => {
+            Some(AuthDoc::Oauth2ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scopes,
+                request,
+            }) => {
                 let wanted: Vec<String> = match creds {
                     Credentials::Scopes(s) => s.clone(),
                     // Another client asks for what it is allowed: no scope parameter.
@@ -92,15 +102,22 @@ impl TokenCache {
                 };
                 let (id, secret) = match creds {
                     Credentials::Client { id, secret } => (id.clone(), secret.clone()),
-                    _ => (interpolate_env(client_id).map_err(AuthError::Config)?, interpolate_env(client_secret).map_err(AuthError::Config)?),
+                    _ => (
+                        interpolate_env(client_id).map_err(AuthError::Config)?,
+                        interpolate_env(client_secret).map_err(AuthError::Config)?,
+                    ),
                 };
                 let key = (format!("{partner}/{id}"), wanted.join(" "));
                 let mut tokens = self.tokens.lock().await;
-                let fresh = tokens.get(&key).filter(|t| t.expires.is_none_or(|e| e > Instant::now() + Duration::from_secs(5)));
+                let fresh = tokens
+                    .get(&key)
+                    .filter(|t| t.expires.is_none_or(|e| e > Instant::now() + Duration::from_secs(5)));
                 let token = match fresh {
                     Some(t) => t.token.clone(),
                     None => {
-                        let url = base_url.join(token_url).map_err(|e| AuthError::Config(format!("bad token_url {token_url:?}: {e}")))?;
+                        let url = base_url
+                            .join(token_url)
+                            .map_err(|e| AuthError::Config(format!("bad token_url {token_url:?}: {e}")))?;
                         let t = fetch_token(client, url.as_str(), &id, &secret, &wanted).await?;
                         let token = t.token.clone();
                         tokens.insert(key, t);
@@ -119,7 +136,13 @@ impl TokenCache {
     }
 }
 
-async fn fetch_token(client: &HttpClient, url: &str, id: &str, secret: &str, scopes: &[String]) -> Result<CachedToken, AuthError> {
+async fn fetch_token(
+    client: &HttpClient,
+    url: &str,
+    id: &str,
+    secret: &str,
+    scopes: &[String],
+) -> Result<CachedToken, AuthError> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     form.append_pair("grant_type", "client_credentials");
     if !scopes.is_empty() {
@@ -130,7 +153,10 @@ async fn fetch_token(client: &HttpClient, url: &str, id: &str, secret: &str, sco
         url: url.to_string(),
         headers: vec![
             ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
-            ("Authorization".into(), format!("Basic {}", BASE64_STANDARD.encode(format!("{id}:{secret}")))),
+            (
+                "Authorization".into(),
+                format!("Basic {}", BASE64_STANDARD.encode(format!("{id}:{secret}"))),
+            ),
             ("Accept".into(), "application/json".into()),
         ],
         body: Some(form.finish().into_bytes()),
@@ -140,9 +166,21 @@ async fn fetch_token(client: &HttpClient, url: &str, id: &str, secret: &str, sco
     if resp.status != 200 {
         let why = body.get("error").and_then(|e| e.as_str()).unwrap_or("no error code");
         let desc = body.get("error_description").and_then(|e| e.as_str()).unwrap_or("");
-        return Err(AuthError::Refused(format!("the token endpoint {url} refused client {id:?} with {} ({why}) {desc}", resp.status)));
+        return Err(AuthError::Refused(format!(
+            "the token endpoint {url} refused client {id:?} with {} ({why}) {desc}",
+            resp.status
+        )));
     }
-    let token = body.get("access_token").and_then(|t| t.as_str()).ok_or_else(|| AuthError::Refused(format!("the token endpoint {url} answered without an access_token")))?;
-    let expires = body.get("expires_in").and_then(|e| e.as_u64()).map(|s| Instant::now() + Duration::from_secs(s));
-    Ok(CachedToken { token: token.to_string(), expires })
+    let token = body
+        .get("access_token")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| AuthError::Refused(format!("the token endpoint {url} answered without an access_token")))?;
+    let expires = body
+        .get("expires_in")
+        .and_then(|e| e.as_u64())
+        .map(|s| Instant::now() + Duration::from_secs(s));
+    Ok(CachedToken {
+        token: token.to_string(),
+        expires,
+    })
 }

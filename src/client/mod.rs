@@ -31,11 +31,15 @@ pub struct Received {
 
 impl Received {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn content_type(&self) -> Option<String> {
-        self.header("content-type").map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase())
+        self.header("content-type")
+            .map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase())
     }
 
     /// The body as JSON; the error says what the body was instead.
@@ -76,6 +80,15 @@ pub enum TransportError {
     Other { url: String, reason: String },
 }
 
+/// Installs the process-wide TLS crypto provider (ring: aws-lc-rs costs minutes of C build).
+/// Every reqwest client is built after this; without it, building one panics.
+pub fn install_crypto_provider() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
@@ -85,8 +98,7 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(timeout: Duration, max_body: usize) -> Result<Self, String> {
-        // One process-wide crypto provider: ring (aws-lc-rs costs minutes of C build).
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        install_crypto_provider();
         let inner = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -94,12 +106,19 @@ impl HttpClient {
             .user_agent(concat!("contrail/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Self { inner, max_body, timeout })
+        Ok(Self {
+            inner,
+            max_body,
+            timeout,
+        })
     }
 
     pub async fn send(&self, req: SentRequest) -> Result<(SentRequest, Received, Duration), TransportError> {
         let url = req.url.clone();
-        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| TransportError::Other { url: url.clone(), reason: format!("bad method: {e}") })?;
+        let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| TransportError::Other {
+            url: url.clone(),
+            reason: format!("bad method: {e}"),
+        })?;
         let mut builder = self.inner.request(method, &url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
@@ -110,16 +129,33 @@ impl HttpClient {
         let started = Instant::now();
         let mut resp = builder.send().await.map_err(|e| self.classify(&url, e))?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().iter().map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned())).collect();
-        if let Some(len) = resp.content_length() {
-            if len as usize > self.max_body {
-                return Err(TransportError::TooLarge { url, limit: self.max_body, seen: format!("Content-Length {len}") });
-            }
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        if let Some(len) = resp.content_length()
+            && len as usize > self.max_body
+        {
+            return Err(TransportError::TooLarge {
+                url,
+                limit: self.max_body,
+                seen: format!("Content-Length {len}"),
+            });
         }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&url, e))? {
             if body.len() + chunk.len() > self.max_body {
-                return Err(TransportError::TooLarge { url, limit: self.max_body, seen: format!("more than {} bytes received", body.len() + chunk.len()) });
+                return Err(TransportError::TooLarge {
+                    url,
+                    limit: self.max_body,
+                    seen: format!("more than {} bytes received", body.len() + chunk.len()),
+                });
             }
             body.extend_from_slice(&chunk);
         }
@@ -129,11 +165,20 @@ impl HttpClient {
     fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {
         let reason = error_chain(&e);
         if e.is_timeout() {
-            TransportError::Timeout { url: url.to_string(), timeout: self.timeout }
+            TransportError::Timeout {
+                url: url.to_string(),
+                timeout: self.timeout,
+            }
         } else if e.is_connect() {
-            TransportError::Connect { url: url.to_string(), reason }
+            TransportError::Connect {
+                url: url.to_string(),
+                reason,
+            }
         } else {
-            TransportError::Other { url: url.to_string(), reason }
+            TransportError::Other {
+                url: url.to_string(),
+                reason,
+            }
         }
     }
 }

@@ -40,10 +40,10 @@ impl Partner {
         // Prefer the template with the most literal segments: /tickets/search over /tickets/{id}.
         let mut best: Option<(&Operation, BTreeMap<String, String>)> = None;
         for op in self.operations.iter().filter(|o| o.method.eq_ignore_ascii_case(method)) {
-            if let Some(params) = op.match_path(path) {
-                if best.as_ref().is_none_or(|(_, p)| params.len() < p.len()) {
-                    best = Some((op, params));
-                }
+            if let Some(params) = op.match_path(path)
+                && best.as_ref().is_none_or(|(_, p)| params.len() < p.len())
+            {
+                best = Some((op, params));
             }
         }
         best
@@ -81,7 +81,15 @@ impl Contract {
             if let Some(spec) = &p.openapi {
                 let spec_path = base_dir.join(&spec.value);
                 if !spec_path.is_file() {
-                    errors.push(located(file, spec, format!("partner {name:?}: OpenAPI document {:?} not found (looked at {})", spec.value, spec_path.display())));
+                    errors.push(located(
+                        file,
+                        spec,
+                        format!(
+                            "partner {name:?}: OpenAPI document {:?} not found (looked at {})",
+                            spec.value,
+                            spec_path.display()
+                        ),
+                    ));
                 } else {
                     match docs.load_openapi(&spec_path) {
                         Ok(root) => {
@@ -102,10 +110,23 @@ impl Contract {
             let mut seen = std::collections::HashSet::new();
             for op in &operations {
                 if !seen.insert(op.id.as_str()) {
-                    errors.push(Diagnostic::new(file, format!("partner {name:?} has two operations with the id {:?}; ids must be unique (second one: {})", op.id, op.source)));
+                    errors.push(Diagnostic::new(
+                        file,
+                        format!(
+                            "partner {name:?} has two operations with the id {:?}; ids must be unique (second one: {})",
+                            op.id, op.source
+                        ),
+                    ));
                 }
             }
-            partners.insert(name.clone(), Partner { name: name.clone(), doc: p.clone(), operations });
+            partners.insert(
+                name.clone(),
+                Partner {
+                    name: name.clone(),
+                    doc: p.clone(),
+                    operations,
+                },
+            );
         }
 
         check_names(file, &doc, &mut errors);
@@ -117,16 +138,35 @@ impl Contract {
                 webhook_schemas.insert(event.clone(), SchemaRef::at(&contract_url, &ptr, schema));
             } else if let Some(r) = &w.schema_ref {
                 let Some(root) = spec_roots.get(&w.from.value) else {
-                    errors.push(located(file, r, format!("webhook {event:?}: schema_ref needs the partner {:?} to have an OpenAPI document", w.from.value)));
+                    errors.push(located(
+                        file,
+                        r,
+                        format!(
+                            "webhook {event:?}: schema_ref needs the partner {:?} to have an OpenAPI document",
+                            w.from.value
+                        ),
+                    ));
                     continue;
                 };
-                match root.join(&r.value).ok().and_then(|u| docs.resolve_url(&u).map(|v| (u, v))) {
+                match root
+                    .join(&r.value)
+                    .ok()
+                    .and_then(|u| docs.resolve_url(&u).map(|v| (u, v)))
+                {
                     Some((u, v)) => {
                         let mut base = u.clone();
                         base.set_fragment(None);
                         webhook_schemas.insert(event.clone(), SchemaRef::at(&base, u.fragment().unwrap_or(""), v));
                     }
-                    None => errors.push(located(file, r, format!("webhook {event:?}: schema_ref {:?} points at nothing in {}", r.value, docs.file_of(root).display()))),
+                    None => errors.push(located(
+                        file,
+                        r,
+                        format!(
+                            "webhook {event:?}: schema_ref {:?} points at nothing in {}",
+                            r.value,
+                            docs.file_of(root).display()
+                        ),
+                    )),
                 }
             }
         }
@@ -135,7 +175,15 @@ impl Contract {
             return Err(errors);
         }
         let schemas = Schemas::new(&docs).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
-        Ok(Contract { name: doc.contract.clone(), version: doc.version.clone(), file: file.to_path_buf(), doc, partners, schemas, webhook_schemas })
+        Ok(Contract {
+            name: doc.contract.clone(),
+            version: doc.version.clone(),
+            file: file.to_path_buf(),
+            doc,
+            partners,
+            schemas,
+            webhook_schemas,
+        })
     }
 
     pub fn partner(&self, name: &str) -> Option<&Partner> {
@@ -155,7 +203,10 @@ impl Contract {
     pub fn compile_all(&self) -> Diagnostics {
         let mut out = Diagnostics::default();
         let all = self.partners.values().flat_map(|p| &p.operations).flat_map(|op| {
-            op.responses.values().chain(op.request_body.iter()).flat_map(|b| b.content.values().flatten())
+            op.responses
+                .values()
+                .chain(op.request_body.iter())
+                .flat_map(|b| b.content.values().flatten())
         });
         for schema in all.chain(self.webhook_schemas.values()) {
             if let Err(e) = self.schemas.validator(schema) {
@@ -173,7 +224,8 @@ pub fn apply_mapping(mapping: &MappingDoc, source: Option<&Value>) -> Option<Val
         Some(Value::String(s)) => Some(s.clone()),
         Some(other) => Some(other.to_string()),
     };
-    key.and_then(|k| mapping.values.get(&k).cloned()).or_else(|| mapping.default.clone())
+    key.and_then(|k| mapping.values.get(&k).cloned())
+        .or_else(|| mapping.default.clone())
 }
 
 fn located<T>(file: &Path, spanned: &Spanned<T>, message: String) -> Diagnostic {
@@ -186,7 +238,15 @@ fn check_names(file: &Path, doc: &ContractDoc, errors: &mut Diagnostics) {
     let partner_names: Vec<&str> = doc.partners.keys().map(String::as_str).collect();
     let check_partner = |s: &Spanned<String>, what: &str, errors: &mut Diagnostics| {
         if !doc.partners.contains_key(&s.value) {
-            errors.push(located(file, s, format!("{what} names the partner {:?}, which the contract does not declare (partners: {})", s.value, partner_names.join(", "))));
+            errors.push(located(
+                file,
+                s,
+                format!(
+                    "{what} names the partner {:?}, which the contract does not declare (partners: {})",
+                    s.value,
+                    partner_names.join(", ")
+                ),
+            ));
         }
     };
     for (name, obj) in &doc.objects {
@@ -203,15 +263,25 @@ fn check_names(file: &Path, doc: &ContractDoc, errors: &mut Diagnostics) {
     for (name, m) in &doc.mappings {
         for end in [&m.from, &m.to] {
             let Some((object, field)) = end.value.split_once('.') else {
-                errors.push(located(file, end, format!("mapping {name:?}: {:?} should be written object.field", end.value)));
+                errors.push(located(
+                    file,
+                    end,
+                    format!("mapping {name:?}: {:?} should be written object.field", end.value),
+                ));
                 continue;
             };
             match doc.objects.get(object) {
                 None if doc.objects.is_empty() => {}
-                None => errors.push(located(file, end, format!("mapping {name:?}: no object {object:?} in the contract's objects"))),
-                Some(o) if !o.fields.is_empty() && !o.fields.contains_key(field) => {
-                    errors.push(located(file, end, format!("mapping {name:?}: object {object:?} has no field {field:?}")))
-                }
+                None => errors.push(located(
+                    file,
+                    end,
+                    format!("mapping {name:?}: no object {object:?} in the contract's objects"),
+                )),
+                Some(o) if !o.fields.is_empty() && !o.fields.contains_key(field) => errors.push(located(
+                    file,
+                    end,
+                    format!("mapping {name:?}: object {object:?} has no field {field:?}"),
+                )),
                 Some(_) => {}
             }
         }
@@ -234,7 +304,14 @@ impl Catalog {
             match Contract::load(&file) {
                 Ok(c) => {
                     if let Some(prev) = catalog.contracts.get(&c.name) {
-                        errors.push(Diagnostic::new(&file, format!("a second contract named {:?} (the first is {})", c.name, prev.file.display())));
+                        errors.push(Diagnostic::new(
+                            &file,
+                            format!(
+                                "a second contract named {:?} (the first is {})",
+                                c.name,
+                                prev.file.display()
+                            ),
+                        ));
                     } else {
                         catalog.contracts.insert(c.name.clone(), Arc::new(c));
                     }
@@ -252,14 +329,30 @@ impl Catalog {
 
 /// Contract files directly under `dir` (sorted), telling them from OpenAPI documents by content.
 pub fn contract_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml" | "json")))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
+        })
         .filter(|p| {
             // A document that says `openapi:` or `swagger:` at the top is a spec, not a contract.
-            std::fs::read_to_string(p).map(|t| !t.lines().any(|l| l.starts_with("openapi:") || l.starts_with("swagger:") || l.starts_with("\"openapi\"") || l.starts_with("{\"openapi\""))).unwrap_or(true)
+            std::fs::read_to_string(p)
+                .map(|t| {
+                    !t.lines().any(|l| {
+                        l.starts_with("openapi:")
+                            || l.starts_with("swagger:")
+                            || l.starts_with("\"openapi\"")
+                            || l.starts_with("{\"openapi\"")
+                    })
+                })
+                .unwrap_or(true)
         })
         .collect();
     files.sort();

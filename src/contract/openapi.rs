@@ -42,7 +42,10 @@ impl Documents {
     pub fn file_of(&self, url: &Url) -> PathBuf {
         let mut key = url.clone();
         key.set_fragment(None);
-        self.files.get(&key).cloned().unwrap_or_else(|| PathBuf::from(url.as_str()))
+        self.files
+            .get(&key)
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(url.as_str()))
     }
 
     /// Adds an already parsed document (the contract itself, for its inline schemas).
@@ -93,13 +96,18 @@ impl Documents {
                             match target.to_file_path() {
                                 Ok(p) => queue.push_back((target, p, None)),
                                 Err(()) => errors.push(
-                                    Diagnostic::new(&file, format!("$ref {r:?} is not a local file; only local references are followed"))
-                                        .pointer(pointer),
+                                    Diagnostic::new(
+                                        &file,
+                                        format!("$ref {r:?} is not a local file; only local references are followed"),
+                                    )
+                                    .pointer(pointer),
                                 ),
                             }
                         }
                     }
-                    Err(e) => errors.push(Diagnostic::new(&file, format!("$ref {r:?} is not a valid reference: {e}")).pointer(pointer)),
+                    Err(e) => errors.push(
+                        Diagnostic::new(&file, format!("$ref {r:?} is not a valid reference: {e}")).pointer(pointer),
+                    ),
                 }
             }
             self.insert(url, file, doc);
@@ -121,7 +129,9 @@ impl Documents {
             let file = self.file_of(url);
             let mut doc = (**doc).clone();
             visit_structural(&mut doc, "", &mut |pointer, obj| {
-                let Some(Value::String(r)) = obj.get("$ref") else { return };
+                let Some(Value::String(r)) = obj.get("$ref") else {
+                    return;
+                };
                 let Ok(target) = url.join(r) else { return };
                 if self.resolve_url(&target).is_none() {
                     out.push(
@@ -138,7 +148,11 @@ impl Documents {
     pub fn resolve_url(&self, url: &Url) -> Option<&Value> {
         let doc = self.get(url)?;
         let pointer = url.fragment().map(percent_decode).unwrap_or_default();
-        if pointer.is_empty() { Some(doc) } else { doc.pointer(&pointer) }
+        if pointer.is_empty() {
+            Some(doc)
+        } else {
+            doc.pointer(&pointer)
+        }
     }
 
     /// Follows `$ref` chains from `value` (found in document `base`) to the value they designate.
@@ -147,7 +161,9 @@ impl Documents {
         let mut base = base.clone();
         let mut value = value;
         for _ in 0..32 {
-            let Some(Value::String(r)) = value.get("$ref") else { return Ok((base, value)) };
+            let Some(Value::String(r)) = value.get("$ref") else {
+                return Ok((base, value));
+            };
             let target = base.join(r).map_err(|e| format!("bad $ref {r:?}: {e}"))?;
             value = self.resolve_url(&target).ok_or_else(|| format!("broken $ref {r:?}"))?;
             base = target;
@@ -159,9 +175,18 @@ impl Documents {
 
 fn describe_missing(docs: &Documents, target: &Url) -> String {
     if docs.get(target).is_none() {
-        format!("the file {} was not found or could not be loaded", target.to_file_path().map(|p| p.display().to_string()).unwrap_or_else(|_| target.to_string()))
+        format!(
+            "the file {} was not found or could not be loaded",
+            target
+                .to_file_path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| target.to_string())
+        )
     } else {
-        format!("no such location {:?} in the document", target.fragment().map(percent_decode).unwrap_or_default())
+        format!(
+            "no such location {:?} in the document",
+            target.fragment().map(percent_decode).unwrap_or_default()
+        )
     }
 }
 
@@ -189,8 +214,16 @@ fn detect_dialect(path: &Path, doc: &Value) -> Result<Dialect, Diagnostic> {
     match doc.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0") => Ok(Dialect::Oas30),
         Some(v) if v.starts_with("3.1") || v.starts_with("3.2") => Ok(Dialect::Oas31),
-        Some(v) => Err(Diagnostic::new(path, format!("unsupported OpenAPI version {v:?} (expected 3.0.x or 3.1.x)")).pointer("/openapi")),
-        None => Err(Diagnostic::new(path, "not an OpenAPI document: the top-level \"openapi\" field is missing").pointer("")),
+        Some(v) => Err(Diagnostic::new(
+            path,
+            format!("unsupported OpenAPI version {v:?} (expected 3.0.x or 3.1.x)"),
+        )
+        .pointer("/openapi")),
+        None => Err(Diagnostic::new(
+            path,
+            "not an OpenAPI document: the top-level \"openapi\" field is missing",
+        )
+        .pointer("")),
     }
 }
 
@@ -204,9 +237,24 @@ fn is_literal_key(key: &str) -> bool {
 fn is_name_map(key: &str) -> bool {
     matches!(
         key,
-        "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas" | "schemas" | "paths"
-            | "responses" | "parameters" | "headers" | "content" | "callbacks" | "webhooks" | "securitySchemes"
-            | "requestBodies" | "links" | "pathItems" | "encoding"
+        "properties"
+            | "patternProperties"
+            | "$defs"
+            | "definitions"
+            | "dependentSchemas"
+            | "schemas"
+            | "paths"
+            | "responses"
+            | "parameters"
+            | "headers"
+            | "content"
+            | "callbacks"
+            | "webhooks"
+            | "securitySchemes"
+            | "requestBodies"
+            | "links"
+            | "pathItems"
+            | "encoding"
     )
 }
 
@@ -232,13 +280,13 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
                     }
                     continue;
                 }
-                if is_name_map(key) {
-                    if let Value::Object(map) = child {
-                        for (name, entry) in map.iter_mut() {
-                            visit_structural(entry, &format!("{child_ptr}/{}", escape_pointer(name)), f);
-                        }
-                        continue;
+                if is_name_map(key)
+                    && let Value::Object(map) = child
+                {
+                    for (name, entry) in map.iter_mut() {
+                        visit_structural(entry, &format!("{child_ptr}/{}", escape_pointer(name)), f);
                     }
+                    continue;
                 }
                 visit_structural(child, &child_ptr, f);
             }
@@ -254,33 +302,34 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
 
 /// OAS 3.0 schema -> JSON Schema 2020-12, in place, for one object.
 pub fn translate_oas30(obj: &mut Map<String, Value>) {
-    if let Some(nullable) = obj.remove("nullable") {
-        if nullable == Value::Bool(true) {
-            make_nullable(obj);
-        }
+    if let Some(nullable) = obj.remove("nullable")
+        && nullable == Value::Bool(true)
+    {
+        make_nullable(obj);
     }
     for (flag, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
         if let Some(Value::Bool(b)) = obj.get(flag).cloned() {
             obj.remove(flag);
-            if b {
-                if let Some(limit) = obj.remove(bound) {
-                    obj.insert(flag.to_string(), limit);
-                }
+            if b && let Some(limit) = obj.remove(bound) {
+                obj.insert(flag.to_string(), limit);
             }
         }
     }
 }
 
 fn make_nullable(obj: &mut Map<String, Value>) {
-    if let Some(Value::Array(values)) = obj.get_mut("enum") {
-        if !values.contains(&Value::Null) {
-            values.push(Value::Null);
-        }
+    if let Some(Value::Array(values)) = obj.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
     }
     match obj.get_mut("type") {
         Some(Value::String(t)) => {
             let t = std::mem::take(t);
-            obj.insert("type".into(), Value::Array(vec![Value::String(t), Value::String("null".into())]));
+            obj.insert(
+                "type".into(),
+                Value::Array(vec![Value::String(t), Value::String("null".into())]),
+            );
         }
         Some(Value::Array(types)) => {
             if !types.iter().any(|t| t == "null") {
@@ -290,7 +339,10 @@ fn make_nullable(obj: &mut Map<String, Value>) {
         _ => {
             // No type of its own (a $ref or a composition): null or whatever it was.
             let inner: Map<String, Value> = std::mem::take(obj);
-            obj.insert("anyOf".into(), Value::Array(vec![Value::Object(inner), serde_json::json!({"type": "null"})]));
+            obj.insert(
+                "anyOf".into(),
+                Value::Array(vec![Value::Object(inner), serde_json::json!({"type": "null"})]),
+            );
         }
     }
 }
@@ -304,12 +356,13 @@ pub fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
         }
         out.push(bytes[i]);
         i += 1;

@@ -25,16 +25,19 @@ impl SchemaRef {
     pub fn at(base: &Url, pointer: &str, value: &Value) -> Self {
         let mut schema = value.clone();
         absolutize_refs(&mut schema, base);
-        Self { key: format!("{}#{}", base.as_str(), pointer), schema: Arc::new(schema) }
+        Self {
+            key: format!("{}#{}", base.as_str(), pointer),
+            schema: Arc::new(schema),
+        }
     }
 }
 
 fn absolutize_refs(value: &mut Value, base: &Url) {
     visit_structural(value, "", &mut |_, obj| {
-        if let Some(Value::String(r)) = obj.get_mut("$ref") {
-            if let Ok(abs) = base.join(r) {
-                *r = abs.to_string();
-            }
+        if let Some(Value::String(r)) = obj.get_mut("$ref")
+            && let Ok(abs) = base.join(r)
+        {
+            *r = abs.to_string();
         }
     });
 }
@@ -91,7 +94,9 @@ impl Operation {
         }
         // OpenAPI allows lower-case ranges too.
         let lower = range.to_lowercase();
-        self.responses.get_key_value(lower.as_str()).map(|(k, b)| (k.as_str(), b))
+        self.responses
+            .get_key_value(lower.as_str())
+            .map(|(k, b)| (k.as_str(), b))
     }
 
     /// Path parameters if `path` (no query) fits this operation's template.
@@ -105,10 +110,16 @@ impl Operation {
         let mut rest = self.path.as_str();
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
-            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| format!("unclosed '{{' in path {}", self.path))?;
+            let close = rest[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or_else(|| format!("unclosed '{{' in path {}", self.path))?;
             let name = &rest[open + 1..close];
             let value = params.get(name).ok_or_else(|| {
-                format!("the path parameter {name:?} of {} {} is not set (use: the path parameter \"{name}\" is \"...\")", self.method, self.path)
+                format!(
+                    "the path parameter {name:?} of {} {} is not set (use: the path parameter \"{name}\" is \"...\")",
+                    self.method, self.path
+                )
             })?;
             out.extend(url::form_urlencoded::byte_serialize(value.as_bytes()).map(|s| s.replace('+', "%20")));
             rest = &rest[close + 1..];
@@ -148,7 +159,9 @@ pub fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, Str
 /// Builds the operations of an OpenAPI document.
 pub fn from_openapi(docs: &Documents, root: &Url, partner: &str) -> Result<Vec<Operation>, Diagnostics> {
     let file = docs.file_of(root);
-    let doc = docs.get(root).ok_or_else(|| Diagnostics::from(Diagnostic::new(&file, "document not loaded")))?;
+    let doc = docs
+        .get(root)
+        .ok_or_else(|| Diagnostics::from(Diagnostic::new(&file, "document not loaded")))?;
     let mut errors = Diagnostics::default();
     let mut out = Vec::new();
     let global_security = doc.get("security");
@@ -168,7 +181,17 @@ pub fn from_openapi(docs: &Documents, root: &Url, partner: &str) -> Result<Vec<O
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let op_ptr = format!("{item_ptr}/{method}");
-            match build_operation(docs, &item_base, op, &op_ptr, shared_params, global_security, partner, method, path) {
+            match build_operation(
+                docs,
+                &item_base,
+                op,
+                &op_ptr,
+                shared_params,
+                global_security,
+                partner,
+                method,
+                path,
+            ) {
                 Ok(o) => out.push(o),
                 Err(e) => errors.push(Diagnostic::new(&file, e).pointer(op_ptr)),
             }
@@ -189,12 +212,20 @@ fn build_operation(
     method: &str,
     path: &str,
 ) -> Result<Operation, String> {
-    let id = op.get("operationId").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
+    let id = op
+        .get("operationId")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{} {path}", method.to_uppercase()));
     let mut params: Vec<Param> = Vec::new();
     for list in [shared_params, op.get("parameters")].into_iter().flatten() {
         for p in list.as_array().into_iter().flatten() {
             let (_, p) = docs.deref(base, p)?;
-            let name = p.get("name").and_then(Value::as_str).ok_or("a parameter has no name")?.to_string();
+            let name = p
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or("a parameter has no name")?
+                .to_string();
             let location = match p.get("in").and_then(Value::as_str) {
                 Some("path") => ParamIn::Path,
                 Some("query") => ParamIn::Query,
@@ -202,18 +233,32 @@ fn build_operation(
                 Some("cookie") => ParamIn::Cookie,
                 other => return Err(format!("parameter {name:?} has an unknown location {other:?}")),
             };
-            let required = p.get("required").and_then(Value::as_bool).unwrap_or(location == ParamIn::Path);
+            let required = p
+                .get("required")
+                .and_then(Value::as_bool)
+                .unwrap_or(location == ParamIn::Path);
             // An operation-level parameter overrides a path-level one with the same name and place.
             params.retain(|q| !(q.name == name && q.location == location));
-            params.push(Param { name, location, required });
+            params.push(Param {
+                name,
+                location,
+                required,
+            });
         }
     }
     let request_body = match op.get("requestBody") {
         None => None,
         Some(rb) => {
             let (rb_base, rb) = docs.deref(base, rb)?;
-            let ptr = if rb_base == *base { format!("{op_ptr}/requestBody") } else { String::new() };
-            Some(Body { required: rb.get("required").and_then(Value::as_bool).unwrap_or(false), content: content_of(docs, &rb_base, rb, &ptr)? })
+            let ptr = if rb_base == *base {
+                format!("{op_ptr}/requestBody")
+            } else {
+                String::new()
+            };
+            Some(Body {
+                required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
+                content: content_of(docs, &rb_base, rb, &ptr)?,
+            })
         }
     };
     let mut responses = BTreeMap::new();
@@ -221,7 +266,13 @@ fn build_operation(
         for (status, resp) in map {
             let (r_base, r) = docs.deref(base, resp)?;
             let ptr = format!("{op_ptr}/responses/{}", escape_pointer(status));
-            responses.insert(status.clone(), Body { required: false, content: content_of(docs, &r_base, r, &ptr)? });
+            responses.insert(
+                status.clone(),
+                Body {
+                    required: false,
+                    content: content_of(docs, &r_base, r, &ptr)?,
+                },
+            );
         }
     }
     let security = op.get("security").or(global_security);
@@ -248,7 +299,12 @@ fn build_operation(
     })
 }
 
-fn content_of(docs: &Documents, base: &Url, holder: &Value, ptr: &str) -> Result<BTreeMap<String, Option<SchemaRef>>, String> {
+fn content_of(
+    docs: &Documents,
+    base: &Url,
+    holder: &Value,
+    ptr: &str,
+) -> Result<BTreeMap<String, Option<SchemaRef>>, String> {
     let mut out = BTreeMap::new();
     for (media, m) in holder.get("content").and_then(Value::as_object).into_iter().flatten() {
         let schema_ptr = format!("{ptr}/content/{}/schema", escape_pointer(media));
@@ -262,11 +318,18 @@ fn content_of(docs: &Documents, base: &Url, holder: &Value, ptr: &str) -> Result
 }
 
 /// Builds operations written inline in the contract (`partners.NAME.operations`).
-pub fn from_inline(contract_url: &Url, contract_value: &Value, partner: &str, file: &std::path::Path) -> Result<Vec<Operation>, Diagnostics> {
+pub fn from_inline(
+    contract_url: &Url,
+    contract_value: &Value,
+    partner: &str,
+    file: &std::path::Path,
+) -> Result<Vec<Operation>, Diagnostics> {
     let mut out = Vec::new();
     let mut errors = Diagnostics::default();
     let ops_ptr = format!("/partners/{}/operations", escape_pointer(partner));
-    let Some(ops) = contract_value.pointer(&ops_ptr).and_then(Value::as_array) else { return Ok(out) };
+    let Some(ops) = contract_value.pointer(&ops_ptr).and_then(Value::as_array) else {
+        return Ok(out);
+    };
     for (i, op) in ops.iter().enumerate() {
         let op_ptr = format!("{ops_ptr}/{i}");
         let get = |k: &str| op.get(k).and_then(Value::as_str).map(str::to_string);
@@ -276,26 +339,59 @@ pub fn from_inline(contract_url: &Url, contract_value: &Value, partner: &str, fi
         };
         let method = method.to_uppercase();
         if !METHODS.contains(&method.to_lowercase().as_str()) {
-            errors.push(Diagnostic::new(file, format!("unknown HTTP method {method:?}")).pointer(format!("{op_ptr}/method")));
+            errors.push(
+                Diagnostic::new(file, format!("unknown HTTP method {method:?}")).pointer(format!("{op_ptr}/method")),
+            );
             continue;
         }
         let body_of = |v: &Value, ptr: String| {
             let mut content = BTreeMap::new();
-            content.insert("application/json".to_string(), v.get("schema").map(|s| SchemaRef::at(contract_url, &format!("{ptr}/schema"), s)));
-            Body { required: v.get("schema").is_some(), content }
+            content.insert(
+                "application/json".to_string(),
+                v.get("schema")
+                    .map(|s| SchemaRef::at(contract_url, &format!("{ptr}/schema"), s)),
+            );
+            Body {
+                required: v.get("schema").is_some(),
+                content,
+            }
         };
         let request_body = op.get("request").map(|r| body_of(r, format!("{op_ptr}/request")));
         let mut responses = BTreeMap::new();
         for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
-            responses.insert(status.clone(), body_of(r, format!("{op_ptr}/responses/{}", escape_pointer(status))));
+            responses.insert(
+                status.clone(),
+                body_of(r, format!("{op_ptr}/responses/{}", escape_pointer(status))),
+            );
         }
         let params = path
             .split('/')
             .filter_map(|seg| Some(seg[seg.find('{')? + 1..seg.rfind('}')?].to_string()))
-            .map(|name| Param { name, location: ParamIn::Path, required: true })
+            .map(|name| Param {
+                name,
+                location: ParamIn::Path,
+                required: true,
+            })
             .collect();
-        let scopes = op.get("scopes").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect();
-        out.push(Operation { id, partner: partner.to_string(), method, path, params, request_body, responses, scopes, source: format!("{}#{op_ptr}", file.display()) });
+        let scopes = op
+            .get("scopes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+        out.push(Operation {
+            id,
+            partner: partner.to_string(),
+            method,
+            path,
+            params,
+            request_body,
+            responses,
+            scopes,
+            source: format!("{}#{op_ptr}", file.display()),
+        });
     }
     if errors.is_empty() { Ok(out) } else { Err(errors) }
 }

@@ -44,23 +44,35 @@ impl std::fmt::Display for Violation {
 fn violation(e: &jsonschema::ValidationError<'_>) -> Violation {
     let at = e.instance_path().to_string();
     match e.kind() {
-        jsonschema::error::ValidationErrorKind::Required { property: serde_json::Value::String(name) } => Violation {
+        jsonschema::error::ValidationErrorKind::Required {
+            property: serde_json::Value::String(name),
+        } => Violation {
             pointer: format!("{at}/{}", super::openapi::escape_pointer(name)),
             message: "required by the contract, but missing".into(),
         },
-        _ => Violation { pointer: at, message: e.to_string() },
+        _ => Violation {
+            pointer: at,
+            message: e.to_string(),
+        },
     }
 }
 
 impl Schemas {
     pub fn new(docs: &Documents) -> Result<Self, String> {
-        let resources: Vec<(String, Value)> = docs.docs.iter().map(|(url, doc)| (url.to_string(), (**doc).clone())).collect();
+        let resources: Vec<(String, Value)> = docs
+            .docs
+            .iter()
+            .map(|(url, doc)| (url.to_string(), (**doc).clone()))
+            .collect();
         let registry = Registry::new()
             .draft(Draft::Draft202012)
             .extend(resources)
             .and_then(|b| b.prepare())
             .map_err(|e| format!("cannot index the contract's schemas: {e}"))?;
-        Ok(Self { registry, cache: Mutex::new(HashMap::new()) })
+        Ok(Self {
+            registry,
+            cache: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The compiled validator for a schema (compiled on first use).
@@ -75,7 +87,10 @@ impl Schemas {
             .build(&schema.schema)
             .map_err(|e| format!("the schema at {} does not compile: {e}", schema.key))?;
         let v = Arc::new(v);
-        self.cache.lock().map_err(|_| "schema cache poisoned")?.insert(schema.key.clone(), v.clone());
+        self.cache
+            .lock()
+            .map_err(|_| "schema cache poisoned")?
+            .insert(schema.key.clone(), v.clone());
         Ok(v)
     }
 

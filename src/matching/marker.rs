@@ -20,7 +20,10 @@ pub enum Marker {
     Integer,
     Boolean,
     Object,
-    Array { len: Option<usize>, each: Option<Box<Marker>> },
+    Array {
+        len: Option<usize>,
+        each: Option<Box<Marker>>,
+    },
     Uuid,
     DateTime,
     Date,
@@ -57,24 +60,37 @@ impl Marker {
             Marker::NotNull => !v.is_null(),
             Marker::String => v.is_string(),
             Marker::Number => v.is_number(),
-            Marker::Integer => v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.fract() == 0.0),
+            Marker::Integer => {
+                v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.fract() == 0.0)
+            }
             Marker::Boolean => v.is_boolean(),
             Marker::Object => v.is_object(),
             Marker::Uuid => v.as_str().is_some_and(is_uuid),
             Marker::DateTime => v.as_str().is_some_and(is_date_time),
             Marker::Date => v.as_str().is_some_and(is_date),
-            Marker::Email => v.as_str().is_some_and(|s| s.split_once('@').is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !s.contains(' '))),
+            Marker::Email => v.as_str().is_some_and(|s| {
+                s.split_once('@')
+                    .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !s.contains(' '))
+            }),
             Marker::Uri => v.as_str().is_some_and(|s| url::Url::parse(s).is_ok()),
             Marker::Regex(re) => match v.as_str() {
                 Some(s) => re.is_match(s),
-                None => return Err(format!("expected a string matching {}, got {}", re.as_str(), describe(v))),
+                None => {
+                    return Err(format!(
+                        "expected a string matching {}, got {}",
+                        re.as_str(),
+                        describe(v)
+                    ));
+                }
             },
             Marker::Array { len, each } => {
-                let Some(items) = v.as_array() else { return Err(format!("expected {}, got {}", self.name(), describe(v))) };
-                if let Some(n) = len {
-                    if items.len() != *n {
-                        return Err(format!("expected an array of {n} item(s), got {}", items.len()));
-                    }
+                let Some(items) = v.as_array() else {
+                    return Err(format!("expected {}, got {}", self.name(), describe(v)));
+                };
+                if let Some(n) = len
+                    && items.len() != *n
+                {
+                    return Err(format!("expected an array of {n} item(s), got {}", items.len()));
                 }
                 if let Some(m) = each {
                     for (i, item) in items.iter().enumerate() {
@@ -85,7 +101,11 @@ impl Marker {
             }
             Marker::Ignore | Marker::NotPresent | Marker::Optional(_) => true,
         };
-        if ok { Ok(()) } else { Err(format!("expected {}, got {}", self.name(), describe(v))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("expected {}, got {}", self.name(), describe(v)))
+        }
     }
 
     /// How the marker reads in a message.
@@ -125,14 +145,20 @@ pub const MARKERS: &[(&str, &str)] = &[
     ("#integer", "a whole number"),
     ("#boolean", "true or false"),
     ("#object", "an object"),
-    ("#[]", "an array; #[N] an array of N items; #[] #string an array whose items are all strings"),
+    (
+        "#[]",
+        "an array; #[N] an array of N items; #[] #string an array whose items are all strings",
+    ),
     ("#uuid", "a UUID string"),
     ("#date-time", "an RFC 3339 date-time string"),
     ("#date", "a YYYY-MM-DD date string"),
     ("#email", "an e-mail address"),
     ("#uri", "an absolute URI"),
     ("#regex RE", "a string that RE matches as a whole"),
-    ("##marker", "optional: missing or null, or else the marker (e.g. ##string)"),
+    (
+        "##marker",
+        "optional: missing or null, or else the marker (e.g. ##string)",
+    ),
 ];
 
 fn parse_marker(s: &str) -> Result<Marker, String> {
@@ -140,14 +166,29 @@ fn parse_marker(s: &str) -> Result<Marker, String> {
         return Ok(Marker::Optional(Box::new(parse_marker(&format!("#{rest}"))?)));
     }
     if let Some(re) = s.strip_prefix("#regex ") {
-        let re = Regex::new(&format!("^(?:{})$", re.trim())).map_err(|e| format!("marker {s:?}: bad regular expression: {e}"))?;
+        let re = Regex::new(&format!("^(?:{})$", re.trim()))
+            .map_err(|e| format!("marker {s:?}: bad regular expression: {e}"))?;
         return Ok(Marker::Regex(re));
     }
     if let Some(rest) = s.strip_prefix("#[") {
-        let (len, tail) = rest.split_once(']').ok_or_else(|| format!("marker {s:?}: missing ']'"))?;
-        let len = if len.trim().is_empty() { None } else { Some(len.trim().parse::<usize>().map_err(|_| format!("marker {s:?}: {len:?} is not a length"))?) };
+        let (len, tail) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("marker {s:?}: missing ']'"))?;
+        let len = if len.trim().is_empty() {
+            None
+        } else {
+            Some(
+                len.trim()
+                    .parse::<usize>()
+                    .map_err(|_| format!("marker {s:?}: {len:?} is not a length"))?,
+            )
+        };
         let tail = tail.trim();
-        let each = if tail.is_empty() { None } else { Some(Box::new(parse_marker(tail)?)) };
+        let each = if tail.is_empty() {
+            None
+        } else {
+            Some(Box::new(parse_marker(tail)?))
+        };
         return Ok(Marker::Array { len, each });
     }
     Ok(match s {
@@ -169,7 +210,10 @@ fn parse_marker(s: &str) -> Result<Marker, String> {
         "#uri" => Marker::Uri,
         other => {
             let known: Vec<&str> = MARKERS.iter().map(|(m, _)| *m).collect();
-            return Err(format!("unknown marker {other:?} (known: {}; write \\# for a literal '#')", known.join(" ")));
+            return Err(format!(
+                "unknown marker {other:?} (known: {}; write \\# for a literal '#')",
+                known.join(" ")
+            ));
         }
     })
 }
@@ -177,16 +221,32 @@ fn parse_marker(s: &str) -> Result<Marker, String> {
 fn is_uuid(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 36
-        && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() })
+        && b.iter().enumerate().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                *c == b'-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
 }
 
 fn digits(s: &str, range: std::ops::Range<usize>) -> Option<u32> {
     let part = s.get(range)?;
-    if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+    if part.bytes().all(|c| c.is_ascii_digit()) {
+        part.parse().ok()
+    } else {
+        None
+    }
 }
 
 fn is_date(s: &str) -> bool {
-    s.len() == 10 && &s[4..5] == "-" && &s[7..8] == "-" && matches!((digits(s, 0..4), digits(s, 5..7), digits(s, 8..10)), (Some(_), Some(1..=12), Some(1..=31)))
+    s.len() == 10
+        && &s[4..5] == "-"
+        && &s[7..8] == "-"
+        && matches!(
+            (digits(s, 0..4), digits(s, 5..7), digits(s, 8..10)),
+            (Some(_), Some(1..=12), Some(1..=31))
+        )
 }
 
 fn is_date_time(s: &str) -> bool {
@@ -197,7 +257,10 @@ fn is_date_time(s: &str) -> bool {
     let time_ok = t.len() >= 8
         && &t[2..3] == ":"
         && &t[5..6] == ":"
-        && matches!((digits(t, 0..2), digits(t, 3..5), digits(t, 6..8)), (Some(0..=23), Some(0..=59), Some(0..=60)));
+        && matches!(
+            (digits(t, 0..2), digits(t, 3..5), digits(t, 6..8)),
+            (Some(0..=23), Some(0..=59), Some(0..=60))
+        );
     if !time_ok {
         return false;
     }

@@ -51,8 +51,19 @@ pub fn compare(expected: &Value, actual: &Value, mode: Mode) -> Result<Vec<Misma
     Ok(out)
 }
 
-fn walk(expected: &Value, actual: Option<&Value>, pointer: &str, mode: Mode, out: &mut Vec<Mismatch>) -> Result<(), String> {
-    let mut fail = |message: String| out.push(Mismatch { pointer: pointer.to_string(), message });
+fn walk(
+    expected: &Value,
+    actual: Option<&Value>,
+    pointer: &str,
+    mode: Mode,
+    out: &mut Vec<Mismatch>,
+) -> Result<(), String> {
+    let mut fail = |message: String| {
+        out.push(Mismatch {
+            pointer: pointer.to_string(),
+            message,
+        })
+    };
     if let Value::String(s) = expected {
         if let Some(literal) = s.strip_prefix('\\').filter(|r| r.starts_with('#')) {
             // `\#tag` is the literal string "#tag".
@@ -82,14 +93,20 @@ fn walk(expected: &Value, actual: Option<&Value>, pointer: &str, mode: Mode, out
             if mode == Mode::Equals {
                 for (key, a) in act {
                     if !exp.contains_key(key) {
-                        out.push(Mismatch { pointer: format!("{pointer}/{}", escape(key)), message: format!("not expected, but present: {}", short(a)) });
+                        out.push(Mismatch {
+                            pointer: format!("{pointer}/{}", escape(key)),
+                            message: format!("not expected, but present: {}", short(a)),
+                        });
                     }
                 }
             }
         }
         (Value::Array(exp), Value::Array(act)) => {
             if exp.len() != act.len() {
-                out.push(Mismatch { pointer: pointer.to_string(), message: format!("expected an array of {} item(s), got {}", exp.len(), act.len()) });
+                out.push(Mismatch {
+                    pointer: pointer.to_string(),
+                    message: format!("expected an array of {} item(s), got {}", exp.len(), act.len()),
+                });
             }
             for (i, e) in exp.iter().enumerate() {
                 if let Some(a) = act.get(i) {
@@ -116,10 +133,14 @@ fn walk(expected: &Value, actual: Option<&Value>, pointer: &str, mode: Mode, out
 /// value, and in `Contains` mode the actual side keeps only the keys the expectation names.
 /// The diff of the two views then shows exactly the mismatches.
 pub fn diff_views(expected: &Value, actual: &Value, mode: Mode) -> (Value, Value) {
-    if let Value::String(s) = expected {
-        if let Ok(Some(marker)) = Marker::parse(s) {
-            return if marker.check(Some(actual)).is_ok() { (actual.clone(), actual.clone()) } else { (expected.clone(), actual.clone()) };
-        }
+    if let Value::String(s) = expected
+        && let Ok(Some(marker)) = Marker::parse(s)
+    {
+        return if marker.check(Some(actual)).is_ok() {
+            (actual.clone(), actual.clone())
+        } else {
+            (expected.clone(), actual.clone())
+        };
     }
     match (expected, actual) {
         (Value::Object(exp), Value::Object(act)) => {
@@ -177,7 +198,11 @@ pub fn escape(key: &str) -> String {
 /// A value as it would read in a message: compact, cut when long.
 pub fn short(v: &Value) -> String {
     let s = v.to_string();
-    if s.chars().count() > 80 { format!("{}…", s.chars().take(79).collect::<String>()) } else { s }
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(79).collect::<String>())
+    } else {
+        s
+    }
 }
 
 /// A value with its JSON type when the type is the likely problem: `"3" (a string)`.

@@ -27,8 +27,16 @@ fn every_marker_passes_and_fails() {
         ("#[2]", json!([1, 2]), json!([1])),
         ("#[] #string", json!(["a", "b"]), json!(["a", 1])),
         ("#[1] #object", json!([{}]), json!([{}, {}])),
-        ("#uuid", json!("123e4567-e89b-12d3-a456-426614174000"), json!("123e4567-e89b-12d3-a456-42661417400")),
-        ("#date-time", json!("2026-11-23T09:30:00.123+01:00"), json!("2026-13-23T09:30:00Z")),
+        (
+            "#uuid",
+            json!("123e4567-e89b-12d3-a456-426614174000"),
+            json!("123e4567-e89b-12d3-a456-42661417400"),
+        ),
+        (
+            "#date-time",
+            json!("2026-11-23T09:30:00.123+01:00"),
+            json!("2026-13-23T09:30:00Z"),
+        ),
         ("#date", json!("2026-11-23"), json!("23/11/2026")),
         ("#email", json!("qa@example.com"), json!("not an email")),
         ("#uri", json!("https://t.example/tickets/1"), json!("/tickets/1")),
@@ -68,7 +76,10 @@ fn nested_objects_report_pointers_and_values() {
         json!({ "incident": { "severity": 2, "link": 7, "tags": ["a", 3], "extra": true } }),
     );
     let pointers: Vec<&str> = m.iter().map(|x| x.pointer.as_str()).collect();
-    assert_eq!(pointers, vec!["/incident/link", "/incident/severity", "/incident/tags/1"]);
+    assert_eq!(
+        pointers,
+        vec!["/incident/link", "/incident/severity", "/incident/tags/1"]
+    );
     assert_eq!(m[1].message, "expected 1, got 2");
     assert!(m[0].message.contains("7 (an integer)"), "{}", m[0].message);
 }
@@ -103,7 +114,11 @@ fn exact_values_and_numbers() {
 
 #[test]
 fn bad_markers_are_errors_not_mismatches() {
-    assert!(compare(&json!("#strng"), &json!("x"), Mode::Contains).unwrap_err().contains("unknown marker"));
+    assert!(
+        compare(&json!("#strng"), &json!("x"), Mode::Contains)
+            .unwrap_err()
+            .contains("unknown marker")
+    );
     assert!(check_expected(&json!({ "a": ["#regex ("] })).is_err());
     assert!(check_expected(&json!({ "a": ["#[x]"] })).is_err());
     assert!(check_expected(&json!({ "a": "#[2] #uuid" })).is_ok());
@@ -114,6 +129,12 @@ fn diff_views_hide_what_matched() {
     let exp = json!({ "id": "#uuid", "severity": 1, "link": "#ignore" });
     let act = json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 2, "other": true });
     let (e, a) = diff_views(&exp, &act, Mode::Contains);
-    assert_eq!(e, json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 1 }));
-    assert_eq!(a, json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 2 }));
+    assert_eq!(
+        e,
+        json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 1 })
+    );
+    assert_eq!(
+        a,
+        json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 2 })
+    );
 }

@@ -44,7 +44,10 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
 
     fn parse(self, input: Vec<gherkin::Feature>, _: Self::Cli) -> Self::Output {
         use cucumber::feature::Ext as _;
-        let features: Vec<_> = input.into_iter().map(|f| f.expand_examples().map_err(cucumber::parser::Error::from)).collect();
+        let features: Vec<_> = input
+            .into_iter()
+            .map(|f| f.expand_examples().map_err(cucumber::parser::Error::from))
+            .collect();
         futures::stream::iter(features)
     }
 }
@@ -52,12 +55,18 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
 fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'_, ()> {
     Box::pin(async move {
         let table = ctx.step.table.as_ref().map(|t| t.rows.clone());
-        let result = world.run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref()).await;
+        let result = world
+            .run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref())
+            .await;
         if let Err(failure) = result {
             if failure.kind == FailureKind::Harness {
                 HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
             }
-            let redactor = SUITE.lock().ok().and_then(|g| g.as_ref().map(|(_, r)| r.clone())).unwrap_or_default();
+            let redactor = SUITE
+                .lock()
+                .ok()
+                .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
+                .unwrap_or_default();
             let text = render_failure(&failure, &redactor);
             // resume_unwind fails the step without running the panic hook (no "thread panicked").
             std::panic::resume_unwind(Box::new(text));
@@ -83,13 +92,17 @@ fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
-            File::create(p).map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>).map_err(|e| format!("cannot write {}: {e}", p.display()))
+            File::create(p)
+                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
+                .map_err(|e| format!("cannot write {}: {e}", p.display()))
         }
     }
 }
 
 pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, String> {
-    let redactor = Arc::new(Redactor::for_contracts(suite.catalog.contracts.values().map(|c| c.as_ref())));
+    let redactor = Arc::new(Redactor::for_contracts(
+        suite.catalog.contracts.values().map(|c| c.as_ref()),
+    ));
     *SUITE.lock().map_err(|_| "suite lock poisoned")? = Some((suite, redactor));
     HARNESS_FAILURES.store(0, Ordering::SeqCst);
 
@@ -102,12 +115,13 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         .normalized();
 
     let any = Regex::new("(?s)^.*$").map_err(|e| e.to_string())?;
-    let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> = cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
-        .given(any.clone(), any_step)
-        .when(any.clone(), any_step)
-        .then(any, any_step)
-        .max_concurrent_scenarios(s.jobs)
-        .with_default_cli();
+    let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> =
+        cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
+            .given(any.clone(), any_step)
+            .when(any.clone(), any_step)
+            .then(any, any_step)
+            .max_concurrent_scenarios(s.jobs)
+            .with_default_cli();
     if s.fail_fast {
         cucumber = cucumber.fail_fast();
     }
@@ -115,7 +129,15 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     let features: Vec<gherkin::Feature> = features.into_iter().map(|(_, f)| f).collect();
     let result = cucumber
         .filter_run(features, move |feature, rule, scenario| {
-            let tags_ok = tags.as_ref().is_none_or(|t| t.eval(feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(scenario.tags.iter())));
+            let tags_ok = tags.as_ref().is_none_or(|t| {
+                t.eval(
+                    feature
+                        .tags
+                        .iter()
+                        .chain(rule.iter().flat_map(|r| &r.tags))
+                        .chain(scenario.tags.iter()),
+                )
+            });
             let name_ok = name.as_ref().is_none_or(|n| n.is_match(&scenario.name));
             tags_ok && name_ok
         })
@@ -128,5 +150,9 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     if result.parsing_errors() > 0 {
         return Ok(Exit::BadInput);
     }
-    Ok(if result.execution_has_failed() { Exit::Failed } else { Exit::Passed })
+    Ok(if result.execution_has_failed() {
+        Exit::Failed
+    } else {
+        Exit::Passed
+    })
 }

@@ -1,9 +1,9 @@
 //! `contrail run`: pre-flight checks, services, then the scenarios through cucumber, with the
 //! terminal, JUnit and Cucumber JSON writers fed by the same events.
 
+mod cucumber_glue;
 pub mod report;
 pub mod services;
-mod cucumber_glue;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -52,7 +52,12 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         );
         return Exit::BadInput;
     }
-    let tags = match opts.tags.as_deref().map(str::parse::<cucumber::gherkin::tagexpr::TagOperation>).transpose() {
+    let tags = match opts
+        .tags
+        .as_deref()
+        .map(str::parse::<cucumber::gherkin::tagexpr::TagOperation>)
+        .transpose()
+    {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: --tags {:?}: {e}", opts.tags.unwrap_or_default());
@@ -100,8 +105,17 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         }
     };
 
-    let timeout = ws.config.run.request_timeout.as_deref().map(humantime::parse_duration).transpose();
-    let client = match timeout.map_err(|e| e.to_string()).and_then(|t| HttpClient::new(t.unwrap_or(Duration::from_secs(30)), crate::client::DEFAULT_MAX_BODY)) {
+    let timeout = ws
+        .config
+        .run
+        .request_timeout
+        .as_deref()
+        .map(humantime::parse_duration)
+        .transpose();
+    let client = match timeout
+        .map_err(|e| e.to_string())
+        .and_then(|t| HttpClient::new(t.unwrap_or(Duration::from_secs(30)), crate::client::DEFAULT_MAX_BODY))
+    {
         Ok(c) => c,
         Err(e) => {
             services::stop_all(running).await;
@@ -110,9 +124,34 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         }
     };
     let jobs = opts.jobs.or(ws.config.run.jobs).unwrap_or(8).max(1);
-    let Loaded { catalog, registry, features } = loaded;
-    let suite = Arc::new(Suite { workspace: ws, catalog, registry, client, tokens: TokenCache::default(), base_urls });
-    let outcome = cucumber_glue::run(suite, features, cucumber_glue::Settings { tags, name, jobs, fail_fast: opts.fail_fast, junit: opts.junit, cucumber_json: opts.cucumber_json, color: opts.color, verbose: opts.verbose }).await;
+    let Loaded {
+        catalog,
+        registry,
+        features,
+    } = loaded;
+    let suite = Arc::new(Suite {
+        workspace: ws,
+        catalog,
+        registry,
+        client,
+        tokens: TokenCache::default(),
+        base_urls,
+    });
+    let outcome = cucumber_glue::run(
+        suite,
+        features,
+        cucumber_glue::Settings {
+            tags,
+            name,
+            jobs,
+            fail_fast: opts.fail_fast,
+            junit: opts.junit,
+            cucumber_json: opts.cucumber_json,
+            color: opts.color,
+            verbose: opts.verbose,
+        },
+    )
+    .await;
     services::stop_all(running).await;
     match outcome {
         Ok(exit) => exit,
@@ -124,17 +163,29 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
 }
 
 /// Base URL templates per partner, and the services they need started.
-fn base_urls(ws: &Workspace, loaded: &Loaded, overrides: &[(String, String)]) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+fn base_urls(
+    ws: &Workspace,
+    loaded: &Loaded,
+    overrides: &[(String, String)],
+) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
     let mut urls = BTreeMap::new();
     for (partner, t) in &ws.config.partners {
         if let Some(live) = &t.live {
             urls.insert(partner.clone(), live.clone());
         }
     }
-    let known: Vec<&String> = loaded.catalog.contracts.values().flat_map(|c| c.partners.keys()).collect();
+    let known: Vec<&String> = loaded
+        .catalog
+        .contracts
+        .values()
+        .flat_map(|c| c.partners.keys())
+        .collect();
     for (partner, url) in overrides {
         if !known.contains(&partner) {
-            return Err(format!("--base-url {partner}=...: no contract has a partner {partner:?} (partners: {})", known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+            return Err(format!(
+                "--base-url {partner}=...: no contract has a partner {partner:?} (partners: {})",
+                known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            ));
         }
         urls.insert(partner.clone(), url.clone());
     }
@@ -153,7 +204,10 @@ fn base_urls(ws: &Workspace, loaded: &Loaded, overrides: &[(String, String)]) ->
     Ok((urls, needed))
 }
 
-fn resolve_service_urls(templates: BTreeMap<String, String>, services: &BTreeMap<String, String>) -> Result<BTreeMap<String, Url>, String> {
+fn resolve_service_urls(
+    templates: BTreeMap<String, String>,
+    services: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Url>, String> {
     let mut out = BTreeMap::new();
     for (partner, t) in templates {
         let mut s = t.clone();

@@ -28,9 +28,21 @@ pub struct Redactor {
 impl Default for Redactor {
     fn default() -> Self {
         Self {
-            headers: ["authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"].map(String::from).to_vec(),
-            body_keys: ["access_token", "refresh_token", "client_secret", "id_token", "password"].map(String::from).to_vec(),
-            query: ["access_token", "api_key", "apikey", "client_secret"].map(String::from).to_vec(),
+            headers: [
+                "authorization",
+                "proxy-authorization",
+                "cookie",
+                "set-cookie",
+                "x-api-key",
+            ]
+            .map(String::from)
+            .to_vec(),
+            body_keys: ["access_token", "refresh_token", "client_secret", "id_token", "password"]
+                .map(String::from)
+                .to_vec(),
+            query: ["access_token", "api_key", "apikey", "client_secret"]
+                .map(String::from)
+                .to_vec(),
         }
     }
 }
@@ -47,10 +59,10 @@ impl Redactor {
                 if let Some(q) = &rule.query {
                     r.query.push(q.clone());
                 }
-                if let Some(b) = &rule.body {
-                    if let Some(last) = b.rsplit('/').next().filter(|s| !s.is_empty()) {
-                        r.body_keys.push(last.to_string());
-                    }
+                if let Some(b) = &rule.body
+                    && let Some(last) = b.rsplit('/').next().filter(|s| !s.is_empty())
+                {
+                    r.body_keys.push(last.to_string());
                 }
             }
         }
@@ -70,14 +82,20 @@ impl Redactor {
     }
 
     pub fn url(&self, url: &str) -> String {
-        let Ok(mut u) = url::Url::parse(url) else { return url.to_string() };
+        let Ok(mut u) = url::Url::parse(url) else {
+            return url.to_string();
+        };
         if u.query().is_none() {
             return url.to_string();
         }
         let pairs: Vec<(String, String)> = u
             .query_pairs()
             .map(|(k, v)| {
-                let v = if self.query.iter().any(|q| q.eq_ignore_ascii_case(&k)) { MASK.to_string() } else { v.into_owned() };
+                let v = if self.query.iter().any(|q| q.eq_ignore_ascii_case(&k)) {
+                    MASK.to_string()
+                } else {
+                    v.into_owned()
+                };
                 (k.into_owned(), v)
             })
             .collect();
@@ -116,7 +134,13 @@ impl Redactor {
                 // Form bodies (token requests) carry secrets as key=value pairs.
                 if s.contains('=') && !s.contains('\n') && s.split('&').all(|p| p.contains('=')) {
                     let masked: Vec<String> = url::form_urlencoded::parse(s.as_bytes())
-                        .map(|(k, v)| if self.body_keys.iter().any(|b| b == &k) || self.query.iter().any(|q| q == &k) { format!("{k}={MASK}") } else { format!("{k}={v}") })
+                        .map(|(k, v)| {
+                            if self.body_keys.iter().any(|b| b == &k) || self.query.iter().any(|q| q == &k) {
+                                format!("{k}={MASK}")
+                            } else {
+                                format!("{k}={v}")
+                            }
+                        })
                         .collect();
                     masked.join("&")
                 } else if bytes.len() > 4096 {
@@ -219,13 +243,22 @@ mod tests {
         assert_eq!(r.header("X-Api-Key", "k"), MASK);
         assert!(!r.url("http://h/x?api_key=SECRET&a=1").contains("SECRET"));
         let body = r.body(br#"{"access_token":"SECRET","nested":{"refresh_token":"S2"},"ok":1}"#);
-        assert!(!body.contains("SECRET") && !body.contains("S2") && body.contains("\"ok\": 1"), "{body}");
-        assert!(!r.body(b"grant_type=client_credentials&client_secret=SECRET").contains("SECRET"));
+        assert!(
+            !body.contains("SECRET") && !body.contains("S2") && body.contains("\"ok\": 1"),
+            "{body}"
+        );
+        assert!(
+            !r.body(b"grant_type=client_credentials&client_secret=SECRET")
+                .contains("SECRET")
+        );
     }
 
     #[test]
     fn diff_marks_changed_lines() {
-        let d = line_diff(&serde_json::to_string_pretty(&json!({"a": 1, "b": 2})).unwrap(), &serde_json::to_string_pretty(&json!({"a": 1, "b": 3})).unwrap());
+        let d = line_diff(
+            &serde_json::to_string_pretty(&json!({"a": 1, "b": 2})).unwrap(),
+            &serde_json::to_string_pretty(&json!({"a": 1, "b": 3})).unwrap(),
+        );
         assert!(d.contains("-   \"b\": 2") && d.contains("+   \"b\": 3"), "{d}");
     }
 

@@ -24,7 +24,10 @@ pub struct RunningService {
 
 impl RunningService {
     pub fn output_tail(&self) -> String {
-        self.output.lock().map(|o| o.iter().cloned().collect::<Vec<_>>().join("\n")).unwrap_or_default()
+        self.output
+            .lock()
+            .map(|o| o.iter().cloned().collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
     }
 
     pub async fn stop(mut self) {
@@ -35,7 +38,8 @@ impl RunningService {
 
 /// A port the OS says is free right now.
 fn free_port() -> Result<u16, String> {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?;
+    let l =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?;
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
@@ -58,7 +62,9 @@ pub async fn start(ws: &Workspace, name: &str, cfg: &ServiceConfig) -> Result<Ru
     let url = format!("http://127.0.0.1:{port}");
     let subst = |s: &str| s.replace("{port}", &port.to_string()).replace("{url}", &url);
     let argv: Vec<String> = cfg.command.iter().map(|a| subst(a)).collect();
-    let (program, args) = argv.split_first().ok_or_else(|| format!("service {name:?}: `command` is empty"))?;
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| format!("service {name:?}: `command` is empty"))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(ws.root.join(cfg.cwd.clone().unwrap_or_default()))
@@ -69,7 +75,9 @@ pub async fn start(ws: &Workspace, name: &str, cfg: &ServiceConfig) -> Result<Ru
     for (k, v) in &cfg.env {
         cmd.env(k, subst(v));
     }
-    let mut child = cmd.spawn().map_err(|e| format!("service {name:?}: cannot start {program:?}: {e}"))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("service {name:?}: cannot start {program:?}: {e}"))?;
     let output = Arc::new(Mutex::new(VecDeque::new()));
     if let Some(out) = child.stdout.take() {
         pump(out, output.clone());
@@ -77,31 +85,46 @@ pub async fn start(ws: &Workspace, name: &str, cfg: &ServiceConfig) -> Result<Ru
     if let Some(err) = child.stderr.take() {
         pump(err, output.clone());
     }
-    let mut svc = RunningService { name: name.to_string(), url: url.clone(), child, output };
-    let ready_url = if cfg.ready.starts_with("http://") || cfg.ready.starts_with("https://") { subst(&cfg.ready) } else { format!("{url}{}", cfg.ready) };
+    let mut svc = RunningService {
+        name: name.to_string(),
+        url: url.clone(),
+        child,
+        output,
+    };
+    let ready_url = if cfg.ready.starts_with("http://") || cfg.ready.starts_with("https://") {
+        subst(&cfg.ready)
+    } else {
+        format!("{url}{}", cfg.ready)
+    };
     let timeout = cfg.ready_timeout().map_err(|e| format!("service {name:?}: {e}"))?;
     match wait_ready(&mut svc, &ready_url, timeout).await {
         Ok(()) => Ok(svc),
         Err(why) => {
             let tail = svc.output_tail();
             svc.stop().await;
-            Err(format!("service {name:?} did not get ready: {why}\n--- last output of {name} ---\n{tail}"))
+            Err(format!(
+                "service {name:?} did not get ready: {why}\n--- last output of {name} ---\n{tail}"
+            ))
         }
     }
 }
 
 async fn wait_ready(svc: &mut RunningService, url: &str, timeout: Duration) -> Result<(), String> {
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().map_err(|e| e.to_string())?;
+    crate::client::install_crypto_provider();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .map_err(|e| e.to_string())?;
     let started = Instant::now();
     let mut delay = Duration::from_millis(10);
     loop {
         if let Ok(Some(status)) = svc.child.try_wait() {
             return Err(format!("it exited ({status}) before answering {url}"));
         }
-        if let Ok(resp) = client.get(url).send().await {
-            if resp.status().is_success() {
-                return Ok(());
-            }
+        if let Ok(resp) = client.get(url).send().await
+            && resp.status().is_success()
+        {
+            return Ok(());
         }
         if started.elapsed() > timeout {
             return Err(format!("{url} did not answer 2xx within {timeout:?}"));
@@ -117,7 +140,9 @@ pub async fn start_all(ws: &Workspace, names: &[String]) -> Result<BTreeMap<Stri
     for name in names {
         let Some(cfg) = ws.config.services.get(name) else {
             stop_all(running).await;
-            return Err(format!("contrail.toml names the service {name:?}, which is not under [services]"));
+            return Err(format!(
+                "contrail.toml names the service {name:?}, which is not under [services]"
+            ));
         };
         match start(ws, name, cfg).await {
             Ok(s) => {

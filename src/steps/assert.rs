@@ -13,60 +13,143 @@ use crate::contract::apply_mapping;
 use crate::matching::{self, Mode, compare, diff_views};
 
 pub fn register(r: &mut Registry) {
-    builtin(r, "assertions", "the response status is {status:int}", Attachment::None,
+    builtin(
+        r,
+        "assertions",
+        "the response status is {status:int}",
+        Attachment::None,
         "The last response has this HTTP status.",
-        "Then the response status is 201", |w, a| Box::pin(status(w, a)));
-    builtin(r, "assertions", "one of those calls was answered {status:int}", Attachment::None,
+        "Then the response status is 201",
+        |w, a| Box::pin(status(w, a)),
+    );
+    builtin(
+        r,
+        "assertions",
+        "one of those calls was answered {status:int}",
+        Attachment::None,
         "After \"I call ... N times\": at least one answer had this status; it becomes the response the next steps check.",
-        "Then one of those calls was answered 429", |w, a| Box::pin(async move {
-            let want = a.int(0)?;
-            if w.burst.is_empty() {
-                return Err(StepFailure::usage("no burst of calls before this step (use: I call \"...\" N times)"));
-            }
-            match w.burst.iter().find(|e| i64::from(e.response.status) == want) {
-                Some(e) => {
-                    w.last = Some(e.clone());
-                    Ok(())
+        "Then one of those calls was answered 429",
+        |w, a| {
+            Box::pin(async move {
+                let want = a.int(0)?;
+                if w.burst.is_empty() {
+                    return Err(StepFailure::usage(
+                        "no burst of calls before this step (use: I call \"...\" N times)",
+                    ));
                 }
-                None => {
-                    let seen: Vec<String> = w.burst.iter().map(|e| e.response.status.to_string()).collect();
-                    Err(StepFailure::assertion(format!("none of the {} calls was answered {want}; they were answered {}", w.burst.len(), seen.join(", "))).exchange(w.burst.last()))
+                match w.burst.iter().find(|e| i64::from(e.response.status) == want) {
+                    Some(e) => {
+                        w.last = Some(e.clone());
+                        Ok(())
+                    }
+                    None => {
+                        let seen: Vec<String> = w.burst.iter().map(|e| e.response.status.to_string()).collect();
+                        Err(StepFailure::assertion(format!(
+                            "none of the {} calls was answered {want}; they were answered {}",
+                            w.burst.len(),
+                            seen.join(", ")
+                        ))
+                        .exchange(w.burst.last()))
+                    }
                 }
-            }
-        }));
-    builtin(r, "assertions", "the response header {name} is {expected}", Attachment::None,
+            })
+        },
+    );
+    builtin(
+        r,
+        "assertions",
+        "the response header {name} is {expected}",
+        Attachment::None,
         "The last response has this header with this value (markers such as \"#regex ...\" allowed).",
-        r##"Then the response header "Content-Type" is "#regex application/json.*""##, |w, a| Box::pin(header(w, a)));
-    builtin(r, "assertions", "the response body matches:", Attachment::DocString,
+        r##"Then the response header "Content-Type" is "#regex application/json.*""##,
+        |w, a| Box::pin(header(w, a)),
+    );
+    builtin(
+        r,
+        "assertions",
+        "the response body matches:",
+        Attachment::DocString,
         "The last response body contains the JSON below (extra fields allowed; markers allowed).",
-        "Then the response body matches:", |w, a| Box::pin(async move { body(w, a, Mode::Contains).await }));
-    builtin(r, "assertions", "the response body is exactly:", Attachment::DocString,
+        "Then the response body matches:",
+        |w, a| Box::pin(async move { body(w, a, Mode::Contains).await }),
+    );
+    builtin(
+        r,
+        "assertions",
+        "the response body is exactly:",
+        Attachment::DocString,
         "The last response body is the JSON below, no field more or less (markers allowed).",
-        "Then the response body is exactly:", |w, a| Box::pin(async move { body(w, a, Mode::Equals).await }));
-    builtin(r, "assertions", "the response field {field} is {expected:value}", Attachment::None,
+        "Then the response body is exactly:",
+        |w, a| Box::pin(async move { body(w, a, Mode::Equals).await }),
+    );
+    builtin(
+        r,
+        "assertions",
+        "the response field {field} is {expected:value}",
+        Attachment::None,
         "One field of the last response body (dotted path or JSON pointer) is this JSON value or marker.",
-        r#"Then the response field "severity" is 1"#, |w, a| Box::pin(field(w, a)));
-    builtin(r, "contract", "the response matches the contract", Attachment::None,
+        r#"Then the response field "severity" is 1"#,
+        |w, a| Box::pin(field(w, a)),
+    );
+    builtin(
+        r,
+        "contract",
+        "the response matches the contract",
+        Attachment::None,
         "The last response's status is declared for its operation and its body is valid against that status's schema.",
-        "Then the response matches the contract", |w, _| Box::pin(matches_contract(w)));
-    builtin(r, "data", "I remember the response field {field} as {name}", Attachment::None,
+        "Then the response matches the contract",
+        |w, _| Box::pin(matches_contract(w)),
+    );
+    builtin(
+        r,
+        "data",
+        "I remember the response field {field} as {name}",
+        Attachment::None,
         "Keep a field of the last response body as the variable ${name}.",
-        r#"And I remember the response field "id" as "ticket_id""#, |w, a| Box::pin(remember(w, a)));
-    builtin(r, "contract", "the response field {field} follows the mapping {mapping} from {source:value}", Attachment::None,
+        r#"And I remember the response field "id" as "ticket_id""#,
+        |w, a| Box::pin(remember(w, a)),
+    );
+    builtin(
+        r,
+        "contract",
+        "the response field {field} follows the mapping {mapping} from {source:value}",
+        Attachment::None,
         "The field has the value the contract's mapping gives for this source value.",
-        r#"Then the response field "severity" follows the mapping "priority_to_severity" from "high""#, |w, a| Box::pin(mapping(w, a, false)));
-    builtin(r, "contract", "the response field {field} follows the mapping {mapping} for a missing value", Attachment::None,
+        r#"Then the response field "severity" follows the mapping "priority_to_severity" from "high""#,
+        |w, a| Box::pin(mapping(w, a, false)),
+    );
+    builtin(
+        r,
+        "contract",
+        "the response field {field} follows the mapping {mapping} for a missing value",
+        Attachment::None,
         "The field has the mapping's default (what the contract says when the source value is missing).",
-        r#"Then the response field "severity" follows the mapping "priority_to_severity" for a missing value"#, |w, a| Box::pin(mapping(w, a, true)));
-    builtin(r, "contract", "the response arrives within {ms:int} ms", Attachment::None,
+        r#"Then the response field "severity" follows the mapping "priority_to_severity" for a missing value"#,
+        |w, a| Box::pin(mapping(w, a, true)),
+    );
+    builtin(
+        r,
+        "contract",
+        "the response arrives within {ms:int} ms",
+        Attachment::None,
         "The last response took at most this many milliseconds.",
-        "Then the response arrives within 500 ms", |w, a| Box::pin(async move {
-            let limit = Duration::from_millis(a.int(0)?.max(0) as u64);
-            latency(w, limit, "the step's limit")
-        }));
-    builtin(r, "contract", "the response arrives within the partner's latency budget", Attachment::None,
+        "Then the response arrives within 500 ms",
+        |w, a| {
+            Box::pin(async move {
+                let limit = Duration::from_millis(a.int(0)?.max(0) as u64);
+                latency(w, limit, "the step's limit")
+            })
+        },
+    );
+    builtin(
+        r,
+        "contract",
+        "the response arrives within the partner's latency budget",
+        Attachment::None,
         "The last response took at most the partner's `latency_budget` from the contract.",
-        "Then the response arrives within the partner's latency budget", |w, _| Box::pin(async move { budget(w) }));
+        "Then the response arrives within the partner's latency budget",
+        |w, _| Box::pin(async move { budget(w) }),
+    );
 }
 
 fn fail_with(e: &Exchange, message: String) -> StepFailure {
@@ -79,7 +162,10 @@ async fn status(w: &mut World, a: Args) -> StepResult {
     if i64::from(e.response.status) == want {
         return Ok(());
     }
-    Err(fail_with(e, format!("expected status {want}, got {}", e.response.status)))
+    Err(fail_with(
+        e,
+        format!("expected status {want}, got {}", e.response.status),
+    ))
 }
 
 async fn header(w: &mut World, a: Args) -> StepResult {
@@ -90,12 +176,18 @@ async fn header(w: &mut World, a: Args) -> StepResult {
     if let Some(actual) = &actual {
         mismatches = compare(&Value::String(expected.to_string()), actual, Mode::Equals).map_err(StepFailure::usage)?;
     } else if expected != "#ignore" && expected != "#notpresent" && !expected.starts_with("##") {
-        return Err(fail_with(e, format!("the response has no {name} header (expected {expected:?})")));
+        return Err(fail_with(
+            e,
+            format!("the response has no {name} header (expected {expected:?})"),
+        ));
     }
     if mismatches.is_empty() {
         return Ok(());
     }
-    Err(fail_with(e, format!("the response header {name}: {}", mismatches[0].message)))
+    Err(fail_with(
+        e,
+        format!("the response header {name}: {}", mismatches[0].message),
+    ))
 }
 
 fn response_json(e: &Exchange) -> Result<Value, StepFailure> {
@@ -117,9 +209,15 @@ fn expect_json(e: &Exchange, expected: &Value, actual: &Value, mode: Mode, what:
     }
     let (ev, av) = diff_views(expected, actual, mode);
     let n = mismatches.len();
-    Err(fail_with(e, format!("{what} does not match ({n} difference{})", if n == 1 { "" } else { "s" }))
-        .findings(mismatches)
-        .diff(pretty(&ev), pretty(&av)))
+    Err(fail_with(
+        e,
+        format!(
+            "{what} does not match ({n} difference{})",
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+    .findings(mismatches)
+    .diff(pretty(&ev), pretty(&av)))
 }
 
 pub fn pretty(v: &Value) -> String {
@@ -141,7 +239,11 @@ async fn field(w: &mut World, a: Args) -> StepResult {
         None => serde_json::json!({}),
     };
     for m in compare(&wrapped_expected, &wrapped_actual, Mode::Contains).map_err(StepFailure::usage)? {
-        out.push(format!("{pointer}{}: {}", m.pointer.trim_start_matches("/f"), m.message));
+        out.push(format!(
+            "{pointer}{}: {}",
+            m.pointer.trim_start_matches("/f"),
+            m.message
+        ));
     }
     if out.is_empty() {
         return Ok(());
@@ -152,17 +254,36 @@ async fn field(w: &mut World, a: Args) -> StepResult {
 async fn matches_contract(w: &mut World) -> StepResult {
     let contract = w.contract()?.clone();
     let e = w.last()?;
-    let partner = contract.partner(&e.partner).ok_or_else(|| StepFailure::usage(format!("the contract has no partner {:?}", e.partner)))?;
-    let path = url::Url::parse(&e.request.url).map(|u| u.path().to_string()).unwrap_or_default();
+    let partner = contract
+        .partner(&e.partner)
+        .ok_or_else(|| StepFailure::usage(format!("the contract has no partner {:?}", e.partner)))?;
+    let path = url::Url::parse(&e.request.url)
+        .map(|u| u.path().to_string())
+        .unwrap_or_default();
     let op = match &e.operation {
         Some(id) => partner.operation(id),
         None => partner.operation_for(&e.request.method, &path).map(|(op, _)| op),
     }
-    .ok_or_else(|| fail_with(e, format!("the contract declares no operation for {} {path} on {:?}", e.request.method, e.partner)))?;
+    .ok_or_else(|| {
+        fail_with(
+            e,
+            format!(
+                "the contract declares no operation for {} {path} on {:?}",
+                e.request.method, e.partner
+            ),
+        )
+    })?;
     let status = e.response.status;
     let Some((declared, body)) = op.response_for(status) else {
         let known: Vec<&str> = op.responses.keys().map(String::as_str).collect();
-        return Err(fail_with(e, format!("{} answered {status}, which the contract does not declare for it (declared: {})", op.id, known.join(", "))));
+        return Err(fail_with(
+            e,
+            format!(
+                "{} answered {status}, which the contract does not declare for it (declared: {})",
+                op.id,
+                known.join(", ")
+            ),
+        ));
     };
     if body.content.is_empty() {
         return Ok(());
@@ -171,11 +292,24 @@ async fn matches_contract(w: &mut World) -> StepResult {
     let schema = body
         .content
         .get(&ct)
-        .or_else(|| body.content.iter().find(|(k, _)| k.ends_with("+json") && ct.ends_with("+json")).map(|(_, v)| v))
+        .or_else(|| {
+            body.content
+                .iter()
+                .find(|(k, _)| k.ends_with("+json") && ct.ends_with("+json"))
+                .map(|(_, v)| v)
+        })
         .or_else(|| body.content.get("*/*"))
         .ok_or_else(|| {
             let declared_types: Vec<&str> = body.content.keys().map(String::as_str).collect();
-            fail_with(e, format!("{} {status}: content type {:?} is not declared (declared: {})", op.id, if ct.is_empty() { "none" } else { &ct }, declared_types.join(", ")))
+            fail_with(
+                e,
+                format!(
+                    "{} {status}: content type {:?} is not declared (declared: {})",
+                    op.id,
+                    if ct.is_empty() { "none" } else { &ct },
+                    declared_types.join(", ")
+                ),
+            )
         })?;
     let Some(schema) = schema else { return Ok(()) };
     let actual = response_json(e)?;
@@ -184,15 +318,25 @@ async fn matches_contract(w: &mut World) -> StepResult {
         return Ok(());
     }
     let n = violations.len();
-    Err(fail_with(e, format!("the {status} response of {} breaks the contract's schema for {declared} ({n} violation{})", op.id, if n == 1 { "" } else { "s" }))
-        .findings(violations))
+    Err(fail_with(
+        e,
+        format!(
+            "the {status} response of {} breaks the contract's schema for {declared} ({n} violation{})",
+            op.id,
+            if n == 1 { "" } else { "s" }
+        ),
+    )
+    .findings(violations))
 }
 
 async fn remember(w: &mut World, a: Args) -> StepResult {
     let pointer = field_pointer(a.param(0));
     let e = w.last()?;
     let actual = response_json(e)?;
-    let v = actual.pointer(&pointer).cloned().ok_or_else(|| fail_with(e, format!("the response has no field {pointer} to remember")))?;
+    let v = actual
+        .pointer(&pointer)
+        .cloned()
+        .ok_or_else(|| fail_with(e, format!("the response has no field {pointer} to remember")))?;
     w.vars.insert(a.param(1).to_string(), v);
     Ok(())
 }
@@ -203,20 +347,54 @@ async fn mapping(w: &mut World, a: Args, missing: bool) -> StepResult {
     let contract = w.contract()?.clone();
     let m = contract.mapping(name).ok_or_else(|| {
         let known: Vec<&str> = contract.doc.mappings.keys().map(String::as_str).collect();
-        StepFailure::usage(format!("the contract {:?} has no mapping {name:?} (mappings: {})", contract.name, known.join(", ")))
+        StepFailure::usage(format!(
+            "the contract {:?} has no mapping {name:?} (mappings: {})",
+            contract.name,
+            known.join(", ")
+        ))
     })?;
     let source = if missing { None } else { Some(parse_value(a.param(2))?) };
     let expected = apply_mapping(m, source.as_ref()).ok_or_else(|| {
-        StepFailure::usage(format!("the mapping {name:?} has no value for {} and no default", source.as_ref().map(matching::short).unwrap_or_else(|| "a missing value".into())))
+        StepFailure::usage(format!(
+            "the mapping {name:?} has no value for {} and no default",
+            source
+                .as_ref()
+                .map(matching::short)
+                .unwrap_or_else(|| "a missing value".into())
+        ))
     })?;
     let e = w.last()?;
     let actual = response_json(e)?;
     let got = actual.pointer(&pointer);
-    let from = source.as_ref().map(matching::short).unwrap_or_else(|| "a missing value (the default)".into());
+    let from = source
+        .as_ref()
+        .map(matching::short)
+        .unwrap_or_else(|| "a missing value (the default)".into());
     match got {
-        Some(v) if compare(&expected, v, Mode::Equals).map(|m| m.is_empty()).unwrap_or(false) => Ok(()),
-        Some(v) => Err(fail_with(e, format!("{pointer} does not follow the mapping {name:?} ({} -> {}): for {from} the contract says {}, the response has {}", m.from.value, m.to.value, matching::short(&expected), matching::describe(v)))),
-        None => Err(fail_with(e, format!("{pointer} is missing; the mapping {name:?} says it should be {} for {from}", matching::short(&expected)))),
+        Some(v)
+            if compare(&expected, v, Mode::Equals)
+                .map(|m| m.is_empty())
+                .unwrap_or(false) =>
+        {
+            Ok(())
+        }
+        Some(v) => Err(fail_with(
+            e,
+            format!(
+                "{pointer} does not follow the mapping {name:?} ({} -> {}): for {from} the contract says {}, the response has {}",
+                m.from.value,
+                m.to.value,
+                matching::short(&expected),
+                matching::describe(v)
+            ),
+        )),
+        None => Err(fail_with(
+            e,
+            format!(
+                "{pointer} is missing; the mapping {name:?} says it should be {} for {from}",
+                matching::short(&expected)
+            ),
+        )),
     }
 }
 
@@ -225,14 +403,28 @@ fn latency(w: &World, limit: Duration, what: &str) -> StepResult {
     if e.elapsed <= limit {
         return Ok(());
     }
-    Err(fail_with(e, format!("the response took {} ms, over {what} of {} ms", e.elapsed.as_millis(), limit.as_millis())))
+    Err(fail_with(
+        e,
+        format!(
+            "the response took {} ms, over {what} of {} ms",
+            e.elapsed.as_millis(),
+            limit.as_millis()
+        ),
+    ))
 }
 
 fn budget(w: &World) -> StepResult {
     let e = w.last()?;
     let contract = w.contract()?;
-    let partner = contract.partner(&e.partner).ok_or_else(|| StepFailure::usage("unknown partner"))?;
-    let text = partner.doc.latency_budget.as_deref().ok_or_else(|| StepFailure::usage(format!("the contract gives no latency_budget for {:?}", e.partner)))?;
-    let limit = humantime::parse_duration(text).map_err(|err| StepFailure::usage(format!("latency_budget {text:?}: {err}")))?;
+    let partner = contract
+        .partner(&e.partner)
+        .ok_or_else(|| StepFailure::usage("unknown partner"))?;
+    let text = partner
+        .doc
+        .latency_budget
+        .as_deref()
+        .ok_or_else(|| StepFailure::usage(format!("the contract gives no latency_budget for {:?}", e.partner)))?;
+    let limit =
+        humantime::parse_duration(text).map_err(|err| StepFailure::usage(format!("latency_budget {text:?}: {err}")))?;
     latency(w, limit, "the partner's latency budget")
 }

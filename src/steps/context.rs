@@ -7,37 +7,93 @@ use super::{Args, StepFailure, StepResult, World, builtin};
 use crate::client::auth::Credentials;
 
 pub fn register(r: &mut Registry) {
-    builtin(r, "context", "the contract {name}", Attachment::None,
+    builtin(
+        r,
+        "context",
+        "the contract {name}",
+        Attachment::None,
         "Use this contract (by its `contract:` name) for the rest of the scenario.",
-        r#"Given the contract "support-escalation""#, |w, a| Box::pin(contract(w, a)));
-    builtin(r, "context", "the partner {name}", Attachment::None,
+        r#"Given the contract "support-escalation""#,
+        |w, a| Box::pin(contract(w, a)),
+    );
+    builtin(
+        r,
+        "context",
+        "the partner {name}",
+        Attachment::None,
         "Send method + path requests to this partner of the contract.",
-        r#"Given the partner "ticketing""#, |w, a| Box::pin(partner(w, a)));
-    builtin(r, "auth", "I am not authenticated", Attachment::None,
+        r#"Given the partner "ticketing""#,
+        |w, a| Box::pin(partner(w, a)),
+    );
+    builtin(
+        r,
+        "auth",
+        "I am not authenticated",
+        Attachment::None,
         "Send the next requests with no credentials at all.",
-        "Given I am not authenticated", |w, _| Box::pin(async move { w.credentials = Credentials::Anonymous; Ok(()) }));
-    builtin(r, "auth", "I authenticate with the scopes {scopes}", Attachment::None,
+        "Given I am not authenticated",
+        |w, _| {
+            Box::pin(async move {
+                w.credentials = Credentials::Anonymous;
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "auth",
+        "I authenticate with the scopes {scopes}",
+        Attachment::None,
         "Use an OAuth token that carries only these space-separated scopes.",
-        r#"Given I authenticate with the scopes "tickets:read""#, |w, a| Box::pin(scopes(w, a)));
-    builtin(r, "auth", "I authenticate as the client {client_id} with the secret {secret}", Attachment::None,
+        r#"Given I authenticate with the scopes "tickets:read""#,
+        |w, a| Box::pin(scopes(w, a)),
+    );
+    builtin(
+        r,
+        "auth",
+        "I authenticate as the client {client_id} with the secret {secret}",
+        Attachment::None,
         "Use an OAuth token of another client of the partner (its own scopes and rate limit); the secret may be ${env:NAME}.",
-        r#"Given I authenticate as the client "throttled-app" with the secret "${env:THROTTLED_SECRET}""#, |w, a| Box::pin(async move {
-            w.credentials = Credentials::Client { id: a.param(0).to_string(), secret: a.param(1).to_string() };
-            Ok(())
-        }));
-    builtin(r, "data", "the variable {name} is {value}", Attachment::None,
+        r#"Given I authenticate as the client "throttled-app" with the secret "${env:THROTTLED_SECRET}""#,
+        |w, a| {
+            Box::pin(async move {
+                w.credentials = Credentials::Client {
+                    id: a.param(0).to_string(),
+                    secret: a.param(1).to_string(),
+                };
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "data",
+        "the variable {name} is {value}",
+        Attachment::None,
         "Set a scenario variable, used later as ${name}.",
-        r#"Given the variable "ticket_id" is "T-100""#, |w, a| Box::pin(async move {
-            w.vars.insert(a.param(0).to_string(), Value::String(a.param(1).to_string()));
-            Ok(())
-        }));
+        r#"Given the variable "ticket_id" is "T-100""#,
+        |w, a| {
+            Box::pin(async move {
+                w.vars
+                    .insert(a.param(0).to_string(), Value::String(a.param(1).to_string()));
+                Ok(())
+            })
+        },
+    );
 }
 
 async fn contract(w: &mut World, a: Args) -> StepResult {
     let name = a.param(0);
     let c = w.suite.catalog.get(name).cloned().ok_or_else(|| {
         let names: Vec<&str> = w.suite.catalog.contracts.keys().map(String::as_str).collect();
-        StepFailure::usage(format!("no contract named {name:?} (contracts: {})", if names.is_empty() { "none loaded".into() } else { names.join(", ") }))
+        StepFailure::usage(format!(
+            "no contract named {name:?} (contracts: {})",
+            if names.is_empty() {
+                "none loaded".into()
+            } else {
+                names.join(", ")
+            }
+        ))
     })?;
     if w.partner.is_none() && c.partners.len() == 1 {
         w.partner = c.partners.keys().next().cloned();
@@ -51,7 +107,11 @@ async fn partner(w: &mut World, a: Args) -> StepResult {
     let c = w.contract()?;
     if c.partner(name).is_none() {
         let names: Vec<&str> = c.partners.keys().map(String::as_str).collect();
-        return Err(StepFailure::usage(format!("the contract {:?} has no partner {name:?} (partners: {})", c.name, names.join(", "))));
+        return Err(StepFailure::usage(format!(
+            "the contract {:?} has no partner {name:?} (partners: {})",
+            c.name,
+            names.join(", ")
+        )));
     }
     w.partner = Some(name.to_string());
     Ok(())

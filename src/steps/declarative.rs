@@ -61,11 +61,18 @@ enum SubStepDoc {
 
 /// Step files directly under `dir`, sorted.
 pub fn step_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| matches!(e, "yaml" | "yml")))
+        .filter(|p| {
+            p.is_file()
+                && p.extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| matches!(e, "yaml" | "yml"))
+        })
         .collect();
     files.sort();
     files
@@ -73,7 +80,9 @@ pub fn step_files(dir: &Path) -> Vec<PathBuf> {
 
 /// 1-based line of the first occurrence of `needle` in `text` (1 when not found).
 fn line_of(text: &str, needle: &str) -> usize {
-    text.find(needle).map(|i| text[..i].matches('\n').count() + 1).unwrap_or(1)
+    text.find(needle)
+        .map(|i| text[..i].matches('\n').count() + 1)
+        .unwrap_or(1)
 }
 
 /// Adds the declarative steps found in `dir` to `registry`.
@@ -107,7 +116,18 @@ pub fn load_into(registry: &mut Registry, dir: &Path) -> Diagnostics {
             };
             if let Lookup::Found(existing) = registry.lookup(&sample_text(&phrase)) {
                 let other = registry.get(existing.index);
-                errors.push(Diagnostic::new(&file, format!("the phrase {:?} collides with {:?} ({})", m.phrase, other.phrase.text, origin_text(&other.origin))).at(line, 1));
+                errors.push(
+                    Diagnostic::new(
+                        &file,
+                        format!(
+                            "the phrase {:?} collides with {:?} ({})",
+                            m.phrase,
+                            other.phrase.text,
+                            origin_text(&other.origin)
+                        ),
+                    )
+                    .at(line, 1),
+                );
                 continue;
             }
             let example = m.example.clone().unwrap_or_else(|| sample_text(&phrase));
@@ -116,9 +136,16 @@ pub fn load_into(registry: &mut Registry, dir: &Path) -> Diagnostics {
                 group: m.group.clone().unwrap_or_else(|| "project".into()),
                 summary: m.summary.clone().unwrap_or_else(|| "(declarative step)".into()),
                 example,
-                attachment: if m.docstring { Attachment::DocString } else { Attachment::None },
+                attachment: if m.docstring {
+                    Attachment::DocString
+                } else {
+                    Attachment::None
+                },
                 body: StepBody::Macro(MacroDef { steps: Vec::new() }),
-                origin: Origin::File { path: file.clone(), line },
+                origin: Origin::File {
+                    path: file.clone(),
+                    line,
+                },
             });
             pending.push((idx, file.clone(), text.clone(), m.expansion));
         }
@@ -141,18 +168,47 @@ pub fn load_into(registry: &mut Registry, dir: &Path) -> Diagnostics {
                         Attachment::None => true,
                     };
                     if !has(def.attachment) {
-                        errors.push(Diagnostic::new(&file, format!("{stripped:?} needs a {} (add `docstring:` or `table:` to this entry)", if def.attachment == Attachment::Table { "table" } else { "doc string" })).at(line, 1));
+                        errors.push(
+                            Diagnostic::new(
+                                &file,
+                                format!(
+                                    "{stripped:?} needs a {} (add `docstring:` or `table:` to this entry)",
+                                    if def.attachment == Attachment::Table {
+                                        "table"
+                                    } else {
+                                        "doc string"
+                                    }
+                                ),
+                            )
+                            .at(line, 1),
+                        );
                     }
-                    resolved.push(SubStep { text: stripped, step, docstring, table });
+                    resolved.push(SubStep {
+                        text: stripped,
+                        step,
+                        docstring,
+                        table,
+                    });
                 }
                 Lookup::Undefined { suggestion } => {
-                    let mut d = Diagnostic::new(&file, format!("the expansion step {stripped:?} matches no known step")).at(line, 1);
+                    let mut d =
+                        Diagnostic::new(&file, format!("the expansion step {stripped:?} matches no known step"))
+                            .at(line, 1);
                     if let Some(s) = suggestion {
                         d = d.help(format!("did you mean: {s}"));
                     }
                     errors.push(d);
                 }
-                Lookup::Ambiguous(phrases) => errors.push(Diagnostic::new(&file, format!("the expansion step {stripped:?} matches several steps: {}", phrases.join(" | "))).at(line, 1)),
+                Lookup::Ambiguous(phrases) => errors.push(
+                    Diagnostic::new(
+                        &file,
+                        format!(
+                            "the expansion step {stripped:?} matches several steps: {}",
+                            phrases.join(" | ")
+                        ),
+                    )
+                    .at(line, 1),
+                ),
             }
         }
         if let StepBody::Macro(m) = &mut registry.get_mut(idx).body {
@@ -205,7 +261,13 @@ fn find_cycles(registry: &Registry) -> Diagnostics {
     // 0 = unvisited, 1 = on the stack, 2 = done.
     let mut state = vec![0u8; registry.defs().len()];
     let mut stack = Vec::new();
-    fn visit(n: usize, edges: &BTreeMap<usize, Vec<usize>>, state: &mut [u8], stack: &mut Vec<usize>, found: &mut Vec<Vec<usize>>) {
+    fn visit(
+        n: usize,
+        edges: &BTreeMap<usize, Vec<usize>>,
+        state: &mut [u8],
+        stack: &mut Vec<usize>,
+        found: &mut Vec<Vec<usize>>,
+    ) {
         state[n] = 1;
         stack.push(n);
         for &m in edges.get(&n).into_iter().flatten() {
@@ -229,12 +291,21 @@ fn find_cycles(registry: &Registry) -> Diagnostics {
     }
     for cycle in found {
         let first = registry.get(cycle[0]);
-        let names: Vec<String> = cycle.iter().map(|&i| format!("{:?}", registry.get(i).phrase.text)).collect();
+        let names: Vec<String> = cycle
+            .iter()
+            .map(|&i| format!("{:?}", registry.get(i).phrase.text))
+            .collect();
         let (path, line) = match &first.origin {
             Origin::File { path, line } => (path.clone(), *line),
             Origin::Builtin => (PathBuf::from("steps"), 1),
         };
-        errors.push(Diagnostic::new(path, format!("declarative steps call each other in a cycle: {}", names.join(" -> "))).at(line, 1));
+        errors.push(
+            Diagnostic::new(
+                path,
+                format!("declarative steps call each other in a cycle: {}", names.join(" -> ")),
+            )
+            .at(line, 1),
+        );
     }
     errors
 }
@@ -266,12 +337,16 @@ mod tests {
         assert_eq!(errors.len(), 1, "{errors}");
         let e = &errors.0[0];
         assert_eq!(e.span.map(|s| s.line), Some(4));
-        assert!(e.help.as_deref().unwrap_or("").contains("the response status is"), "{e}");
+        assert!(
+            e.help.as_deref().unwrap_or("").contains("the response status is"),
+            "{e}"
+        );
     }
 
     #[test]
     fn cycles_are_found() {
-        let (_, errors, _d) = load("steps:\n  - phrase: step a\n    do:\n      - step b\n  - phrase: step b\n    do:\n      - step a\n");
+        let (_, errors, _d) =
+            load("steps:\n  - phrase: step a\n    do:\n      - step b\n  - phrase: step b\n    do:\n      - step a\n");
         assert!(errors.0.iter().any(|e| e.message.contains("cycle")), "{errors}");
     }
 

@@ -15,8 +15,12 @@ pub enum FailureKind {
     Harness,
 }
 
+/// Boxed: a step result is `Err` rarely, and a small `Result` keeps the passing path cheap.
 #[derive(Debug, Clone)]
-pub struct StepFailure {
+pub struct StepFailure(Box<FailureDetail>);
+
+#[derive(Debug, Clone)]
+pub struct FailureDetail {
     pub kind: FailureKind,
     pub message: String,
     pub findings: Vec<String>,
@@ -29,7 +33,14 @@ pub struct StepFailure {
 
 impl StepFailure {
     pub fn new(kind: FailureKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), findings: Vec::new(), diff: None, exchange: None, within: Vec::new() }
+        Self(Box::new(FailureDetail {
+            kind,
+            message: message.into(),
+            findings: Vec::new(),
+            diff: None,
+            exchange: None,
+            within: Vec::new(),
+        }))
     }
     pub fn assertion(message: impl Into<String>) -> Self {
         Self::new(FailureKind::Assertion, message)
@@ -41,16 +52,29 @@ impl StepFailure {
         Self::new(FailureKind::Harness, message)
     }
     pub fn findings(mut self, f: impl IntoIterator<Item = impl ToString>) -> Self {
-        self.findings.extend(f.into_iter().map(|x| x.to_string()));
+        self.0.findings.extend(f.into_iter().map(|x| x.to_string()));
         self
     }
     pub fn diff(mut self, expected: String, actual: String) -> Self {
-        self.diff = Some((expected, actual));
+        self.0.diff = Some((expected, actual));
         self
     }
     pub fn exchange(mut self, e: Option<&Exchange>) -> Self {
-        self.exchange = e.map(|e| Box::new(e.clone()));
+        self.0.exchange = e.map(|e| Box::new(e.clone()));
         self
+    }
+}
+
+impl std::ops::Deref for StepFailure {
+    type Target = FailureDetail;
+    fn deref(&self) -> &FailureDetail {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for StepFailure {
+    fn deref_mut(&mut self) -> &mut FailureDetail {
+        &mut self.0
     }
 }
 

@@ -11,80 +11,172 @@ use crate::client::auth::AuthError;
 use crate::client::{Exchange, SentRequest};
 
 pub fn register(r: &mut Registry) {
-    builtin(r, "http", "the path parameter {name} is {value}", Attachment::None,
+    builtin(
+        r,
+        "http",
+        "the path parameter {name} is {value}",
+        Attachment::None,
         "Set a path parameter of the next call.",
-        r#"Given the path parameter "id" is "T-1""#, |w, a| Box::pin(async move {
-            w.pending.path_params.insert(a.param(0).to_string(), a.param(1).to_string());
-            Ok(())
-        }));
-    builtin(r, "http", "the query parameter {name} is {value}", Attachment::None,
+        r#"Given the path parameter "id" is "T-1""#,
+        |w, a| {
+            Box::pin(async move {
+                w.pending
+                    .path_params
+                    .insert(a.param(0).to_string(), a.param(1).to_string());
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "the query parameter {name} is {value}",
+        Attachment::None,
         "Add a query parameter to the next call.",
-        r#"Given the query parameter "status" is "open""#, |w, a| Box::pin(async move {
-            w.pending.query.push((a.param(0).to_string(), a.param(1).to_string()));
-            Ok(())
-        }));
-    builtin(r, "http", "the header {name} is {value}", Attachment::None,
+        r#"Given the query parameter "status" is "open""#,
+        |w, a| {
+            Box::pin(async move {
+                w.pending.query.push((a.param(0).to_string(), a.param(1).to_string()));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "the header {name} is {value}",
+        Attachment::None,
         "Add a header to the next call.",
-        r#"Given the header "X-Request-Id" is "qa-1""#, |w, a| Box::pin(async move {
-            w.pending.headers.push((a.param(0).to_string(), a.param(1).to_string()));
-            Ok(())
-        }));
-    builtin(r, "http", "the request body is:", Attachment::DocString,
+        r#"Given the header "X-Request-Id" is "qa-1""#,
+        |w, a| {
+            Box::pin(async move {
+                w.pending.headers.push((a.param(0).to_string(), a.param(1).to_string()));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "the request body is:",
+        Attachment::DocString,
         "Use the JSON doc string below as the body of the next call.",
-        "Given the request body is:", |w, a| Box::pin(async move {
-            w.pending.body = Some(json_docstring(a.docstring()?)?);
-            Ok(())
-        }));
-    builtin(r, "http", "the request body is the file {path}", Attachment::None,
+        "Given the request body is:",
+        |w, a| {
+            Box::pin(async move {
+                w.pending.body = Some(json_docstring(a.docstring()?)?);
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "the request body is the file {path}",
+        Attachment::None,
         "Use a JSON file (relative to the workspace) as the body of the next call.",
-        r#"Given the request body is the file "features/data/ticket.json""#, |w, a| Box::pin(body_file(w, a)));
-    builtin(r, "http", "the request body has the fields:", Attachment::Table,
+        r#"Given the request body is the file "features/data/ticket.json""#,
+        |w, a| Box::pin(body_file(w, a)),
+    );
+    builtin(
+        r,
+        "http",
+        "the request body has the fields:",
+        Attachment::Table,
         "Build the body from a | field | value | table (dotted fields nest; cells are JSON when they parse).",
-        "Given the request body has the fields:", |w, a| Box::pin(async move {
-            w.pending.body = Some(table_object(a.table()?)?);
-            Ok(())
-        }));
-    builtin(r, "http", "I call {operation}", Attachment::None,
+        "Given the request body has the fields:",
+        |w, a| {
+            Box::pin(async move {
+                w.pending.body = Some(table_object(a.table()?)?);
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "I call {operation}",
+        Attachment::None,
         "Call a contract operation by operationId with what the previous steps set.",
-        r#"When I call "getTicket""#, |w, a| Box::pin(async move { call(w, a.param(0), None).await }));
-    builtin(r, "http", "I call {operation} with the body:", Attachment::DocString,
+        r#"When I call "getTicket""#,
+        |w, a| Box::pin(async move { call(w, a.param(0), None).await }),
+    );
+    builtin(
+        r,
+        "http",
+        "I call {operation} with the body:",
+        Attachment::DocString,
         "Call a contract operation with the JSON doc string below as its body.",
-        r#"When I call "createTicket" with the body:"#, |w, a| Box::pin(async move {
-            let body = json_docstring(a.docstring()?)?;
-            call(w, a.param(0), Some(body)).await
-        }));
-    builtin(r, "http", "I call {operation} {times:int} times", Attachment::None,
+        r#"When I call "createTicket" with the body:"#,
+        |w, a| {
+            Box::pin(async move {
+                let body = json_docstring(a.docstring()?)?;
+                call(w, a.param(0), Some(body)).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "I call {operation} {times:int} times",
+        Attachment::None,
         "Call an operation this many times in a row (same parameters), e.g. to reach a rate limit.",
-        r#"When I call "listTickets" 8 times"#, |w, a| Box::pin(async move {
-            let times = a.int(1)?;
-            if !(1..=1000).contains(&times) {
-                return Err(StepFailure::usage(format!("{times} calls: use 1 to 1000")));
-            }
-            let pending = w.pending.clone();
-            let mut burst = Vec::new();
-            for _ in 0..times {
-                w.pending = pending.clone();
-                call(w, a.param(0), None).await?;
-                burst.extend(w.last.clone());
-            }
-            w.burst = burst;
-            Ok(())
-        }));
-    builtin(r, "http", "I send a {method:word} request to {path}", Attachment::None,
+        r#"When I call "listTickets" 8 times"#,
+        |w, a| {
+            Box::pin(async move {
+                let times = a.int(1)?;
+                if !(1..=1000).contains(&times) {
+                    return Err(StepFailure::usage(format!("{times} calls: use 1 to 1000")));
+                }
+                let pending = w.pending.clone();
+                let mut burst = Vec::new();
+                for _ in 0..times {
+                    w.pending = pending.clone();
+                    call(w, a.param(0), None).await?;
+                    burst.extend(w.last.clone());
+                }
+                w.burst = burst;
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        "I send a {method:word} request to {path}",
+        Attachment::None,
         "Send a request by method and path to the current partner.",
-        r#"When I send a GET request to "/tickets/T-1""#, |w, a| Box::pin(async move { send_path(w, &a, None).await }));
-    builtin(r, "http", "I send a {method:word} request to {path} with the body:", Attachment::DocString,
+        r#"When I send a GET request to "/tickets/T-1""#,
+        |w, a| Box::pin(async move { send_path(w, &a, None).await }),
+    );
+    builtin(
+        r,
+        "http",
+        "I send a {method:word} request to {path} with the body:",
+        Attachment::DocString,
         "Send a request by method and path with the JSON doc string below as its body.",
-        r#"When I send a POST request to "/tickets" with the body:"#, |w, a| Box::pin(async move {
-            let body = json_docstring(a.docstring()?)?;
-            send_path(w, &a, Some(body)).await
-        }));
+        r#"When I send a POST request to "/tickets" with the body:"#,
+        |w, a| {
+            Box::pin(async move {
+                let body = json_docstring(a.docstring()?)?;
+                send_path(w, &a, Some(body)).await
+            })
+        },
+    );
 }
 
 async fn body_file(w: &mut World, a: Args) -> StepResult {
     let path = w.suite.workspace.root.join(a.param(0));
-    let text = std::fs::read_to_string(&path).map_err(|e| StepFailure::usage(format!("cannot read the body file {}: {e}", path.display())))?;
-    let v = serde_json::from_str(&text).map_err(|e| StepFailure::usage(format!("{}:{}:{}: not valid JSON: {e}", path.display(), e.line(), e.column())))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| StepFailure::usage(format!("cannot read the body file {}: {e}", path.display())))?;
+    let v = serde_json::from_str(&text).map_err(|e| {
+        StepFailure::usage(format!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
     w.pending.body = Some(v);
     Ok(())
 }
@@ -95,13 +187,25 @@ async fn call(w: &mut World, op_id: &str, body: Option<Value>) -> StepResult {
     let op = match found.as_slice() {
         [op] => *op,
         [] => {
-            let mut ids: Vec<&str> = contract.partners.values().flat_map(|p| p.operations.iter().map(|o| o.id.as_str())).collect();
-            ids.sort_by(|a, b| strsim::levenshtein(a, op_id).cmp(&strsim::levenshtein(b, op_id)));
-            return Err(StepFailure::usage(format!("the contract {:?} has no operation {op_id:?}", contract.name)).findings(ids.first().map(|s| format!("did you mean {s:?}?"))));
+            let mut ids: Vec<&str> = contract
+                .partners
+                .values()
+                .flat_map(|p| p.operations.iter().map(|o| o.id.as_str()))
+                .collect();
+            ids.sort_by_key(|a| strsim::levenshtein(a, op_id));
+            return Err(
+                StepFailure::usage(format!("the contract {:?} has no operation {op_id:?}", contract.name))
+                    .findings(ids.first().map(|s| format!("did you mean {s:?}?"))),
+            );
         }
         many => match many.iter().find(|o| Some(&o.partner) == w.partner.as_ref()) {
             Some(op) => *op,
-            None => return Err(StepFailure::usage(format!("{op_id:?} exists for several partners; say which first: Given the partner \"...\"")).findings(many.iter().map(|o| o.partner.clone()))),
+            None => {
+                return Err(StepFailure::usage(format!(
+                    "{op_id:?} exists for several partners; say which first: Given the partner \"...\""
+                ))
+                .findings(many.iter().map(|o| o.partner.clone())));
+            }
         },
     };
     let mut pending = std::mem::take(&mut w.pending);
@@ -109,10 +213,13 @@ async fn call(w: &mut World, op_id: &str, body: Option<Value>) -> StepResult {
         pending.body = body;
     }
     let path = op.expand_path(&pending.path_params).map_err(StepFailure::usage)?;
-    if let Some(rb) = &op.request_body {
-        if rb.required && pending.body.is_none() {
-            return Err(StepFailure::usage(format!("{op_id} requires a request body (set it with: the request body is:)")));
-        }
+    if let Some(rb) = &op.request_body
+        && rb.required
+        && pending.body.is_none()
+    {
+        return Err(StepFailure::usage(format!(
+            "{op_id} requires a request body (set it with: the request body is:)"
+        )));
     }
     let (partner, method, id) = (op.partner.clone(), op.method.clone(), op.id.clone());
     send(w, &partner, Some(id), &method, &path, pending).await
@@ -123,7 +230,11 @@ async fn send_path(w: &mut World, a: &Args, body: Option<Value>) -> StepResult {
         Some(p) => p.clone(),
         None => {
             let c = w.contract()?;
-            return Err(StepFailure::usage(format!("which partner? say first: Given the partner \"...\" (partners of {}: {})", c.name, c.partners.keys().cloned().collect::<Vec<_>>().join(", "))));
+            return Err(StepFailure::usage(format!(
+                "which partner? say first: Given the partner \"...\" (partners of {}: {})",
+                c.name,
+                c.partners.keys().cloned().collect::<Vec<_>>().join(", ")
+            )));
         }
     };
     let method = a.param(0).to_uppercase();
@@ -132,15 +243,35 @@ async fn send_path(w: &mut World, a: &Args, body: Option<Value>) -> StepResult {
     if body.is_some() {
         pending.body = body;
     }
-    let operation = w.contract.as_ref().and_then(|c| c.partner(&partner)).and_then(|p| p.operation_for(&method, path.split('?').next().unwrap_or(&path))).map(|(op, _)| op.id.clone());
+    let operation = w
+        .contract
+        .as_ref()
+        .and_then(|c| c.partner(&partner))
+        .and_then(|p| p.operation_for(&method, path.split('?').next().unwrap_or(&path)))
+        .map(|(op, _)| op.id.clone());
     send(w, &partner, operation, &method, &path, pending).await
 }
 
 /// Sends a request to a partner and keeps the exchange as the scenario's last one.
-async fn send(w: &mut World, partner: &str, operation: Option<String>, method: &str, path: &str, pending: PendingRequest) -> StepResult {
+async fn send(
+    w: &mut World,
+    partner: &str,
+    operation: Option<String>,
+    method: &str,
+    path: &str,
+    pending: PendingRequest,
+) -> StepResult {
     let base = w.base_url(partner)?.clone();
-    let mut url = url::Url::parse(&format!("{}{}", base.as_str().trim_end_matches('/'), if path.starts_with('/') { path.to_string() } else { format!("/{path}") }))
-        .map_err(|e| StepFailure::usage(format!("bad URL for {method} {path}: {e}")))?;
+    let mut url = url::Url::parse(&format!(
+        "{}{}",
+        base.as_str().trim_end_matches('/'),
+        if path.starts_with('/') {
+            path.to_string()
+        } else {
+            format!("/{path}")
+        }
+    ))
+    .map_err(|e| StepFailure::usage(format!("bad URL for {method} {path}: {e}")))?;
     if !pending.query.is_empty() {
         let mut q = url.query_pairs_mut();
         for (k, v) in &pending.query {
@@ -159,15 +290,34 @@ async fn send(w: &mut World, partner: &str, operation: Option<String>, method: &
         headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
         headers.push((k, v));
     }
-    let mut req = SentRequest { method: method.to_string(), url: url.to_string(), headers, body };
+    let mut req = SentRequest {
+        method: method.to_string(),
+        url: url.to_string(),
+        headers,
+        body,
+    };
     let suite = w.suite.clone();
-    let auth = w.contract.as_ref().and_then(|c| c.partner(partner)).and_then(|p| p.doc.auth.as_ref());
-    suite.tokens.apply(&suite.client, partner, &base, auth, &w.credentials, &mut req).await.map_err(|e| match e {
-        AuthError::Transport(t) => StepFailure::harness(format!("could not get an OAuth token: {t}")),
-        AuthError::Refused(m) => StepFailure::assertion(m),
-        AuthError::Config(m) => StepFailure::usage(format!("the contract's auth for {partner:?}: {m}")),
-    })?;
+    let auth = w
+        .contract
+        .as_ref()
+        .and_then(|c| c.partner(partner))
+        .and_then(|p| p.doc.auth.as_ref());
+    suite
+        .tokens
+        .apply(&suite.client, partner, &base, auth, &w.credentials, &mut req)
+        .await
+        .map_err(|e| match e {
+            AuthError::Transport(t) => StepFailure::harness(format!("could not get an OAuth token: {t}")),
+            AuthError::Refused(m) => StepFailure::assertion(m),
+            AuthError::Config(m) => StepFailure::usage(format!("the contract's auth for {partner:?}: {m}")),
+        })?;
     let (request, response, elapsed) = suite.client.send(req).await?;
-    w.last = Some(Exchange { partner: partner.to_string(), operation, request, response, elapsed });
+    w.last = Some(Exchange {
+        partner: partner.to_string(),
+        operation,
+        request,
+        response,
+        elapsed,
+    });
     Ok(())
 }

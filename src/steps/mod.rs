@@ -28,7 +28,15 @@ pub fn builtin_registry() -> Registry {
 
 /// Adds one built-in step. Phrases are constants of this crate: a bad one is a bug that the
 /// registry's unit test catches, hence the expect.
-pub(crate) fn builtin(r: &mut Registry, group: &str, phrase: &str, attachment: Attachment, summary: &str, example: &str, handler: Handler) {
+pub(crate) fn builtin(
+    r: &mut Registry,
+    group: &str,
+    phrase: &str,
+    attachment: Attachment,
+    summary: &str,
+    example: &str,
+    handler: Handler,
+) {
     let phrase = phrase::Phrase::parse(phrase).expect("built-in phrases are valid");
     r.push(StepDef {
         phrase,
@@ -50,8 +58,17 @@ mod tests {
         let r = builtin_registry();
         for (i, def) in r.defs().iter().enumerate() {
             match r.lookup(&def.example) {
-                Lookup::Found(s) => assert_eq!(s.index, i, "example {:?} resolves to {:?}", def.example, r.get(s.index).phrase.text),
-                _ => panic!("example {:?} of {:?} does not resolve to one step", def.example, def.phrase.text),
+                Lookup::Found(s) => assert_eq!(
+                    s.index,
+                    i,
+                    "example {:?} resolves to {:?}",
+                    def.example,
+                    r.get(s.index).phrase.text
+                ),
+                _ => panic!(
+                    "example {:?} of {:?} does not resolve to one step",
+                    def.example, def.phrase.text
+                ),
             }
         }
     }

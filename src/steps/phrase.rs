@@ -55,7 +55,10 @@ impl Phrase {
         let mut rest = text.trim();
         while let Some(open) = rest.find('{') {
             pattern.push_str(&regex::escape(&rest[..open]));
-            let close = rest[open..].find('}').map(|c| open + c).ok_or_else(|| format!("unclosed '{{' in the phrase {text:?}"))?;
+            let close = rest[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or_else(|| format!("unclosed '{{' in the phrase {text:?}"))?;
             let spec = &rest[open + 1..close];
             let (name, kind) = match spec.split_once(':') {
                 None => (spec, ParamKind::String),
@@ -63,25 +66,40 @@ impl Phrase {
                 Some((n, "int")) => (n, ParamKind::Int),
                 Some((n, "word")) => (n, ParamKind::Word),
                 Some((n, "value")) => (n, ParamKind::Value),
-                Some((_, k)) => return Err(format!("unknown parameter type {k:?} in {text:?} (use string, int, word or value)")),
+                Some((_, k)) => {
+                    return Err(format!(
+                        "unknown parameter type {k:?} in {text:?} (use string, int, word or value)"
+                    ));
+                }
             };
             if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
-                return Err(format!("parameter name {name:?} in {text:?} must be letters, digits or _"));
+                return Err(format!(
+                    "parameter name {name:?} in {text:?} must be letters, digits or _"
+                ));
             }
             if params.iter().any(|p: &ParamSpec| p.name == name) {
                 return Err(format!("the parameter {name:?} appears twice in {text:?}"));
             }
             pattern.push_str(kind.regex());
-            params.push(ParamSpec { name: name.to_string(), kind });
+            params.push(ParamSpec {
+                name: name.to_string(),
+                kind,
+            });
             rest = &rest[close + 1..];
         }
         pattern.push_str(&regex::escape(rest));
         pattern.push('$');
         if params.iter().rev().skip(1).any(|p| p.kind == ParamKind::Value) {
-            return Err(format!("a {{name:value}} parameter takes the rest of the line and must come last in {text:?}"));
+            return Err(format!(
+                "a {{name:value}} parameter takes the rest of the line and must come last in {text:?}"
+            ));
         }
         let regex = Regex::new(&pattern).map_err(|e| format!("phrase {text:?}: {e}"))?;
-        Ok(Phrase { text: text.trim().to_string(), params, regex })
+        Ok(Phrase {
+            text: text.trim().to_string(),
+            params,
+            regex,
+        })
     }
 
     /// The raw argument texts if `step` says this phrase (quotes removed, `\"` unescaped).
@@ -93,7 +111,11 @@ impl Phrase {
                 .enumerate()
                 .map(|(i, p)| {
                     let raw = caps.get(i + 1).map(|m| m.as_str()).unwrap_or_default();
-                    if p.kind == ParamKind::String { raw.replace("\\\"", "\"") } else { raw.trim().to_string() }
+                    if p.kind == ParamKind::String {
+                        raw.replace("\\\"", "\"")
+                    } else {
+                        raw.trim().to_string()
+                    }
                 })
                 .collect(),
         )
@@ -127,13 +149,19 @@ mod tests {
     #[test]
     fn typed_parameters_capture() {
         let p = Phrase::parse("the response field {field} is {expected:value}").unwrap();
-        assert_eq!(p.captures(r#"the response field "a.b" is {"x": 1}"#).unwrap(), vec!["a.b", r#"{"x": 1}"#]);
+        assert_eq!(
+            p.captures(r#"the response field "a.b" is {"x": 1}"#).unwrap(),
+            vec!["a.b", r#"{"x": 1}"#]
+        );
         let p = Phrase::parse("the response status is {status:int}").unwrap();
         assert_eq!(p.captures("the response status is 201").unwrap(), vec!["201"]);
         assert_eq!(p.captures("the response status is ${code}").unwrap(), vec!["${code}"]);
         assert!(p.captures("the response status is two").is_none());
         let p = Phrase::parse("the header {name} is {value}").unwrap();
-        assert_eq!(p.captures(r#"the header "X" is "say \"hi\"""#).unwrap(), vec!["X", "say \"hi\""]);
+        assert_eq!(
+            p.captures(r#"the header "X" is "say \"hi\"""#).unwrap(),
+            vec!["X", "say \"hi\""]
+        );
     }
 
     #[test]

@@ -121,7 +121,9 @@ impl Registry {
             }
         }
         match found.len() {
-            0 => Lookup::Undefined { suggestion: self.closest(text) },
+            0 => Lookup::Undefined {
+                suggestion: self.closest(text),
+            },
             1 => Lookup::Found(found.remove(0)),
             _ => Lookup::Ambiguous(found.iter().map(|s| self.defs[s.index].phrase.text.clone()).collect()),
         }
@@ -132,7 +134,12 @@ impl Registry {
         let wanted = skeleton_of_step(text).to_lowercase();
         self.defs
             .iter()
-            .map(|d| (strsim::normalized_levenshtein(&wanted, &d.phrase.skeleton().to_lowercase()), d))
+            .map(|d| {
+                (
+                    strsim::normalized_levenshtein(&wanted, &d.phrase.skeleton().to_lowercase()),
+                    d,
+                )
+            })
             .filter(|(score, _)| *score > 0.5)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, d)| d.example.clone())

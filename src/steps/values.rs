@@ -12,12 +12,22 @@ pub fn strip_media_type(doc: &str) -> &str {
         && !first.contains(' ')
         && first.chars().all(|c| c.is_ascii_alphanumeric() || "/+.-".contains(c))
         && (matches!(first, "json" | "text" | "xml" | "yaml" | "form" | "plain") || first.contains('/'));
-    if is_media { doc.split_once('\n').map(|(_, rest)| rest).unwrap_or("") } else { doc }
+    if is_media {
+        doc.split_once('\n').map(|(_, rest)| rest).unwrap_or("")
+    } else {
+        doc
+    }
 }
 
 pub fn json_docstring(doc: &str) -> Result<Value, StepFailure> {
     let text = strip_media_type(doc);
-    serde_json::from_str(text).map_err(|e| StepFailure::usage(format!("the doc string is not valid JSON: line {} column {} of the doc string: {e}", e.line(), e.column())))
+    serde_json::from_str(text).map_err(|e| {
+        StepFailure::usage(format!(
+            "the doc string is not valid JSON: line {} column {} of the doc string: {e}",
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 /// A `{x:value}` parameter: a JSON literal, a quoted string, or a bare marker like `#uuid`.
@@ -26,7 +36,11 @@ pub fn parse_value(text: &str) -> Result<Value, StepFailure> {
     if t.starts_with('#') {
         return Ok(Value::String(t.to_string()));
     }
-    serde_json::from_str(t).map_err(|_| StepFailure::usage(format!("{t:?} is not a JSON value: write strings in double quotes, e.g. \"{t}\"")))
+    serde_json::from_str(t).map_err(|_| {
+        StepFailure::usage(format!(
+            "{t:?} is not a JSON value: write strings in double quotes, e.g. \"{t}\""
+        ))
+    })
 }
 
 /// A table cell: JSON when it parses as a JSON scalar/array/object, otherwise the text.
@@ -44,13 +58,19 @@ pub fn field_pointer(field: &str) -> String {
     if f.starts_with('/') || f.is_empty() {
         return f.to_string();
     }
-    f.split('.').map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1"))).collect()
+    f.split('.')
+        .map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1")))
+        .collect()
 }
 
 /// Sets `value` at `pointer` in `root`, creating objects on the way.
 pub fn set_at(root: &mut Value, pointer: &str, value: Value) -> Result<(), StepFailure> {
     let mut cur = root;
-    let tokens: Vec<String> = pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~")).collect();
+    let tokens: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect();
     if tokens.is_empty() {
         *cur = value;
         return Ok(());
@@ -60,10 +80,14 @@ pub fn set_at(root: &mut Value, pointer: &str, value: Value) -> Result<(), StepF
             if cur.is_null() {
                 *cur = Value::Object(Map::new());
             } else {
-                return Err(StepFailure::usage(format!("cannot set {pointer}: a part of it is not an object")));
+                return Err(StepFailure::usage(format!(
+                    "cannot set {pointer}: a part of it is not an object"
+                )));
             }
         }
-        let obj = cur.as_object_mut().ok_or_else(|| StepFailure::usage(format!("cannot set {pointer}")))?;
+        let obj = cur
+            .as_object_mut()
+            .ok_or_else(|| StepFailure::usage(format!("cannot set {pointer}")))?;
         if i + 1 == tokens.len() {
             obj.insert(tok.clone(), value);
             return Ok(());
@@ -78,7 +102,11 @@ pub fn table_object(rows: &[Vec<String>]) -> Result<Value, StepFailure> {
     let mut out = Value::Object(Map::new());
     for (i, row) in rows.iter().enumerate() {
         if row.len() != 2 {
-            return Err(StepFailure::usage(format!("row {} of the table has {} cells; write | field | value |", i + 1, row.len())));
+            return Err(StepFailure::usage(format!(
+                "row {} of the table has {} cells; write | field | value |",
+                i + 1,
+                row.len()
+            )));
         }
         if i == 0 && row[0].trim().eq_ignore_ascii_case("field") && row[1].trim().eq_ignore_ascii_case("value") {
             continue;
@@ -109,7 +137,10 @@ mod tests {
             vec!["customer.id".into(), "42".into()],
             vec!["urgent".into(), "true".into()],
         ];
-        assert_eq!(table_object(&rows).unwrap(), json!({"title": "Printer on fire", "customer": {"id": 42}, "urgent": true}));
+        assert_eq!(
+            table_object(&rows).unwrap(),
+            json!({"title": "Printer on fire", "customer": {"id": 42}, "urgent": true})
+        );
         assert!(table_object(&[vec!["only one".into()]]).is_err());
     }
 

@@ -61,13 +61,19 @@ impl Args {
         self.params.get(i).map(String::as_str).unwrap_or_default()
     }
     pub fn int(&self, i: usize) -> Result<i64, StepFailure> {
-        self.param(i).parse().map_err(|_| StepFailure::usage(format!("{:?} is not a whole number", self.param(i))))
+        self.param(i)
+            .parse()
+            .map_err(|_| StepFailure::usage(format!("{:?} is not a whole number", self.param(i))))
     }
     pub fn docstring(&self) -> Result<&str, StepFailure> {
-        self.docstring.as_deref().ok_or_else(|| StepFailure::usage("this step needs a doc string (\"\"\" ... \"\"\") below it"))
+        self.docstring
+            .as_deref()
+            .ok_or_else(|| StepFailure::usage("this step needs a doc string (\"\"\" ... \"\"\") below it"))
     }
     pub fn table(&self) -> Result<&Vec<Vec<String>>, StepFailure> {
-        self.table.as_ref().ok_or_else(|| StepFailure::usage("this step needs a data table (| ... |) below it"))
+        self.table
+            .as_ref()
+            .ok_or_else(|| StepFailure::usage("this step needs a data table (| ... |) below it"))
     }
 }
 
@@ -76,14 +82,33 @@ const MAX_DEPTH: usize = 32;
 
 impl World {
     pub fn new(suite: Arc<Suite>) -> Self {
-        Self { suite, contract: None, partner: None, credentials: Credentials::Contract, pending: PendingRequest::default(), last: None, burst: Vec::new(), vars: BTreeMap::new() }
+        Self {
+            suite,
+            contract: None,
+            partner: None,
+            credentials: Credentials::Contract,
+            pending: PendingRequest::default(),
+            last: None,
+            burst: Vec::new(),
+            vars: BTreeMap::new(),
+        }
     }
 
     /// Runs one step of a feature: finds it in the vocabulary and executes it.
     pub async fn run_step(&mut self, text: &str, docstring: Option<&str>, table: Option<&[Vec<String>]>) -> StepResult {
         let suite = self.suite.clone();
         match suite.registry.lookup(text) {
-            Lookup::Found(step) => self.execute(&suite.registry, step, docstring.map(str::to_string), table.map(<[_]>::to_vec), None, 0).await,
+            Lookup::Found(step) => {
+                self.execute(
+                    &suite.registry,
+                    step,
+                    docstring.map(str::to_string),
+                    table.map(<[_]>::to_vec),
+                    None,
+                    0,
+                )
+                .await
+            }
             Lookup::Undefined { suggestion } => {
                 let mut f = StepFailure::usage(format!("undefined step: {text}"));
                 if let Some(s) = suggestion {
@@ -91,7 +116,9 @@ impl World {
                 }
                 Err(f)
             }
-            Lookup::Ambiguous(phrases) => Err(StepFailure::usage(format!("the step {text:?} matches more than one definition")).findings(phrases)),
+            Lookup::Ambiguous(phrases) => {
+                Err(StepFailure::usage(format!("the step {text:?} matches more than one definition")).findings(phrases))
+            }
         }
     }
 
@@ -106,26 +133,55 @@ impl World {
     ) -> futures::future::LocalBoxFuture<'a, StepResult> {
         Box::pin(async move {
             if depth > MAX_DEPTH {
-                return Err(StepFailure::usage("declarative steps nest deeper than 32 levels (a cycle?)"));
+                return Err(StepFailure::usage(
+                    "declarative steps nest deeper than 32 levels (a cycle?)",
+                ));
             }
             let def = registry.get(step.index);
-            let scope = Scope { params, vars: &self.vars };
+            let scope = Scope {
+                params,
+                vars: &self.vars,
+            };
             let interp = |s: &str| interpolate(s, &scope).map_err(StepFailure::usage);
             let values = step.raw_args.iter().map(|a| interp(a)).collect::<Result<Vec<_>, _>>()?;
             let docstring = docstring.as_deref().map(interp).transpose()?;
             let table = match table {
-                Some(rows) => Some(rows.iter().map(|r| r.iter().map(|c| interp(c)).collect::<Result<Vec<_>, _>>()).collect::<Result<Vec<_>, _>>()?),
+                Some(rows) => Some(
+                    rows.iter()
+                        .map(|r| r.iter().map(|c| interp(c)).collect::<Result<Vec<_>, _>>())
+                        .collect::<Result<Vec<_>, _>>()?,
+                ),
                 None => None,
             };
             match &def.body {
-                StepBody::Builtin(handler) => handler(self, Args { params: values, docstring, table }).await,
+                StepBody::Builtin(handler) => {
+                    handler(
+                        self,
+                        Args {
+                            params: values,
+                            docstring,
+                            table,
+                        },
+                    )
+                    .await
+                }
                 StepBody::Macro(m) => {
-                    let mut bound: BTreeMap<String, String> = def.phrase.params.iter().map(|p| p.name.clone()).zip(values).collect();
+                    let mut bound: BTreeMap<String, String> =
+                        def.phrase.params.iter().map(|p| p.name.clone()).zip(values).collect();
                     if let Some(d) = docstring {
                         bound.insert("docstring".into(), d);
                     }
                     for sub in &m.steps {
-                        let r = self.execute(registry, sub.step.clone(), sub.docstring.clone(), sub.table.clone(), Some(&bound), depth + 1).await;
+                        let r = self
+                            .execute(
+                                registry,
+                                sub.step.clone(),
+                                sub.docstring.clone(),
+                                sub.table.clone(),
+                                Some(&bound),
+                                depth + 1,
+                            )
+                            .await;
                         if let Err(mut f) = r {
                             f.within.insert(0, format!("{} -> {}", def.phrase.text, sub.text));
                             return Err(f);
@@ -145,7 +201,9 @@ impl World {
     }
 
     pub fn last(&self) -> Result<&Exchange, StepFailure> {
-        self.last.as_ref().ok_or_else(|| StepFailure::usage("no request has been sent yet in this scenario"))
+        self.last
+            .as_ref()
+            .ok_or_else(|| StepFailure::usage("no request has been sent yet in this scenario"))
     }
 
     pub fn base_url(&self, partner: &str) -> Result<&Url, StepFailure> {

@@ -1,0 +1,132 @@
+//! Helpers for the integration tests: the demo partner on an ephemeral port, the contrail
+//! binary with a time limit, and throwaway copies of the bundled workspace.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo partner, stopped when dropped.
+pub struct Partner {
+    child: Child,
+    pub url: String,
+}
+
+impl Drop for Partner {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start_partner(extra: &[&str]) -> Partner {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_contrail-demo-partner"))
+        .args(["--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the demo partner");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read the demo partner's first line");
+    let url = line.split_whitespace().nth(2).expect("listening on URL").to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "unexpected first line: {line}");
+    Partner { child, url }
+}
+
+pub struct Output {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs contrail with a hard time limit (the test fails rather than hangs).
+pub fn contrail(dir: &Path, args: &[&str]) -> Output {
+    contrail_env(dir, args, &[])
+}
+
+pub fn contrail_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contrail"));
+    cmd.current_dir(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start contrail");
+    let started = Instant::now();
+    loop {
+        if let Some(_status) = child.try_wait().expect("wait") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(120) {
+            let _ = child.kill();
+            panic!("contrail {args:?} did not finish within 120 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("output");
+    Output {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `--base-url` arguments pointing both bundled partners at one sandbox.
+pub fn both_partners(url: &str) -> Vec<String> {
+    vec![
+        "--base-url".into(),
+        format!("ticketing={url}"),
+        "--base-url".into(),
+        format!("incidents={url}"),
+    ]
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A copy of the bundled workspace (contracts, steps, features; no contrail.toml).
+pub fn workspace_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for sub in ["contracts", "steps", "features"] {
+        copy_dir(&repo().join(sub), &dir.path().join(sub));
+    }
+    dir
+}
+
+/// A workspace with one contract and one feature written by the test.
+pub fn tiny_workspace(contract: &str, feature: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("contracts/openapi")).unwrap();
+    std::fs::create_dir_all(dir.path().join("features")).unwrap();
+    std::fs::write(dir.path().join("contracts/c.yaml"), contract).unwrap();
+    std::fs::write(dir.path().join("features/f.feature"), feature).unwrap();
+    dir
+}

@@ -1,0 +1,298 @@
+//! Contract and OpenAPI loading: good documents, malformed ones with exact locations, `$ref`
+//! resolution within and across files, OAS 3.0 -> JSON Schema translation, OAS 3.1 specifics.
+
+use std::path::Path;
+
+use contrail::contract::{Contract, SchemaRef};
+use serde_json::{Value, json};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn contract_with_spec(spec: &str) -> (tempfile::TempDir, Result<Contract, contrail::diag::Diagnostics>) {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
+    );
+    write(dir.path(), "spec.yaml", spec);
+    let c = Contract::load(&dir.path().join("c.yaml"));
+    (dir, c)
+}
+
+fn response_schema<'a>(c: &'a Contract, op: &str, status: &str) -> &'a SchemaRef {
+    let op = c
+        .partner("p")
+        .unwrap()
+        .operation(op)
+        .unwrap_or_else(|| panic!("no operation {op}"));
+    op.responses[status].content["application/json"].as_ref().unwrap()
+}
+
+fn violations(c: &Contract, op: &str, status: &str, v: Value) -> Vec<String> {
+    c.schemas
+        .validate(response_schema(c, op, status), &v)
+        .unwrap()
+        .iter()
+        .map(|v| v.to_string())
+        .collect()
+}
+
+fn spec30(schema: &str) -> String {
+    format!(
+        "openapi: 3.0.3\ninfo: {{title: t, version: '1'}}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n{}\n",
+        schema
+            .lines()
+            .map(|l| format!("                {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
+#[test]
+fn the_bundled_contract_loads_with_its_operations() {
+    let c = Contract::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/support-escalation.yaml")).unwrap();
+    let mut ids: Vec<&str> = c
+        .partners
+        .values()
+        .flat_map(|p| p.operations.iter().map(|o| o.id.as_str()))
+        .collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        [
+            "createIncident",
+            "createTicket",
+            "escalateTicket",
+            "getIncident",
+            "getTicket",
+            "listIncidents",
+            "listTickets"
+        ]
+    );
+    let get = c.partner("ticketing").unwrap().operation("getTicket").unwrap();
+    assert_eq!(get.scopes, ["tickets:read"]);
+    assert_eq!(get.params[0].name, "id", "path-level parameter inherited");
+    assert!(c.compile_all().is_empty());
+    assert_eq!(
+        contrail::contract::apply_mapping(c.mapping("priority_to_severity").unwrap(), None),
+        Some(json!(2))
+    );
+    assert_eq!(
+        contrail::contract::apply_mapping(c.mapping("priority_to_severity").unwrap(), Some(&json!("high"))),
+        Some(json!(1))
+    );
+}
+
+#[test]
+fn yaml_syntax_errors_name_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p: {openapi: [x\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
+    let d = &err.0[0];
+    assert!(d.file.ends_with("c.yaml"));
+    assert_eq!(d.span.map(|s| (s.line, s.column)), Some((4, 16)), "{d}");
+}
+
+#[test]
+fn unknown_fields_and_dangling_names_are_located() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p: {}\nobjects:\n  ticket:\n    partner: p\n    fields:\n      priority: {}\nmappings:\n  m:\n    from: ticket.priority\n    to: incident.severity\n    values: {low: 3}\nwebhooks:\n  e:\n    from: nobody\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("c.yaml:13:9: mapping \"m\": no object \"incident\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("c.yaml:17:11: webhook \"e\" names the partner \"nobody\""),
+        "{text}"
+    );
+
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    opneapi: spec.yaml\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
+    assert_eq!(err.0[0].span.map(|s| s.line), Some(5), "{err}");
+    assert!(err.0[0].message.contains("opneapi"), "{err}");
+}
+
+#[test]
+fn a_missing_openapi_file_is_reported_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: nowhere.yaml\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
+    assert_eq!(err.0[0].span.map(|s| (s.line, s.column)), Some((5, 14)), "{err}");
+}
+
+#[test]
+fn refs_resolve_across_files_and_broken_ones_name_file_and_pointer() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
+    );
+    write(
+        dir.path(),
+        "spec.yaml",
+        &spec30("$ref: 'shared/common.yaml#/components/schemas/Thing'"),
+    );
+    write(
+        dir.path(),
+        "shared/common.yaml",
+        "components:\n  schemas:\n    Thing:\n      type: object\n      required: [id]\n      properties:\n        id: {$ref: '#/components/schemas/Id'}\n    Id:\n      type: string\n      pattern: '^T-'\n",
+    );
+    let c = Contract::load(&dir.path().join("c.yaml")).unwrap();
+    assert!(violations(&c, "getX", "200", json!({"id": "T-1"})).is_empty());
+    assert_eq!(
+        violations(&c, "getX", "200", json!({"id": "X-1"})),
+        [r#"/id: "X-1" does not match "^T-""#]
+    );
+
+    write(
+        dir.path(),
+        "shared/common.yaml",
+        "components:\n  schemas:\n    Thing:\n      $ref: '#/components/schemas/Gone'\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err().to_string();
+    assert!(
+        err.contains("common.yaml (at /components/schemas/Thing): broken $ref \"#/components/schemas/Gone\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn refs_inside_examples_are_data_not_references() {
+    let (_d, c) = contract_with_spec(&spec30(
+        "type: object\nexample:\n  $ref: 'nowhere.yaml#/x'\nproperties:\n  default: {type: string}\n  enum: {type: integer}",
+    ));
+    let c = c.unwrap();
+    // Properties named like keywords are still properties.
+    assert_eq!(violations(&c, "getX", "200", json!({"default": 1, "enum": 2})).len(), 1);
+}
+
+#[test]
+fn oas30_nullable_and_exclusive_bounds_are_translated() {
+    let (_d, c) = contract_with_spec(&spec30(
+        "type: object\nproperties:\n  name: {type: string, nullable: true}\n  level: {type: string, enum: [a, b], nullable: true}\n  count: {type: integer, minimum: 0, exclusiveMinimum: true}\n  ref: {nullable: true, allOf: [{type: integer}]}",
+    ));
+    let c = c.unwrap();
+    assert!(
+        violations(
+            &c,
+            "getX",
+            "200",
+            json!({"name": null, "level": null, "count": 1, "ref": null})
+        )
+        .is_empty()
+    );
+    assert!(violations(&c, "getX", "200", json!({"ref": 3})).is_empty());
+    let v = violations(
+        &c,
+        "getX",
+        "200",
+        json!({"name": 3, "level": "c", "count": 0, "ref": "x"}),
+    );
+    assert_eq!(v.len(), 4, "{v:?}");
+    assert!(v.iter().any(|m| m.starts_with("/count")), "{v:?}");
+}
+
+#[test]
+fn oas31_type_arrays_and_const_work() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
+    );
+    write(
+        dir.path(),
+        "spec.yaml",
+        "openapi: 3.1.0\ninfo: {title: t, version: '1'}\nwebhooks:\n  thing: {post: {requestBody: {content: {application/json: {schema: {type: object}}}}}}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema:\n                type: object\n                properties:\n                  a: {type: [string, 'null']}\n                  kind: {const: thing}\n",
+    );
+    let c = Contract::load(&dir.path().join("c.yaml")).unwrap();
+    assert!(violations(&c, "getX", "200", json!({"a": null, "kind": "thing"})).is_empty());
+    assert_eq!(violations(&c, "getX", "200", json!({"a": 1, "kind": "other"})).len(), 2);
+}
+
+#[test]
+fn swagger_2_is_refused_with_a_clear_message() {
+    let (_d, c) = contract_with_spec("swagger: '2.0'\ninfo: {title: t, version: '1'}\npaths: {}\n");
+    let err = c.unwrap_err().to_string();
+    assert!(
+        err.contains("spec.yaml (at /swagger): this is a Swagger 2.0 document; contrail reads OpenAPI 3.0 and 3.1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_json_specs_name_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.json\n",
+    );
+    write(
+        dir.path(),
+        "spec.json",
+        "{\n  \"openapi\": \"3.1.0\",\n  \"paths\": {,}\n}\n",
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
+    assert_eq!(err.0[0].span.map(|s| (s.line, s.column)), Some((3, 13)), "{err}");
+}
+
+#[test]
+fn a_document_without_openapi_field_is_refused() {
+    let (_d, c) = contract_with_spec("info: {title: t}\npaths: {}\n");
+    assert!(c.unwrap_err().to_string().contains("not an OpenAPI document"));
+}
+
+#[test]
+fn inline_schemas_work_without_openapi() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    operations:\n      - id: getX\n        method: get\n        path: /x/{id}\n        responses:\n          \"200\":\n            schema: {$ref: '#/definitions/X'}\ndefinitions_holder: 1\n",
+    );
+    // Unknown top-level keys are refused: the contract format is strict.
+    assert!(
+        Contract::load(&dir.path().join("c.yaml"))
+            .unwrap_err()
+            .to_string()
+            .contains("definitions_holder")
+    );
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    operations:\n      - id: getX\n        method: get\n        path: /x/{id}\n        responses:\n          \"200\":\n            schema: {type: object, required: [id], properties: {id: {type: string}}}\n",
+    );
+    let c = Contract::load(&dir.path().join("c.yaml")).unwrap();
+    let op = c.partner("p").unwrap().operation("getX").unwrap();
+    assert_eq!(op.method, "GET");
+    assert_eq!(op.match_path("/x/9").unwrap()["id"], "9");
+    assert_eq!(
+        violations(&c, "getX", "200", json!({})),
+        ["/id: required by the contract, but missing"]
+    );
+}

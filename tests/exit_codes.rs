@@ -1,0 +1,190 @@
+//! One test per exit code (0 passed, 1 failed, 2 bad input, 3 harness), and bad input that must
+//! give a clear, located error, never a panic.
+
+mod common;
+use common::*;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const CONTRACT: &str = r#"contract: tiny
+version: "1"
+partners:
+  api:
+    operations:
+      - id: getThing
+        method: GET
+        path: /things/{id}
+        responses:
+          "200":
+            schema:
+              type: object
+              required: [id]
+              properties:
+                id: { type: string }
+"#;
+
+const FEATURE: &str = r#"Feature: Things
+  Scenario: A thing matches the contract
+    Given the contract "tiny"
+    And the path parameter "id" is "1"
+    When I call "getThing"
+    Then the response status is 200
+    And the response matches the contract
+"#;
+
+async fn run_tiny(server_uri: String, feature: &'static str) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let ws = tiny_workspace(CONTRACT, feature);
+        let out = contrail(
+            ws.path(),
+            &["run", "--color", "never", "--base-url", &format!("api={server_uri}")],
+        );
+        drop(ws);
+        out
+    })
+    .await
+    .unwrap()
+}
+
+async fn server_answering(template: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/things/1"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_0_when_every_scenario_passes() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": "1"}))).await;
+    let out = run_tiny(server.uri(), FEATURE).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exit_1_when_a_scenario_fails_with_the_pointer_named() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_json(serde_json::json!({"id": 5}))).await;
+    let out = run_tiny(server.uri(), FEATURE).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(r#"/id: 5 is not of type "string""#),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_json_answer_is_a_clear_failure() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw("<html>oops</html>", "text/html")).await;
+    let out = run_tiny(server.uri(), FEATURE).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("content type \"text/html\" is not declared"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_json_body_under_a_json_content_type_is_named() {
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw("{not json", "application/json")).await;
+    let out = run_tiny(server.uri(), FEATURE).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("the response body is not JSON"), "{}", out.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_50_mb_answer_is_refused_with_a_bounded_read() {
+    let big = vec![b' '; 50 * 1024 * 1024];
+    let server = server_answering(ResponseTemplate::new(200).set_body_raw(big, "application/json")).await;
+    let out = run_tiny(server.uri(), FEATURE).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("larger than the 10485760-byte limit"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn exit_2_for_a_malformed_contract_naming_file_and_line() {
+    let ws = tiny_workspace(
+        "contract: tiny\nversion: \"1\"\npartners:\n  api:\n    operations: [\n",
+        FEATURE,
+    );
+    let out = contrail(ws.path(), &["run", "--base-url", "api=http://127.0.0.1:9"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("contracts/c.yaml:"), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was run"), "{}", out.stderr);
+}
+
+#[test]
+fn exit_2_for_usage_errors() {
+    let ws = tiny_workspace(CONTRACT, FEATURE);
+    assert_eq!(contrail(ws.path(), &["run", "--no-such-flag"]).code, 2);
+    let out = contrail(ws.path(), &["run", "--tags", "@a and and"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let out = contrail(ws.path(), &["run", "--target", "replay"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("not available in this version yet"),
+        "{}",
+        out.stderr
+    );
+    let out = contrail(ws.path(), &["run", "--base-url", "nobody=http://127.0.0.1:9"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("no contract has a partner \"nobody\""),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn exit_2_for_malformed_gherkin_with_line() {
+    let ws = tiny_workspace(
+        CONTRACT,
+        "Feature: x\n  Scenario: y\n    Given the contract \"tiny\"\n  Oops this is not gherkin\n",
+    );
+    let out = contrail(ws.path(), &["run", "--base-url", "api=http://127.0.0.1:9"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("features/f.feature:4:"), "{}", out.stderr);
+}
+
+#[test]
+fn exit_2_for_a_malformed_contrail_toml_with_line() {
+    let ws = tiny_workspace(CONTRACT, FEATURE);
+    std::fs::write(ws.path().join("contrail.toml"), "[run]\njobs = \"many\"\n").unwrap();
+    let out = contrail(ws.path(), &["run"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("contrail.toml:2:"), "{}", out.stderr);
+}
+
+#[test]
+fn exit_3_when_the_sandbox_is_unreachable() {
+    // Bind then drop: nothing listens on this port any more.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ws = tiny_workspace(CONTRACT, FEATURE);
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "--color",
+            "never",
+            "--base-url",
+            &format!("api=http://127.0.0.1:{port}"),
+        ],
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stdout.contains("could not connect to http://127.0.0.1:"),
+        "{}",
+        out.stdout
+    );
+}

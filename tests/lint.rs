@@ -1,0 +1,165 @@
+//! `contrail lint`: each problem names file and line, with a suggestion where one helps.
+
+mod common;
+use common::*;
+
+#[test]
+fn the_bundled_workspace_is_clean() {
+    let out = contrail(&repo(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("no problems"), "{}", out.stdout);
+}
+
+#[test]
+fn an_undefined_step_is_located_with_the_closest_step() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("features/typo.feature"),
+        "Feature: typo\n  Scenario: a typo\n    Given the contract \"support-escalation\"\n    When I call \"listTickets\"\n    Then the response statis is 200\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("features/typo.feature:5:5: undefined step: the response statis is 200"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("did you mean: Then the response status is 201"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_bad_operation_id_is_located_with_a_suggestion() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("features/op.feature"),
+        "Feature: op\n  Background:\n    Given the contract \"support-escalation\"\n\n  Scenario: bad op\n    When I call \"getTickets\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("features/op.feature:6:5: the contract \"support-escalation\" has no operation \"getTickets\""),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("did you mean \"getTicket\"?"), "{}", out.stderr);
+}
+
+#[test]
+fn unknown_contract_mapping_and_bad_json_are_located() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("features/refs.feature"),
+        concat!(
+            "Feature: refs\n",
+            "  Scenario: wrong names\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    When I call \"listTickets\"\n",
+            "    Then the response field \"x\" follows the mapping \"no_such_mapping\" from \"high\"\n",
+            "    And the response body matches:\n",
+            "      \"\"\"\n",
+            "      { \"a\": \"#strnig\" }\n",
+            "      \"\"\"\n",
+            "  Scenario: wrong contract\n",
+            "    Given the contract \"nope\"\n",
+            "    When I call \"listTickets\" with the body:\n",
+            "      \"\"\"\n",
+            "      { not json\n",
+            "      \"\"\"\n",
+        ),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let e = &out.stderr;
+    assert!(
+        e.contains("features/refs.feature:5:5: the contract \"support-escalation\" has no mapping \"no_such_mapping\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("features/refs.feature:6:5: in the doc string: unknown marker \"#strnig\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("features/refs.feature:11:5: no contract named \"nope\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("features/refs.feature:12:5: the doc string is not valid JSON"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_malformed_contract_is_located_to_line_and_column() {
+    let ws = workspace_copy();
+    let path = ws.path().join("contracts/support-escalation.yaml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("      requests: 5\n", "      requests: five\n");
+    std::fs::write(&path, text).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("contracts/support-escalation.yaml:23:"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn a_declarative_step_that_expands_to_nothing_is_located() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("steps/bad.yaml"),
+        "steps:\n  - phrase: the moon is full\n    do:\n      - I howl at \"${moon}\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("steps/bad.yaml:4:1: the expansion step \"I howl at \\\"${moon}\\\"\" matches no known step"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn steps_prints_the_registry_the_runner_uses() {
+    let out = contrail(&repo(), &["steps", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let phrases: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["phrase"].as_str().unwrap())
+        .collect();
+    let builtin = contrail::steps::builtin_registry();
+    for d in builtin.defs() {
+        assert!(
+            phrases.contains(&d.phrase.text.as_str()),
+            "{} missing from `contrail steps`",
+            d.phrase.text
+        );
+    }
+    // The project's declarative steps are there too, with where they come from.
+    let ours = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["phrase"] == "a ticket with priority {priority} exists")
+        .unwrap();
+    assert!(
+        ours["origin"].as_str().unwrap().starts_with("steps/support.yaml:"),
+        "{ours}"
+    );
+}
