@@ -35,8 +35,14 @@ pub enum Command {
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "markdown")]
         json: bool,
+        /// Markdown (docs/steps.md is this with --builtin).
+        #[arg(long)]
+        markdown: bool,
+        /// Only the built-in steps, not the workspace's declarative ones.
+        #[arg(long)]
+        builtin: bool,
     },
 }
 
@@ -113,7 +119,20 @@ pub fn main() -> Exit {
     };
     match cli.command {
         Command::Lint { paths } => crate::lint::lint(&ws, &paths),
-        Command::Steps { json } => crate::vocabulary::print(&ws, json),
+        Command::Steps {
+            json,
+            markdown,
+            builtin,
+        } => {
+            let format = if json {
+                crate::vocabulary::Format::Json
+            } else if markdown {
+                crate::vocabulary::Format::Markdown
+            } else {
+                crate::vocabulary::Format::Text
+            };
+            crate::vocabulary::print(&ws, format, builtin)
+        }
         Command::Run(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(r) => r,
