@@ -296,3 +296,33 @@ fn inline_schemas_work_without_openapi() {
         ["/id: required by the contract, but missing"]
     );
 }
+
+#[test]
+fn a_schema_that_does_not_compile_is_named_by_location() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    operations:\n      - id: good\n        method: get\n        path: /a\n        responses:\n          \"200\":\n            schema: {type: string}\n      - id: bad\n        method: get\n        path: /b\n        responses:\n          \"200\":\n            schema: {type: string, pattern: \"([unclosed\"}\n",
+    );
+    let c = Contract::load(&dir.path().join("c.yaml")).unwrap();
+    let errors = c.compile_all();
+    assert_eq!(errors.len(), 1, "{errors}");
+    assert!(
+        errors.0[0]
+            .message
+            .contains("/partners/p/operations/1/responses/200/schema"),
+        "{errors}"
+    );
+}
+
+#[test]
+fn identical_schemas_share_a_slot_and_still_validate_separately() {
+    let (_d, c) = contract_with_spec(&spec30("type: object\nrequired: [a]"));
+    let c = c.unwrap();
+    assert_eq!(violations(&c, "getX", "200", json!({"a": 1})), Vec::<String>::new());
+    assert_eq!(
+        violations(&c, "getX", "200", json!([])),
+        [r#"/: [] is not of type "object""#]
+    );
+}

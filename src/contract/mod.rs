@@ -174,7 +174,17 @@ impl Contract {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let schemas = Schemas::new(&docs).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
+        let all = partners
+            .values()
+            .flat_map(|p| &p.operations)
+            .flat_map(|op| {
+                op.responses
+                    .values()
+                    .chain(op.request_body.iter())
+                    .flat_map(|b| b.content.values().flatten())
+            })
+            .chain(webhook_schemas.values());
+        let schemas = Schemas::new(&docs, all).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
         Ok(Contract {
             name: doc.contract.clone(),
             version: doc.version.clone(),
@@ -201,19 +211,10 @@ impl Contract {
 
     /// Compiles every schema (lint does this so that a broken schema is found before a run).
     pub fn compile_all(&self) -> Diagnostics {
-        let mut out = Diagnostics::default();
-        let all = self.partners.values().flat_map(|p| &p.operations).flat_map(|op| {
-            op.responses
-                .values()
-                .chain(op.request_body.iter())
-                .flat_map(|b| b.content.values().flatten())
-        });
-        for schema in all.chain(self.webhook_schemas.values()) {
-            if let Err(e) = self.schemas.validator(schema) {
-                out.push(Diagnostic::new(&self.file, e));
-            }
+        match self.schemas.compile() {
+            Ok(()) => Diagnostics::default(),
+            Err(e) => Diagnostics(e.lines().map(|l| Diagnostic::new(&self.file, l)).collect()),
         }
-        out
     }
 }
 
