@@ -328,34 +328,24 @@ impl Catalog {
     }
 }
 
-/// Contract files directly under `dir` (sorted), telling them from OpenAPI documents by content.
+/// Contract files directly under `dir` (sorted), telling them from OpenAPI documents by content:
+/// a document with a top-level `openapi` or `swagger` key is a spec, not a contract.
 pub fn contract_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
+    crate::workspace::files_in(dir, &["yaml", "yml", "json"])
+        .into_iter()
+        .filter(|p| !is_api_spec(p))
+        .collect()
+}
+
+fn is_api_spec(path: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
     };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e, "yaml" | "yml" | "json"))
-        })
-        .filter(|p| {
-            // A document that says `openapi:` or `swagger:` at the top is a spec, not a contract.
-            std::fs::read_to_string(p)
-                .map(|t| {
-                    !t.lines().any(|l| {
-                        l.starts_with("openapi:")
-                            || l.starts_with("swagger:")
-                            || l.starts_with("\"openapi\"")
-                            || l.starts_with("{\"openapi\"")
-                    })
-                })
-                .unwrap_or(true)
-        })
-        .collect();
-    files.sort();
-    files
+    if path.extension().is_some_and(|e| e == "json") {
+        return serde_json::from_str::<serde_json::Map<String, Value>>(&text)
+            .is_ok_and(|m| m.contains_key("openapi") || m.contains_key("swagger"));
+    }
+    // In YAML a top-level key starts at column 0.
+    text.lines()
+        .any(|l| l.starts_with("openapi:") || l.starts_with("swagger:"))
 }

@@ -61,21 +61,7 @@ enum SubStepDoc {
 
 /// Step files directly under `dir`, sorted.
 pub fn step_files(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.is_file()
-                && p.extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| matches!(e, "yaml" | "yml"))
-        })
-        .collect();
-    files.sort();
-    files
+    crate::workspace::files_in(dir, &["yaml", "yml"])
 }
 
 /// 1-based line of the first occurrence of `needle` in `text` (1 when not found).
