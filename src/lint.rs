@@ -80,7 +80,7 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
 pub fn lint(ws: &Workspace, paths: &[PathBuf]) -> Exit {
     match load(ws, paths, true) {
         Ok(l) => {
-            let steps: usize = l
+            let scenarios: usize = l
                 .features
                 .iter()
                 .map(|(_, f)| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
@@ -89,7 +89,7 @@ pub fn lint(ws: &Workspace, paths: &[PathBuf]) -> Exit {
                 "ok: {} contract(s), {} feature file(s), {} scenario(s), {} step definition(s); no problems",
                 l.catalog.contracts.len(),
                 l.features.len(),
-                steps,
+                scenarios,
                 l.registry.defs().len()
             );
             Exit::Passed
