@@ -330,8 +330,16 @@ fn identical_schemas_share_a_slot_and_still_validate_separately() {
 #[test]
 fn specs_beside_contracts_are_not_taken_for_contracts() {
     let dir = tempfile::tempdir().unwrap();
-    write(dir.path(), "c.yaml", "contract: c\nversion: \"1\"\npartners:\n  p: {}\n");
-    write(dir.path(), "spec.json", r#"{"info":{"title":"t","version":"1"},"openapi":"3.1.0","paths":{}}"#);
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p: {}\n",
+    );
+    write(
+        dir.path(),
+        "spec.json",
+        r#"{"info":{"title":"t","version":"1"},"openapi":"3.1.0","paths":{}}"#,
+    );
     write(dir.path(), "old.yaml", "info: {title: t}\nswagger: '2.0'\n");
     let files = contrail::contract::contract_files(dir.path());
     assert_eq!(files, [dir.path().join("c.yaml")]);
