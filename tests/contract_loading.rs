@@ -12,13 +12,18 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(p, text).unwrap();
 }
 
+/// A contract whose one partner `p` is described by the OpenAPI document `spec`.
+fn write_contract(dir: &Path, spec: &str) {
+    write(
+        dir,
+        "c.yaml",
+        &format!("contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: {spec}\n"),
+    );
+}
+
 fn contract_with_spec(spec: &str) -> (tempfile::TempDir, Result<Contract, contrail::diag::Diagnostics>) {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
-    );
+    write_contract(dir.path(), "spec.yaml");
     write(dir.path(), "spec.yaml", spec);
     let c = Contract::load(&dir.path().join("c.yaml"));
     (dir, c)
@@ -134,11 +139,7 @@ fn unknown_fields_and_dangling_names_are_located() {
 #[test]
 fn a_missing_openapi_file_is_reported_at_its_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: nowhere.yaml\n",
-    );
+    write_contract(dir.path(), "nowhere.yaml");
     let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err();
     assert_eq!(err.0[0].span.map(|s| (s.line, s.column)), Some((5, 14)), "{err}");
 }
@@ -146,11 +147,7 @@ fn a_missing_openapi_file_is_reported_at_its_line() {
 #[test]
 fn refs_resolve_across_files_and_broken_ones_name_file_and_pointer() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
-    );
+    write_contract(dir.path(), "spec.yaml");
     write(
         dir.path(),
         "spec.yaml",
@@ -219,11 +216,7 @@ fn oas30_nullable_and_exclusive_bounds_are_translated() {
 #[test]
 fn oas31_type_arrays_and_const_work() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
-    );
+    write_contract(dir.path(), "spec.yaml");
     write(
         dir.path(),
         "spec.yaml",
@@ -247,11 +240,7 @@ fn swagger_2_is_refused_with_a_clear_message() {
 #[test]
 fn malformed_json_specs_name_line_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.json\n",
-    );
+    write_contract(dir.path(), "spec.json");
     write(
         dir.path(),
         "spec.json",
