@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod contract;
 pub mod diag;
 pub mod exit;
@@ -13,6 +14,8 @@ pub mod feature;
 pub mod interpolate;
 pub mod lint;
 pub mod matching;
+pub mod policy;
+pub mod recording;
 pub mod run;
 pub mod steps;
 pub mod vocabulary;

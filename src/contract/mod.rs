@@ -60,6 +60,8 @@ pub struct Contract {
     pub schemas: Schemas,
     /// Webhook event name -> payload schema.
     pub webhook_schemas: BTreeMap<String, SchemaRef>,
+    /// How replay, recording and drift treat each field.
+    pub policy: crate::policy::FieldPolicy,
 }
 
 impl Contract {
@@ -171,9 +173,17 @@ impl Contract {
             }
         }
 
+        let policy = match crate::policy::FieldPolicy::from_docs(&doc.redact, &doc.policy) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(Diagnostic::new(file, format!("policy: {e}")));
+                None
+            }
+        };
         if !errors.is_empty() {
             return Err(errors);
         }
+        let policy = policy.unwrap_or_default();
         let all = partners
             .values()
             .flat_map(|p| &p.operations)
@@ -193,6 +203,7 @@ impl Contract {
             partners,
             schemas,
             webhook_schemas,
+            policy,
         })
     }
 

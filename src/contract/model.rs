@@ -38,6 +38,9 @@ pub struct ContractDoc {
     /// Fields never to be written to a recording or a report.
     #[serde(default)]
     pub redact: Vec<RedactDoc>,
+    /// How replay, recording and drift treat individual fields (see `policy`).
+    #[serde(default)]
+    pub policy: Vec<PolicyDoc>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -256,4 +259,22 @@ pub struct RedactDoc {
     pub query: Option<String>,
     #[serde(default)]
     pub body: Option<String>,
+}
+
+/// One field policy rule: a header, a query parameter or a body field (JSON pointer, `*` for
+/// any segment, or a bare key name for that key at any depth), and what to do with it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDoc {
+    #[serde(default)]
+    pub header: Option<String>,
+    #[serde(default)]
+    pub query: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    /// ignore, volatile, type-only, `regex RE` or redact.
+    pub action: String,
+    /// Limit the rule to one operation.
+    #[serde(default)]
+    pub operation: Option<String>,
 }

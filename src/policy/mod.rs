@@ -1,0 +1,370 @@
+//! The field policy: one set of rules that decides, for each header, query parameter and body
+//! field, how replay matches it, what recording writes, and (later) what drift reports.
+//!
+//! - `ignore`: not compared, kept as recorded.
+//! - `volatile`: not compared (timestamps, ids); never reported as drift.
+//! - `type-only`: compared by JSON type only.
+//! - `regex RE`: the value must match RE.
+//! - `redact`: never written; replaced by `<redacted>`, which matches any value.
+//!
+//! Rules come from built-in defaults, then the contract's `redact:` list, then its `policy:`
+//! list; the last rule that applies wins, so a contract can override a default. A rule may be
+//! limited to one operation.
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::contract::model::{PolicyDoc, RedactDoc};
+
+/// What a redacted value is replaced with. ASCII, so it stays a valid header value.
+pub const PLACEHOLDER: &str = "<redacted>";
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Ignore,
+    Volatile,
+    TypeOnly,
+    Regex(Regex),
+    Redact,
+}
+
+impl Action {
+    pub fn parse(text: &str) -> Result<Action, String> {
+        let t = text.trim();
+        Ok(match t {
+            "ignore" => Action::Ignore,
+            "volatile" => Action::Volatile,
+            "type-only" => Action::TypeOnly,
+            "redact" => Action::Redact,
+            _ => match t.strip_prefix("regex ") {
+                Some(re) => Action::Regex(
+                    Regex::new(&format!("^(?:{})$", re.trim()))
+                        .map_err(|e| format!("bad regular expression in {t:?}: {e}"))?,
+                ),
+                None => {
+                    return Err(format!(
+                        "unknown policy action {t:?} (use ignore, volatile, type-only, regex RE or redact)"
+                    ));
+                }
+            },
+        })
+    }
+
+    /// Whether two values agree under this action (`None`: exact comparison applies).
+    fn agrees(&self, recorded: &Value, actual: &Value) -> bool {
+        match self {
+            Action::Ignore | Action::Volatile | Action::Redact => true,
+            Action::TypeOnly => std::mem::discriminant(recorded) == std::mem::discriminant(actual),
+            Action::Regex(re) => actual.as_str().is_some_and(|s| re.is_match(s)),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// Lower-case header name.
+    Header(String),
+    Query(String),
+    /// A JSON pointer whose segments may be `*`.
+    Pointer(Vec<String>),
+    /// A key name matched at any depth (also a form field).
+    AnyKey(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub place: Place,
+    pub action: Action,
+    pub operation: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FieldPolicy {
+    rules: Vec<Rule>,
+}
+
+impl Default for FieldPolicy {
+    fn default() -> Self {
+        let mut rules = Vec::new();
+        for h in [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "set-cookie",
+            "x-api-key",
+        ] {
+            rules.push(Rule {
+                place: Place::Header(h.into()),
+                action: Action::Redact,
+                operation: None,
+            });
+        }
+        for k in ["access_token", "refresh_token", "client_secret", "id_token", "password"] {
+            rules.push(Rule {
+                place: Place::AnyKey(k.into()),
+                action: Action::Redact,
+                operation: None,
+            });
+        }
+        for q in ["access_token", "api_key", "apikey", "client_secret", "token"] {
+            rules.push(Rule {
+                place: Place::Query(q.into()),
+                action: Action::Redact,
+                operation: None,
+            });
+        }
+        for h in [
+            "date",
+            "x-request-id",
+            "request-id",
+            "x-correlation-id",
+            "x-amzn-requestid",
+            "traceparent",
+            "etag",
+            "age",
+            "expires",
+            "last-modified",
+        ] {
+            rules.push(Rule {
+                place: Place::Header(h.into()),
+                action: Action::Volatile,
+                operation: None,
+            });
+        }
+        Self { rules }
+    }
+}
+
+/// `"/a/*/b"` -> pointer segments; `"name"` (no slash) -> a key at any depth.
+fn body_place(text: &str) -> Place {
+    if text.starts_with('/') {
+        Place::Pointer(
+            text.split('/')
+                .skip(1)
+                .map(|t| t.replace("~1", "/").replace("~0", "~"))
+                .collect(),
+        )
+    } else {
+        Place::AnyKey(text.to_string())
+    }
+}
+
+impl FieldPolicy {
+    /// Defaults, then the contract's `redact:` list, then its `policy:` rules.
+    pub fn from_docs(redact: &[RedactDoc], policy: &[PolicyDoc]) -> Result<Self, String> {
+        let mut p = Self::default();
+        for r in redact {
+            let place = match (&r.header, &r.query, &r.body) {
+                (Some(h), None, None) => Place::Header(h.to_ascii_lowercase()),
+                (None, Some(q), None) => Place::Query(q.clone()),
+                (None, None, Some(b)) => body_place(b),
+                _ => return Err("each redact entry names exactly one of header, query or body".into()),
+            };
+            p.rules.push(Rule {
+                place,
+                action: Action::Redact,
+                operation: None,
+            });
+        }
+        for d in policy {
+            let place = match (&d.header, &d.query, &d.body) {
+                (Some(h), None, None) => Place::Header(h.to_ascii_lowercase()),
+                (None, Some(q), None) => Place::Query(q.clone()),
+                (None, None, Some(b)) => body_place(b),
+                _ => return Err("each policy entry names exactly one of header, query or body".into()),
+            };
+            p.rules.push(Rule {
+                place,
+                action: Action::parse(&d.action)?,
+                operation: d.operation.clone(),
+            });
+        }
+        Ok(p)
+    }
+
+    fn applies(rule: &Rule, op: Option<&str>) -> bool {
+        rule.operation.as_deref().is_none_or(|o| Some(o) == op)
+    }
+
+    pub fn header(&self, op: Option<&str>, name: &str) -> Option<&Action> {
+        self.rules
+            .iter()
+            .rev()
+            .filter(|r| Self::applies(r, op))
+            .find(|r| matches!(&r.place, Place::Header(h) if h.eq_ignore_ascii_case(name)))
+            .map(|r| &r.action)
+    }
+
+    pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
+        self.rules
+            .iter()
+            .rev()
+            .filter(|r| Self::applies(r, op))
+            .find(|r| matches!(&r.place, Place::Query(q) if q == name))
+            .map(|r| &r.action)
+    }
+
+    /// The action for a body field at `path` (segments of a JSON pointer).
+    pub fn body(&self, op: Option<&str>, path: &[String]) -> Option<&Action> {
+        self.rules
+            .iter()
+            .rev()
+            .filter(|r| Self::applies(r, op))
+            .find(|r| match &r.place {
+                Place::AnyKey(k) => path.last().is_some_and(|last| last == k),
+                Place::Pointer(p) => p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b),
+                _ => false,
+            })
+            .map(|r| &r.action)
+    }
+
+    /// Replaces every redacted field of a JSON body with the placeholder.
+    pub fn redact_json(&self, op: Option<&str>, v: &mut Value) {
+        self.walk_mut(op, v, &mut Vec::new());
+    }
+
+    fn walk_mut(&self, op: Option<&str>, v: &mut Value, path: &mut Vec<String>) {
+        let children: Vec<(String, &mut Value)> = match v {
+            Value::Object(m) => m.iter_mut().map(|(k, c)| (k.clone(), c)).collect(),
+            Value::Array(a) => a.iter_mut().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
+            _ => return,
+        };
+        for (key, child) in children {
+            path.push(key);
+            if matches!(self.body(op, path), Some(Action::Redact)) && !child.is_null() {
+                *child = Value::String(PLACEHOLDER.into());
+            } else {
+                self.walk_mut(op, child, path);
+            }
+            path.pop();
+        }
+    }
+
+    /// Redacts `key=value` pairs of a form body (field names are body keys).
+    pub fn redact_form(&self, op: Option<&str>, body: &str) -> String {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes())
+            .map(|(k, v)| {
+                let redact = matches!(self.body(op, &[k.to_string()]), Some(Action::Redact));
+                (
+                    k.into_owned(),
+                    if redact {
+                        PLACEHOLDER.to_string()
+                    } else {
+                        v.into_owned()
+                    },
+                )
+            })
+            .collect();
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    }
+
+    /// The body with every field the policy does not compare exactly taken out: what a
+    /// replay lookup hashes. Fields kept under type-only / regex are checked afterwards.
+    pub fn exact_part(&self, op: Option<&str>, v: &Value) -> Value {
+        self.strip(op, v, &mut Vec::new())
+    }
+
+    fn strip(&self, op: Option<&str>, v: &Value, path: &mut Vec<String>) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut out = serde_json::Map::new();
+                for (k, c) in m {
+                    path.push(k.clone());
+                    if self.body(op, path).is_none() {
+                        out.insert(k.clone(), self.strip(op, c, path));
+                    }
+                    path.pop();
+                }
+                Value::Object(out)
+            }
+            Value::Array(a) => Value::Array(
+                a.iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        path.push(i.to_string());
+                        let r = self.strip(op, c, path);
+                        path.pop();
+                        r
+                    })
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    /// Every difference between a recorded body and an actual one under the policy, by JSON
+    /// pointer. Key order and whitespace never matter: both are parsed JSON.
+    pub fn body_differences(&self, op: Option<&str>, recorded: &Value, actual: &Value) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        self.diff(op, Some(recorded), Some(actual), &mut Vec::new(), &mut out);
+        out
+    }
+
+    fn diff(
+        &self,
+        op: Option<&str>,
+        rec: Option<&Value>,
+        act: Option<&Value>,
+        path: &mut Vec<String>,
+        out: &mut Vec<(String, String)>,
+    ) {
+        let pointer = || {
+            path.iter()
+                .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+                .collect::<String>()
+        };
+        if !path.is_empty()
+            && let Some(action) = self.body(op, path)
+        {
+            match (rec, act) {
+                (Some(r), Some(a)) if !action.agrees(r, a) => out.push((
+                    pointer(),
+                    format!(
+                        "recorded {}, got {}",
+                        crate::matching::short(r),
+                        crate::matching::describe(a)
+                    ),
+                )),
+                _ => {}
+            }
+            return;
+        }
+        match (rec, act) {
+            (Some(Value::Object(r)), Some(Value::Object(a))) => {
+                let keys: std::collections::BTreeSet<&String> = r.keys().chain(a.keys()).collect();
+                for k in keys {
+                    path.push(k.clone());
+                    self.diff(op, r.get(k), a.get(k), path, out);
+                    path.pop();
+                }
+            }
+            (Some(Value::Array(r)), Some(Value::Array(a))) if r.len() == a.len() => {
+                for i in 0..r.len() {
+                    path.push(i.to_string());
+                    self.diff(op, r.get(i), a.get(i), path, out);
+                    path.pop();
+                }
+            }
+            (Some(r), Some(a)) if r == a => {}
+            (Some(r), Some(a)) => out.push((
+                pointer(),
+                format!(
+                    "recorded {}, got {}",
+                    crate::matching::short(r),
+                    crate::matching::describe(a)
+                ),
+            )),
+            (Some(r), None) => out.push((
+                pointer(),
+                format!("recorded {}, missing now", crate::matching::short(r)),
+            )),
+            (None, Some(a)) => out.push((pointer(), format!("not recorded, now {}", crate::matching::short(a)))),
+            (None, None) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,323 @@
+//! Recordings: interactions with a partner, one JSON file each under `recordings/<partner>/`.
+//!
+//! Files are pretty JSON with a stable key order so that a git diff reads well, named after the
+//! operation plus a short hash. Secrets are redacted by the field policy *before* anything is
+//! written, and every write is atomic (temp file, fsync, rename): a kill at any moment leaves
+//! the old file or the new one, never half of one.
+
+pub mod index;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::diag::Diagnostics;
+use crate::policy::{Action, FieldPolicy, PLACEHOLDER};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Interaction {
+    pub meta: Meta,
+    pub request: RecordedRequest,
+    pub response: RecordedResponse,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// RFC 3339, UTC.
+    pub recorded_at: String,
+    /// The base URL the interaction was recorded from.
+    pub target: String,
+    pub contract: String,
+    pub contract_version: String,
+    pub partner: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scenario: Option<String>,
+    /// 1 for the first time this request was seen (in this scenario), 2 for the second, ...
+    pub sequence: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// In the order sent; matching ignores the order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<(String, String)>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Body::is_none")]
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordedResponse {
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Body::is_none")]
+    pub body: Body,
+}
+
+/// A body as it reads best in a diff: JSON as JSON, forms and text as text.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    #[default]
+    None,
+    Json(Value),
+    Form(String),
+    Text(String),
+    Base64(String),
+}
+
+impl Body {
+    pub fn is_none(&self) -> bool {
+        matches!(self, Body::None)
+    }
+
+    /// Classifies raw bytes by content type.
+    pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Body {
+        if bytes.is_empty() {
+            return Body::None;
+        }
+        let ct = content_type.unwrap_or("").to_ascii_lowercase();
+        if let Ok(v) = serde_json::from_slice::<Value>(bytes)
+            && (ct.is_empty() || ct.contains("json"))
+        {
+            return Body::Json(v);
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) if ct.contains("x-www-form-urlencoded") => Body::Form(s.to_string()),
+            Ok(s) => Body::Text(s.to_string()),
+            Err(_) => {
+                use base64::Engine as _;
+                Body::Base64(base64::prelude::BASE64_STANDARD.encode(bytes))
+            }
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            Body::None => Vec::new(),
+            Body::Json(v) => serde_json::to_vec(v).unwrap_or_default(),
+            Body::Form(s) | Body::Text(s) => s.clone().into_bytes(),
+            Body::Base64(b) => {
+                use base64::Engine as _;
+                base64::prelude::BASE64_STANDARD.decode(b).unwrap_or_default()
+            }
+        }
+    }
+
+    fn redact(&mut self, policy: &FieldPolicy, op: Option<&str>) {
+        match self {
+            Body::Json(v) => policy.redact_json(op, v),
+            Body::Form(f) => *f = policy.redact_form(op, f),
+            _ => {}
+        }
+    }
+}
+
+/// Headers that describe a connection, not a message: never recorded.
+fn is_hop_header(name: &str) -> bool {
+    matches!(
+        name,
+        "connection"
+            | "keep-alive"
+            | "transfer-encoding"
+            | "content-length"
+            | "host"
+            | "upgrade"
+            | "te"
+            | "trailer"
+            | "proxy-connection"
+            | "x-contrail-scenario"
+    )
+}
+
+fn header_map(policy: &FieldPolicy, op: Option<&str>, headers: &[(String, String)]) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in headers {
+        let k = k.to_ascii_lowercase();
+        if is_hop_header(&k) {
+            continue;
+        }
+        let v = if matches!(policy.header(op, &k), Some(Action::Redact)) {
+            PLACEHOLDER.to_string()
+        } else {
+            v.clone()
+        };
+        out.entry(k)
+            .and_modify(|e| {
+                e.push_str(", ");
+                e.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    out
+}
+
+/// What was seen on the wire, before redaction.
+pub struct Seen<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a [(String, String)],
+    pub request_headers: &'a [(String, String)],
+    pub request_body: &'a [u8],
+    pub status: u16,
+    pub response_headers: &'a [(String, String)],
+    pub response_body: &'a [u8],
+}
+
+impl Interaction {
+    /// Builds an interaction from what was seen, redacting everything the policy says.
+    pub fn capture(policy: &FieldPolicy, seen: &Seen<'_>, meta: Meta) -> Interaction {
+        let op = meta.operation.as_deref();
+        let find = |h: &[(String, String)], name: &str| {
+            h.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        let mut request_body =
+            Body::from_bytes(find(seen.request_headers, "content-type").as_deref(), seen.request_body);
+        request_body.redact(policy, op);
+        let mut response_body = Body::from_bytes(
+            find(seen.response_headers, "content-type").as_deref(),
+            seen.response_body,
+        );
+        response_body.redact(policy, op);
+        let query = seen
+            .query
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    if matches!(policy.query(op, k), Some(Action::Redact)) {
+                        PLACEHOLDER.to_string()
+                    } else {
+                        v.clone()
+                    },
+                )
+            })
+            .collect();
+        Interaction {
+            request: RecordedRequest {
+                method: seen.method.to_uppercase(),
+                path: seen.path.to_string(),
+                query,
+                headers: header_map(policy, op, seen.request_headers),
+                body: request_body,
+            },
+            response: RecordedResponse {
+                status: seen.status,
+                headers: header_map(policy, op, seen.response_headers),
+                body: response_body,
+            },
+            meta,
+        }
+    }
+
+    /// `createTicket-3f9a1c02.json`: the operation (or method and path) and a short hash of
+    /// what identifies this interaction.
+    pub fn file_name(&self) -> String {
+        let stem = match &self.meta.operation {
+            Some(op) => op.clone(),
+            None => format!(
+                "{}{}",
+                self.request.method.to_lowercase(),
+                self.request.path.replace('/', "-")
+            ),
+        };
+        let stem: String = stem
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(80)
+            .collect();
+        let mut h = Sha256::new();
+        h.update(self.request.method.as_bytes());
+        h.update(self.request.path.as_bytes());
+        h.update(serde_json::to_vec(&self.request.query).unwrap_or_default());
+        h.update(self.request.body.to_bytes());
+        h.update(self.meta.scenario.as_deref().unwrap_or("").as_bytes());
+        h.update(self.meta.sequence.to_le_bytes());
+        let digest = h.finalize();
+        let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        format!("{stem}-{short}.json")
+    }
+
+    pub fn to_pretty_json(&self) -> Result<String, String> {
+        serde_json::to_string_pretty(self)
+            .map(|s| s + "\n")
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temp file in the same folder, fsync, rename.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("recording");
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(format!("cannot write {}: {e}", path.display()));
+    }
+    Ok(())
+}
+
+/// Saves an interaction under `dir`; returns its path.
+pub fn save(dir: &Path, interaction: &Interaction) -> Result<PathBuf, String> {
+    let path = dir.join(interaction.file_name());
+    write_atomic(&path, interaction.to_pretty_json()?.as_bytes())?;
+    Ok(path)
+}
+
+/// Every interaction file directly in `dir` (temp files of interrupted writes are skipped).
+pub fn load_dir(dir: &Path) -> (Vec<(PathBuf, Interaction)>, Diagnostics) {
+    let mut out = Vec::new();
+    let mut errors = Diagnostics::default();
+    for file in crate::workspace::files_in(dir, &["json"]) {
+        if file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'))
+        {
+            continue;
+        }
+        match crate::yaml::read(&file).and_then(|t| crate::yaml::from_json::<Interaction>(&file, &t)) {
+            Ok(i) => out.push((file, i)),
+            Err(e) => errors.push(e),
+        }
+    }
+    (out, errors)
+}
+
+#[cfg(test)]
+mod tests;
