@@ -62,9 +62,12 @@ pub struct RunArgs {
     /// Stop starting scenarios after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
-    /// What the scenarios talk to.
-    #[arg(long, value_enum, default_value_t = Target::Live)]
-    pub target: Target,
+    /// What the scenarios talk to (default: replay when recordings/ holds recordings, else live).
+    #[arg(long, value_enum)]
+    pub target: Option<Target>,
+    /// With --target replay: replay what is recorded, record what is not from the live sandbox.
+    #[arg(long)]
+    pub record_missing: bool,
     /// Override a partner's base URL: --base-url ticketing=http://127.0.0.1:8080 (repeatable).
     #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
     pub base_urls: Vec<(String, String)>,
@@ -153,6 +156,7 @@ pub fn main() -> Exit {
                 jobs: args.jobs,
                 fail_fast: args.fail_fast,
                 target: args.target,
+                record_missing: args.record_missing,
                 base_urls: args.base_urls,
                 junit: args.junit,
                 cucumber_json: args.cucumber_json,

@@ -17,6 +17,7 @@ pub mod matching;
 pub mod policy;
 pub mod recording;
 pub mod run;
+pub mod server;
 pub mod steps;
 pub mod vocabulary;
 pub mod workspace;

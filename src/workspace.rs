@@ -140,6 +140,9 @@ impl Workspace {
     pub fn contracts_dir(&self) -> PathBuf {
         self.root.join(&self.config.paths.contracts)
     }
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.root.join(&self.config.paths.recordings)
+    }
     pub fn steps_dir(&self) -> PathBuf {
         self.root.join(&self.config.paths.steps)
     }

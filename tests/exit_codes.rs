@@ -126,10 +126,10 @@ fn exit_2_for_usage_errors() {
     assert_eq!(contrail(ws.path(), &["run", "--no-such-flag"]).code, 2);
     let out = contrail(ws.path(), &["run", "--tags", "@a and and"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    let out = contrail(ws.path(), &["run", "--target", "replay"]);
+    let out = contrail(ws.path(), &["run", "--target", "live", "--record-missing"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stderr.contains("not available in this version yet"),
+        out.stderr.contains("--record-missing goes with --target replay"),
         "{}",
         out.stderr
     );

@@ -5,7 +5,13 @@ mod common;
 use common::*;
 
 fn run(ws: &std::path::Path, partner: &Partner, extra: &[&str]) -> Output {
-    let mut args: Vec<String> = vec!["run".into(), "--color".into(), "never".into()];
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "--target".into(),
+        "live".into(),
+        "--color".into(),
+        "never".into(),
+    ];
     args.extend(both_partners(&partner.url));
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -78,6 +78,10 @@ pub enum TransportError {
     TooLarge { url: String, limit: usize, seen: String },
     #[error("the request to {url} failed: {reason}")]
     Other { url: String, reason: String },
+    #[error(
+        "replay never leaves this machine: refusing to send a request to {url} (only 127.0.0.1, ::1 and localhost are allowed)"
+    )]
+    Offline { url: String },
 }
 
 /// Installs the process-wide TLS crypto provider (ring: aws-lc-rs costs minutes of C build).
@@ -94,6 +98,18 @@ pub struct HttpClient {
     inner: reqwest::Client,
     pub max_body: usize,
     pub timeout: Duration,
+    /// Refuse every address but loopback (replay runs).
+    pub loopback_only: bool,
+}
+
+/// Whether a URL points at this machine.
+pub fn is_loopback(url: &str) -> bool {
+    match url::Url::parse(url).ok().and_then(|u| u.host().map(|h| h.to_owned())) {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
 }
 
 impl HttpClient {
@@ -110,11 +126,15 @@ impl HttpClient {
             inner,
             max_body,
             timeout,
+            loopback_only: false,
         })
     }
 
     pub async fn send(&self, req: SentRequest) -> Result<(SentRequest, Received, Duration), TransportError> {
         let url = req.url.clone();
+        if self.loopback_only && !is_loopback(&url) {
+            return Err(TransportError::Offline { url });
+        }
         let method = reqwest::Method::from_bytes(req.method.as_bytes()).map_err(|e| TransportError::Other {
             url: url.clone(),
             reason: format!("bad method: {e}"),

@@ -120,6 +120,14 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
             .given(any.clone(), any_step)
             .when(any.clone(), any_step)
             .then(any, any_step)
+            .before(|feature, _rule, scenario, world| {
+                // Who is asking, for the mock servers: outline rows differ by line.
+                world.scenario = Some(format!(
+                    "{}: {} (line {})",
+                    feature.name, scenario.name, scenario.position.line
+                ));
+                Box::pin(async {})
+            })
             .max_concurrent_scenarios(s.jobs)
             .with_default_cli();
     if s.fail_fast {

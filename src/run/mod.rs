@@ -16,6 +16,7 @@ use crate::client::HttpClient;
 use crate::client::auth::TokenCache;
 use crate::exit::Exit;
 use crate::lint::{self, Loaded};
+use crate::server::{self, MockServer};
 use crate::steps::Suite;
 use crate::workspace::Workspace;
 
@@ -36,7 +37,10 @@ pub struct RunOptions {
     pub name: Option<String>,
     pub jobs: Option<usize>,
     pub fail_fast: bool,
-    pub target: Target,
+    /// None: replay when the workspace has recordings, live otherwise.
+    pub target: Option<Target>,
+    /// Replay what is recorded and record what is not (needs the live sandbox).
+    pub record_missing: bool,
     pub base_urls: Vec<(String, String)>,
     pub junit: Option<PathBuf>,
     pub cucumber_json: Option<PathBuf>,
@@ -45,10 +49,16 @@ pub struct RunOptions {
 }
 
 pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
-    if opts.target != Target::Live {
+    let target = opts.target.unwrap_or_else(|| {
+        if has_recordings(&ws) {
+            Target::Replay
+        } else {
+            Target::Live
+        }
+    });
+    if opts.record_missing && target != Target::Replay {
         eprintln!(
-            "error: --target {:?} is not available in this version yet: record-replay comes with the mock server. Use --target live.",
-            opts.target
+            "error: --record-missing goes with --target replay (it replays what is recorded and records the rest)"
         );
         return Exit::BadInput;
     }
@@ -81,27 +91,45 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         }
     };
 
-    let (base_urls, needed) = match base_urls(&ws, &loaded, &opts.base_urls) {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::BadInput;
+    let offline = target == Target::Replay && !opts.record_missing;
+    let (running, live_urls) = if offline {
+        (BTreeMap::new(), BTreeMap::new())
+    } else {
+        let (templates, needed) = match base_urls(&ws, &loaded, &opts.base_urls) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::BadInput;
+            }
+        };
+        let running = match services::start_all(&ws, &needed).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Harness;
+            }
+        };
+        let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
+        match resolve_service_urls(templates, &service_urls) {
+            Ok(b) => (running, b),
+            Err(e) => {
+                services::stop_all(running).await;
+                eprintln!("error: {e}");
+                return Exit::BadInput;
+            }
         }
     };
-    let running = match services::start_all(&ws, &needed).await {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Harness;
-        }
-    };
-    let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
-    let base_urls = match resolve_service_urls(base_urls, &service_urls) {
-        Ok(b) => b,
-        Err(e) => {
-            services::stop_all(running).await;
-            eprintln!("error: {e}");
-            return Exit::BadInput;
+    let (mocks, base_urls) = match target {
+        Target::Live => (Vec::new(), live_urls),
+        Target::Replay | Target::Record => {
+            match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls).await {
+                Ok(x) => x,
+                Err(e) => {
+                    services::stop_all(running).await;
+                    eprintln!("error: {e}");
+                    return Exit::Harness;
+                }
+            }
         }
     };
 
@@ -118,11 +146,13 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
     {
         Ok(c) => c,
         Err(e) => {
-            services::stop_all(running).await;
+            stop(running, mocks).await;
             eprintln!("error: {e}");
             return Exit::BadInput;
         }
     };
+    let mut client = client;
+    client.loopback_only = offline;
     let jobs = opts.jobs.or(ws.config.run.jobs).unwrap_or(8).max(1);
     let Loaded {
         catalog,
@@ -136,6 +166,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         client,
         tokens: TokenCache::default(),
         base_urls,
+        via_mock: target != Target::Live,
     });
     let outcome = cucumber_glue::run(
         suite,
@@ -152,7 +183,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         },
     )
     .await;
-    services::stop_all(running).await;
+    stop(running, mocks).await;
     match outcome {
         Ok(exit) => exit,
         Err(e) => {
@@ -160,6 +191,93 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
             Exit::Harness
         }
     }
+}
+
+async fn stop(running: BTreeMap<String, services::RunningService>, mocks: Vec<MockServer>) {
+    for m in mocks {
+        m.stop().await;
+    }
+    services::stop_all(running).await;
+}
+
+/// Whether any partner folder under the recordings folder holds an interaction.
+pub fn has_recordings(ws: &Workspace) -> bool {
+    let dir = ws.recordings_dir();
+    std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .any(|e| e.path().is_dir() && !crate::workspace::files_in(&e.path(), &["json"]).is_empty())
+        })
+        .unwrap_or(false)
+}
+
+/// One mock server per partner: replaying `recordings/<partner>/`, or recording into it from
+/// the partner's live URL. Returns the servers and each partner's new base URL.
+async fn start_mocks(
+    ws: &Workspace,
+    loaded: &Loaded,
+    target: Target,
+    record_missing: bool,
+    live: &BTreeMap<String, Url>,
+) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), String> {
+    let mut mocks = Vec::new();
+    let mut urls = BTreeMap::new();
+    // A partner named in several contracts uses the first contract's policy.
+    let mut partners: BTreeMap<String, Arc<crate::contract::Contract>> = BTreeMap::new();
+    for c in loaded.catalog.contracts.values() {
+        for p in c.partners.keys() {
+            partners.entry(p.clone()).or_insert_with(|| c.clone());
+        }
+    }
+    for (partner, contract) in partners {
+        let upstream = live.get(&partner).cloned();
+        let mode = match (target, record_missing, upstream) {
+            (Target::Replay, false, _) => server::Mode::Replay,
+            (Target::Replay, true, Some(upstream)) => server::Mode::ReplayOrRecord { upstream },
+            (Target::Record, _, Some(upstream)) => server::Mode::Record { upstream },
+            // No live URL for this partner: nothing can be recorded from it; replay what exists.
+            (_, _, None) => server::Mode::Replay,
+            (Target::Live, ..) => continue,
+        };
+        let dir = ws.recordings_dir().join(&partner);
+        let started = server::start(server::Config {
+            partner: partner.clone(),
+            contract,
+            dir: dir.clone(),
+            mode: mode.clone(),
+            port: 0,
+        })
+        .await;
+        let mock = match started {
+            Ok(m) => m,
+            Err(e) => {
+                for m in mocks {
+                    MockServer::stop(m).await;
+                }
+                return Err(e);
+            }
+        };
+        let what = match &mode {
+            server::Mode::Replay => format!(
+                "replaying {} interaction(s) from {}",
+                mock.loaded,
+                crate::diag::display_path(&dir, &ws.root).display()
+            ),
+            server::Mode::ReplayOrRecord { upstream } => format!(
+                "replaying {} interaction(s), recording the rest from {upstream}",
+                mock.loaded
+            ),
+            server::Mode::Record { upstream } => format!(
+                "recording {upstream} into {}",
+                crate::diag::display_path(&dir, &ws.root).display()
+            ),
+        };
+        eprintln!("{partner}: {what} (mock on {})", mock.url);
+        urls.insert(partner, Url::parse(&mock.url).map_err(|e| e.to_string())?);
+        mocks.push(mock);
+    }
+    Ok((mocks, urls))
 }
 
 /// Base URL templates per partner, and the services they need started.

@@ -290,6 +290,9 @@ async fn send(
         headers.retain(|(h, _)| !h.eq_ignore_ascii_case(&k));
         headers.push((k, v));
     }
+    if let (true, Some(scenario)) = (w.suite.via_mock, &w.scenario) {
+        headers.push((crate::server::SCENARIO_HEADER.to_string(), scenario.clone()));
+    }
     let mut req = SentRequest {
         method: method.to_string(),
         url: url.to_string(),
@@ -307,11 +310,17 @@ async fn send(
         .apply(&suite.client, partner, &base, auth, &w.credentials, &mut req)
         .await
         .map_err(|e| match e {
-            AuthError::Transport(t) => StepFailure::harness(format!("could not get an OAuth token: {t}")),
+            AuthError::Transport(t) => {
+                // Classified like any transport error (unreachable: harness; offline: usage).
+                let mut f = StepFailure::from(t);
+                f.message = format!("could not get an OAuth token: {}", f.message);
+                f
+            }
             AuthError::Refused(m) => StepFailure::assertion(m),
             AuthError::Config(m) => StepFailure::usage(format!("the contract's auth for {partner:?}: {m}")),
         })?;
     let (request, response, elapsed) = suite.client.send(req).await?;
+    let unmatched = response.header(crate::server::UNMATCHED_HEADER).is_some();
     w.last = Some(Exchange {
         partner: partner.to_string(),
         operation,
@@ -319,5 +328,43 @@ async fn send(
         response,
         elapsed,
     });
+    if unmatched {
+        return Err(mock_miss(w.last.as_ref()));
+    }
     Ok(())
+}
+
+/// The mock server had no recording for the request: say which one came closest and why.
+fn mock_miss(e: Option<&Exchange>) -> StepFailure {
+    let body = e.and_then(|e| e.response.json().ok()).unwrap_or_default();
+    let headline = body["error"]
+        .as_str()
+        .unwrap_or("the mock server had no answer for this request")
+        .to_string();
+    let mut findings = Vec::new();
+    match body["closest"].as_object() {
+        Some(c) => {
+            findings.push(format!(
+                "closest recording: {}",
+                c.get("file").and_then(|f| f.as_str()).unwrap_or("?")
+            ));
+            for d in c.get("differences").and_then(|d| d.as_array()).into_iter().flatten() {
+                findings.push(format!(
+                    "{}: {}",
+                    d["field"].as_str().unwrap_or("?"),
+                    d["difference"].as_str().unwrap_or("?")
+                ));
+            }
+        }
+        None => findings.push(format!(
+            "nothing is recorded for this route in {}",
+            body["recordings"].as_str().unwrap_or("the recordings folder")
+        )),
+    }
+    if let Some(h) = body["hint"].as_str() {
+        findings.push(h.to_string());
+    }
+    StepFailure::usage(format!("replay: {headline}"))
+        .findings(findings)
+        .exchange(e)
 }

@@ -24,6 +24,8 @@ pub struct Suite {
     pub tokens: TokenCache,
     /// Partner name -> base URL for the chosen target.
     pub base_urls: BTreeMap<String, Url>,
+    /// Requests go through contrail's mock servers: say which scenario sends them.
+    pub via_mock: bool,
 }
 
 /// A request being put together by "the path parameter ... is ..." style steps.
@@ -38,6 +40,8 @@ pub struct PendingRequest {
 #[derive(Debug)]
 pub struct World {
     pub suite: Arc<Suite>,
+    /// Which scenario this is ("feature: scenario (line N)"), for the mock servers.
+    pub scenario: Option<String>,
     pub contract: Option<Arc<Contract>>,
     pub partner: Option<String>,
     pub credentials: Credentials,
@@ -84,6 +88,7 @@ impl World {
     pub fn new(suite: Arc<Suite>) -> Self {
         Self {
             suite,
+            scenario: None,
             contract: None,
             partner: None,
             credentials: Credentials::Contract,

@@ -1,0 +1,388 @@
+//! The record-replay mock server: one real HTTP server per partner on 127.0.0.1.
+//!
+//! Replay answers from the recordings through the index. Record proxies to the live sandbox
+//! and writes what it saw (redacted first, atomically). Replay with `record_missing` answers
+//! what it can and records the rest. A request nothing answers gets a 501 whose JSON body names
+//! the closest recording and every field that differs; the client turns it into a failed step.
+//!
+//! Scenarios identify themselves with `X-Contrail-Scenario`, so each replays its own recorded
+//! sequence even when scenarios run concurrently. That header never reaches the partner.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use axum::body::{Body as AxBody, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri};
+use serde_json::json;
+use tokio::sync::oneshot;
+
+use crate::contract::Contract;
+use crate::recording::index::{Incoming, Index, Lookup, key};
+use crate::recording::{self, Body, Interaction, Meta, Seen};
+
+/// Header a scenario sends to say who it is.
+pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
+/// Header on a 501 that means "no recording matches".
+pub const UNMATCHED_HEADER: &str = "x-contrail-mock";
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub enum Mode {
+    Replay,
+    /// Replay what matches, record the rest from `upstream`.
+    ReplayOrRecord {
+        upstream: url::Url,
+    },
+    Record {
+        upstream: url::Url,
+    },
+}
+
+pub struct Config {
+    pub partner: String,
+    pub contract: Arc<Contract>,
+    pub dir: PathBuf,
+    pub mode: Mode,
+    /// 0: any free port.
+    pub port: u16,
+}
+
+struct Shared {
+    partner: String,
+    contract: Arc<Contract>,
+    dir: PathBuf,
+    mode: Mode,
+    index: RwLock<Index>,
+    /// (scenario, key) -> interactions recorded so far in this run.
+    recorded: Mutex<HashMap<(String, String), u32>>,
+    upstream_client: reqwest::Client,
+}
+
+pub struct MockServer {
+    pub url: String,
+    pub partner: String,
+    pub loaded: usize,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl MockServer {
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.task).await;
+    }
+}
+
+/// Loads the partner's recordings and starts serving. Broken recordings are an error naming
+/// the file and line.
+pub async fn start(cfg: Config) -> Result<MockServer, String> {
+    let (items, errors) = recording::load_dir(&cfg.dir);
+    if !errors.is_empty() {
+        return Err(errors.to_string());
+    }
+    let loaded = items.len();
+    let index = Index::build(&cfg.contract.policy, items);
+    crate::client::install_crypto_provider();
+    let upstream_client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let shared = Arc::new(Shared {
+        partner: cfg.partner.clone(),
+        contract: cfg.contract,
+        dir: cfg.dir,
+        mode: cfg.mode,
+        index: RwLock::new(index),
+        recorded: Mutex::new(HashMap::new()),
+        upstream_client,
+    });
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
+        .await
+        .map_err(|e| {
+            format!(
+                "the mock server for {:?} cannot listen on 127.0.0.1:{}: {e}",
+                cfg.partner, cfg.port
+            )
+        })?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let app = Router::new().fallback(handle).with_state(shared);
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(MockServer {
+        url: format!("http://{addr}"),
+        partner: cfg.partner,
+        loaded,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+fn respond(status: u16, headers: &[(String, String)], body: Vec<u8>) -> Response<AxBody> {
+    let mut b = Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY));
+    for (k, v) in headers {
+        let lk = k.to_ascii_lowercase();
+        if matches!(
+            lk.as_str(),
+            "content-length" | "transfer-encoding" | "connection" | "keep-alive"
+        ) {
+            continue;
+        }
+        b = b.header(k.as_str(), v.as_str());
+    }
+    b.body(AxBody::from(body))
+        .unwrap_or_else(|_| Response::new(AxBody::from("contrail: cannot build the response")))
+}
+
+fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Value) -> Response<AxBody> {
+    let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+    headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    respond(
+        status.as_u16(),
+        &headers,
+        serde_json::to_vec_pretty(&v).unwrap_or_default(),
+    )
+}
+
+async fn handle(
+    State(s): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response<AxBody> {
+    if body.len() > MAX_BODY {
+        return json_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &[],
+            json!({ "error": "contrail mock: request body over 10 MB" }),
+        );
+    }
+    let path = uri.path().to_string();
+    let query: Vec<(String, String)> = uri
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let scenario = headers
+        .get(SCENARIO_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let op = s
+        .contract
+        .partner(&s.partner)
+        .and_then(|p| p.operation_for(method.as_str(), &path))
+        .map(|(o, _)| o.id.clone());
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let incoming = Incoming {
+        method: method.to_string(),
+        path: path.clone(),
+        query: query.clone(),
+        body: Body::from_bytes(content_type.as_deref(), &body),
+        scenario,
+    };
+
+    let upstream = match &s.mode {
+        Mode::Record { upstream } => Some(upstream.clone()),
+        Mode::Replay | Mode::ReplayOrRecord { .. } => {
+            let index = match s.index.read() {
+                Ok(i) => i,
+                Err(_) => {
+                    return json_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &[],
+                        json!({ "error": "contrail mock: index lock poisoned" }),
+                    );
+                }
+            };
+            match index.lookup(&s.contract.policy, op.as_deref(), &incoming) {
+                Lookup::Found(entry) => {
+                    let r = &entry.interaction.response;
+                    let mut h: Vec<(String, String)> = r.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let file = entry
+                        .file
+                        .file_name()
+                        .and_then(|n| n.to_str())
+                        .unwrap_or_default()
+                        .to_string();
+                    h.push(("x-contrail-recording".into(), file));
+                    return respond(r.status, &h, r.body.to_bytes());
+                }
+                Lookup::Unmatched { closest } => match &s.mode {
+                    Mode::ReplayOrRecord { upstream } => Some(upstream.clone()),
+                    _ => {
+                        let closest = closest.map(|(e, diffs)| {
+                            json!({
+                                "file": e.file.display().to_string(),
+                                "differences": diffs.iter().map(|(f, d)| json!({ "field": f, "difference": d })).collect::<Vec<_>>(),
+                            })
+                        });
+                        return json_response(
+                            StatusCode::NOT_IMPLEMENTED,
+                            &[(UNMATCHED_HEADER, "unmatched")],
+                            json!({
+                                "error": format!("no recorded interaction of {:?} matches {} {path}", s.partner, method),
+                                "operation": op,
+                                "query": query,
+                                "closest": closest,
+                                "recordings": s.dir.display().to_string(),
+                                "hint": "record it with `contrail run --target record`, or replay with --record-missing",
+                            }),
+                        );
+                    }
+                },
+            }
+        }
+    };
+    let Some(upstream) = upstream else {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &[],
+            json!({ "error": "contrail mock: no upstream" }),
+        );
+    };
+    proxy_and_record(&s, upstream, &method, &path, &query, &headers, body, incoming, op).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proxy_and_record(
+    s: &Shared,
+    upstream: url::Url,
+    method: &Method,
+    path: &str,
+    query: &[(String, String)],
+    headers: &HeaderMap,
+    body: Bytes,
+    incoming: Incoming,
+    op: Option<String>,
+) -> Response<AxBody> {
+    // Concatenate rather than join, so that a base URL's own path prefix is kept.
+    let mut url = match url::Url::parse(&format!("{}{path}", upstream.as_str().trim_end_matches('/'))) {
+        Ok(u) => u,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_GATEWAY,
+                &[],
+                json!({ "error": format!("contrail mock: bad upstream URL: {e}") }),
+            );
+        }
+    };
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    let request_headers: Vec<(String, String)> = header_pairs(headers)
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection" | SCENARIO_HEADER))
+        .collect();
+    let mut req = s
+        .upstream_client
+        .request(method.clone(), url.as_str())
+        .body(body.clone());
+    for (k, v) in &request_headers {
+        req = req.header(k, v);
+    }
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            return json_response(
+                StatusCode::BAD_GATEWAY,
+                &[(UNMATCHED_HEADER, "upstream-unreachable")],
+                json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {e}") }),
+            );
+        }
+    };
+    let status = resp.status().as_u16();
+    let response_headers = header_pairs(resp.headers());
+    let mut bytes = Vec::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(c)) if bytes.len() + c.len() <= MAX_BODY => bytes.extend_from_slice(&c),
+            Ok(Some(_)) => {
+                return json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &[],
+                    json!({ "error": "contrail mock: the live answer is over 10 MB; not recorded" }),
+                );
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &[],
+                    json!({ "error": format!("contrail mock: reading the live answer failed: {e}") }),
+                );
+            }
+        }
+    }
+    let policy = &s.contract.policy;
+    let k = key(policy, op.as_deref(), method.as_str(), path, query, &incoming.body);
+    let sequence = match s.recorded.lock() {
+        Ok(mut r) => {
+            let c = r.entry((incoming.scenario.clone().unwrap_or_default(), k)).or_insert(0);
+            *c += 1;
+            *c
+        }
+        Err(_) => 1,
+    };
+    let meta = Meta {
+        recorded_at: crate::clock::now_rfc3339(false),
+        target: upstream.to_string(),
+        contract: s.contract.name.clone(),
+        contract_version: s.contract.version.clone(),
+        partner: s.partner.clone(),
+        operation: op,
+        scenario: incoming.scenario.clone(),
+        sequence,
+    };
+    let seen = Seen {
+        method: method.as_str(),
+        path,
+        query,
+        request_headers: &request_headers,
+        request_body: &body,
+        status,
+        response_headers: &response_headers,
+        response_body: &bytes,
+    };
+    let interaction = Interaction::capture(policy, &seen, meta);
+    match recording::save(&s.dir, &interaction) {
+        Ok(file) => {
+            if let Ok(mut index) = s.index.write() {
+                index.insert(policy, file, interaction);
+            }
+        }
+        Err(e) => {
+            return json_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &[],
+                json!({ "error": format!("contrail mock: cannot save the recording: {e}") }),
+            );
+        }
+    }
+    respond(status, &response_headers, bytes)
+}

@@ -1,0 +1,147 @@
+//! Record and replay: the bundled suite replays offline from the committed recordings; a
+//! request that differs from every recording fails naming the field and the closest one;
+//! secrets never reach a recording; replay never leaves the machine.
+
+mod common;
+use common::*;
+
+#[test]
+fn the_bundled_suite_replays_offline_from_the_committed_recordings() {
+    // No partner is running: every answer comes from recordings/.
+    let out = contrail(&repo(), &["run", "--color", "never", "--jobs", "16"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("19 scenarios (19 passed)"), "{}", out.stdout);
+    assert!(out.stderr.contains("ticketing: replaying"), "{}", out.stderr);
+}
+
+#[test]
+fn a_request_unlike_any_recording_fails_naming_the_field_and_the_closest() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::write(
+        ws.path().join("features/changed.feature"),
+        concat!(
+            "Feature: changed\n",
+            "  Scenario: A new ticket is created as the contract describes\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    When I call \"createTicket\" with the body:\n",
+            "      \"\"\"json\n",
+            "      { \"customer_id\": \"C-1\", \"priority\": \"high\", \"title\": \"Printer in flames\" }\n",
+            "      \"\"\"\n",
+            "    Then the response status is 201\n",
+        ),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["run", "features/changed.feature", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = &out.stdout;
+    assert!(
+        text.contains("replay: no recorded interaction of \"ticketing\" matches POST /tickets"),
+        "{text}"
+    );
+    assert!(
+        text.contains("closest recording: ") && text.contains("createTicket-"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"body /title: recorded "Printer on fire", got "Printer in flames" (a string)"#),
+        "{text}"
+    );
+}
+
+#[test]
+fn key_order_and_whitespace_do_not_matter_in_replay() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    // The same body as tickets.feature's first scenario, keys reordered and spread out.
+    std::fs::write(
+        ws.path().join("features/reordered.feature"),
+        concat!(
+            "Feature: The ticketing API keeps its contract\n",
+            "  Scenario: A new ticket is created as the contract describes\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    When I call \"createTicket\" with the body:\n",
+            "      \"\"\"json\n",
+            "      {\n        \"customer_id\" :   \"C-1\",\n        \"title\": \"Printer on fire\",\n        \"priority\": \"high\"\n      }\n",
+            "      \"\"\"\n",
+            "    Then the response status is 201\n",
+            "    And the response matches the contract\n",
+        ),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["run", "features/reordered.feature", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn recording_never_writes_a_secret_and_the_recording_replays() {
+    let partner = start_partner(&[]);
+    let ws = workspace_copy();
+    std::fs::remove_dir_all(ws.path().join("features")).unwrap();
+    std::fs::create_dir_all(ws.path().join("features")).unwrap();
+    std::fs::write(
+        ws.path().join("features/secrets.feature"),
+        concat!(
+            "Feature: secrets\n",
+            "  Scenario: Secrets in a header, a query parameter and a body field\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    And the header \"X-Api-Key\" is \"SEKRIT-HEADER-1\"\n",
+            "    And the query parameter \"api_key\" is \"SEKRIT-QUERY-2\"\n",
+            "    When I call \"createTicket\" with the body:\n",
+            "      \"\"\"json\n",
+            "      { \"title\": \"t\", \"customer_id\": \"C-1\", \"client_secret\": \"SEKRIT-BODY-3\" }\n",
+            "      \"\"\"\n",
+            "    Then the response status is 201\n",
+        ),
+    )
+    .unwrap();
+    // The OAuth client secret travels in the token request too.
+    let env = [("TICKETING_CLIENT_SECRET", "qa-secret")];
+    let mut args = vec!["run", "--target", "record", "--color", "never"];
+    let urls = both_partners(&partner.url);
+    args.extend(urls.iter().map(String::as_str));
+    let out = contrail_env(ws.path(), &args, &env);
+    assert_eq!(out.code, 0, "{}", out.all());
+    drop(partner);
+
+    let mut files = 0;
+    for dir in ["recordings/ticketing", "recordings/incidents"] {
+        for e in std::fs::read_dir(ws.path().join(dir)).into_iter().flatten() {
+            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            files += 1;
+            for secret in [
+                "SEKRIT-HEADER-1",
+                "SEKRIT-QUERY-2",
+                "SEKRIT-BODY-3",
+                "qa-secret",
+                "tok_",
+            ] {
+                assert!(!text.contains(secret), "{secret} was written to a recording:\n{text}");
+            }
+            // And not base64-encoded either (Basic auth carries "id:secret").
+            assert!(!text.contains("cWEtc2VjcmV0"), "{text}");
+        }
+    }
+    assert!(files >= 2, "the token request and the call were recorded");
+
+    // The partner is gone: replay answers, with the redacted values still matching.
+    let out = contrail_env(ws.path(), &["run", "--color", "never"], &env);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn replay_never_leaves_the_machine() {
+    let ws = tiny_workspace(
+        "contract: tiny\nversion: \"1\"\npartners:\n  api:\n    auth: { type: oauth2-client-credentials, token_url: \"https://auth.partner.example/token\", client_id: a, client_secret: b }\n    operations:\n      - { id: getThing, method: GET, path: /things }\n",
+        "Feature: f\n  Scenario: s\n    Given the contract \"tiny\"\n    When I call \"getThing\"\n",
+    );
+    let out = contrail(ws.path(), &["run", "--target", "replay", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(
+            "replay never leaves this machine: refusing to send a request to https://auth.partner.example/token"
+        ),
+        "{}",
+        out.stdout
+    );
+}
