@@ -32,6 +32,20 @@ pub enum Command {
         /// Feature files or folders (default: the workspace's features folder).
         paths: Vec<PathBuf>,
     },
+    /// Serve a partner's recordings on 127.0.0.1 (or record them from a live URL) until stopped.
+    Mock {
+        /// The partner, as the contracts name it.
+        partner: String,
+        /// Port on 127.0.0.1 (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Record from this live base URL instead of replaying.
+        #[arg(long, value_name = "URL")]
+        record_from: Option<url::Url>,
+        /// Replay what is recorded and record the rest from this live base URL.
+        #[arg(long, value_name = "URL", conflicts_with = "record_from")]
+        record_missing_from: Option<url::Url>,
+    },
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -92,6 +106,16 @@ pub enum Color {
     Never,
 }
 
+fn runtime() -> Option<tokio::runtime::Runtime> {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            None
+        }
+    }
+}
+
 fn parse_base_url(s: &str) -> Result<(String, String), String> {
     let (p, u) = s.split_once('=').ok_or("expected PARTNER=URL")?;
     url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
@@ -136,14 +160,22 @@ pub fn main() -> Exit {
             };
             crate::vocabulary::print(&ws, format, builtin)
         }
-        Command::Run(args) => {
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: cannot start the async runtime: {e}");
-                    return Exit::Harness;
-                }
+        Command::Mock {
+            partner,
+            port,
+            record_from,
+            record_missing_from,
+        } => {
+            let Some(runtime) = runtime() else { return Exit::Harness };
+            let mode = match (record_from, record_missing_from) {
+                (Some(upstream), _) => crate::server::Mode::Record { upstream },
+                (None, Some(upstream)) => crate::server::Mode::ReplayOrRecord { upstream },
+                (None, None) => crate::server::Mode::Replay,
             };
+            runtime.block_on(crate::server::serve_until_stopped(&ws, &partner, port, mode))
+        }
+        Command::Run(args) => {
+            let Some(runtime) = runtime() else { return Exit::Harness };
             let color = match args.color {
                 Color::Auto => cucumber::writer::Coloring::Auto,
                 Color::Always => cucumber::writer::Coloring::Always,

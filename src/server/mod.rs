@@ -111,7 +111,11 @@ pub async fn start(cfg: Config) -> Result<MockServer, String> {
             )
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let app = Router::new().fallback(handle).with_state(shared);
+    // axum's default request limit is 2 MB; the mock takes up to MAX_BODY and says so itself.
+    let app = Router::new()
+        .fallback(handle)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY + 1))
+        .with_state(shared);
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
@@ -385,4 +389,65 @@ async fn proxy_and_record(
         }
     }
     respond(status, &response_headers, bytes)
+}
+
+/// `contrail mock`: one partner's mock server in the foreground until Ctrl-C / SIGTERM.
+pub async fn serve_until_stopped(
+    ws: &crate::workspace::Workspace,
+    partner: &str,
+    port: u16,
+    mode: Mode,
+) -> crate::exit::Exit {
+    use crate::exit::Exit;
+    let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir());
+    if !errors.is_empty() {
+        eprintln!("{errors}");
+        return Exit::BadInput;
+    }
+    let Some(contract) = catalog
+        .contracts
+        .values()
+        .find(|c| c.partner(partner).is_some())
+        .cloned()
+    else {
+        let known: Vec<String> = catalog
+            .contracts
+            .values()
+            .flat_map(|c| c.partners.keys().cloned())
+            .collect();
+        eprintln!(
+            "error: no contract has a partner {partner:?} (partners: {})",
+            known.join(", ")
+        );
+        return Exit::BadInput;
+    };
+    let dir = ws.recordings_dir().join(partner);
+    let server = match start(Config {
+        partner: partner.to_string(),
+        contract,
+        dir,
+        mode,
+        port,
+    })
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::Harness;
+        }
+    };
+    println!(
+        "listening on {} ({partner}, {} recorded interaction(s))",
+        server.url, server.loaded
+    );
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+    }
+    server.stop().await;
+    Exit::Passed
 }
