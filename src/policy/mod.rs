@@ -182,6 +182,18 @@ impl FieldPolicy {
         Ok(p)
     }
 
+    /// Whether any rule is limited to one operation (matching then needs the operation).
+    pub fn has_operation_rules(&self) -> bool {
+        self.rules.iter().any(|r| r.operation.is_some())
+    }
+
+    /// Whether any rule compares by type or regex (matching then needs a second look).
+    pub fn has_inexact_rules(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| matches!(r.action, Action::TypeOnly | Action::Regex(_)))
+    }
+
     fn applies(rule: &Rule, op: Option<&str>) -> bool {
         rule.operation.as_deref().is_none_or(|o| Some(o) == op)
     }

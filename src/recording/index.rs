@@ -28,6 +28,10 @@ pub struct Incoming {
 pub struct Entry {
     pub file: PathBuf,
     pub interaction: Interaction,
+    /// The response body as sent, serialized once when indexed rather than per request.
+    pub response_bytes: bytes::Bytes,
+    /// The response headers as sent (hop-by-hop ones left out), built once when indexed.
+    pub response_headers: hyper::HeaderMap,
 }
 
 #[derive(Default)]
@@ -170,7 +174,32 @@ impl Index {
         );
         let rt = route(&r.method, &r.path);
         let i = self.entries.len();
-        self.entries.push(Entry { file, interaction });
+        let response_bytes = bytes::Bytes::from(interaction.response.body.to_bytes());
+        let mut response_headers = hyper::HeaderMap::new();
+        for (k, v) in &interaction.response.headers {
+            if matches!(
+                k.as_str(),
+                "content-length" | "transfer-encoding" | "connection" | "keep-alive"
+            ) {
+                continue;
+            }
+            if let (Ok(name), Ok(value)) = (
+                hyper::header::HeaderName::from_bytes(k.as_bytes()),
+                hyper::header::HeaderValue::from_str(v),
+            ) {
+                response_headers.append(name, value);
+            }
+        }
+        let file_name = file.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if let Ok(v) = hyper::header::HeaderValue::from_str(file_name) {
+            response_headers.insert("x-contrail-recording", v);
+        }
+        self.entries.push(Entry {
+            file,
+            interaction,
+            response_bytes,
+            response_headers,
+        });
         let list = self.by_key.entry(k).or_default();
         list.push(i);
         let entries = &self.entries;

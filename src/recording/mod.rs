@@ -257,7 +257,9 @@ impl Interaction {
         h.update(self.meta.scenario.as_deref().unwrap_or("").as_bytes());
         h.update(self.meta.sequence.to_le_bytes());
         let digest = h.finalize();
-        let short: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+        // 12 hex digits: at 100,000 recordings of one operation a collision (which would
+        // overwrite another interaction) is expected about once in 50,000 such folders.
+        let short: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
         format!("{stem}-{short}.json")
     }
 

@@ -1,0 +1,58 @@
+//! The baseline for the replay benchmark: a minimal hyper server answering the same recorded
+//! responses from a HashMap keyed by path. Not part of contrail; bench/replay.sh builds it.
+//!
+//!     hyper-baseline PORT RECORDINGS_DIR
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+
+#[tokio::main]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().and_then(|p| p.parse().ok()).expect("PORT");
+    let dir = args.next().expect("RECORDINGS_DIR");
+    let (items, errors) = contrail::recording::load_dir(std::path::Path::new(&dir));
+    assert!(errors.is_empty(), "{errors}");
+    let map: HashMap<String, (u16, Bytes)> = items
+        .into_iter()
+        .map(|(_, i)| {
+            (
+                i.request.path.clone(),
+                (i.response.status, Bytes::from(i.response.body.to_bytes())),
+            )
+        })
+        .collect();
+    let map = Arc::new(map);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind");
+    println!("listening on http://127.0.0.1:{port}");
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let map = map.clone();
+        tokio::spawn(async move {
+            let svc = service_fn(move |req: Request<Incoming>| {
+                let map = map.clone();
+                async move {
+                    let resp = match map.get(req.uri().path()) {
+                        Some((status, body)) => Response::builder()
+                            .status(*status)
+                            .header("content-type", "application/json")
+                            .body(Full::new(body.clone())),
+                        None => Response::builder().status(501).body(Full::new(Bytes::new())),
+                    };
+                    Ok::<_, Infallible>(resp.unwrap_or_default())
+                }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
+        });
+    }
+}
