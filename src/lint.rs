@@ -36,6 +36,12 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
             errors.extend(c.compile_all());
         }
     }
+    if deep {
+        // Recordings are input too: a broken one is found here, not in the middle of a replay.
+        for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
+            errors.extend(crate::recording::load_dir(&dir).1);
+        }
+    }
     let mut registry = builtin_registry();
     errors.extend(declarative::load_into(&mut registry, &ws.steps_dir()));
 

@@ -145,3 +145,22 @@ fn replay_never_leaves_the_machine() {
         out.stdout
     );
 }
+
+#[test]
+fn a_broken_recording_is_bad_input_named_by_file_and_line() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let broken = ws.path().join("recordings/ticketing/getTicket-broken.json");
+    std::fs::write(&broken, "{\n  \"meta\": {\n    \"sequence\": \"one\"\n").unwrap();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("getTicket-broken.json:"), "{}", out.stderr);
+    assert!(out.stderr.contains("nothing was run"), "{}", out.stderr);
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("recordings/ticketing/getTicket-broken.json:"),
+        "{}",
+        out.stderr
+    );
+}

@@ -124,6 +124,12 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         Target::Replay | Target::Record => {
             match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls).await {
                 Ok(x) => x,
+                Err(server::StartError::Recordings(d)) => {
+                    services::stop_all(running).await;
+                    eprintln!("{d}");
+                    eprintln!("error: {} broken recording(s); nothing was run", d.len());
+                    return Exit::BadInput;
+                }
                 Err(e) => {
                     services::stop_all(running).await;
                     eprintln!("error: {e}");
@@ -202,14 +208,9 @@ async fn stop(running: BTreeMap<String, services::RunningService>, mocks: Vec<Mo
 
 /// Whether any partner folder under the recordings folder holds an interaction.
 pub fn has_recordings(ws: &Workspace) -> bool {
-    let dir = ws.recordings_dir();
-    std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .any(|e| e.path().is_dir() && !crate::workspace::files_in(&e.path(), &["json"]).is_empty())
-        })
-        .unwrap_or(false)
+    crate::workspace::subfolders(&ws.recordings_dir())
+        .iter()
+        .any(|d| !crate::workspace::files_in(d, &["json"]).is_empty())
 }
 
 /// One mock server per partner: replaying `recordings/<partner>/`, or recording into it from
@@ -220,7 +221,7 @@ async fn start_mocks(
     target: Target,
     record_missing: bool,
     live: &BTreeMap<String, Url>,
-) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), String> {
+) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
     // A partner named in several contracts uses the first contract's policy.

@@ -80,10 +80,33 @@ impl MockServer {
 
 /// Loads the partner's recordings and starts serving. Broken recordings are an error naming
 /// the file and line.
-pub async fn start(cfg: Config) -> Result<MockServer, String> {
+/// Why a mock server did not start: its recordings are wrong (the user's input), or it could
+/// not run (a port, a TLS setup).
+#[derive(Debug)]
+pub enum StartError {
+    Recordings(crate::diag::Diagnostics),
+    Harness(String),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Recordings(d) => write!(f, "{d}"),
+            StartError::Harness(m) => write!(f, "{m}"),
+        }
+    }
+}
+
+impl From<String> for StartError {
+    fn from(m: String) -> Self {
+        StartError::Harness(m)
+    }
+}
+
+pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     let (items, errors) = recording::load_dir(&cfg.dir);
     if !errors.is_empty() {
-        return Err(errors.to_string());
+        return Err(StartError::Recordings(errors));
     }
     let loaded = items.len();
     let index = Index::build(&cfg.contract.policy, items);
@@ -449,6 +472,10 @@ pub async fn serve_until_stopped(
     .await
     {
         Ok(s) => s,
+        Err(StartError::Recordings(d)) => {
+            eprintln!("{d}");
+            return Exit::BadInput;
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Exit::Harness;
