@@ -128,6 +128,17 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
                 ));
                 Box::pin(async {})
             })
+            .after(|_feature, _rule, _scenario, _finished, world| {
+                // A finished scenario's faults must not fire for anyone else.
+                if let Some(w) = world
+                    && let Some(id) = &w.scenario
+                {
+                    for m in w.suite.mocks.values() {
+                        m.faults().forget(id);
+                    }
+                }
+                Box::pin(async {})
+            })
             .max_concurrent_scenarios(s.jobs)
             .with_default_cli();
     if s.fail_fast {

@@ -173,6 +173,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         tokens: TokenCache::default(),
         base_urls,
         via_mock: target != Target::Live,
+        mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
     });
     let outcome = cucumber_glue::run(
         suite,

@@ -23,6 +23,12 @@ use crate::contract::Contract;
 use crate::recording::index::{Incoming, Index, Lookup, key};
 use crate::recording::{self, Body, Interaction, Meta, Seen};
 
+pub mod faults;
+pub mod journal;
+
+pub use faults::{Fault, FaultKind, Faults};
+pub use journal::Journal;
+
 /// Header a scenario sends to say who it is.
 pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
 /// Header on a 501 that means "no recording matches".
@@ -59,9 +65,31 @@ struct Shared {
     /// (scenario, key) -> interactions recorded so far in this run.
     recorded: Mutex<HashMap<(String, String), u32>>,
     upstream_client: reqwest::Client,
+    journal: Journal,
+    faults: Faults,
+}
+
+/// What steps use to program faults on a mock server and read its journal.
+#[derive(Clone)]
+pub struct MockControl(Arc<Shared>);
+
+impl std::fmt::Debug for MockControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MockControl({})", self.0.partner)
+    }
+}
+
+impl MockControl {
+    pub fn journal(&self) -> &Journal {
+        &self.0.journal
+    }
+    pub fn faults(&self) -> &Faults {
+        &self.0.faults
+    }
 }
 
 pub struct MockServer {
+    pub control: MockControl,
     pub url: String,
     pub partner: String,
     pub loaded: usize,
@@ -124,7 +152,10 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         index: RwLock::new(index),
         recorded: Mutex::new(HashMap::new()),
         upstream_client,
+        journal: Journal::new(journal::DEFAULT_CAP),
+        faults: Faults::default(),
     });
+    let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
         .await
         .map_err(|e| {
@@ -149,7 +180,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
                     connections.spawn(async move {
                         let service = hyper::service::service_fn(move |req| {
                             let shared = shared.clone();
-                            async move { Ok::<_, std::convert::Infallible>(handle(shared, req).await) }
+                            async move { handle(shared, req).await }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
@@ -161,6 +192,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         }
     });
     Ok(MockServer {
+        control,
         url: format!("http://{addr}"),
         partner: cfg.partner,
         loaded,
@@ -209,19 +241,68 @@ fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Valu
     )
 }
 
-async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Reply {
+/// Applies a programmed fault if one is due, answers, and journals the request with the answer.
+/// An `Err` makes hyper drop the connection (the `Reset` fault).
+async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::io::Error> {
     let (parts, body) = req.into_parts();
-    let (method, uri, headers) = (parts.method, parts.uri, parts.headers);
     let body: Bytes = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return json_response(
+            return Ok(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &[],
                 json!({ "error": "contrail mock: the request body is over 10 MB, or was cut off" }),
-            );
+            ));
         }
     };
+    let scenario = parts
+        .headers
+        .get(SCENARIO_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let journal = |status: u16, body: &Bytes| {
+        let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok());
+        s.journal.push(journal::Entry {
+            at: std::time::Instant::now(),
+            scenario: scenario.clone(),
+            method: parts.method.to_string(),
+            path: parts.uri.path().to_string(),
+            body: Body::from_bytes(content_type, body),
+            status,
+        });
+    };
+    match s
+        .faults
+        .take(scenario.as_deref(), parts.method.as_str(), parts.uri.path())
+    {
+        Some(FaultKind::Respond {
+            status,
+            headers,
+            body: fault_body,
+        }) => {
+            journal(status, &body);
+            return Ok(respond(status, &headers, fault_body));
+        }
+        Some(FaultKind::Reset) => {
+            journal(0, &body);
+            return Err(std::io::Error::other("contrail fault: connection dropped"));
+        }
+        Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
+        None => {}
+    }
+    let reply = answer(
+        &s,
+        parts.method.clone(),
+        parts.uri.clone(),
+        parts.headers.clone(),
+        body.clone(),
+    )
+    .await;
+    journal(reply.status().as_u16(), &body);
+    Ok(reply)
+}
+
+async fn answer(s: &Arc<Shared>, method: Method, uri: hyper::Uri, headers: HeaderMap, body: Bytes) -> Reply {
     let path = uri.path().to_string();
     let query: Vec<(String, String)> = uri
         .query()
@@ -310,7 +391,7 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Reply {
         );
     };
     let op = op.or_else(find_op);
-    proxy_and_record(&s, upstream, &method, &path, &query, &headers, body, incoming, op).await
+    proxy_and_record(s, upstream, &method, &path, &query, &headers, body, incoming, op).await
 }
 
 #[allow(clippy::too_many_arguments)]

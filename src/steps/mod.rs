@@ -6,6 +6,7 @@ pub mod context;
 pub mod declarative;
 pub mod failure;
 pub mod http;
+pub mod mock;
 pub mod phrase;
 pub mod registry;
 pub mod values;
@@ -23,6 +24,7 @@ pub fn builtin_registry() -> Registry {
     context::register(&mut r);
     http::register(&mut r);
     assert::register(&mut r);
+    mock::register(&mut r);
     r
 }
 

@@ -26,6 +26,8 @@ pub struct Suite {
     pub base_urls: BTreeMap<String, Url>,
     /// Requests go through contrail's mock servers: say which scenario sends them.
     pub via_mock: bool,
+    /// Partner -> its mock server, for faults and the journal.
+    pub mocks: BTreeMap<String, crate::server::MockControl>,
 }
 
 /// A request being put together by "the path parameter ... is ..." style steps.
@@ -49,6 +51,8 @@ pub struct World {
     pub last: Option<Exchange>,
     /// The exchanges of the last "I call ... N times".
     pub burst: Vec<Exchange>,
+    /// The requests the last journal step found ("that request" is the last of them).
+    pub selected: Vec<std::sync::Arc<crate::server::journal::Entry>>,
     pub vars: BTreeMap<String, Value>,
 }
 
@@ -95,6 +99,7 @@ impl World {
             pending: PendingRequest::default(),
             last: None,
             burst: Vec::new(),
+            selected: Vec::new(),
             vars: BTreeMap::new(),
         }
     }

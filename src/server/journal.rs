@@ -1,0 +1,132 @@
+//! The request journal: what a mock server received, bounded in memory, with event-driven
+//! waiting ("within 5 seconds ... receives exactly 1 ...") instead of sleep loops.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+
+use crate::recording::Body;
+
+/// Default number of requests kept per mock server; older ones are dropped first.
+pub const DEFAULT_CAP: usize = 10_000;
+
+#[derive(Debug)]
+pub struct Entry {
+    pub at: Instant,
+    pub scenario: Option<String>,
+    pub method: String,
+    pub path: String,
+    pub body: Body,
+    /// What the mock answered.
+    pub status: u16,
+}
+
+pub struct Journal {
+    entries: Mutex<VecDeque<Arc<Entry>>>,
+    cap: usize,
+    changed: watch::Sender<u64>,
+}
+
+impl Journal {
+    pub fn new(cap: usize) -> Self {
+        Self {
+            entries: Mutex::new(VecDeque::new()),
+            cap: cap.max(1),
+            changed: watch::channel(0).0,
+        }
+    }
+
+    pub fn push(&self, e: Entry) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() == self.cap {
+                entries.pop_front();
+            }
+            entries.push_back(Arc::new(e));
+        }
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.lock().map(|e| e.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The entries `keep` selects, oldest first.
+    pub fn select(&self, keep: &dyn Fn(&Entry) -> bool) -> Vec<Arc<Entry>> {
+        self.entries
+            .lock()
+            .map(|e| e.iter().filter(|x| keep(x)).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Waits until `done` says the selection is final (`Some(verdict)`), or `timeout` passes;
+    /// then returns the selection. Wakes on every new request, never polls.
+    pub async fn wait(
+        &self,
+        keep: &dyn Fn(&Entry) -> bool,
+        timeout: Duration,
+        done: &dyn Fn(&[Arc<Entry>]) -> bool,
+    ) -> Vec<Arc<Entry>> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut rx = self.changed.subscribe();
+        loop {
+            rx.borrow_and_update();
+            let now = self.select(keep);
+            if done(&now) {
+                return now;
+            }
+            match tokio::time::timeout_at(deadline, rx.changed()).await {
+                Ok(Ok(())) => continue,
+                _ => return self.select(keep),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(path: &str) -> Entry {
+        Entry {
+            at: Instant::now(),
+            scenario: None,
+            method: "POST".into(),
+            path: path.into(),
+            body: Body::None,
+            status: 200,
+        }
+    }
+
+    #[test]
+    fn the_cap_holds() {
+        let j = Journal::new(3);
+        for i in 0..1000 {
+            j.push(entry(&format!("/{i}")));
+        }
+        assert_eq!(j.len(), 3);
+        assert_eq!(j.select(&|_| true)[0].path, "/997");
+    }
+
+    #[tokio::test]
+    async fn waiting_wakes_on_a_new_request_not_on_a_timer() {
+        let j = Arc::new(Journal::new(10));
+        let j2 = j.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            j2.push(entry("/a"));
+        });
+        let started = Instant::now();
+        let got = j.wait(&|_| true, Duration::from_secs(10), &|e| !e.is_empty()).await;
+        assert_eq!(got.len(), 1);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "woke on the push, not the timeout"
+        );
+    }
+}

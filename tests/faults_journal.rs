@@ -1,0 +1,85 @@
+//! Faults and the journal: a journal verdict fails, listing what arrived, when the count is
+//! wrong; 64 scenarios programming different faults on the same operation, 16 at a time, never
+//! see each other's faults or requests.
+
+mod common;
+use common::*;
+
+fn workspace_with(feature: &str) -> tempfile::TempDir {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::remove_dir_all(ws.path().join("features")).unwrap();
+    std::fs::create_dir_all(ws.path().join("features")).unwrap();
+    std::fs::write(ws.path().join("features/f.feature"), feature).unwrap();
+    ws
+}
+
+const BODY: &str = "    And the request body is:\n      \"\"\"json\n      { \"title\": \"Disk full\", \"severity\": 2, \"link\": \"https://desk.example/tickets/T-7\", \"external_id\": \"T-7\" }\n      \"\"\"\n";
+
+#[test]
+fn exactly_one_fails_when_two_arrive_and_lists_them() {
+    let feature = format!(
+        "Feature: duplicates\n  Scenario: one expected, two sent\n    Given the contract \"support-escalation\"\n{BODY}    When I call \"createIncident\" 2 times\n    Then within 2 seconds \"incidents\" receives exactly 1 \"createIncident\" request\n"
+    );
+    let ws = workspace_with(&feature);
+    let started = std::time::Instant::now();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = &out.stdout;
+    assert!(
+        text.contains("expected exactly 1 createIncident request(s) to \"incidents\" within 2 s, received 2"),
+        "{text}"
+    );
+    assert!(text.contains("+0 ms: POST /incidents -> 201"), "{text}");
+    // It failed as soon as the second request was there, without waiting out the 2 s.
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+}
+
+#[test]
+fn the_same_scenario_passes_when_one_arrives() {
+    let feature = format!(
+        "Feature: one\n  Scenario: one expected, one sent\n    Given the contract \"support-escalation\"\n{BODY}    When I call \"createIncident\"\n    Then within 1 seconds \"incidents\" receives exactly 1 \"createIncident\" request\n"
+    );
+    let out = contrail(workspace_with(&feature).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn concurrent_scenarios_never_see_each_others_faults_or_requests() {
+    // Each row throttles a different number of calls with a different status; if a fault or a
+    // journal entry leaked between scenarios, a count or a status would be off.
+    let mut rows = String::new();
+    for i in 0..64 {
+        let faults = 1 + i % 4;
+        let status = [429, 500, 502, 503][i % 4];
+        rows.push_str(&format!("      | {faults} | {status} | {} |\n", faults + 1));
+    }
+    let feature = format!(
+        "Feature: isolation\n  Scenario Outline: faults of their own\n    Given the contract \"support-escalation\"\n{BODY}    And \"incidents\" answers the next <faults> \"createIncident\" calls with <status>\n    When I call \"createIncident\" <calls> times\n    Then one of those calls was answered <status>\n    And one of those calls was answered 201\n    And within 1 seconds \"incidents\" receives exactly <calls> \"createIncident\" requests\n\n    Examples:\n      | faults | status | calls |\n{rows}"
+    );
+    let out = contrail(
+        workspace_with(&feature).path(),
+        &["run", "--color", "never", "--jobs", "16"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("64 scenarios (64 passed)"), "{}", out.stdout);
+}
+
+#[test]
+fn fault_steps_say_they_need_a_mock_server_on_a_live_run() {
+    let partner = start_partner(&[]);
+    let ws = workspace_with(
+        "Feature: f\n  Scenario: s\n    Given the contract \"support-escalation\"\n    And \"incidents\" answers the next 1 \"createIncident\" calls with 503\n",
+    );
+    let mut args = vec!["run", "--target", "live", "--color", "never"];
+    let urls = both_partners(&partner.url);
+    args.extend(urls.iter().map(String::as_str));
+    let out = contrail(ws.path(), &args);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("\"incidents\" has no contrail mock server in this run"),
+        "{}",
+        out.stdout
+    );
+}
