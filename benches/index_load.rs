@@ -2,23 +2,14 @@
 //!
 //!     cargo bench --bench index_load
 
+mod common;
+use common::peak_rss_mb;
+
 use std::time::Instant;
 
 use contrail::policy::FieldPolicy;
 use contrail::recording::index::{Incoming, Index, Lookup};
 use contrail::recording::{self, Body, Interaction, Meta, Seen};
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
-}
 
 fn main() {
     let n = 100_000;

@@ -3,6 +3,9 @@
 //!
 //!     cargo bench --bench openapi_load
 
+mod common;
+use common::peak_rss_mb;
+
 use std::fmt::Write as _;
 use std::time::Instant;
 
@@ -79,18 +82,6 @@ fn spec() -> String {
         out.push_str(&schema(i));
     }
     out
-}
-
-fn peak_rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(f64::NAN)
 }
 
 fn main() {

@@ -135,6 +135,21 @@ impl Default for FieldPolicy {
     }
 }
 
+/// The one place a `redact:` or `policy:` entry names.
+fn place_of(
+    header: &Option<String>,
+    query: &Option<String>,
+    body: &Option<String>,
+    list: &str,
+) -> Result<Place, String> {
+    match (header, query, body) {
+        (Some(h), None, None) => Ok(Place::Header(h.to_ascii_lowercase())),
+        (None, Some(q), None) => Ok(Place::Query(q.clone())),
+        (None, None, Some(b)) => Ok(body_place(b)),
+        _ => Err(format!("each {list} entry names exactly one of header, query or body")),
+    }
+}
+
 /// `"/a/*/b"` -> pointer segments; `"name"` (no slash) -> a key at any depth.
 fn body_place(text: &str) -> Place {
     if text.starts_with('/') {
@@ -154,12 +169,7 @@ impl FieldPolicy {
     pub fn from_docs(redact: &[RedactDoc], policy: &[PolicyDoc]) -> Result<Self, String> {
         let mut p = Self::default();
         for r in redact {
-            let place = match (&r.header, &r.query, &r.body) {
-                (Some(h), None, None) => Place::Header(h.to_ascii_lowercase()),
-                (None, Some(q), None) => Place::Query(q.clone()),
-                (None, None, Some(b)) => body_place(b),
-                _ => return Err("each redact entry names exactly one of header, query or body".into()),
-            };
+            let place = place_of(&r.header, &r.query, &r.body, "redact")?;
             p.rules.push(Rule {
                 place,
                 action: Action::Redact,
@@ -167,12 +177,7 @@ impl FieldPolicy {
             });
         }
         for d in policy {
-            let place = match (&d.header, &d.query, &d.body) {
-                (Some(h), None, None) => Place::Header(h.to_ascii_lowercase()),
-                (None, Some(q), None) => Place::Query(q.clone()),
-                (None, None, Some(b)) => body_place(b),
-                _ => return Err("each policy entry names exactly one of header, query or body".into()),
-            };
+            let place = place_of(&d.header, &d.query, &d.body, "policy")?;
             p.rules.push(Rule {
                 place,
                 action: Action::parse(&d.action)?,
