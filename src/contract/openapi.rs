@@ -65,6 +65,8 @@ impl Documents {
         let dialect = detect_dialect(path, &root)?;
         let mut queue = VecDeque::from([(root_url.clone(), path.to_path_buf(), Some(root))]);
         let mut errors = Diagnostics::default();
+        // Every `$ref` met while loading, checked once all files are in: (base, file, pointer, ref).
+        let mut to_check: Vec<(Url, PathBuf, String, String)> = Vec::new();
         while let Some((url, file, preloaded)) = queue.pop_front() {
             if self.docs.contains_key(&url) {
                 continue;
@@ -89,6 +91,7 @@ impl Documents {
                 }
             });
             for (pointer, r) in refs {
+                to_check.push((url.clone(), file.clone(), pointer.clone(), r.clone()));
                 match url.join(&r) {
                     Ok(mut target) => {
                         target.set_fragment(None);
@@ -115,33 +118,25 @@ impl Documents {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let broken = self.broken_refs();
+        let mut broken = Diagnostics::default();
+        for (base, file, pointer, r) in to_check {
+            if let Some(d) = self.broken_ref(&base, &file, &pointer, &r) {
+                broken.push(d);
+            }
+        }
         if !broken.is_empty() {
             return Err(broken);
         }
         Ok(root_url)
     }
 
-    /// Every `$ref` whose target document or JSON pointer does not exist.
-    pub fn broken_refs(&self) -> Diagnostics {
-        let mut out = Diagnostics::default();
-        for (url, doc) in &self.docs {
-            let file = self.file_of(url);
-            let mut doc = (**doc).clone();
-            visit_structural(&mut doc, "", &mut |pointer, obj| {
-                let Some(Value::String(r)) = obj.get("$ref") else {
-                    return;
-                };
-                let Ok(target) = url.join(r) else { return };
-                if self.resolve_url(&target).is_none() {
-                    out.push(
-                        Diagnostic::new(&file, format!("broken $ref {r:?}: {}", describe_missing(self, &target)))
-                            .pointer(pointer),
-                    );
-                }
-            });
+    /// A diagnostic if `r`, met at `pointer` of the document `base`, designates nothing.
+    fn broken_ref(&self, base: &Url, file: &Path, pointer: &str, r: &str) -> Option<Diagnostic> {
+        let target = base.join(r).ok()?;
+        if self.resolve_url(&target).is_some() {
+            return None;
         }
-        out
+        Some(Diagnostic::new(file, format!("broken $ref {r:?}: {}", describe_missing(self, &target))).pointer(pointer))
     }
 
     /// The value a URL with a JSON-pointer fragment designates.

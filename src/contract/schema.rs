@@ -12,7 +12,7 @@
 //! compiled once. Identical schemas (most are a bare `$ref`) share a slot.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::{Draft, Registry, Validator};
 use serde_json::{Map, Value};
@@ -63,10 +63,11 @@ fn options<'r>(registry: &'r Registry<'static>) -> jsonschema::ValidationOptions
 impl Schemas {
     /// Indexes the documents and assigns every schema a slot; compiles nothing yet.
     pub fn new<'a>(docs: &Documents, schemas: impl IntoIterator<Item = &'a SchemaRef>) -> Result<Self, String> {
-        let resources: Vec<(String, Value)> = docs
+        // Shared, not copied: a partner's spec can be 10 MB.
+        let resources: Vec<(String, Arc<Value>)> = docs
             .docs
             .iter()
-            .map(|(url, doc)| (url.to_string(), (**doc).clone()))
+            .map(|(url, doc)| (url.to_string(), doc.clone()))
             .collect();
         let registry = Registry::new()
             .draft(Draft::Draft202012)
