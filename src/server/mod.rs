@@ -255,67 +255,66 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
             ));
         }
     };
-    let scenario = parts
-        .headers
-        .get(SCENARIO_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let journal = |status: u16, body: &Bytes| {
-        let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok());
+    // The request as matching, recording and the journal see it, built once.
+    let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok());
+    let incoming = Incoming {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_string(),
+        query: parts
+            .uri
+            .query()
+            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default(),
+        body: Body::from_bytes(content_type, &body),
+        scenario: parts
+            .headers
+            .get(SCENARIO_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+    };
+    let journal = |status: u16, incoming: &Incoming| {
         s.journal.push(journal::Entry {
             at: std::time::Instant::now(),
-            scenario: scenario.clone(),
-            method: parts.method.to_string(),
-            path: parts.uri.path().to_string(),
-            body: Body::from_bytes(content_type, body),
+            scenario: incoming.scenario.clone(),
+            method: incoming.method.clone(),
+            path: incoming.path.clone(),
+            body: incoming.body.clone(),
             status,
         });
     };
     match s
         .faults
-        .take(scenario.as_deref(), parts.method.as_str(), parts.uri.path())
+        .take(incoming.scenario.as_deref(), &incoming.method, &incoming.path)
     {
         Some(FaultKind::Respond {
             status,
             headers,
             body: fault_body,
         }) => {
-            journal(status, &body);
+            journal(status, &incoming);
             return Ok(respond(status, &headers, fault_body));
         }
         Some(FaultKind::Reset) => {
-            journal(0, &body);
+            journal(0, &incoming);
             return Err(std::io::Error::other("contrail fault: connection dropped"));
         }
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
         None => {}
     }
-    let reply = answer(
-        &s,
-        parts.method.clone(),
-        parts.uri.clone(),
-        parts.headers.clone(),
-        body.clone(),
-    )
-    .await;
-    journal(reply.status().as_u16(), &body);
+    let (status, reply) = {
+        let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+        (reply.status().as_u16(), reply)
+    };
+    journal(status, &incoming);
     Ok(reply)
 }
 
-async fn answer(s: &Arc<Shared>, method: Method, uri: hyper::Uri, headers: HeaderMap, body: Bytes) -> Reply {
-    let path = uri.path().to_string();
-    let query: Vec<(String, String)> = uri
-        .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let scenario = headers
-        .get(SCENARIO_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Bytes, incoming: &Incoming) -> Reply {
+    let (path, query) = (&incoming.path, &incoming.query);
     let find_op = || {
         s.contract
             .partner(&s.partner)
-            .and_then(|p| p.operation_for(method.as_str(), &path))
+            .and_then(|p| p.operation_for(method.as_str(), path))
             .map(|(o, _)| o.id.clone())
     };
     // Replay needs the operation only for policy rules limited to one; recording always names it.
@@ -323,17 +322,6 @@ async fn answer(s: &Arc<Shared>, method: Method, uri: hyper::Uri, headers: Heade
         find_op()
     } else {
         None
-    };
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    let incoming = Incoming {
-        method: method.to_string(),
-        path: path.clone(),
-        query: query.clone(),
-        body: Body::from_bytes(content_type.as_deref(), &body),
-        scenario,
     };
 
     let upstream = match &s.mode {
@@ -349,7 +337,7 @@ async fn answer(s: &Arc<Shared>, method: Method, uri: hyper::Uri, headers: Heade
                     );
                 }
             };
-            match index.lookup(&s.contract.policy, op.as_deref(), &incoming) {
+            match index.lookup(&s.contract.policy, op.as_deref(), incoming) {
                 Lookup::Found(entry) => {
                     let mut reply = Response::new(Full::new(entry.response_bytes.clone()));
                     *reply.status_mut() =
@@ -391,7 +379,7 @@ async fn answer(s: &Arc<Shared>, method: Method, uri: hyper::Uri, headers: Heade
         );
     };
     let op = op.or_else(find_op);
-    proxy_and_record(s, upstream, &method, &path, &query, &headers, body, incoming, op).await
+    proxy_and_record(s, upstream, method, path, query, headers, body, incoming, op).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -403,7 +391,7 @@ async fn proxy_and_record(
     query: &[(String, String)],
     headers: &HeaderMap,
     body: Bytes,
-    incoming: Incoming,
+    incoming: &Incoming,
     op: Option<String>,
 ) -> Reply {
     // Concatenate rather than join, so that a base URL's own path prefix is kept.
