@@ -9,79 +9,55 @@ use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
 use crate::client::Exchange;
+use crate::policy::{Action, FieldPolicy};
 use crate::steps::StepFailure;
 
 /// Bodies longer than this many lines are cut in reports.
 const MAX_BODY_LINES: usize = 40;
 const MASK: &str = "«redacted»";
 
-/// What must never be printed.
+/// What must never be printed: whatever the contracts' field policies redact (their defaults
+/// cover auth headers, cookies, API keys, OAuth tokens and secrets). The policy decides; this
+/// only shows the mask.
 #[derive(Debug, Clone)]
 pub struct Redactor {
-    headers: Vec<String>,
-    /// JSON object keys masked wherever they appear.
-    body_keys: Vec<String>,
-    /// Query parameters masked in URLs.
-    query: Vec<String>,
+    policies: Vec<FieldPolicy>,
 }
 
 impl Default for Redactor {
     fn default() -> Self {
         Self {
-            headers: [
-                "authorization",
-                "proxy-authorization",
-                "cookie",
-                "set-cookie",
-                "x-api-key",
-            ]
-            .map(String::from)
-            .to_vec(),
-            body_keys: ["access_token", "refresh_token", "client_secret", "id_token", "password"]
-                .map(String::from)
-                .to_vec(),
-            query: ["access_token", "api_key", "apikey", "client_secret"]
-                .map(String::from)
-                .to_vec(),
+            policies: vec![FieldPolicy::default()],
         }
     }
 }
 
 impl Redactor {
-    /// The defaults plus everything the contracts say to redact.
+    /// The policies of every contract of the run (each includes the defaults).
     pub fn for_contracts<'a>(contracts: impl Iterator<Item = &'a crate::contract::Contract>) -> Self {
-        let mut r = Self::default();
-        for c in contracts {
-            for rule in &c.doc.redact {
-                if let Some(h) = &rule.header {
-                    r.headers.push(h.to_ascii_lowercase());
-                }
-                if let Some(q) = &rule.query {
-                    r.query.push(q.clone());
-                }
-                if let Some(b) = &rule.body
-                    && let Some(last) = b.rsplit('/').next().filter(|s| !s.is_empty())
-                {
-                    r.body_keys.push(last.to_string());
-                }
-            }
+        let mut policies: Vec<FieldPolicy> = contracts.map(|c| c.policy.clone()).collect();
+        if policies.is_empty() {
+            policies.push(FieldPolicy::default());
         }
-        r
+        Self { policies }
     }
 
-    pub fn header(&self, name: &str, value: &str) -> String {
-        if self.headers.iter().any(|h| h.eq_ignore_ascii_case(name)) {
-            // Keep the scheme ("Bearer") so a reader can tell which kind of credential it was.
-            match value.split_once(' ') {
-                Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => format!("{scheme} {MASK}"),
-                _ => MASK.to_string(),
-            }
-        } else {
-            value.to_string()
+    fn redacts(&self, decide: impl Fn(&FieldPolicy) -> Option<&Action>) -> bool {
+        self.policies.iter().any(|p| matches!(decide(p), Some(Action::Redact)))
+    }
+
+    pub fn header(&self, op: Option<&str>, name: &str, value: &str) -> String {
+        if !self.redacts(|p| p.header(op, name)) {
+            return value.to_string();
+        }
+        // Keep the scheme ("Bearer") so a reader can tell which kind of credential it was.
+        match value.split_once(' ') {
+            Some((scheme, _)) if name.eq_ignore_ascii_case("authorization") => format!("{scheme} {MASK}"),
+            _ => MASK.to_string(),
         }
     }
 
-    pub fn url(&self, url: &str) -> String {
+    pub fn url(&self, op: Option<&str>, url: &str) -> String {
         let Ok(mut u) = url::Url::parse(url) else {
             return url.to_string();
         };
@@ -91,7 +67,7 @@ impl Redactor {
         let pairs: Vec<(String, String)> = u
             .query_pairs()
             .map(|(k, v)| {
-                let v = if self.query.iter().any(|q| q.eq_ignore_ascii_case(&k)) {
+                let v = if self.redacts(|p| p.query(op, &k)) {
                     MASK.to_string()
                 } else {
                     v.into_owned()
@@ -103,30 +79,31 @@ impl Redactor {
         u.to_string()
     }
 
-    pub fn json(&self, v: &mut Value) {
-        match v {
-            Value::Object(map) => {
-                for (k, child) in map.iter_mut() {
-                    if self.body_keys.iter().any(|b| b == k) && !child.is_null() {
-                        *child = Value::String(MASK.into());
-                    } else {
-                        self.json(child);
-                    }
-                }
+    fn json(&self, op: Option<&str>, v: &mut Value, path: &mut Vec<String>) {
+        let children: Vec<(String, &mut Value)> = match v {
+            Value::Object(m) => m.iter_mut().map(|(k, c)| (k.clone(), c)).collect(),
+            Value::Array(a) => a.iter_mut().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
+            _ => return,
+        };
+        for (key, child) in children {
+            path.push(key);
+            if !child.is_null() && self.redacts(|p| p.body(op, path)) {
+                *child = Value::String(MASK.into());
+            } else {
+                self.json(op, child, path);
             }
-            Value::Array(items) => items.iter_mut().for_each(|i| self.json(i)),
-            _ => {}
+            path.pop();
         }
     }
 
     /// A body for display: pretty JSON (masked) when it is JSON, text otherwise, cut when long.
-    pub fn body(&self, bytes: &[u8]) -> String {
+    pub fn body(&self, op: Option<&str>, bytes: &[u8]) -> String {
         if bytes.is_empty() {
             return "(empty)".into();
         }
         let text = match serde_json::from_slice::<Value>(bytes) {
             Ok(mut v) => {
-                self.json(&mut v);
+                self.json(op, &mut v, &mut Vec::new());
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             }
             Err(_) => {
@@ -135,7 +112,8 @@ impl Redactor {
                 if s.contains('=') && !s.contains('\n') && s.split('&').all(|p| p.contains('=')) {
                     let masked: Vec<String> = url::form_urlencoded::parse(s.as_bytes())
                         .map(|(k, v)| {
-                            if self.body_keys.iter().any(|b| b == &k) || self.query.iter().any(|q| q == &k) {
+                            let key = [k.to_string()];
+                            if self.redacts(|p| p.body(op, &key)) || self.redacts(|p| p.query(op, &k)) {
                                 format!("{k}={MASK}")
                             } else {
                                 format!("{k}={v}")
@@ -195,19 +173,20 @@ pub fn render_exchange(e: &Exchange, r: &Redactor) -> String {
     let mut out = String::new();
     let op = e.operation.as_deref().map(|o| format!(" ({o})")).unwrap_or_default();
     let _ = writeln!(out, "request to {}{op}:", e.partner);
-    let _ = writeln!(out, "  {} {}", e.request.method, r.url(&e.request.url));
+    let op = e.operation.as_deref();
+    let _ = writeln!(out, "  {} {}", e.request.method, r.url(op, &e.request.url));
     for (k, v) in &e.request.headers {
-        let _ = writeln!(out, "  {k}: {}", r.header(k, v));
+        let _ = writeln!(out, "  {k}: {}", r.header(op, k, v));
     }
     if let Some(b) = &e.request.body {
-        let _ = writeln!(out, "{}", indent(&r.body(b), "  "));
+        let _ = writeln!(out, "{}", indent(&r.body(op, b), "  "));
     }
     let _ = writeln!(out, "response ({} ms):", e.elapsed.as_millis());
     let _ = writeln!(out, "  HTTP {}", e.response.status);
     for (k, v) in &e.response.headers {
-        let _ = writeln!(out, "  {k}: {}", r.header(k, v));
+        let _ = writeln!(out, "  {k}: {}", r.header(op, k, v));
     }
-    let _ = write!(out, "{}", indent(&r.body(&e.response.body), "  "));
+    let _ = write!(out, "{}", indent(&r.body(op, &e.response.body), "  "));
     out
 }
 
@@ -239,18 +218,34 @@ mod tests {
     #[test]
     fn secrets_are_masked_everywhere() {
         let r = Redactor::default();
-        assert_eq!(r.header("Authorization", "Bearer abc.def"), "Bearer «redacted»");
-        assert_eq!(r.header("X-Api-Key", "k"), MASK);
-        assert!(!r.url("http://h/x?api_key=SECRET&a=1").contains("SECRET"));
-        let body = r.body(br#"{"access_token":"SECRET","nested":{"refresh_token":"S2"},"ok":1}"#);
+        assert_eq!(r.header(None, "Authorization", "Bearer abc.def"), "Bearer «redacted»");
+        assert_eq!(r.header(None, "X-Api-Key", "k"), MASK);
+        assert!(!r.url(None, "http://h/x?api_key=SECRET&a=1").contains("SECRET"));
+        let body = r.body(
+            None,
+            br#"{"access_token":"SECRET","nested":{"refresh_token":"S2"},"ok":1}"#,
+        );
         assert!(
             !body.contains("SECRET") && !body.contains("S2") && body.contains("\"ok\": 1"),
             "{body}"
         );
         assert!(
-            !r.body(b"grant_type=client_credentials&client_secret=SECRET")
+            !r.body(None, b"grant_type=client_credentials&client_secret=SECRET")
                 .contains("SECRET")
         );
+    }
+
+    #[test]
+    fn the_contracts_own_rules_are_masked_too() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/support-escalation.yaml");
+        let c = crate::contract::Contract::load(&path).unwrap();
+        let r = Redactor::for_contracts(std::iter::once(&c));
+        assert_eq!(r.header(None, "X-Customer-Token", "tok"), MASK);
+        let body = r.body(None, br#"{"customer_secret":"S1","nested":{"customer_secret":"kept"}}"#);
+        // `/customer_secret` is a pointer: the top-level field only.
+        assert!(!body.contains("S1") && body.contains("kept"), "{body}");
+        // Without the contract, neither is masked.
+        assert_eq!(Redactor::default().header(None, "X-Customer-Token", "tok"), "tok");
     }
 
     #[test]
@@ -265,7 +260,7 @@ mod tests {
     #[test]
     fn long_bodies_are_cut() {
         let v: Vec<u32> = (0..200).collect();
-        let text = Redactor::default().body(serde_json::to_string(&v).unwrap().as_bytes());
+        let text = Redactor::default().body(None, serde_json::to_string(&v).unwrap().as_bytes());
         assert!(text.contains("more lines"), "{text}");
     }
 }
