@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Exit;
 use crate::matching;
 use crate::steps::registry::{Attachment, Lookup, StepBody, StepRef};
-use crate::steps::{Registry, builtin_registry, declarative, values};
+use crate::steps::{Registry, assert, builtin_registry, context, declarative, http, values};
 use crate::workspace::Workspace;
 
 pub struct Loaded {
@@ -247,7 +247,7 @@ fn check_use(
             let phrase = def.phrase.text.as_str();
             let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
             match phrase {
-                "the contract {name}" if is_static(&arg(0)) => match ctx.catalog.get(&arg(0)) {
+                context::CONTRACT if is_static(&arg(0)) => match ctx.catalog.get(&arg(0)) {
                     Some(c) => ctx.contract = Some(c.clone()),
                     None => {
                         ctx.contract_unknown = true;
@@ -255,13 +255,13 @@ fn check_use(
                         out.push(at(format!("no contract named {:?} (contracts: {})", arg(0), if known.is_empty() { "none".into() } else { known.join(", ") })));
                     }
                 },
-                "the partner {name}" if is_static(&arg(0)) => {
+                context::PARTNER if is_static(&arg(0)) => {
                     if let Some(c) = &ctx.contract
                         && c.partner(&arg(0)).is_none() {
                             out.push(at(format!("the contract {:?} has no partner {:?}", c.name, arg(0))));
                         }
                 }
-                "I call {operation}" | "I call {operation} with the body:" if is_static(&arg(0)) => match &ctx.contract {
+                http::CALL | http::CALL_WITH_BODY if is_static(&arg(0)) => match &ctx.contract {
                     None if ctx.contract_unknown => {}
                     None => out.push(at("no contract is chosen before this call: add Given the contract \"...\" (in the Background, say)".into())),
                     Some(c) => {
@@ -276,14 +276,14 @@ fn check_use(
                         }
                     }
                 },
-                p if p.contains("follows the mapping") && is_static(&arg(1)) => {
+                assert::FOLLOWS_MAPPING | assert::FOLLOWS_MAPPING_DEFAULT if is_static(&arg(1)) => {
                     if let Some(c) = &ctx.contract
                         && c.mapping(&arg(1)).is_none() {
                             let known: Vec<&str> = c.doc.mappings.keys().map(String::as_str).collect();
                             out.push(at(format!("the contract {:?} has no mapping {:?} (mappings: {})", c.name, arg(1), known.join(", "))));
                         }
                 }
-                "the response field {field} is {expected:value}" if is_static(&arg(1)) => match values::parse_value(&arg(1)) {
+                assert::FIELD_IS if is_static(&arg(1)) => match values::parse_value(&arg(1)) {
                     Ok(v) => {
                         if let Err(e) = matching::check_expected(&v) {
                             out.push(at(e));

@@ -12,6 +12,12 @@ use crate::client::Exchange;
 use crate::contract::apply_mapping;
 use crate::matching::{self, Mode, compare, diff_views};
 
+/// Phrases lint checks (the value must parse; the mapping must exist).
+pub const FIELD_IS: &str = "the response field {field} is {expected:value}";
+pub const FOLLOWS_MAPPING: &str = "the response field {field} follows the mapping {mapping} from {source:value}";
+pub const FOLLOWS_MAPPING_DEFAULT: &str =
+    "the response field {field} follows the mapping {mapping} for a missing value";
+
 pub fn register(r: &mut Registry) {
     builtin(
         r,
@@ -85,7 +91,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "assertions",
-        "the response field {field} is {expected:value}",
+        FIELD_IS,
         Attachment::None,
         "One field of the last response body (dotted path or JSON pointer) is this JSON value or marker.",
         r#"Then the response field "severity" is 1"#,
@@ -112,7 +118,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "contract",
-        "the response field {field} follows the mapping {mapping} from {source:value}",
+        FOLLOWS_MAPPING,
         Attachment::None,
         "The field has the value the contract's mapping gives for this source value.",
         r#"Then the response field "severity" follows the mapping "priority_to_severity" from "high""#,
@@ -121,7 +127,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "contract",
-        "the response field {field} follows the mapping {mapping} for a missing value",
+        FOLLOWS_MAPPING_DEFAULT,
         Attachment::None,
         "The field has the mapping's default (what the contract says when the source value is missing).",
         r#"Then the response field "severity" follows the mapping "priority_to_severity" for a missing value"#,

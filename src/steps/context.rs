@@ -6,11 +6,15 @@ use super::registry::{Attachment, Registry};
 use super::{Args, StepFailure, StepResult, World, builtin};
 use crate::client::auth::Credentials;
 
+/// Phrases other modules refer to (lint checks what they name): one spelling, here.
+pub const CONTRACT: &str = "the contract {name}";
+pub const PARTNER: &str = "the partner {name}";
+
 pub fn register(r: &mut Registry) {
     builtin(
         r,
         "context",
-        "the contract {name}",
+        CONTRACT,
         Attachment::None,
         "Use this contract (by its `contract:` name) for the rest of the scenario.",
         r#"Given the contract "support-escalation""#,
@@ -19,7 +23,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "context",
-        "the partner {name}",
+        PARTNER,
         Attachment::None,
         "Send method + path requests to this partner of the contract.",
         r#"Given the partner "ticketing""#,

@@ -10,6 +10,10 @@ use super::{Args, StepFailure, StepResult, World, builtin};
 use crate::client::auth::AuthError;
 use crate::client::{Exchange, SentRequest};
 
+/// Phrases lint checks (the operation must exist in the contract).
+pub const CALL: &str = "I call {operation}";
+pub const CALL_WITH_BODY: &str = "I call {operation} with the body:";
+
 pub fn register(r: &mut Registry) {
     builtin(
         r,
@@ -95,7 +99,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "http",
-        "I call {operation}",
+        CALL,
         Attachment::None,
         "Call a contract operation by operationId with what the previous steps set.",
         r#"When I call "getTicket""#,
@@ -104,7 +108,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "http",
-        "I call {operation} with the body:",
+        CALL_WITH_BODY,
         Attachment::DocString,
         "Call a contract operation with the JSON doc string below as its body.",
         r#"When I call "createTicket" with the body:"#,
