@@ -83,3 +83,56 @@ fn fault_steps_say_they_need_a_mock_server_on_a_live_run() {
         out.stdout
     );
 }
+
+#[test]
+fn a_delay_fault_really_delays() {
+    let slow = format!(
+        "Feature: slow\n  Scenario: delayed\n    Given the contract \"support-escalation\"\n{BODY}    And \"incidents\" delays the next 1 \"createIncident\" calls by 600 ms\n    When I call \"createIncident\"\n    Then the response arrives within 300 ms\n"
+    );
+    let out = contrail(workspace_with(&slow).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("over the step's limit of 300 ms"), "{}", out.stdout);
+    // The same call without the fault is fast.
+    let fast = slow.replace(
+        "    And \"incidents\" delays the next 1 \"createIncident\" calls by 600 ms\n",
+        "",
+    );
+    let out = contrail(workspace_with(&fast).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn a_dropped_connection_fails_the_call_and_is_journalled() {
+    let dropped = format!(
+        "Feature: drop\n  Scenario: dropped\n    Given the contract \"support-escalation\"\n{BODY}    And \"incidents\" drops the connection on the next 1 \"createIncident\" calls\n    When I call \"createIncident\"\n"
+    );
+    let out = contrail(workspace_with(&dropped).path(), &["run", "--color", "never"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains("the request to http://127.0.0.1:") && out.stdout.contains("/incidents failed"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn spacing_between_requests_is_checked_both_ways() {
+    // Two calls back to back are not 1 s apart.
+    let close = format!(
+        "Feature: spacing\n  Scenario: back to back\n    Given the contract \"support-escalation\"\n{BODY}    When I call \"createIncident\" 2 times\n    Then consecutive \"createIncident\" requests are at least 1 seconds apart\n"
+    );
+    let out = contrail(workspace_with(&close).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("two createIncident requests were only"),
+        "{}",
+        out.stdout
+    );
+    // When the first answer takes 1.1 s, the second request arrives at least that much later.
+    let spaced = close.replace(
+        "    When I call",
+        "    And \"incidents\" delays the next 1 \"createIncident\" calls by 1100 ms\n    When I call",
+    );
+    let out = contrail(workspace_with(&spaced).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}

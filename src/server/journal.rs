@@ -14,6 +14,7 @@ pub const DEFAULT_CAP: usize = 10_000;
 
 #[derive(Debug)]
 pub struct Entry {
+    /// When the request arrived (not when it was answered).
     pub at: Instant,
     pub scenario: Option<String>,
     pub method: String,

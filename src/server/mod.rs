@@ -244,6 +244,8 @@ fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Valu
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
 async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::io::Error> {
+    // When the request arrived: what spacing checks measure, whatever the answer then took.
+    let arrived = std::time::Instant::now();
     let (parts, body) = req.into_parts();
     let body: Bytes = match Limited::new(body, MAX_BODY).collect().await {
         Ok(b) => b.to_bytes(),
@@ -274,7 +276,7 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
     };
     let journal = |status: u16, incoming: &Incoming| {
         s.journal.push(journal::Entry {
-            at: std::time::Instant::now(),
+            at: arrived,
             scenario: incoming.scenario.clone(),
             method: incoming.method.clone(),
             path: incoming.path.clone(),
