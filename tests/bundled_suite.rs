@@ -117,13 +117,20 @@ fn contrail_toml_starts_and_stops_the_sandbox_as_a_service() {
     std::fs::write(
         ws.path().join("contrail.toml"),
         format!(
-            "[partners.ticketing]\nlive = \"{{services.sandbox.url}}\"\n[partners.incidents]\nlive = \"{{services.sandbox.url}}\"\n\n[services.sandbox]\ncommand = [{bin:?}, \"--port\", \"{{port}}\"]\nready = \"/health\"\nready_timeout = \"30s\"\n"
+            // The shell records the service's PID, then becomes the sandbox (exec keeps the PID).
+            "[partners.ticketing]\nlive = \"{{services.sandbox.url}}\"\n[partners.incidents]\nlive = \"{{services.sandbox.url}}\"\n\n[services.sandbox]\ncommand = [\"sh\", \"-c\", \"echo $$ > service.pid; exec {bin} --port {{port}}\"]\nready = \"/health\"\nready_timeout = \"30s\"\n"
         ),
     )
     .unwrap();
     let out = contrail(ws.path(), &["run", "--color", "never", "--tags", "@rate-limit"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("1 scenario (1 passed)"), "{}", out.stdout);
+    let pid = std::fs::read_to_string(ws.path().join("service.pid")).unwrap();
+    assert!(
+        !std::path::Path::new(&format!("/proc/{}", pid.trim())).exists(),
+        "the sandbox (pid {}) is still running after the run",
+        pid.trim()
+    );
 }
 
 #[test]
