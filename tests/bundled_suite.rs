@@ -5,23 +5,7 @@ mod common;
 use common::*;
 
 fn run_against(partner: &Partner, extra: &[&str]) -> Output {
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "--target".into(),
-        "live".into(),
-        "--color".into(),
-        "never".into(),
-    ];
-    args.extend(both_partners(&partner.url));
-    // The @mock scenarios need contrail's mock servers, which a live run does not have.
-    let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-    match extra.iter().position(|a| a == "--tags") {
-        Some(i) if i + 1 < extra.len() => extra[i + 1] = format!("({}) and not @mock", extra[i + 1]),
-        _ => extra.extend(["--tags".to_string(), "not @mock".to_string()]),
-    }
-    args.extend(extra);
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    contrail(&repo(), &args)
+    run_live(&repo(), partner, extra)
 }
 
 #[test]

@@ -5,17 +5,7 @@ mod common;
 use common::*;
 
 fn run(ws: &std::path::Path, partner: &Partner, extra: &[&str]) -> Output {
-    let mut args: Vec<String> = vec![
-        "run".into(),
-        "--target".into(),
-        "live".into(),
-        "--color".into(),
-        "never".into(),
-    ];
-    args.extend(both_partners(&partner.url));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    contrail(ws, &args)
+    run_live(ws, partner, extra)
 }
 
 const RICH: &str = r#"@rich
@@ -91,12 +81,8 @@ fn tags_on_examples_select_rows() {
 #[test]
 fn fail_fast_stops_starting_scenarios() {
     let partner = start_partner(&["--drift"]);
-    let all = run(&repo(), &partner, &["--jobs", "1", "--tags", "not @mock"]);
-    let fast = run(
-        &repo(),
-        &partner,
-        &["--jobs", "1", "--fail-fast", "--tags", "not @mock"],
-    );
+    let all = run(&repo(), &partner, &["--jobs", "1"]);
+    let fast = run(&repo(), &partner, &["--jobs", "1", "--fail-fast"]);
     assert_eq!(all.code, 1);
     assert_eq!(fast.code, 1, "{}", fast.all());
     let count = |o: &Output| {

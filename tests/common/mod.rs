@@ -89,6 +89,28 @@ pub fn contrail_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     }
 }
 
+/// `contrail run --target live` in `dir` with both bundled partners pointed at `partner`. The
+/// @mock scenarios need contrail's mock servers, which a live run does not have: they are left
+/// out (combined with the caller's own `--tags`, if any).
+pub fn run_live(dir: &Path, partner: &Partner, extra: &[&str]) -> Output {
+    let mut args: Vec<String> = vec![
+        "run".into(),
+        "--target".into(),
+        "live".into(),
+        "--color".into(),
+        "never".into(),
+    ];
+    args.extend(both_partners(&partner.url));
+    let mut extra: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    match extra.iter().position(|a| a == "--tags") {
+        Some(i) if i + 1 < extra.len() => extra[i + 1] = format!("({}) and not @mock", extra[i + 1]),
+        _ => extra.extend(["--tags".to_string(), "not @mock".to_string()]),
+    }
+    args.extend(extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    contrail(dir, &args)
+}
+
 /// `--base-url` arguments pointing both bundled partners at one sandbox.
 pub fn both_partners(url: &str) -> Vec<String> {
     vec![
