@@ -146,11 +146,6 @@ impl Workspace {
     pub fn steps_dir(&self) -> PathBuf {
         self.root.join(&self.config.paths.steps)
     }
-
-    /// The file to point at when the config itself is wrong.
-    pub fn config_path(&self) -> PathBuf {
-        self.file.clone().unwrap_or_else(|| self.root.join(FILE_NAME))
-    }
 }
 
 /// Files directly in `dir` (not below) whose extension is one of `extensions`, sorted.

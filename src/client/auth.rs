@@ -129,11 +129,6 @@ impl TokenCache {
             }
         }
     }
-
-    /// Forgets cached tokens (the next request fetches a new one).
-    pub async fn clear(&self) {
-        self.tokens.lock().await.clear();
-    }
 }
 
 async fn fetch_token(

@@ -210,14 +210,6 @@ impl Index {
         self.by_route.entry(rt).or_default().push(i);
     }
 
-    pub fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// The interaction that answers `req`, honouring recorded sequences per scenario.
     pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
         let k = key(policy, op, &req.method, &req.path, &req.query, &req.body);
@@ -277,16 +269,5 @@ impl Index {
                 )
             })
             .map(|(i, d)| (&self.entries[i], d))
-    }
-
-    /// Forgets which sequence step each scenario is at (a new run).
-    pub fn reset_sequences(&self) {
-        if let Ok(mut s) = self.served.lock() {
-            s.clear();
-        }
-    }
-
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
     }
 }
