@@ -69,6 +69,8 @@ impl Contract {
     pub fn load(file: &Path) -> Result<Contract, Diagnostics> {
         let text = crate::yaml::read(file)?;
         let doc: ContractDoc = crate::yaml::from_yaml(file, &text)?;
+        // Parsed twice on purpose: the typed parse keeps line/column spans for messages, the
+        // Value is the document inline schemas are resolved in (contracts are small).
         let value: Value = crate::yaml::from_yaml(file, &text)?;
         let contract_url = openapi::file_url(file)?;
         let base_dir = file.parent().unwrap_or(Path::new("."));
