@@ -46,6 +46,9 @@ pub enum Command {
         #[arg(long, value_name = "URL", conflicts_with = "record_from")]
         record_missing_from: Option<url::Url>,
     },
+    /// Run the features against the live sandboxes and report where live answers no longer
+    /// match the recordings or the contract (exit 1 on breaking drift).
+    Drift(DriftArgs),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -99,11 +102,57 @@ pub struct RunArgs {
     pub verbose: u8,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct DriftArgs {
+    /// Feature files or folders (default: the workspace's features folder).
+    pub paths: Vec<PathBuf>,
+    /// Only compare this partner's recordings.
+    #[arg(long, short = 'p')]
+    pub partner: Option<String>,
+    /// Also write the report here; the format follows the extension: .json or .md (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// Re-record the drifted interactions: keep the recorded request, store the live answer.
+    #[arg(long)]
+    pub accept: bool,
+    /// Fail when a recording is older than this many days.
+    #[arg(long, value_name = "DAYS")]
+    pub fail_stale: Option<u64>,
+    /// Only scenarios whose tags satisfy this expression.
+    #[arg(long, short = 't')]
+    pub tags: Option<String>,
+    /// Only scenarios whose name matches this regular expression.
+    #[arg(long, short = 'n')]
+    pub name: Option<String>,
+    /// How many scenarios run at once (the proxies keep to the rate limits either way).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Override a partner's live base URL: --base-url ticketing=https://sandbox.example (repeatable).
+    #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
+    pub base_urls: Vec<(String, String)>,
+    /// Colours in the terminal output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// More output (-v: unchanged interactions and volatile changes too).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Color {
     Auto,
     Always,
     Never,
+}
+
+impl Color {
+    fn coloring(self) -> cucumber::writer::Coloring {
+        match self {
+            Color::Auto => cucumber::writer::Coloring::Auto,
+            Color::Always => cucumber::writer::Coloring::Always,
+            Color::Never => cucumber::writer::Coloring::Never,
+        }
+    }
 }
 
 fn runtime() -> Option<tokio::runtime::Runtime> {
@@ -176,11 +225,7 @@ pub fn main() -> Exit {
         }
         Command::Run(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };
-            let color = match args.color {
-                Color::Auto => cucumber::writer::Coloring::Auto,
-                Color::Always => cucumber::writer::Coloring::Always,
-                Color::Never => cucumber::writer::Coloring::Never,
-            };
+            let color = args.color.coloring();
             let opts = RunOptions {
                 paths: args.paths,
                 tags: args.tags,
@@ -196,6 +241,30 @@ pub fn main() -> Exit {
                 verbose: args.verbose,
             };
             runtime.block_on(crate::run::run(ws, opts))
+        }
+        Command::Drift(args) => {
+            let Some(runtime) = runtime() else { return Exit::Harness };
+            let opts = crate::run::drift::DriftOptions {
+                run: RunOptions {
+                    paths: args.paths,
+                    tags: args.tags,
+                    name: args.name,
+                    jobs: args.jobs,
+                    fail_fast: false,
+                    target: Some(Target::Live),
+                    record_missing: false,
+                    base_urls: args.base_urls,
+                    junit: None,
+                    cucumber_json: None,
+                    color: args.color.coloring(),
+                    verbose: args.verbose,
+                },
+                partner: args.partner,
+                reports: args.report,
+                accept: args.accept,
+                fail_stale: args.fail_stale,
+            };
+            runtime.block_on(crate::run::drift::drift(ws, opts))
         }
     }
 }

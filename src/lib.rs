@@ -9,6 +9,7 @@ pub mod client;
 pub mod clock;
 pub mod contract;
 pub mod diag;
+pub mod drift;
 pub mod exit;
 pub mod feature;
 pub mod interpolate;

@@ -64,6 +64,18 @@ pub struct Body {
     pub content: BTreeMap<String, Option<SchemaRef>>,
 }
 
+/// The contract's word on one response of an operation.
+#[derive(Debug)]
+pub enum ResponseSchema<'a> {
+    /// The status is not among the declared ones.
+    UndeclaredStatus { declared: Vec<&'a str> },
+    /// Declared (as `declared`: "201", "4XX", "default"), with no body schema to check.
+    NoBody { declared: &'a str },
+    /// The status is declared but not this media type.
+    UndeclaredType { declared: &'a str, types: Vec<&'a str> },
+    Schema { declared: &'a str, schema: &'a SchemaRef },
+}
+
 #[derive(Debug, Clone)]
 pub struct Operation {
     pub id: String,
@@ -97,6 +109,37 @@ impl Operation {
         self.responses
             .get_key_value(lower.as_str())
             .map(|(k, b)| (k.as_str(), b))
+    }
+
+    /// What the contract says a response with this status and media type must look like.
+    /// Shared by the "matches the contract" step and drift, so both read a response alike.
+    pub fn response_schema(&self, status: u16, media_type: &str) -> ResponseSchema<'_> {
+        let Some((declared, body)) = self.response_for(status) else {
+            return ResponseSchema::UndeclaredStatus {
+                declared: self.responses.keys().map(String::as_str).collect(),
+            };
+        };
+        if body.content.is_empty() {
+            return ResponseSchema::NoBody { declared };
+        }
+        let found = body
+            .content
+            .get(media_type)
+            .or_else(|| {
+                body.content
+                    .iter()
+                    .find(|(k, _)| k.ends_with("+json") && media_type.ends_with("+json"))
+                    .map(|(_, v)| v)
+            })
+            .or_else(|| body.content.get("*/*"));
+        match found {
+            None => ResponseSchema::UndeclaredType {
+                declared,
+                types: body.content.keys().map(String::as_str).collect(),
+            },
+            Some(None) => ResponseSchema::NoBody { declared },
+            Some(Some(schema)) => ResponseSchema::Schema { declared, schema },
+        }
     }
 
     /// Path parameters if `path` (no query) fits this operation's template.

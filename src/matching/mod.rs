@@ -222,5 +222,30 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// A unified line diff, `-` expected and `+` actual, three lines of context per change.
+pub fn line_diff(expected: &str, actual: &str) -> String {
+    let diff = similar::TextDiff::from_lines(expected, actual);
+    let mut out = String::new();
+    for group in diff.grouped_ops(3) {
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                    similar::ChangeTag::Equal => ' ',
+                };
+                out.push(sign);
+                out.push(' ');
+                out.push_str(change.value());
+                if change.missing_newline() {
+                    out.push('\n');
+                }
+            }
+        }
+        out.push_str("  …\n");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -2,6 +2,7 @@
 //! terminal, JUnit and Cucumber JSON writers fed by the same events.
 
 mod cucumber_glue;
+pub mod drift;
 pub mod report;
 pub mod services;
 
@@ -49,6 +50,39 @@ pub struct RunOptions {
 }
 
 pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
+    let root = ws.root.clone();
+    let done = execute(ws, opts, None).await;
+    // A live run over recorded partners says where live no longer answers as recorded; the
+    // verdict stays the scenarios' (`contrail drift` is the command whose verdict is drift).
+    if let Some(session) = done.drift {
+        let report = crate::drift::report::Report::new(session.outcome(), &root, done.live_urls, None, Vec::new(), false);
+        eprint!("{}", report.terminal(false, false));
+    }
+    done.exit
+}
+
+/// What a run leaves behind for the command that started it.
+pub(crate) struct Done {
+    pub exit: Exit,
+    /// The comparing proxies' findings, when the run compared live answers with recordings.
+    pub drift: Option<Arc<crate::drift::Session>>,
+    /// Partner -> the live base URL used (empty for replay).
+    pub live_urls: BTreeMap<String, String>,
+}
+
+impl From<Exit> for Done {
+    fn from(exit: Exit) -> Done {
+        Done {
+            exit,
+            drift: None,
+            live_urls: BTreeMap::new(),
+        }
+    }
+}
+
+/// Runs the scenarios. `drift` makes every partner's traffic go through a comparing proxy
+/// (`contrail drift`); without it, a live run over recorded partners compares anyway, unpaced.
+pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<crate::drift::Session>>) -> Done {
     let target = opts.target.unwrap_or_else(|| {
         if has_recordings(&ws) {
             Target::Replay
@@ -60,7 +94,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         eprintln!(
             "error: --record-missing goes with --target replay (it replays what is recorded and records the rest)"
         );
-        return Exit::BadInput;
+        return Exit::BadInput.into();
     }
     let tags = match opts
         .tags
@@ -71,14 +105,14 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: --tags {:?}: {e}", opts.tags.unwrap_or_default());
-            return Exit::BadInput;
+            return Exit::BadInput.into();
         }
     };
     let name = match opts.name.as_deref().map(regex::Regex::new).transpose() {
         Ok(n) => n,
         Err(e) => {
             eprintln!("error: --name: {e}");
-            return Exit::BadInput;
+            return Exit::BadInput.into();
         }
     };
 
@@ -87,7 +121,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         Err(d) => {
             eprintln!("{d}");
             eprintln!("error: {} problem(s) found before running; nothing was run", d.len());
-            return Exit::BadInput;
+            return Exit::BadInput.into();
         }
     };
 
@@ -99,14 +133,14 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e}");
-                return Exit::BadInput;
+                return Exit::BadInput.into();
             }
         };
         let running = match services::start_all(&ws, &needed).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
-                return Exit::Harness;
+                return Exit::Harness.into();
             }
         };
         let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
@@ -115,25 +149,31 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
             Err(e) => {
                 services::stop_all(running).await;
                 eprintln!("error: {e}");
-                return Exit::BadInput;
+                return Exit::BadInput.into();
             }
         }
     };
-    let (mocks, base_urls) = match target {
-        Target::Live => (Vec::new(), live_urls),
-        Target::Replay | Target::Record => {
-            match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls).await {
+    let drift = match (drift, target) {
+        (Some(d), _) => Some(d),
+        (None, Target::Live) if has_recordings(&ws) => Some(Arc::new(crate::drift::Session::new(false, None, false))),
+        _ => None,
+    };
+    let through_mocks = target != Target::Live || drift.is_some();
+    let (mocks, base_urls) = match through_mocks {
+        false => (Vec::new(), live_urls.clone()),
+        true => {
+            match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls, drift.as_ref()).await {
                 Ok(x) => x,
                 Err(server::StartError::Recordings(d)) => {
                     services::stop_all(running).await;
                     eprintln!("{d}");
                     eprintln!("error: {} broken recording(s); nothing was run", d.len());
-                    return Exit::BadInput;
+                    return Exit::BadInput.into();
                 }
                 Err(e) => {
                     services::stop_all(running).await;
                     eprintln!("error: {e}");
-                    return Exit::Harness;
+                    return Exit::Harness.into();
                 }
             }
         }
@@ -154,7 +194,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         Err(e) => {
             stop(running, mocks).await;
             eprintln!("error: {e}");
-            return Exit::BadInput;
+            return Exit::BadInput.into();
         }
     };
     let mut client = client;
@@ -172,7 +212,7 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
         client,
         tokens: TokenCache::default(),
         base_urls,
-        via_mock: target != Target::Live,
+        via_mock: through_mocks,
         mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
     });
     let outcome = cucumber_glue::run(
@@ -191,12 +231,17 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
     )
     .await;
     stop(running, mocks).await;
-    match outcome {
+    let exit = match outcome {
         Ok(exit) => exit,
         Err(e) => {
             eprintln!("error: {e}");
             Exit::Harness
         }
+    };
+    Done {
+        exit,
+        drift,
+        live_urls: live_urls.into_iter().map(|(p, u)| (p, u.to_string())).collect(),
     }
 }
 
@@ -222,6 +267,7 @@ async fn start_mocks(
     target: Target,
     record_missing: bool,
     live: &BTreeMap<String, Url>,
+    drift: Option<&Arc<crate::drift::Session>>,
 ) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
@@ -235,9 +281,14 @@ async fn start_mocks(
     for (partner, contract) in partners {
         let upstream = live.get(&partner).cloned();
         let mode = match (target, record_missing, upstream) {
+            (Target::Live, _, Some(upstream)) if drift.is_some() => server::Mode::Drift {
+                upstream,
+                session: drift.cloned().ok_or_else(|| "no drift session".to_string())?,
+            },
             (Target::Replay, false, _) => server::Mode::Replay,
             (Target::Replay, true, Some(upstream)) => server::Mode::ReplayOrRecord { upstream },
             (Target::Record, _, Some(upstream)) => server::Mode::Record { upstream },
+            (Target::Live, _, None) => continue,
             // No live URL for this partner: nothing can be recorded from it; replay what exists.
             (_, _, None) => server::Mode::Replay,
             (Target::Live, ..) => continue,
@@ -273,6 +324,10 @@ async fn start_mocks(
             server::Mode::Record { upstream } => format!(
                 "recording {upstream} into {}",
                 crate::diag::display_path(&dir, &ws.root).display()
+            ),
+            server::Mode::Drift { upstream, .. } => format!(
+                "live {upstream}, compared with {} recorded interaction(s)",
+                mock.loaded
             ),
         };
         eprintln!("{partner}: {what} (mock on {})", mock.url);

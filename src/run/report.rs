@@ -6,7 +6,6 @@
 use std::fmt::Write as _;
 
 use serde_json::Value;
-use similar::{ChangeTag, TextDiff};
 
 use crate::client::Exchange;
 use crate::policy::{Action, FieldPolicy};
@@ -142,29 +141,6 @@ fn cut_lines(text: &str, max: usize) -> String {
     out
 }
 
-/// A unified line diff, `-` expected and `+` actual.
-pub fn line_diff(expected: &str, actual: &str) -> String {
-    let diff = TextDiff::from_lines(expected, actual);
-    let mut out = String::new();
-    for group in diff.grouped_ops(3) {
-        for op in group {
-            for change in diff.iter_changes(&op) {
-                let sign = match change.tag() {
-                    ChangeTag::Delete => '-',
-                    ChangeTag::Insert => '+',
-                    ChangeTag::Equal => ' ',
-                };
-                let _ = write!(out, "{sign} {}", change.value());
-                if change.missing_newline() {
-                    out.push('\n');
-                }
-            }
-        }
-        out.push_str("  …\n");
-    }
-    out
-}
-
 fn indent(text: &str, by: &str) -> String {
     text.lines().map(|l| format!("{by}{l}")).collect::<Vec<_>>().join("\n")
 }
@@ -201,7 +177,7 @@ pub fn render_failure(f: &StepFailure, r: &Redactor) -> String {
     }
     if let Some((expected, actual)) = &f.diff {
         let _ = writeln!(out, "diff (- expected, + actual):");
-        out.push_str(&indent(&line_diff(expected, actual), "  "));
+        out.push_str(&indent(&crate::matching::line_diff(expected, actual), "  "));
         out.push('\n');
     }
     if let Some(e) = &f.exchange {
@@ -250,7 +226,7 @@ mod tests {
 
     #[test]
     fn diff_marks_changed_lines() {
-        let d = line_diff(
+        let d = crate::matching::line_diff(
             &serde_json::to_string_pretty(&json!({"a": 1, "b": 2})).unwrap(),
             &serde_json::to_string_pretty(&json!({"a": 1, "b": 3})).unwrap(),
         );

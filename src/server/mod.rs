@@ -31,11 +31,14 @@ pub use journal::Journal;
 
 /// Header a scenario sends to say who it is.
 pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
+/// Header on a proxied answer: how long the live sandbox took, in ms, without the proxy's own
+/// pacing, so latency budgets judge the partner and not contrail.
+pub const LIVE_TIME_HEADER: &str = "x-contrail-live-ms";
 /// Header on a 501 that means "no recording matches".
 pub const UNMATCHED_HEADER: &str = "x-contrail-mock";
 const MAX_BODY: usize = 10 * 1024 * 1024;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Mode {
     Replay,
     /// Replay what matches, record the rest from `upstream`.
@@ -45,6 +48,22 @@ pub enum Mode {
     Record {
         upstream: url::Url,
     },
+    /// Forward to `upstream` and compare each live answer with its recording (a drift run).
+    Drift {
+        upstream: url::Url,
+        session: Arc<crate::drift::Session>,
+    },
+}
+
+impl std::fmt::Debug for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Mode::Replay => write!(f, "Replay"),
+            Mode::ReplayOrRecord { upstream } => write!(f, "ReplayOrRecord({upstream})"),
+            Mode::Record { upstream } => write!(f, "Record({upstream})"),
+            Mode::Drift { upstream, .. } => write!(f, "Drift({upstream})"),
+        }
+    }
 }
 
 pub struct Config {
@@ -67,6 +86,8 @@ struct Shared {
     upstream_client: reqwest::Client,
     journal: Journal,
     faults: Faults,
+    /// The contract's per-client rate limit, kept by drift runs.
+    pacer: Option<crate::drift::pace::Pacer>,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -137,6 +158,17 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         return Err(StartError::Recordings(errors));
     }
     let loaded = items.len();
+    let mut pacer = None;
+    if let Mode::Drift { session, .. } = &cfg.mode {
+        session.register(&cfg.partner, items.iter().map(|(f, _)| f.clone()));
+        if session.pace
+            && let Some(limit) = cfg.contract.partner(&cfg.partner).and_then(|p| p.doc.rate_limit.as_ref())
+        {
+            let per = humantime::parse_duration(&limit.per)
+                .map_err(|e| format!("the rate limit of {:?} has a bad window {:?}: {e}", cfg.partner, limit.per))?;
+            pacer = crate::drift::pace::Pacer::new(limit.requests, per);
+        }
+    }
     let index = Index::build(&cfg.contract.policy, items);
     crate::client::install_crypto_provider();
     let upstream_client = reqwest::Client::builder()
@@ -154,6 +186,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         upstream_client,
         journal: Journal::new(journal::DEFAULT_CAP),
         faults: Faults::default(),
+        pacer,
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -320,7 +353,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             .map(|(o, _)| o.id.clone())
     };
     // Replay needs the operation only for policy rules limited to one; recording always names it.
-    let op = if s.contract.policy.has_operation_rules() || matches!(s.mode, Mode::Record { .. }) {
+    let op = if s.contract.policy.has_operation_rules() || matches!(s.mode, Mode::Record { .. } | Mode::Drift { .. }) {
         find_op()
     } else {
         None
@@ -328,6 +361,10 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
 
     let upstream = match &s.mode {
         Mode::Record { upstream } => Some(upstream.clone()),
+        Mode::Drift { upstream, session } => {
+            let op = op.or_else(find_op);
+            return compare_with_live(s, upstream, session, method, headers, body, incoming, op).await;
+        }
         Mode::Replay | Mode::ReplayOrRecord { .. } => {
             let index = match s.index.read() {
                 Ok(i) => i,
@@ -381,81 +418,114 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
         );
     };
     let op = op.or_else(find_op);
-    proxy_and_record(s, upstream, method, path, query, headers, body, incoming, op).await
+    proxy_and_record(s, upstream, method, headers, body, incoming, op).await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn proxy_and_record(
-    s: &Shared,
-    upstream: url::Url,
-    method: &Method,
-    path: &str,
-    query: &[(String, String)],
-    headers: &HeaderMap,
+/// A request as it goes to the live sandbox.
+struct Outgoing<'a> {
+    method: &'a Method,
+    path: &'a str,
+    query: &'a [(String, String)],
+    /// Without hop-by-hop headers and without `X-Contrail-Scenario`.
+    headers: Vec<(String, String)>,
     body: Bytes,
-    incoming: &Incoming,
-    op: Option<String>,
-) -> Reply {
-    // Concatenate rather than join, so that a base URL's own path prefix is kept.
-    let mut url = match url::Url::parse(&format!("{}{path}", upstream.as_str().trim_end_matches('/'))) {
-        Ok(u) => u,
-        Err(e) => {
-            return json_response(
-                StatusCode::BAD_GATEWAY,
-                &[],
-                json!({ "error": format!("contrail mock: bad upstream URL: {e}") }),
-            );
+}
+
+impl<'a> Outgoing<'a> {
+    fn new(method: &'a Method, incoming: &'a Incoming, headers: &HeaderMap, body: Bytes) -> Self {
+        Outgoing {
+            method,
+            path: &incoming.path,
+            query: &incoming.query,
+            headers: header_pairs(headers)
+                .into_iter()
+                .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection" | SCENARIO_HEADER))
+                .collect(),
+            body,
         }
-    };
-    if !query.is_empty() {
-        url.query_pairs_mut().extend_pairs(query);
     }
-    let request_headers: Vec<(String, String)> = header_pairs(headers)
-        .into_iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection" | SCENARIO_HEADER))
-        .collect();
+}
+
+/// The live sandbox's answer, read whole (up to 10 MB).
+struct LiveAnswer {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    took: std::time::Duration,
+}
+
+impl LiveAnswer {
+    fn reply(self) -> Reply {
+        let mut headers = self.headers;
+        headers.push((LIVE_TIME_HEADER.to_string(), self.took.as_millis().to_string()));
+        respond(self.status, &headers, self.body)
+    }
+}
+
+/// Sends the request to the live sandbox. `Err` is the reply that explains why it failed.
+async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<LiveAnswer, Reply> {
+    // Concatenate rather than join, so that a base URL's own path prefix is kept.
+    let mut url = url::Url::parse(&format!("{}{}", upstream.as_str().trim_end_matches('/'), out.path)).map_err(|e| {
+        json_response(
+            StatusCode::BAD_GATEWAY,
+            &[],
+            json!({ "error": format!("contrail mock: bad upstream URL: {e}") }),
+        )
+    })?;
+    if !out.query.is_empty() {
+        url.query_pairs_mut().extend_pairs(out.query);
+    }
     let mut req = s
         .upstream_client
-        .request(method.clone(), url.as_str())
-        .body(body.clone());
-    for (k, v) in &request_headers {
+        .request(out.method.clone(), url.as_str())
+        .body(out.body.clone());
+    for (k, v) in &out.headers {
         req = req.header(k, v);
     }
-    let mut resp = match req.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            return json_response(
-                StatusCode::BAD_GATEWAY,
-                &[(UNMATCHED_HEADER, "upstream-unreachable")],
-                json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {e}") }),
-            );
-        }
-    };
+    let started = std::time::Instant::now();
+    let mut resp = req.send().await.map_err(|e| {
+        json_response(
+            StatusCode::BAD_GATEWAY,
+            &[(UNMATCHED_HEADER, "upstream-unreachable")],
+            json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {e}") }),
+        )
+    })?;
     let status = resp.status().as_u16();
-    let response_headers = header_pairs(resp.headers());
-    let mut bytes = Vec::new();
+    let headers = header_pairs(resp.headers());
+    let mut body = Vec::new();
     loop {
         match resp.chunk().await {
-            Ok(Some(c)) if bytes.len() + c.len() <= MAX_BODY => bytes.extend_from_slice(&c),
+            Ok(Some(c)) if body.len() + c.len() <= MAX_BODY => body.extend_from_slice(&c),
             Ok(Some(_)) => {
-                return json_response(
+                return Err(json_response(
                     StatusCode::BAD_GATEWAY,
                     &[],
-                    json!({ "error": "contrail mock: the live answer is over 10 MB; not recorded" }),
-                );
+                    json!({ "error": "contrail mock: the live answer is over 10 MB" }),
+                ));
             }
             Ok(None) => break,
             Err(e) => {
-                return json_response(
+                return Err(json_response(
                     StatusCode::BAD_GATEWAY,
                     &[],
                     json!({ "error": format!("contrail mock: reading the live answer failed: {e}") }),
-                );
+                ));
             }
         }
     }
+    Ok(LiveAnswer {
+        status,
+        headers,
+        body,
+        took: started.elapsed(),
+    })
+}
+
+/// The interaction as it would be recorded (redacted), with the next sequence number of its
+/// (scenario, request) in this run.
+fn capture(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>, incoming: &Incoming, op: Option<String>, live: &LiveAnswer) -> Interaction {
     let policy = &s.contract.policy;
-    let k = key(policy, op.as_deref(), method.as_str(), path, query, &incoming.body);
+    let k = key(policy, op.as_deref(), out.method.as_str(), out.path, out.query, &incoming.body);
     let sequence = match s.recorded.lock() {
         Ok(mut r) => {
             let c = r.entry((incoming.scenario.clone().unwrap_or_default(), k)).or_insert(0);
@@ -475,16 +545,35 @@ async fn proxy_and_record(
         sequence,
     };
     let seen = Seen {
-        method: method.as_str(),
-        path,
-        query,
-        request_headers: &request_headers,
-        request_body: &body,
-        status,
-        response_headers: &response_headers,
-        response_body: &bytes,
+        method: out.method.as_str(),
+        path: out.path,
+        query: out.query,
+        request_headers: &out.headers,
+        request_body: &out.body,
+        status: live.status,
+        response_headers: &live.headers,
+        response_body: &live.body,
     };
-    let interaction = Interaction::capture(policy, &seen, meta);
+    Interaction::capture(policy, &seen, meta)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn proxy_and_record(
+    s: &Shared,
+    upstream: url::Url,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Bytes,
+    incoming: &Incoming,
+    op: Option<String>,
+) -> Reply {
+    let out = Outgoing::new(method, incoming, headers, body);
+    let live = match forward(s, &upstream, &out).await {
+        Ok(l) => l,
+        Err(reply) => return reply,
+    };
+    let interaction = capture(s, &upstream, &out, incoming, op, &live);
+    let policy = &s.contract.policy;
     match recording::save(&s.dir, &interaction) {
         Ok(file) => {
             if let Ok(mut index) = s.index.write() {
@@ -499,7 +588,149 @@ async fn proxy_and_record(
             );
         }
     }
-    respond(status, &response_headers, bytes)
+    live.reply()
+}
+
+/// How long a 429 asks the client to wait: `Retry-After` in seconds or as an HTTP-date.
+fn retry_after(headers: &[(String, String)]) -> Option<std::time::Duration> {
+    let v = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
+        .map(|(_, v)| v.trim())?;
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+}
+
+/// A drift run's proxy: sends the request live (paced), answers with the live answer, and
+/// compares it with the recording of the same request in the same scenario and sequence.
+#[allow(clippy::too_many_arguments)]
+async fn compare_with_live(
+    s: &Shared,
+    upstream: &url::Url,
+    session: &crate::drift::Session,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Bytes,
+    incoming: &Incoming,
+    op: Option<String>,
+) -> Reply {
+    use crate::drift::{Checked, Unrecorded};
+    let scenario = incoming.scenario.as_deref();
+    // Look the request up as the recording would have sent it (the recorded ids).
+    let as_recorded = session.correlation(scenario, |c| c.to_recorded(incoming));
+    let recorded: Option<(PathBuf, Interaction)> = match s.index.read() {
+        Ok(index) => match index.lookup(&s.contract.policy, op.as_deref(), &as_recorded) {
+            Lookup::Found(e) => Some((e.file.clone(), e.interaction.clone())),
+            Lookup::Unmatched { .. } => None,
+        },
+        Err(_) => None,
+    };
+    let expects_429 = recorded.as_ref().is_some_and(|(_, r)| r.response.status == 429);
+    let out = Outgoing::new(method, incoming, headers, body);
+    // A request recorded as over the budget is sent at once: it exists to be refused.
+    if let Some(pacer) = &s.pacer
+        && !expects_429
+    {
+        let client = headers.get("authorization").map(|v| v.as_bytes()).unwrap_or_default();
+        let wait = pacer.reserve(&String::from_utf8_lossy(client), std::time::Instant::now());
+        tokio::time::sleep(wait).await;
+    }
+    let mut live = match forward(s, upstream, &out).await {
+        Ok(l) => l,
+        Err(reply) => return reply,
+    };
+    // A 429 the recording did not have is the run's own doing: wait as told and try again.
+    for _ in 0..3 {
+        if live.status != 429 || expects_429 || !session.pace {
+            break;
+        }
+        let wait = retry_after(&live.headers).unwrap_or(std::time::Duration::from_secs(1));
+        tokio::time::sleep(wait.min(std::time::Duration::from_secs(30))).await;
+        live = match forward(s, upstream, &out).await {
+            Ok(l) => l,
+            Err(reply) => return reply,
+        };
+    }
+    if session.compares(&s.partner) {
+        let now = capture(s, upstream, &out, incoming, op.clone(), &live);
+        match recorded {
+            Some((file, rec)) => {
+                if let (Body::Json(r), Body::Json(l)) = (&rec.response.body, &now.response.body) {
+                    session.correlation(scenario, |c| c.learn(r, l));
+                }
+                let op_id = rec.meta.operation.clone().or(op);
+                let operation = s
+                    .contract
+                    .partner(&s.partner)
+                    .and_then(|p| op_id.as_deref().and_then(|id| p.operation(id)));
+                let findings = crate::drift::compare::compare(&s.contract, operation, &rec.response, &now.response)
+                    .unwrap_or_else(|e| {
+                        vec![crate::drift::Finding::new(
+                            crate::drift::Class::Breaking,
+                            "/",
+                            crate::drift::Change::Schema,
+                            format!("cannot check against the contract: {e}"),
+                        )]
+                    });
+                let mut checked = Checked {
+                    partner: s.partner.clone(),
+                    file: file.clone(),
+                    operation: op_id,
+                    scenario: incoming.scenario.clone(),
+                    request: request_line(&rec),
+                    findings,
+                    diff: None,
+                    accepted: false,
+                };
+                if checked.drifted() {
+                    checked.diff = Some(crate::drift::response_diff(
+                        &s.contract.policy,
+                        checked.operation.as_deref(),
+                        &rec.response,
+                        &now.response,
+                    ));
+                    if session.accept {
+                        let mut accepted = rec.clone();
+                        accepted.response = now.response.clone();
+                        if let Body::Json(v) = &mut accepted.response.body {
+                            session.correlation(scenario, |c| c.json_to_recorded(v));
+                        }
+                        accepted.meta.recorded_at = now.meta.recorded_at.clone();
+                        accepted.meta.target = upstream.to_string();
+                        accepted.meta.contract_version = s.contract.version.clone();
+                        checked.accepted = accepted
+                            .to_pretty_json()
+                            .and_then(|text| recording::write_atomic(&file, text.as_bytes()))
+                            .is_ok();
+                    }
+                }
+                session.checked(checked);
+            }
+            None => session.unrecorded(Unrecorded {
+                partner: s.partner.clone(),
+                scenario: incoming.scenario.clone(),
+                request: request_line(&now),
+                status: live.status,
+            }),
+        }
+    }
+    live.reply()
+}
+
+/// `GET /tickets/T-4?limit=5`
+fn request_line(i: &Interaction) -> String {
+    let mut line = format!("{} {}", i.request.method, i.request.path);
+    if !i.request.query.is_empty() {
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&i.request.query)
+            .finish();
+        line.push('?');
+        line.push_str(&q);
+    }
+    line
 }
 
 /// `contrail mock`: one partner's mock server in the foreground until Ctrl-C / SIGTERM.

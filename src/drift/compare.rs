@@ -1,0 +1,408 @@
+//! The verdict on one interaction: a recorded response against the live one for the same
+//! request, judged by the contract and the field policy rather than by a blind sample diff.
+//!
+//! - A different status or media type is breaking.
+//! - The live body is validated against the contract's schema; every violation is breaking.
+//! - The structure is compared as *shapes* (which fields exist, which JSON types they hold;
+//!   array items merged into one shape), so list lengths, ids, titles and timestamps never
+//!   count. Where the contract has a schema, a type it accepts (a nullable field now null,
+//!   another `oneOf` branch) is just another sample: no finding; an optional field gone or a
+//!   new field it does not forbid is compatible. Where it has no schema, a field gone or a
+//!   type changed is breaking, since nothing says a consumer can cope.
+//! - The policy: `ignore` and `redact` fields are skipped, `volatile` ones are reported as
+//!   `volatile-ignored` and never as drift, `regex` ones must still match, `type-only` ones are
+//!   compared by type.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Change, Class, Finding};
+use crate::contract::Contract;
+use crate::contract::operation::{Operation, ResponseSchema};
+use crate::policy::{Action, FieldPolicy};
+use crate::recording::{Body, RecordedResponse};
+
+/// Compares the live response with the recorded one. `Err` only when the contract's schema
+/// cannot be compiled (lint reports that before any run).
+pub fn compare(
+    contract: &Contract,
+    op: Option<&Operation>,
+    recorded: &RecordedResponse,
+    live: &RecordedResponse,
+) -> Result<Vec<Finding>, String> {
+    let policy = &contract.policy;
+    let op_id = op.map(|o| o.id.as_str());
+    let mut out = Vec::new();
+    if recorded.status != live.status {
+        let undeclared = match op.map(|o| o.response_schema(live.status, "")) {
+            Some(ResponseSchema::UndeclaredStatus { declared }) => {
+                format!(", which the contract does not declare (declared: {})", declared.join(", "))
+            }
+            _ => String::new(),
+        };
+        out.push(Finding::new(
+            Class::Breaking,
+            "status",
+            Change::Status,
+            format!("recorded {}, now {}{undeclared}", recorded.status, live.status),
+        ));
+        // Another status means another kind of answer: its body is not comparable.
+        return Ok(out);
+    }
+    headers(policy, op_id, recorded, live, &mut out);
+    let (rec_type, live_type) = (media_type(recorded), media_type(live));
+    if rec_type != live_type {
+        out.push(Finding::new(
+            Class::Breaking,
+            "header content-type",
+            Change::ContentType,
+            format!(
+                "recorded {}, now {}",
+                rec_type.as_deref().unwrap_or("none"),
+                live_type.as_deref().unwrap_or("none")
+            ),
+        ));
+        return Ok(out);
+    }
+    let (Body::Json(rec), Body::Json(act)) = (&recorded.body, &live.body) else {
+        return Ok(out);
+    };
+
+    // The contract first: what it forbids is breaking whatever the recording held.
+    let mut schema_checked = false;
+    let mut violated = BTreeSet::new();
+    if let Some(op) = op
+        && let ResponseSchema::Schema { declared, schema } =
+            op.response_schema(live.status, live_type.as_deref().unwrap_or_default())
+    {
+        schema_checked = true;
+        // One finding per field: the same violation in every item of a list is said once.
+        let mut by_place: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+        for v in contract.schemas.validate(schema, act)? {
+            let segments = segments_of(&v.pointer);
+            if matches!(
+                policy.body(op_id, &segments),
+                Some(Action::Ignore | Action::Redact)
+            ) {
+                continue;
+            }
+            let place = normalize(&v.pointer);
+            by_place
+                .entry(place)
+                .or_insert_with(|| (v.message, BTreeSet::new()))
+                .1
+                .insert(v.pointer);
+        }
+        for (place, (message, items)) in by_place {
+            let n = items.len();
+            let times = if n > 1 { format!(" (in {n} items)") } else { String::new() };
+            out.push(Finding::new(
+                Class::Breaking,
+                if place.is_empty() { "/" } else { &place },
+                Change::Schema,
+                format!("breaks the contract's schema for {declared}: {message}{times}"),
+            ));
+            violated.insert(place);
+        }
+    }
+
+    let mut walk = Walk {
+        policy,
+        op: op_id,
+        schema_checked,
+        violated: &violated,
+        out: &mut out,
+    };
+    walk.shapes(&Shape::of(rec), &Shape::of(act), &mut Vec::new());
+    walk.values(rec, act, &mut Vec::new());
+    dedupe(&mut out);
+    out.sort_by(|a, b| (a.class, &a.place).cmp(&(b.class, &b.place)));
+    Ok(out)
+}
+
+fn media_type(r: &RecordedResponse) -> Option<String> {
+    r.headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
+}
+
+/// Header values: only what the policy names is compared (volatile ones are reported as
+/// ignored, regex ones must match); the rest of a server's headers vary too much to mean drift.
+fn headers(policy: &FieldPolicy, op: Option<&str>, rec: &RecordedResponse, live: &RecordedResponse, out: &mut Vec<Finding>) {
+    for (name, recorded) in &rec.headers {
+        let now = live.headers.get(name);
+        match policy.header(op, name) {
+            Some(Action::Volatile) if now.is_some_and(|n| n != recorded) => out.push(Finding::new(
+                Class::VolatileIgnored,
+                &format!("header {name}"),
+                Change::Value,
+                "value changed (volatile)".into(),
+            )),
+            Some(Action::Regex(re)) if !now.is_some_and(|n| re.is_match(n)) => out.push(Finding::new(
+                Class::Breaking,
+                &format!("header {name}"),
+                Change::Pattern,
+                match now {
+                    Some(n) => format!("{n:?} no longer matches {}", re.as_str()),
+                    None => "no longer sent".into(),
+                },
+            )),
+            _ => {}
+        }
+    }
+}
+
+/// `/items/0/id` -> `/items/*/id`, so that a finding on merged array items and a schema
+/// violation on one item name the same place.
+pub(crate) fn normalize(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { "*" } else { s })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+fn segments_of(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|t| t.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}
+
+fn pointer_of(path: &[String]) -> String {
+    if path.is_empty() {
+        return "/".into();
+    }
+    path.iter()
+        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+/// Keeps the first finding per (place, class): a field both removed and volatile says it once.
+fn dedupe(out: &mut Vec<Finding>) {
+    let mut seen = BTreeSet::new();
+    out.retain(|f| seen.insert((f.place.clone(), f.class)));
+}
+
+/// JSON kinds, with integers and other numbers as one: 1 and 1.5 are the same kind of field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl Kind {
+    fn of(v: &Value) -> Kind {
+        match v {
+            Value::Null => Kind::Null,
+            Value::Bool(_) => Kind::Boolean,
+            Value::Number(_) => Kind::Number,
+            Value::String(_) => Kind::String,
+            Value::Array(_) => Kind::Array,
+            Value::Object(_) => Kind::Object,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Boolean => "boolean",
+            Kind::Number => "number",
+            Kind::String => "string",
+            Kind::Array => "array",
+            Kind::Object => "object",
+        }
+    }
+}
+
+/// What a value looks like without its values: the kinds seen, the fields of its objects and
+/// the merged shape of its array items.
+#[derive(Debug, Default, Clone)]
+struct Shape {
+    kinds: BTreeSet<Kind>,
+    fields: BTreeMap<String, Shape>,
+    items: Option<Box<Shape>>,
+}
+
+impl Shape {
+    fn of(v: &Value) -> Shape {
+        let mut s = Shape::default();
+        s.add(v);
+        s
+    }
+
+    fn add(&mut self, v: &Value) {
+        self.kinds.insert(Kind::of(v));
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    self.fields.entry(k.clone()).or_default().add(c);
+                }
+            }
+            Value::Array(a) => {
+                for item in a {
+                    self.items.get_or_insert_with(Box::default).add(item);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn kinds_text(&self) -> String {
+        self.kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ")
+    }
+}
+
+struct Walk<'a> {
+    policy: &'a FieldPolicy,
+    op: Option<&'a str>,
+    schema_checked: bool,
+    violated: &'a BTreeSet<String>,
+    out: &'a mut Vec<Finding>,
+}
+
+impl Walk<'_> {
+    fn push(&mut self, path: &[String], change: Change, structural_breaking: bool, message: String) {
+        // One finding per field, not one per array item.
+        let place = normalize(&pointer_of(path));
+        if self.violated.contains(&place) {
+            return;
+        }
+        let class = match self.policy.body(self.op, path) {
+            Some(Action::Volatile) => Class::VolatileIgnored,
+            _ if structural_breaking && !self.schema_checked => Class::Breaking,
+            _ => Class::Compatible,
+        };
+        let message = match (class, self.schema_checked) {
+            (Class::VolatileIgnored, _) => format!("{message} (volatile)"),
+            (Class::Compatible, true) if structural_breaking => format!("{message}; the contract allows it"),
+            (Class::Breaking, _) => format!("{message}; the contract has no schema for this response that allows it"),
+            _ => message,
+        };
+        self.out.push(Finding::new(class, &place, change, message));
+    }
+
+    fn shapes(&mut self, rec: &Shape, live: &Shape, path: &mut Vec<String>) {
+        let action = if path.is_empty() { None } else { self.policy.body(self.op, path) };
+        match action {
+            Some(Action::Ignore | Action::Redact) => return,
+            Some(Action::TypeOnly) => {
+                self.kinds(rec, live, path);
+                return;
+            }
+            _ => {}
+        }
+        self.kinds(rec, live, path);
+        for (k, r) in &rec.fields {
+            path.push(k.clone());
+            match live.fields.get(k) {
+                Some(l) => self.shapes(r, l, path),
+                None if live.kinds.contains(&Kind::Object) => {
+                    if !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) {
+                        self.push(path, Change::Removed, true, "no longer sent".into());
+                    }
+                }
+                None => {}
+            }
+            path.pop();
+        }
+        if rec.kinds.contains(&Kind::Object) {
+            for (k, l) in &live.fields {
+                if rec.fields.contains_key(k) {
+                    continue;
+                }
+                path.push(k.clone());
+                if !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) {
+                    self.push(path, Change::Added, false, format!("new field ({})", l.kinds_text()));
+                }
+                path.pop();
+            }
+        }
+        if let (Some(r), Some(l)) = (&rec.items, &live.items) {
+            path.push("*".into());
+            self.shapes(r, l, path);
+            path.pop();
+        }
+    }
+
+    fn kinds(&mut self, rec: &Shape, live: &Shape, path: &[String]) {
+        // Kinds the recording never showed; fewer kinds is a smaller sample, not a change. A
+        // schema that accepted the new kind (a nullable field now null, another oneOf branch)
+        // makes it another sample of the same contract: no finding, unless the policy names it.
+        let volatile = matches!(self.policy.body(self.op, path), Some(Action::Volatile));
+        if self.schema_checked && !volatile {
+            return;
+        }
+        if live.kinds.difference(&rec.kinds).next().is_some() {
+            self.push(
+                path,
+                Change::Type,
+                true,
+                format!("was {}, now {}", rec.kinds_text(), live.kinds_text()),
+            );
+        }
+    }
+
+    /// Values matter only where the policy says so: volatile changes are noted, regexes held.
+    fn values(&mut self, rec: &Value, live: &Value, path: &mut Vec<String>) {
+        if !path.is_empty() {
+            match self.policy.body(self.op, path) {
+                Some(Action::Volatile) => {
+                    if rec != live {
+                        self.push(path, Change::Value, false, "value changed".into());
+                    }
+                    return;
+                }
+                Some(Action::Regex(re)) => {
+                    if !live.as_str().is_some_and(|s| re.is_match(s)) {
+                        let place = pointer_of(path);
+                        if !self.violated.contains(&normalize(&place)) {
+                            self.out.push(Finding::new(
+                                Class::Breaking,
+                                &place,
+                                Change::Pattern,
+                                format!(
+                                    "{} no longer matches the policy's {}",
+                                    crate::matching::short(live),
+                                    re.as_str()
+                                ),
+                            ));
+                        }
+                    }
+                    return;
+                }
+                Some(_) => return,
+                None => {}
+            }
+        }
+        match (rec, live) {
+            (Value::Object(r), Value::Object(l)) => {
+                for (k, rv) in r {
+                    if let Some(lv) = l.get(k) {
+                        path.push(k.clone());
+                        self.values(rv, lv, path);
+                        path.pop();
+                    }
+                }
+            }
+            (Value::Array(r), Value::Array(l)) => {
+                for (i, (rv, lv)) in r.iter().zip(l).enumerate() {
+                    path.push(i.to_string());
+                    self.values(rv, lv, path);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

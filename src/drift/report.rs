@@ -1,0 +1,357 @@
+//! How a drift run reads: on the terminal, as Markdown (for a CI summary or an issue) and as
+//! JSON (for tools). All three come from one `Report`, so they never disagree.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::{Checked, Class, Outcome, Stale, Unrecorded};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// `breaking`, `compatible` or `none`: the worst finding.
+    pub verdict: &'static str,
+    pub replayed: usize,
+    pub unchanged: usize,
+    pub drifted: usize,
+    pub breaking: usize,
+    pub compatible: usize,
+    pub volatile_ignored: usize,
+    pub accepted: usize,
+    pub unrecorded: usize,
+    pub not_exercised: usize,
+    pub stale: usize,
+    pub scenarios_failed: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub generated_at: String,
+    /// Partner -> the live base URL the run compared against.
+    pub targets: BTreeMap<String, String>,
+    pub summary: Summary,
+    /// Every replayed interaction, drifted or not (files relative to the workspace).
+    pub interactions: Vec<Checked>,
+    pub unrecorded: Vec<Unrecorded>,
+    pub not_exercised: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale_after_days: Option<u64>,
+    pub stale: Vec<Stale>,
+}
+
+fn relative(p: &Path, root: &Path) -> std::path::PathBuf {
+    crate::diag::display_path(p, root)
+}
+
+impl Report {
+    pub fn new(
+        outcome: Outcome,
+        root: &Path,
+        targets: BTreeMap<String, String>,
+        stale_after_days: Option<u64>,
+        stale: Vec<Stale>,
+        scenarios_failed: bool,
+    ) -> Report {
+        let count = |c: Class| outcome.count(c);
+        let (breaking, compatible, volatile_ignored) = (
+            count(Class::Breaking),
+            count(Class::Compatible),
+            count(Class::VolatileIgnored),
+        );
+        let drifted = outcome.checked.iter().filter(|c| c.drifted()).count();
+        let summary = Summary {
+            verdict: if breaking > 0 {
+                "breaking"
+            } else if compatible > 0 {
+                "compatible"
+            } else {
+                "none"
+            },
+            replayed: outcome.checked.len(),
+            unchanged: outcome.checked.len() - drifted,
+            drifted,
+            breaking,
+            compatible,
+            volatile_ignored,
+            accepted: outcome.checked.iter().filter(|c| c.accepted).count(),
+            unrecorded: outcome.unrecorded.len(),
+            not_exercised: outcome.not_exercised.len(),
+            stale: stale.len(),
+            scenarios_failed,
+        };
+        let interactions = outcome
+            .checked
+            .into_iter()
+            .map(|mut c| {
+                c.file = relative(&c.file, root);
+                c
+            })
+            .collect();
+        let stale = stale
+            .into_iter()
+            .map(|mut s| {
+                s.file = relative(&s.file, root);
+                s
+            })
+            .collect();
+        Report {
+            generated_at: crate::clock::now_rfc3339(false),
+            targets,
+            summary,
+            interactions,
+            unrecorded: outcome.unrecorded,
+            not_exercised: outcome
+                .not_exercised
+                .iter()
+                .map(|f| relative(f, root).display().to_string())
+                .collect(),
+            stale_after_days,
+            stale,
+        }
+    }
+
+    /// Whether the run found breaking drift or (with a limit) stale recordings.
+    pub fn failed(&self) -> bool {
+        self.summary.breaking > 0 || self.summary.stale > 0 || self.summary.scenarios_failed
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
+    }
+
+    /// Places of volatile fields that changed, once each.
+    fn volatile_places(&self) -> Vec<&str> {
+        let set: BTreeSet<&str> = self
+            .interactions
+            .iter()
+            .flat_map(|c| &c.findings)
+            .filter(|f| f.class == Class::VolatileIgnored)
+            .map(|f| f.place.as_str())
+            .collect();
+        set.into_iter().collect()
+    }
+
+    /// Drifted interactions that drifted alike (same operation, same places, same kinds of
+    /// change), breaking ones first: nine tickets missing `customer_id` read as one finding.
+    fn groups(&self) -> Vec<Vec<&Checked>> {
+        type Key<'a> = (bool, &'a str, Option<&'a str>, Vec<(Class, String, super::Change)>);
+        let mut groups: BTreeMap<Key<'_>, Vec<&Checked>> = BTreeMap::new();
+        for c in self.interactions.iter().filter(|c| c.drifted()) {
+            let shape = c
+                .findings
+                .iter()
+                .filter(|f| f.class != Class::VolatileIgnored)
+                .map(|f| (f.class, super::compare::normalize(&f.place), f.change))
+                .collect();
+            groups
+                .entry((!c.breaking(), c.partner.as_str(), c.operation.as_deref(), shape))
+                .or_default()
+                .push(c);
+        }
+        groups.into_values().collect()
+    }
+
+    fn headline(&self) -> String {
+        let s = &self.summary;
+        format!(
+            "{} recorded interaction(s) replayed against live: {} unchanged, {} drifted ({} breaking, {} compatible finding(s)); {} volatile change(s) ignored",
+            s.replayed, s.unchanged, s.drifted, s.breaking, s.compatible, s.volatile_ignored
+        )
+    }
+
+    /// `verbose` adds unchanged interactions and volatile findings; `lists` the recordings
+    /// not replayed and the requests not recorded (noise when a run was filtered on purpose).
+    pub fn terminal(&self, verbose: bool, lists: bool) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "\nDrift: {}", self.headline());
+        for group in self.groups() {
+            let c = group[0];
+            let label = if c.breaking() { "BREAKING" } else { "COMPATIBLE" };
+            let alike = if group.len() > 1 {
+                format!("  ({} replays drifted alike; the first is shown)", group.len())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "\n{label}  {} {}  {}{alike}",
+                c.partner,
+                c.operation.as_deref().unwrap_or("-"),
+                c.request
+            );
+            let _ = writeln!(out, "  recording: {}", c.file.display());
+            if let Some(s) = &c.scenario {
+                let _ = writeln!(out, "  scenario:  {s}");
+            }
+            let width = c.findings.iter().map(|f| f.place.len()).max().unwrap_or(0);
+            for f in c.findings.iter().filter(|f| f.class != Class::VolatileIgnored || verbose) {
+                let _ = writeln!(out, "  {:<16} {:<width$}  {}", f.class.label(), f.place, f.message);
+            }
+            if let Some(d) = &c.diff {
+                let _ = writeln!(out, "  --- recorded\n  +++ live");
+                for line in d.lines() {
+                    let _ = writeln!(out, "  {line}");
+                }
+            }
+            let mut others: Vec<String> = Vec::new();
+            for o in &group[1..] {
+                let f = o.file.display().to_string();
+                if o.file != c.file && !others.contains(&f) {
+                    others.push(f);
+                }
+            }
+            if !others.is_empty() {
+                let shown = if verbose { others.len() } else { others.len().min(5) };
+                let _ = writeln!(out, "  also: {}", others[..shown].join(", "));
+                if shown < others.len() {
+                    let _ = writeln!(out, "        and {} more (-v lists them all)", others.len() - shown);
+                }
+            }
+            let accepted = group.iter().filter(|g| g.accepted).count();
+            if accepted > 0 {
+                let _ = writeln!(out, "  accepted: {accepted} recording(s) now hold the live answer");
+            }
+        }
+        if verbose {
+            for c in self.interactions.iter().filter(|c| !c.drifted()) {
+                let _ = writeln!(out, "\nUNCHANGED  {} {}  {}", c.partner, c.operation.as_deref().unwrap_or("-"), c.request);
+                for f in &c.findings {
+                    let _ = writeln!(out, "  {:<16} {}  {}", f.class.label(), f.place, f.message);
+                }
+            }
+        }
+        let volatile = self.volatile_places();
+        if !volatile.is_empty() {
+            let _ = writeln!(out, "\nVolatile fields that changed (ignored): {}", volatile.join(", "));
+        }
+        if lists && !self.unrecorded.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nSent but not recorded ({}; record them with `contrail run --target replay --record-missing`):",
+                self.unrecorded.len()
+            );
+            for u in &self.unrecorded {
+                let _ = writeln!(out, "  {} {} -> {}", u.partner, u.request, u.status);
+            }
+        }
+        if lists && !self.not_exercised.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nRecorded but not replayed ({}; their scenario stopped early, was filtered out, or no longer sends them):",
+                self.not_exercised.len()
+            );
+            for f in &self.not_exercised {
+                let _ = writeln!(out, "  {f}");
+            }
+        }
+        if let Some(days) = self.stale_after_days {
+            if self.stale.is_empty() {
+                let _ = writeln!(out, "\nNo recording is older than {days} day(s).");
+            } else {
+                let _ = writeln!(out, "\nStale: {} recording(s) older than {days} day(s):", self.stale.len());
+                for s in &self.stale {
+                    let _ = writeln!(out, "  {} (recorded {})", s.file.display(), s.recorded_at);
+                }
+            }
+        }
+        if self.summary.scenarios_failed {
+            let _ = writeln!(out, "\nSome scenarios failed against live (see above).");
+        }
+        let _ = writeln!(
+            out,
+            "\nVerdict: {}",
+            match self.summary.verdict {
+                "breaking" => "BREAKING drift",
+                "compatible" => "compatible drift only",
+                _ => "no drift",
+            }
+        );
+        out
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut out = String::new();
+        let s = &self.summary;
+        let _ = writeln!(out, "# Drift report\n");
+        let _ = writeln!(out, "Generated {}. {}.\n", self.generated_at, self.headline());
+        let _ = writeln!(out, "| | |\n|---|---|");
+        let _ = writeln!(out, "| Verdict | **{}** |", s.verdict);
+        for (p, url) in &self.targets {
+            let _ = writeln!(out, "| Live target of `{p}` | {url} |");
+        }
+        let _ = writeln!(out, "| Replayed | {} |", s.replayed);
+        let _ = writeln!(out, "| Drifted | {} |", s.drifted);
+        let _ = writeln!(out, "| Breaking findings | {} |", s.breaking);
+        let _ = writeln!(out, "| Compatible findings | {} |", s.compatible);
+        let _ = writeln!(out, "| Volatile changes ignored | {} |", s.volatile_ignored);
+        let _ = writeln!(out, "| Accepted | {} |", s.accepted);
+        let _ = writeln!(out, "| Sent but not recorded | {} |", s.unrecorded);
+        let _ = writeln!(out, "| Recorded but not replayed | {} |", s.not_exercised);
+        if let Some(d) = self.stale_after_days {
+            let _ = writeln!(out, "| Older than {d} day(s) | {} |", s.stale);
+        }
+        for group in self.groups() {
+            let c = group[0];
+            let _ = writeln!(
+                out,
+                "\n## {} `{}` {}: `{}`\n",
+                if c.breaking() { "Breaking:" } else { "Compatible:" },
+                c.partner,
+                c.operation.as_deref().unwrap_or("-"),
+                c.request
+            );
+            let _ = writeln!(out, "Recording `{}`", c.file.display());
+            if let Some(sc) = &c.scenario {
+                let _ = writeln!(out, "(scenario: {sc})");
+            }
+            let _ = writeln!(out, "\n| Class | Where | What |\n|---|---|---|");
+            for f in c.findings.iter().filter(|f| f.class != Class::VolatileIgnored) {
+                let _ = writeln!(
+                    out,
+                    "| {} | `{}` | {} |",
+                    f.class.label(),
+                    f.place,
+                    f.message.replace('|', "\\|")
+                );
+            }
+            if let Some(d) = &c.diff {
+                let _ = writeln!(out, "\n```diff\n--- recorded\n+++ live\n{}```", d);
+            }
+            if group.len() > 1 {
+                let _ = writeln!(out, "\n{} more recording(s) drifted alike:\n", group.len() - 1);
+                for o in &group[1..] {
+                    let _ = writeln!(out, "- `{}` `{}`", o.file.display(), o.request);
+                }
+            }
+        }
+        let volatile = self.volatile_places();
+        if !volatile.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Volatile fields that changed (ignored)\n\n{}",
+                volatile.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            );
+        }
+        if !self.unrecorded.is_empty() {
+            let _ = writeln!(out, "\n## Sent but not recorded\n");
+            for u in &self.unrecorded {
+                let _ = writeln!(out, "- `{}` `{}` answered {}", u.partner, u.request, u.status);
+            }
+        }
+        if !self.not_exercised.is_empty() {
+            let _ = writeln!(out, "\n## Recorded but not replayed\n");
+            for f in &self.not_exercised {
+                let _ = writeln!(out, "- `{f}`");
+            }
+        }
+        if !self.stale.is_empty() {
+            let _ = writeln!(out, "\n## Stale recordings\n");
+            for st in &self.stale {
+                let _ = writeln!(out, "- `{}` recorded {}", st.file.display(), st.recorded_at);
+            }
+        }
+        out
+    }
+}
