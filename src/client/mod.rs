@@ -68,6 +68,11 @@ pub struct Exchange {
     pub elapsed: Duration,
 }
 
+/// Header contrail's mock server sets on its own answers (not the partner's).
+pub const PROXY_HEADER: &str = "x-contrail-mock";
+/// Its value when, proxying, the live sandbox could not be reached.
+pub const PROXY_UNREACHABLE: &str = "upstream-unreachable";
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum TransportError {
     #[error("could not connect to {url}: {reason}. Is the partner's sandbox running and its base URL right?")]
@@ -179,7 +184,18 @@ impl HttpClient {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok((req, Received { status, headers, body }, started.elapsed()))
+        let received = Received { status, headers, body };
+        // contrail's own proxy (record, drift) could not reach the live sandbox: that is the
+        // sandbox being unreachable, not an answer from the partner.
+        if received.header(PROXY_HEADER) == Some(PROXY_UNREACHABLE) {
+            let reason = received
+                .json()
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_string))
+                .unwrap_or_else(|| "the live sandbox could not be reached".into());
+            return Err(TransportError::Connect { url, reason });
+        }
+        Ok((req, received, started.elapsed()))
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {

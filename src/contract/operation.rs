@@ -68,12 +68,22 @@ pub struct Body {
 #[derive(Debug)]
 pub enum ResponseSchema<'a> {
     /// The status is not among the declared ones.
-    UndeclaredStatus { declared: Vec<&'a str> },
+    UndeclaredStatus {
+        declared: Vec<&'a str>,
+    },
     /// Declared (as `declared`: "201", "4XX", "default"), with no body schema to check.
-    NoBody { declared: &'a str },
+    NoBody {
+        declared: &'a str,
+    },
     /// The status is declared but not this media type.
-    UndeclaredType { declared: &'a str, types: Vec<&'a str> },
-    Schema { declared: &'a str, schema: &'a SchemaRef },
+    UndeclaredType {
+        declared: &'a str,
+        types: Vec<&'a str>,
+    },
+    Schema {
+        declared: &'a str,
+        schema: &'a SchemaRef,
+    },
 }
 
 #[derive(Debug, Clone)]

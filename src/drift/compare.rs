@@ -37,7 +37,10 @@ pub fn compare(
     if recorded.status != live.status {
         let undeclared = match op.map(|o| o.response_schema(live.status, "")) {
             Some(ResponseSchema::UndeclaredStatus { declared }) => {
-                format!(", which the contract does not declare (declared: {})", declared.join(", "))
+                format!(
+                    ", which the contract does not declare (declared: {})",
+                    declared.join(", ")
+                )
             }
             _ => String::new(),
         };
@@ -81,10 +84,7 @@ pub fn compare(
         let mut by_place: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
         for v in contract.schemas.validate(schema, act)? {
             let segments = segments_of(&v.pointer);
-            if matches!(
-                policy.body(op_id, &segments),
-                Some(Action::Ignore | Action::Redact)
-            ) {
+            if matches!(policy.body(op_id, &segments), Some(Action::Ignore | Action::Redact)) {
                 continue;
             }
             let place = normalize(&v.pointer);
@@ -96,7 +96,11 @@ pub fn compare(
         }
         for (place, (message, items)) in by_place {
             let n = items.len();
-            let times = if n > 1 { format!(" (in {n} items)") } else { String::new() };
+            let times = if n > 1 {
+                format!(" (in {n} items)")
+            } else {
+                String::new()
+            };
             out.push(Finding::new(
                 Class::Breaking,
                 if place.is_empty() { "/" } else { &place },
@@ -130,7 +134,13 @@ fn media_type(r: &RecordedResponse) -> Option<String> {
 
 /// Header values: only what the policy names is compared (volatile ones are reported as
 /// ignored, regex ones must match); the rest of a server's headers vary too much to mean drift.
-fn headers(policy: &FieldPolicy, op: Option<&str>, rec: &RecordedResponse, live: &RecordedResponse, out: &mut Vec<Finding>) {
+fn headers(
+    policy: &FieldPolicy,
+    op: Option<&str>,
+    rec: &RecordedResponse,
+    live: &RecordedResponse,
+    out: &mut Vec<Finding>,
+) {
     for (name, recorded) in &rec.headers {
         let now = live.headers.get(name);
         match policy.header(op, name) {
@@ -159,7 +169,13 @@ fn headers(policy: &FieldPolicy, op: Option<&str>, rec: &RecordedResponse, live:
 pub(crate) fn normalize(pointer: &str) -> String {
     pointer
         .split('/')
-        .map(|s| if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) { "*" } else { s })
+        .map(|s| {
+            if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                s
+            }
+        })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -290,7 +306,11 @@ impl Walk<'_> {
     }
 
     fn shapes(&mut self, rec: &Shape, live: &Shape, path: &mut Vec<String>) {
-        let action = if path.is_empty() { None } else { self.policy.body(self.op, path) };
+        let action = if path.is_empty() {
+            None
+        } else {
+            self.policy.body(self.op, path)
+        };
         match action {
             Some(Action::Ignore | Action::Redact) => return,
             Some(Action::TypeOnly) => {
@@ -304,10 +324,10 @@ impl Walk<'_> {
             path.push(k.clone());
             match live.fields.get(k) {
                 Some(l) => self.shapes(r, l, path),
-                None if live.kinds.contains(&Kind::Object) => {
-                    if !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) {
-                        self.push(path, Change::Removed, true, "no longer sent".into());
-                    }
+                None if live.kinds.contains(&Kind::Object)
+                    && !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) =>
+                {
+                    self.push(path, Change::Removed, true, "no longer sent".into());
                 }
                 None => {}
             }

@@ -42,7 +42,11 @@ impl Correlation {
                     self.walk(rv, lv, key);
                 }
             }
-            (Value::String(r), Value::String(l)) if r != l && !r.is_empty() && r != PLACEHOLDER => {
+            // Ids (and links and keys made of them) carry digits; words like "open" do not,
+            // and must not be translated: a status that drifted is not an id that moved.
+            (Value::String(r), Value::String(l))
+                if r != l && r != PLACEHOLDER && (key.is_some_and(id_like) || (has_digit(r) && has_digit(l))) =>
+            {
                 self.to_recorded.insert(l.clone(), r.clone());
             }
             (Value::Number(r), Value::Number(l)) if r != l && key.is_some_and(id_like) => {
@@ -144,6 +148,10 @@ impl Correlation {
     }
 }
 
+fn has_digit(s: &str) -> bool {
+    s.bytes().any(|b| b.is_ascii_digit())
+}
+
 fn id_like(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k == "id" || k.ends_with("_id") || k.ends_with("-id") || key.ends_with("Id")
@@ -181,7 +189,10 @@ mod tests {
         );
         let r = c.to_recorded(&incoming("/tickets/T-7/escalate", Body::None));
         assert_eq!(r.path, "/tickets/T-4/escalate");
-        assert_eq!(r.query, vec![("ticket".into(), "T-4".into()), ("limit".into(), "7".into())]);
+        assert_eq!(
+            r.query,
+            vec![("ticket".into(), "T-4".into()), ("limit".into(), "7".into())]
+        );
         let r = c.to_recorded(&incoming("/tickets/T-70", Body::None));
         assert_eq!(r.path, "/tickets/T-70", "a longer id is another id");
         let r = c.to_recorded(&incoming(
@@ -199,10 +210,10 @@ mod tests {
     fn redacted_and_equal_values_teach_nothing() {
         let mut c = Correlation::default();
         c.learn(
-            &json!({ "token": PLACEHOLDER, "title": "a", "list": [{ "id": "T-1" }] }),
-            &json!({ "token": "secret", "title": "a", "list": [{ "id": "T-9" }] }),
+            &json!({ "token": PLACEHOLDER, "title": "a", "status": "open", "list": [{ "id": "T-1" }] }),
+            &json!({ "token": "secret", "title": "a", "status": "triaged", "list": [{ "id": "T-9" }] }),
         );
-        let r = c.to_recorded(&incoming("/secret/T-9", Body::None));
-        assert_eq!(r.path, "/secret/T-1");
+        let r = c.to_recorded(&incoming("/secret/T-9/triaged", Body::None));
+        assert_eq!(r.path, "/secret/T-1/triaged", "words are not ids");
     }
 }

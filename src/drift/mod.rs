@@ -228,7 +228,12 @@ impl Outcome {
 /// Recorded vs live response as a line diff (`-` recorded, `+` live): status, media type and
 /// the pretty-printed body. Both sides are already redacted; volatile fields show their
 /// recorded value on both sides, so the diff shows only what matters.
-pub fn response_diff(policy: &FieldPolicy, op: Option<&str>, recorded: &RecordedResponse, live: &RecordedResponse) -> String {
+pub fn response_diff(
+    policy: &FieldPolicy,
+    op: Option<&str>,
+    recorded: &RecordedResponse,
+    live: &RecordedResponse,
+) -> String {
     fn settle(policy: &FieldPolicy, op: Option<&str>, rec: &Value, live: &mut Value, path: &mut Vec<String>) {
         if !path.is_empty() && matches!(policy.body(op, path), Some(Action::Volatile)) {
             *live = rec.clone();

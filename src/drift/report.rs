@@ -186,7 +186,11 @@ impl Report {
                 let _ = writeln!(out, "  scenario:  {s}");
             }
             let width = c.findings.iter().map(|f| f.place.len()).max().unwrap_or(0);
-            for f in c.findings.iter().filter(|f| f.class != Class::VolatileIgnored || verbose) {
+            for f in c
+                .findings
+                .iter()
+                .filter(|f| f.class != Class::VolatileIgnored || verbose)
+            {
                 let _ = writeln!(out, "  {:<16} {:<width$}  {}", f.class.label(), f.place, f.message);
             }
             if let Some(d) = &c.diff {
@@ -216,7 +220,13 @@ impl Report {
         }
         if verbose {
             for c in self.interactions.iter().filter(|c| !c.drifted()) {
-                let _ = writeln!(out, "\nUNCHANGED  {} {}  {}", c.partner, c.operation.as_deref().unwrap_or("-"), c.request);
+                let _ = writeln!(
+                    out,
+                    "\nUNCHANGED  {} {}  {}",
+                    c.partner,
+                    c.operation.as_deref().unwrap_or("-"),
+                    c.request
+                );
                 for f in &c.findings {
                     let _ = writeln!(out, "  {:<16} {}  {}", f.class.label(), f.place, f.message);
                 }
@@ -250,7 +260,11 @@ impl Report {
             if self.stale.is_empty() {
                 let _ = writeln!(out, "\nNo recording is older than {days} day(s).");
             } else {
-                let _ = writeln!(out, "\nStale: {} recording(s) older than {days} day(s):", self.stale.len());
+                let _ = writeln!(
+                    out,
+                    "\nStale: {} recording(s) older than {days} day(s):",
+                    self.stale.len()
+                );
                 for s in &self.stale {
                     let _ = writeln!(out, "  {} (recorded {})", s.file.display(), s.recorded_at);
                 }

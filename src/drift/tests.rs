@@ -46,6 +46,9 @@ fn recordings_older_than_the_limit_are_stale() {
     let files: Vec<String> = stale.iter().map(|s| s.file.display().to_string()).collect();
     assert_eq!(files, ["r/2026-11-01T00:00:00Z.json", "r/yesterday.json"]);
     assert_eq!(stale[0].age_days, 22);
-    assert!(super::stale(&items, 30, now).len() == 1, "only the unreadable date at 30 days");
+    assert!(
+        super::stale(&items, 30, now).len() == 1,
+        "only the unreadable date at 30 days"
+    );
     let _ = (SystemTime::now(), Duration::ZERO);
 }

@@ -28,7 +28,12 @@ enum Format {
 }
 
 fn format_of(p: &std::path::Path) -> Result<Format, String> {
-    match p.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+    match p
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
         Some("json") => Ok(Format::Json),
         Some("md" | "markdown") => Ok(Format::Markdown),
         _ => Err(format!(

@@ -55,7 +55,8 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
     // A live run over recorded partners says where live no longer answers as recorded; the
     // verdict stays the scenarios' (`contrail drift` is the command whose verdict is drift).
     if let Some(session) = done.drift {
-        let report = crate::drift::report::Report::new(session.outcome(), &root, done.live_urls, None, Vec::new(), false);
+        let report =
+            crate::drift::report::Report::new(session.outcome(), &root, done.live_urls, None, Vec::new(), false);
         eprint!("{}", report.terminal(false, false));
     }
     done.exit
@@ -161,22 +162,20 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     let through_mocks = target != Target::Live || drift.is_some();
     let (mocks, base_urls) = match through_mocks {
         false => (Vec::new(), live_urls.clone()),
-        true => {
-            match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls, drift.as_ref()).await {
-                Ok(x) => x,
-                Err(server::StartError::Recordings(d)) => {
-                    services::stop_all(running).await;
-                    eprintln!("{d}");
-                    eprintln!("error: {} broken recording(s); nothing was run", d.len());
-                    return Exit::BadInput.into();
-                }
-                Err(e) => {
-                    services::stop_all(running).await;
-                    eprintln!("error: {e}");
-                    return Exit::Harness.into();
-                }
+        true => match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls, drift.as_ref()).await {
+            Ok(x) => x,
+            Err(server::StartError::Recordings(d)) => {
+                services::stop_all(running).await;
+                eprintln!("{d}");
+                eprintln!("error: {} broken recording(s); nothing was run", d.len());
+                return Exit::BadInput.into();
             }
-        }
+            Err(e) => {
+                services::stop_all(running).await;
+                eprintln!("error: {e}");
+                return Exit::Harness.into();
+            }
+        },
     };
 
     let timeout = ws
@@ -325,10 +324,9 @@ async fn start_mocks(
                 "recording {upstream} into {}",
                 crate::diag::display_path(&dir, &ws.root).display()
             ),
-            server::Mode::Drift { upstream, .. } => format!(
-                "live {upstream}, compared with {} recorded interaction(s)",
-                mock.loaded
-            ),
+            server::Mode::Drift { upstream, .. } => {
+                format!("live {upstream}, compared with {} recorded interaction(s)", mock.loaded)
+            }
         };
         eprintln!("{partner}: {what} (mock on {})", mock.url);
         urls.insert(partner, Url::parse(&mock.url).map_err(|e| e.to_string())?);

@@ -34,8 +34,9 @@ pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
 /// Header on a proxied answer: how long the live sandbox took, in ms, without the proxy's own
 /// pacing, so latency budgets judge the partner and not contrail.
 pub const LIVE_TIME_HEADER: &str = "x-contrail-live-ms";
-/// Header on a 501 that means "no recording matches".
-pub const UNMATCHED_HEADER: &str = "x-contrail-mock";
+/// Header on contrail's own answers: "unmatched" on a 501 when no recording matches,
+/// "upstream-unreachable" when the live sandbox could not be reached.
+pub const UNMATCHED_HEADER: &str = crate::client::PROXY_HEADER;
 const MAX_BODY: usize = 10 * 1024 * 1024;
 
 #[derive(Clone)]
@@ -162,10 +163,17 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     if let Mode::Drift { session, .. } = &cfg.mode {
         session.register(&cfg.partner, items.iter().map(|(f, _)| f.clone()));
         if session.pace
-            && let Some(limit) = cfg.contract.partner(&cfg.partner).and_then(|p| p.doc.rate_limit.as_ref())
+            && let Some(limit) = cfg
+                .contract
+                .partner(&cfg.partner)
+                .and_then(|p| p.doc.rate_limit.as_ref())
         {
-            let per = humantime::parse_duration(&limit.per)
-                .map_err(|e| format!("the rate limit of {:?} has a bad window {:?}: {e}", cfg.partner, limit.per))?;
+            let per = humantime::parse_duration(&limit.per).map_err(|e| {
+                format!(
+                    "the rate limit of {:?} has a bad window {:?}: {e}",
+                    cfg.partner, limit.per
+                )
+            })?;
             pacer = crate::drift::pace::Pacer::new(limit.requests, per);
         }
     }
@@ -465,13 +473,14 @@ impl LiveAnswer {
 /// Sends the request to the live sandbox. `Err` is the reply that explains why it failed.
 async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<LiveAnswer, Reply> {
     // Concatenate rather than join, so that a base URL's own path prefix is kept.
-    let mut url = url::Url::parse(&format!("{}{}", upstream.as_str().trim_end_matches('/'), out.path)).map_err(|e| {
-        json_response(
-            StatusCode::BAD_GATEWAY,
-            &[],
-            json!({ "error": format!("contrail mock: bad upstream URL: {e}") }),
-        )
-    })?;
+    let mut url =
+        url::Url::parse(&format!("{}{}", upstream.as_str().trim_end_matches('/'), out.path)).map_err(|e| {
+            json_response(
+                StatusCode::BAD_GATEWAY,
+                &[],
+                json!({ "error": format!("contrail mock: bad upstream URL: {e}") }),
+            )
+        })?;
     if !out.query.is_empty() {
         url.query_pairs_mut().extend_pairs(out.query);
     }
@@ -486,7 +495,7 @@ async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<
     let mut resp = req.send().await.map_err(|e| {
         json_response(
             StatusCode::BAD_GATEWAY,
-            &[(UNMATCHED_HEADER, "upstream-unreachable")],
+            &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
             json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {e}") }),
         )
     })?;
@@ -523,9 +532,23 @@ async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<
 
 /// The interaction as it would be recorded (redacted), with the next sequence number of its
 /// (scenario, request) in this run.
-fn capture(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>, incoming: &Incoming, op: Option<String>, live: &LiveAnswer) -> Interaction {
+fn capture(
+    s: &Shared,
+    upstream: &url::Url,
+    out: &Outgoing<'_>,
+    incoming: &Incoming,
+    op: Option<String>,
+    live: &LiveAnswer,
+) -> Interaction {
     let policy = &s.contract.policy;
-    let k = key(policy, op.as_deref(), out.method.as_str(), out.path, out.query, &incoming.body);
+    let k = key(
+        policy,
+        op.as_deref(),
+        out.method.as_str(),
+        out.path,
+        out.query,
+        &incoming.body,
+    );
     let sequence = match s.recorded.lock() {
         Ok(mut r) => {
             let c = r.entry((incoming.scenario.clone().unwrap_or_default(), k)).or_insert(0);

@@ -70,7 +70,11 @@ fn findings(op: &str, rec: RecordedResponse, live: RecordedResponse) -> Vec<Find
 }
 
 fn of(f: &[Finding], class: Class) -> Vec<(String, Change)> {
-    let mut v: Vec<(String, Change)> = f.iter().filter(|x| x.class == class).map(|x| (x.place.clone(), x.change)).collect();
+    let mut v: Vec<(String, Change)> = f
+        .iter()
+        .filter(|x| x.class == class)
+        .map(|x| (x.place.clone(), x.change))
+        .collect();
     v.sort_by(|a, b| a.0.cmp(&b.0));
     v
 }
@@ -93,7 +97,8 @@ fn a_healthy_sample_differs_only_in_ways_the_contract_allows() {
     live["extra"] = json!({ "any": true }); // additionalProperties allowed
     live.as_object_mut().expect("object").remove("note"); // optional
     let mut live = response(200, live);
-    live.headers.insert("date".into(), "Tue, 24 Nov 2026 08:00:00 GMT".into());
+    live.headers
+        .insert("date".into(), "Tue, 24 Nov 2026 08:00:00 GMT".into());
     let f = findings("getTicket", response(200, ticket()), live);
     assert!(of(&f, Class::Breaking).is_empty(), "{f:#?}");
     assert_eq!(
@@ -111,7 +116,10 @@ fn a_healthy_sample_differs_only_in_ways_the_contract_allows() {
         ]
     );
     assert!(!f.iter().any(|x| x.place == "/id"), "new ids are not drift: {f:#?}");
-    assert!(!f.iter().any(|x| x.place == "/priority"), "null is another sample of a nullable field: {f:#?}");
+    assert!(
+        !f.iter().any(|x| x.place == "/priority"),
+        "null is another sample of a nullable field: {f:#?}"
+    );
 }
 
 #[test]
@@ -143,15 +151,21 @@ fn status_and_media_type_changes_are_breaking() {
     assert!(f[0].message.contains("does not declare"), "{f:#?}");
 
     let mut live = response(200, ticket());
-    live.headers.insert("content-type".into(), "text/html; charset=utf-8".into());
+    live.headers
+        .insert("content-type".into(), "text/html; charset=utf-8".into());
     let f = findings("getTicket", response(200, ticket()), live);
     assert_eq!(
         of(&f, Class::Breaking),
         vec![("header content-type".to_string(), Change::ContentType)]
     );
     let mut live = response(200, ticket());
-    live.headers.insert("content-type".into(), "application/json; charset=utf-8".into());
-    assert!(findings("getTicket", response(200, ticket()), live).iter().all(|x| x.class != Class::Breaking));
+    live.headers
+        .insert("content-type".into(), "application/json; charset=utf-8".into());
+    assert!(
+        findings("getTicket", response(200, ticket()), live)
+            .iter()
+            .all(|x| x.class != Class::Breaking)
+    );
 }
 
 #[test]
@@ -166,7 +180,10 @@ fn without_a_schema_the_recording_is_the_contract() {
     );
     assert_eq!(
         of(&f, Class::Compatible),
-        vec![("/c".to_string(), Change::Added), ("/items/*/new".to_string(), Change::Added)]
+        vec![
+            ("/c".to_string(), Change::Added),
+            ("/items/*/new".to_string(), Change::Added)
+        ]
     );
     // The same answer again: nothing at all.
     assert!(findings("getLoose", response(200, rec.clone()), response(200, rec)).is_empty());
@@ -178,8 +195,15 @@ fn the_policy_decides_for_the_fields_it_names() {
     let live = json!({ "etag": 5, "code": "ABD", "created_at": 7 });
     let f = findings("getLoose", response(200, rec.clone()), response(200, live));
     assert!(!f.iter().any(|x| x.place == "/etag"), "ignored: {f:#?}");
-    assert_eq!(of(&f, Class::VolatileIgnored), vec![("/created_at".to_string(), Change::Type)]);
+    assert_eq!(
+        of(&f, Class::VolatileIgnored),
+        vec![("/created_at".to_string(), Change::Type)]
+    );
     assert!(of(&f, Class::Breaking).is_empty(), "ABD matches [A-Z]{{3}}: {f:#?}");
-    let f = findings("getLoose", response(200, rec), response(200, json!({ "etag": "a", "code": "abc", "created_at": "t1" })));
+    let f = findings(
+        "getLoose",
+        response(200, rec),
+        response(200, json!({ "etag": "a", "code": "abc", "created_at": "t1" })),
+    );
     assert_eq!(of(&f, Class::Breaking), vec![("/code".to_string(), Change::Pattern)]);
 }
