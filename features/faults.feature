@@ -27,6 +27,12 @@ Feature: Faults and the request journal
       { "title": "Disk full", "severity": 2 }
       """
 
+  Scenario: A throttled answer can say when to come back as a date
+    Given "incidents" answers the next 1 "createIncident" calls with 429 and a Retry-After date 2 seconds ahead
+    When I call "createIncident"
+    Then the response status is 429
+    And the response header "Retry-After" is "#regex [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+
   Scenario: An outage answers 503 until it is over
     Given "incidents" answers the next 1 "createIncident" calls with 503
     When I call "createIncident"

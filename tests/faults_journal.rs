@@ -139,3 +139,51 @@ fn spacing_between_requests_is_checked_both_ways() {
     let out = contrail(workspace_with(&spaced).path(), &["run", "--color", "never"]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// One scenario calling createIncident after `given` (a fault step or nothing).
+fn one_call(given: &str) -> String {
+    format!(
+        "Feature: f\n  Scenario: s\n    Given the contract \"support-escalation\"\n{BODY}{given}    When I call \"createIncident\"\n    Then the response status is 201\n"
+    )
+}
+
+#[test]
+fn a_body_cut_short_fails_the_call_as_the_partners_doing() {
+    let out = contrail(
+        workspace_with(&one_call(
+            "    And \"incidents\" cuts the body short on the next 1 \"createIncident\" calls\n",
+        ))
+        .path(),
+        &["run", "--color", "never"],
+    );
+    // Exit 1, not 3: the partner answered, and its answer was broken.
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("was cut short after"), "{}", out.stdout);
+    assert!(out.stdout.contains("announced"), "{}", out.stdout);
+    // The same scenario without the fault passes.
+    let out = contrail(workspace_with(&one_call("")).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn an_oversized_body_is_refused_by_the_client_limit_and_a_small_one_is_not() {
+    let big = one_call("    And \"incidents\" answers the next 1 \"createIncident\" calls with a body of 11 MB\n");
+    let out = contrail(workspace_with(&big).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("larger than the 10485760-byte limit"),
+        "{}",
+        out.stdout
+    );
+
+    let small = format!(
+        "Feature: f\n  Scenario: s\n    Given the contract \"support-escalation\"\n{BODY}    And \"incidents\" answers the next 1 \"createIncident\" calls with a body of 2 KB\n    When I call \"createIncident\"\n    Then the response status is 201\n    And the response body matches:\n      \"\"\"json\n      {{ \"padding\": \"#string\" }}\n      \"\"\"\n"
+    );
+    let out = contrail(workspace_with(&small).path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    let bad = one_call("    And \"incidents\" answers the next 1 \"createIncident\" calls with a body of 2 TB\n");
+    let out = contrail(workspace_with(&bad).path(), &["run", "--color", "never"]);
+    assert_ne!(out.code, 0, "{}", out.all());
+    assert!(out.all().contains("\"TB\" is not a size unit"), "{}", out.all());
+}

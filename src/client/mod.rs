@@ -83,6 +83,15 @@ pub enum TransportError {
     TooLarge { url: String, limit: usize, seen: String },
     #[error("the request to {url} failed: {reason}")]
     Other { url: String, reason: String },
+    /// The partner answered, then the body broke off: the partner's answer, not the network's.
+    #[error("the response from {url} was cut short after {received} bytes{announced}: {reason}")]
+    Truncated {
+        url: String,
+        received: usize,
+        /// ", of 2048 announced" when a Content-Length was sent.
+        announced: String,
+        reason: String,
+    },
     #[error(
         "replay never leaves this machine: refusing to send a request to {url} (only 127.0.0.1, ::1 and localhost are allowed)"
     )]
@@ -174,7 +183,24 @@ impl HttpClient {
             });
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(&url, e))? {
+        let announced = resp
+            .content_length()
+            .map(|n| format!(", of {n} announced"))
+            .unwrap_or_default();
+        loop {
+            let chunk = match resp.chunk().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => return Err(self.classify(&url, e)),
+                Err(e) => {
+                    return Err(TransportError::Truncated {
+                        url,
+                        received: body.len(),
+                        announced,
+                        reason: error_chain(&e),
+                    });
+                }
+            };
             if body.len() + chunk.len() > self.max_body {
                 return Err(TransportError::TooLarge {
                     url,

@@ -1,5 +1,6 @@
 //! Faults a scenario programs on a mock server: for the next N calls of an operation, answer
-//! with a status (429 + Retry-After, 503, ...), after a delay, or by dropping the connection.
+//! with a status (429 + Retry-After in seconds or as an HTTP-date, 503, ...), after a delay,
+//! with the body cut short, with an oversized body, or by dropping the connection.
 //! A fault belongs to the scenario that programmed it, so concurrent scenarios never see each
 //! other's faults.
 
@@ -13,11 +14,48 @@ pub enum FaultKind {
         status: u16,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
+        /// A `Retry-After` header, worked out when the answer is sent.
+        retry_after: Option<RetryAfter>,
     },
     /// Wait, then answer as usual.
     Delay(Duration),
     /// Close the connection without an answer.
     Reset,
+    /// Answer as usual, but send only the first half of the body (its full length announced).
+    Truncate,
+    /// Answer as usual, with a JSON body of this many bytes instead.
+    Oversized(usize),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum RetryAfter {
+    Seconds(u64),
+    /// An HTTP-date this many seconds from the answer, rounded up to the next whole second so
+    /// that a client that honours it waits at least that long.
+    HttpDate(u64),
+}
+
+impl RetryAfter {
+    pub fn header_value(self, now: std::time::SystemTime) -> String {
+        match self {
+            RetryAfter::Seconds(s) => s.to_string(),
+            RetryAfter::HttpDate(s) => {
+                let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+                let at = since.as_secs() + s + u64::from(since.subsec_nanos() > 0);
+                httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(at))
+            }
+        }
+    }
+}
+
+/// A JSON document of exactly `n` bytes (at least 14): `{"padding":"xxx..."}`.
+pub fn padding_json(n: usize) -> Vec<u8> {
+    let fill = n.saturating_sub(14);
+    let mut v = Vec::with_capacity(n.max(14));
+    v.extend_from_slice(b"{\"padding\":\"");
+    v.resize(v.len() + fill, b'x');
+    v.extend_from_slice(b"\"}");
+    v
 }
 
 #[derive(Debug, Clone)]
@@ -64,10 +102,41 @@ impl Faults {
         Some(kind)
     }
 
+    /// Drops every fault (the admin API's reset).
+    pub fn clear(&self) {
+        if let Ok(mut l) = self.list.lock() {
+            l.clear();
+        }
+    }
+
     /// Drops the faults of a scenario that has finished.
     pub fn forget(&self, scenario: &str) {
         if let Ok(mut l) = self.list.lock() {
             l.retain(|f| f.scenario.as_deref() != Some(scenario));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_is_exactly_the_size_asked_and_valid_json() {
+        for n in [14, 100, 1_000_000] {
+            let p = padding_json(n);
+            assert_eq!(p.len(), n);
+            assert!(serde_json::from_slice::<serde_json::Value>(&p).is_ok());
+        }
+    }
+
+    #[test]
+    fn an_http_date_retry_after_is_never_sooner_than_asked() {
+        let now = std::time::UNIX_EPOCH + Duration::from_millis(1_795_426_200_400);
+        let v = RetryAfter::HttpDate(2).header_value(now);
+        assert_eq!(v, "Mon, 23 Nov 2026 09:30:03 GMT");
+        let at = httpdate::parse_http_date(&v).expect("an HTTP-date");
+        assert!(at.duration_since(now).expect("later") >= Duration::from_secs(2));
+        assert_eq!(RetryAfter::Seconds(2).header_value(now), "2");
     }
 }

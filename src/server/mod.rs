@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Full, Limited};
+use http_body_util::{BodyExt as _, Limited};
 use hyper::body::Incoming as HyperBody;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::json;
@@ -23,10 +23,13 @@ use crate::contract::Contract;
 use crate::recording::index::{Incoming, Index, Lookup, key};
 use crate::recording::{self, Body, Interaction, Meta, Seen};
 
+mod body;
 pub mod faults;
 pub mod journal;
 
-pub use faults::{Fault, FaultKind, Faults};
+use body::MockBody;
+
+pub use faults::{Fault, FaultKind, Faults, RetryAfter};
 pub use journal::Journal;
 
 /// Header a scenario sends to say who it is.
@@ -254,7 +257,7 @@ fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
         .collect()
 }
 
-type Reply = Response<Full<Bytes>>;
+type Reply = Response<MockBody>;
 
 fn respond(status: u16, headers: &[(String, String)], body: impl Into<Bytes>) -> Reply {
     let mut b = Response::builder().status(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY));
@@ -268,8 +271,11 @@ fn respond(status: u16, headers: &[(String, String)], body: impl Into<Bytes>) ->
         }
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(Full::new(body.into()))
-        .unwrap_or_else(|_| Response::new(Full::new(Bytes::from_static(b"contrail: cannot build the response"))))
+    b.body(MockBody::whole(body)).unwrap_or_else(|_| {
+        Response::new(MockBody::whole(Bytes::from_static(
+            b"contrail: cannot build the response",
+        )))
+    })
 }
 
 fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Value) -> Reply {
@@ -331,11 +337,36 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
     {
         Some(FaultKind::Respond {
             status,
-            headers,
+            mut headers,
             body: fault_body,
+            retry_after,
         }) => {
+            if let Some(r) = retry_after {
+                headers.push(("retry-after".into(), r.header_value(std::time::SystemTime::now())));
+            }
             journal(status, &incoming);
             return Ok(respond(status, &headers, fault_body));
+        }
+        Some(FaultKind::Truncate) => {
+            let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+            journal(reply.status().as_u16(), &incoming);
+            let (head, whole) = reply.into_parts();
+            let bytes = match whole {
+                MockBody::Whole(b) => b.unwrap_or_default(),
+                other => return Ok(Response::from_parts(head, other)),
+            };
+            return Ok(Response::from_parts(head, MockBody::truncated(bytes)));
+        }
+        Some(FaultKind::Oversized(n)) => {
+            let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+            journal(reply.status().as_u16(), &incoming);
+            let (mut head, _) = reply.into_parts();
+            head.headers.insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            head.headers.remove(hyper::header::CONTENT_LENGTH);
+            return Ok(Response::from_parts(head, MockBody::whole(faults::padding_json(n))));
         }
         Some(FaultKind::Reset) => {
             journal(0, &incoming);
@@ -386,7 +417,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             };
             match index.lookup(&s.contract.policy, op.as_deref(), incoming) {
                 Lookup::Found(entry) => {
-                    let mut reply = Response::new(Full::new(entry.response_bytes.clone()));
+                    let mut reply = Response::new(MockBody::whole(entry.response_bytes.clone()));
                     *reply.status_mut() =
                         StatusCode::from_u16(entry.interaction.response.status).unwrap_or(StatusCode::BAD_GATEWAY);
                     *reply.headers_mut() = entry.response_headers.clone();

@@ -83,6 +83,8 @@ impl From<TransportError> for StepFailure {
         match e {
             // An oversized answer is the partner's doing, not the harness's.
             TransportError::TooLarge { .. } => StepFailure::assertion(e.to_string()),
+            // So is a body that breaks off after the answer began.
+            TransportError::Truncated { .. } => StepFailure::assertion(e.to_string()),
             // The scenario tried to leave the machine in an offline run: the feature's doing.
             TransportError::Offline { .. } => StepFailure::usage(e.to_string()),
             other => StepFailure::harness(other.to_string()),

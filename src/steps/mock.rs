@@ -12,7 +12,7 @@ use super::{Args, StepFailure, StepResult, World, builtin};
 use crate::contract::Operation;
 use crate::matching::{self, Mode};
 use crate::server::journal::Entry;
-use crate::server::{Fault, FaultKind, MockControl};
+use crate::server::{Fault, FaultKind, MockControl, RetryAfter};
 
 pub fn register(r: &mut Registry) {
     builtin(
@@ -32,6 +32,7 @@ pub fn register(r: &mut Registry) {
                         status,
                         headers: json_ct(),
                         body: error_body(status),
+                        retry_after: None,
                     },
                 )
             })
@@ -46,17 +47,45 @@ pub fn register(r: &mut Registry) {
         r#"Given "incidents" answers the next 2 "createIncident" calls with 429 and Retry-After 1"#,
         |w, a| {
             Box::pin(async move {
-                let mut headers = json_ct();
-                headers.push(("retry-after".into(), a.int(3)?.to_string()));
-                fault(
-                    w,
-                    &a,
-                    FaultKind::Respond {
-                        status: 429,
-                        headers,
-                        body: error_body(429),
-                    },
-                )
+                let seconds = non_negative(&a, 3)?;
+                fault(w, &a, throttled(RetryAfter::Seconds(seconds)))
+            })
+        },
+    );
+    builtin(
+        r,
+        "faults",
+        "{partner} answers the next {count:int} {operation} calls with 429 and a Retry-After date {seconds:int} seconds ahead",
+        Attachment::None,
+        "Like the Retry-After step, with the header as an HTTP-date (rounded up to a whole second, so a client that honours it waits at least that long).",
+        r#"Given "incidents" answers the next 1 "createIncident" calls with 429 and a Retry-After date 2 seconds ahead"#,
+        |w, a| {
+            Box::pin(async move {
+                let seconds = non_negative(&a, 3)?;
+                fault(w, &a, throttled(RetryAfter::HttpDate(seconds)))
+            })
+        },
+    );
+    builtin(
+        r,
+        "faults",
+        "{partner} cuts the body short on the next {count:int} {operation} calls",
+        Attachment::None,
+        "The mock answers as usual but sends only the first half of the body (announcing its full length), then closes the connection.",
+        r#"Given "ticketing" cuts the body short on the next 1 "listTickets" calls"#,
+        |w, a| Box::pin(async move { fault(w, &a, FaultKind::Truncate) }),
+    );
+    builtin(
+        r,
+        "faults",
+        "{partner} answers the next {count:int} {operation} calls with a body of {size:int} {unit:word}",
+        Attachment::None,
+        "The mock answers as usual but with a JSON body of this size (B, KB, MB or GB; 1 KB = 1,024 bytes; at most 1 GB).",
+        r#"Given "ticketing" answers the next 1 "listTickets" calls with a body of 20 MB"#,
+        |w, a| {
+            Box::pin(async move {
+                let bytes = size_in_bytes(a.int(3)?, a.param(4))?;
+                fault(w, &a, FaultKind::Oversized(bytes))
             })
         },
     );
@@ -78,6 +107,7 @@ pub fn register(r: &mut Registry) {
                         status,
                         headers: json_ct(),
                         body,
+                        retry_after: None,
                     },
                 )
             })
@@ -214,6 +244,40 @@ pub fn register(r: &mut Registry) {
 enum Count {
     Exactly,
     AtLeast,
+}
+
+fn throttled(retry_after: RetryAfter) -> FaultKind {
+    FaultKind::Respond {
+        status: 429,
+        headers: json_ct(),
+        body: error_body(429),
+        retry_after: Some(retry_after),
+    }
+}
+
+fn non_negative(a: &Args, i: usize) -> Result<u64, StepFailure> {
+    let n = a.int(i)?;
+    u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} is negative")))
+}
+
+/// `20` `MB` -> bytes (1 KB = 1,024 bytes), at most 1 GB.
+pub fn size_in_bytes(n: i64, unit: &str) -> Result<usize, StepFailure> {
+    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
+        "B" | "BYTE" | "BYTES" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        _ => {
+            return Err(StepFailure::usage(format!(
+                "{unit:?} is not a size unit (use B, KB, MB or GB)"
+            )));
+        }
+    };
+    let n = u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} {unit} is negative")))?;
+    n.checked_mul(factor)
+        .filter(|b| *b <= 1 << 30)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| StepFailure::usage(format!("{n} {unit} is more than 1 GB")))
 }
 
 fn json_ct() -> Vec<(String, String)> {
