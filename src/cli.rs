@@ -45,6 +45,10 @@ pub enum Command {
         /// Replay what is recorded and record the rest from this live base URL.
         #[arg(long, value_name = "URL", conflicts_with = "record_from")]
         record_missing_from: Option<url::Url>,
+        /// Requests the journal keeps, oldest dropped first (default: contrail.toml's
+        /// [mock] journal_cap, else 10000). The admin API under /__contrail/ reads it.
+        #[arg(long, value_name = "N")]
+        journal_cap: Option<usize>,
     },
     /// Run the features against the live sandboxes and report where live answers no longer
     /// match the recordings or the contract (exit 1 on breaking drift).
@@ -214,6 +218,7 @@ pub fn main() -> Exit {
             port,
             record_from,
             record_missing_from,
+            journal_cap,
         } => {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let mode = match (record_from, record_missing_from) {
@@ -221,7 +226,13 @@ pub fn main() -> Exit {
                 (None, Some(upstream)) => crate::server::Mode::ReplayOrRecord { upstream },
                 (None, None) => crate::server::Mode::Replay,
             };
-            runtime.block_on(crate::server::serve_until_stopped(&ws, &partner, port, mode))
+            runtime.block_on(crate::server::serve_until_stopped(
+                &ws,
+                &partner,
+                port,
+                mode,
+                journal_cap,
+            ))
         }
         Command::Run(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };

@@ -19,6 +19,8 @@ pub struct Config {
     pub paths: Paths,
     #[serde(default)]
     pub run: RunDefaults,
+    #[serde(default)]
+    pub mock: MockDefaults,
     /// Base URLs per partner and target: `[partners.ticketing] live = "http://..."`.
     #[serde(default)]
     pub partners: BTreeMap<String, PartnerTargets>,
@@ -53,6 +55,14 @@ pub struct RunDefaults {
     pub jobs: Option<usize>,
     /// Per-request timeout, e.g. "10s".
     pub request_timeout: Option<String>,
+}
+
+/// `[mock]`: settings of contrail's mock servers (in runs and in `contrail mock`).
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct MockDefaults {
+    /// Requests each mock's journal keeps; the oldest go first (default 10,000).
+    pub journal_cap: Option<usize>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -162,6 +162,15 @@ impl Index {
         index
     }
 
+    /// How many interactions are indexed.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     pub fn insert(&mut self, policy: &FieldPolicy, file: PathBuf, interaction: Interaction) {
         let r = &interaction.request;
         let k = key(

@@ -299,6 +299,7 @@ async fn start_mocks(
             dir: dir.clone(),
             mode: mode.clone(),
             port: 0,
+            journal_cap: ws.config.mock.journal_cap.unwrap_or(server::journal::DEFAULT_CAP),
         })
         .await;
         let mock = match started {

@@ -49,6 +49,18 @@ impl Journal {
         self.changed.send_modify(|n| *n += 1);
     }
 
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// Forgets every entry (the admin API's reset).
+    pub fn clear(&self) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+        self.changed.send_modify(|n| *n += 1);
+    }
+
     pub fn len(&self) -> usize {
         self.entries.lock().map(|e| e.len()).unwrap_or(0)
     }
@@ -69,9 +81,9 @@ impl Journal {
     /// then returns the selection. Wakes on every new request, never polls.
     pub async fn wait(
         &self,
-        keep: &dyn Fn(&Entry) -> bool,
+        keep: &(dyn Fn(&Entry) -> bool + Sync),
         timeout: Duration,
-        done: &dyn Fn(&[Arc<Entry>]) -> bool,
+        done: &(dyn Fn(&[Arc<Entry>]) -> bool + Sync),
     ) -> Vec<Arc<Entry>> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut rx = self.changed.subscribe();

@@ -23,10 +23,12 @@ use crate::contract::Contract;
 use crate::recording::index::{Incoming, Index, Lookup, key};
 use crate::recording::{self, Body, Interaction, Meta, Seen};
 
+mod admin;
 mod body;
 pub mod faults;
 pub mod journal;
 
+pub use admin::PREFIX as ADMIN_PREFIX;
 use body::MockBody;
 
 pub use faults::{Fault, FaultKind, Faults, RetryAfter};
@@ -77,6 +79,8 @@ pub struct Config {
     pub mode: Mode,
     /// 0: any free port.
     pub port: u16,
+    /// Requests the journal keeps (the oldest go first).
+    pub journal_cap: usize,
 }
 
 struct Shared {
@@ -92,6 +96,8 @@ struct Shared {
     faults: Faults,
     /// The contract's per-client rate limit, kept by drift runs.
     pacer: Option<crate::drift::pace::Pacer>,
+    /// When the server started: journal times in the admin API are relative to it.
+    started: std::time::Instant,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -195,9 +201,10 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         index: RwLock::new(index),
         recorded: Mutex::new(HashMap::new()),
         upstream_client,
-        journal: Journal::new(journal::DEFAULT_CAP),
+        journal: Journal::new(cfg.journal_cap),
         faults: Faults::default(),
         pacer,
+        started: std::time::Instant::now(),
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -321,6 +328,9 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
     };
+    if incoming.path.starts_with(admin::PREFIX) {
+        return Ok(admin::handle(&s, &parts.method, &incoming.path, &incoming.query, &body).await);
+    }
     let journal = |status: u16, incoming: &Incoming| {
         s.journal.push(journal::Entry {
             at: arrived,
@@ -793,6 +803,7 @@ pub async fn serve_until_stopped(
     partner: &str,
     port: u16,
     mode: Mode,
+    journal_cap: Option<usize>,
 ) -> crate::exit::Exit {
     use crate::exit::Exit;
     let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir());
@@ -824,6 +835,9 @@ pub async fn serve_until_stopped(
         dir,
         mode,
         port,
+        journal_cap: journal_cap
+            .or(ws.config.mock.journal_cap)
+            .unwrap_or(journal::DEFAULT_CAP),
     })
     .await
     {
