@@ -255,3 +255,22 @@ fn a_live_run_over_recorded_partners_reports_drift_too() {
     assert!(out.stderr.contains("Drift: "), "{}", out.stderr);
     assert!(out.stderr.contains("BREAKING  ticketing getTicket"), "{}", out.stderr);
 }
+
+#[test]
+fn drift_keeps_to_the_rate_limit_where_an_unpaced_run_does_not() {
+    // The sandbox allows every client 5 requests a second per API, as the contract says.
+    let ws = workspace_copy();
+    let partner = start_partner(&["--limit-all", "5"]);
+    let out = drift(ws.path(), &partner, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("Verdict: no drift"), "{}", out.stdout);
+
+    // The same suite unpaced (a live run compares too, but does not pace) trips the limit,
+    // and the comparison says so: the 429s are the run's own doing.
+    let mut args = vec!["run", "--target", "live", "--color", "never", "--jobs", "8"];
+    let urls = both_partners(&partner.url);
+    args.extend(urls.iter().map(String::as_str));
+    let out = contrail(ws.path(), &args);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stderr.contains(", now 429"), "{}", out.stderr);
+}

@@ -21,19 +21,19 @@ pub struct Client {
 
 pub const ALL_SCOPES: &[&str] = &["tickets:read", "tickets:write", "incidents:read", "incidents:write"];
 
-pub fn clients(throttled_limit: u32) -> Vec<Client> {
+pub fn clients(throttled_limit: u32, limit_all: Option<u32>) -> Vec<Client> {
     vec![
         Client {
             id: "contrail-qa",
             secret: "qa-secret",
             scopes: ALL_SCOPES,
-            limit: None,
+            limit: limit_all,
         },
         Client {
             id: "readonly-app",
             secret: "readonly-secret",
             scopes: &["tickets:read", "incidents:read"],
-            limit: None,
+            limit: limit_all,
         },
         Client {
             id: "throttled-app",
@@ -52,7 +52,7 @@ pub struct Token {
 
 #[derive(Default)]
 pub struct Windows {
-    /// client -> (window start, count)
+    /// "client api" -> (window start, count)
     counts: HashMap<String, (Instant, u32)>,
 }
 
@@ -65,9 +65,9 @@ pub struct AuthState {
 pub const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 impl AuthState {
-    pub fn new(throttled_limit: u32) -> Self {
+    pub fn new(throttled_limit: u32, limit_all: Option<u32>) -> Self {
         Self {
-            clients: clients(throttled_limit),
+            clients: clients(throttled_limit, limit_all),
             tokens: Mutex::new(HashMap::new()),
             windows: Mutex::new(Windows::default()),
         }
@@ -172,11 +172,13 @@ impl AuthState {
                 Some(scope),
             ));
         }
-        self.rate_limit(&client)?;
+        // Each API (tickets, incidents) counts its own budget, as two partners would.
+        let api = scope.split(':').next().unwrap_or(scope);
+        self.rate_limit(&client, api)?;
         Ok(client)
     }
 
-    fn rate_limit(&self, client: &str) -> Result<(), Response> {
+    fn rate_limit(&self, client: &str, api: &str) -> Result<(), Response> {
         let Some(limit) = self.clients.iter().find(|c| c.id == client).and_then(|c| c.limit) else {
             return Ok(());
         };
@@ -185,7 +187,7 @@ impl AuthState {
             .lock()
             .map_err(|_| crate::util::error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "lock"))?;
         let now = Instant::now();
-        let entry = w.counts.entry(client.to_string()).or_insert((now, 0));
+        let entry = w.counts.entry(format!("{client} {api}")).or_insert((now, 0));
         if now.duration_since(entry.0) >= Duration::from_secs(1) {
             *entry = (now, 0);
         }

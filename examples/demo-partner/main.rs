@@ -26,6 +26,8 @@ pub struct Options {
     pub drift: bool,
     /// Requests per second allowed for the throttled client.
     pub throttled_limit: u32,
+    /// Requests per second allowed for every other client (None: unlimited).
+    pub limit_all: Option<u32>,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -33,6 +35,7 @@ fn parse_args() -> Result<Options, String> {
         port: 0,
         drift: false,
         throttled_limit: 5,
+        limit_all: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -50,8 +53,15 @@ fn parse_args() -> Result<Options, String> {
                     .and_then(|p| p.parse().ok())
                     .ok_or("--throttled-limit needs a number")?
             }
+            "--limit-all" => {
+                opts.limit_all = Some(
+                    args.next()
+                        .and_then(|p| p.parse().ok())
+                        .ok_or("--limit-all needs a number")?,
+                )
+            }
             "--help" | "-h" => {
-                println!("contrail-demo-partner [--port N] [--drift] [--throttled-limit N]");
+                println!("contrail-demo-partner [--port N] [--drift] [--throttled-limit N] [--limit-all N]");
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (see --help)")),

@@ -1,26 +1,22 @@
 //! Pacing: a drift run must not trip the sandbox's rate limit, or it would report 429s it
-//! caused itself. The contract's `rate_limit` is a per-client budget, so each client (told
-//! apart by its credentials) gets a token bucket of that size: a burst up to the budget goes
-//! out at once, then one request per `per / requests`.
+//! caused itself. The contract's `rate_limit` is a per-client budget ("5 requests per 1s"), so
+//! each client gets a log of its send times, and a request goes out only when fewer than the
+//! budget went out in the last window. That holds for any window the partner counts in, fixed
+//! or sliding (a token bucket would not: it lets up to twice the budget into one fixed window).
+//! The window is widened by 5% (at least 10 ms) for the jitter between sending and arriving.
 //!
 //! Callers reserve a slot and sleep for the returned wait, so concurrent scenarios queue up in
 //! order without a lock held across the sleep.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub struct Pacer {
-    capacity: f64,
-    /// Tokens per second.
-    rate: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
-}
-
-struct Bucket {
-    /// May go negative: requests already promised a later slot.
-    tokens: f64,
-    at: Instant,
+    budget: usize,
+    window: Duration,
+    /// Client -> send times reserved within the last window (some may be in the future).
+    sent: Mutex<HashMap<String, VecDeque<Instant>>>,
 }
 
 impl Pacer {
@@ -29,32 +25,31 @@ impl Pacer {
         if requests == 0 || per.is_zero() {
             return None;
         }
+        let margin = (per / 20).max(Duration::from_millis(10));
         Some(Pacer {
-            capacity: f64::from(requests),
-            rate: f64::from(requests) / per.as_secs_f64(),
-            buckets: Mutex::new(HashMap::new()),
+            budget: requests as usize,
+            window: per + margin,
+            sent: Mutex::new(HashMap::new()),
         })
     }
 
     /// Takes the next slot of `client`'s budget; returns how long to wait before sending.
     pub fn reserve(&self, client: &str, now: Instant) -> Duration {
-        let mut buckets = match self.buckets.lock() {
-            Ok(b) => b,
+        let mut sent = match self.sent.lock() {
+            Ok(s) => s,
             Err(poisoned) => poisoned.into_inner(),
         };
-        let b = buckets.entry(client.to_string()).or_insert(Bucket {
-            tokens: self.capacity,
-            at: now,
-        });
-        let elapsed = now.saturating_duration_since(b.at).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * self.rate).min(self.capacity);
-        b.at = now.max(b.at);
-        b.tokens -= 1.0;
-        if b.tokens >= 0.0 {
-            Duration::ZERO
-        } else {
-            Duration::from_secs_f64(-b.tokens / self.rate)
+        let log = sent.entry(client.to_string()).or_default();
+        while log.front().is_some_and(|t| *t + self.window <= now) {
+            log.pop_front();
         }
+        let at = if log.len() < self.budget {
+            now
+        } else {
+            (log[log.len() - self.budget] + self.window).max(now)
+        };
+        log.push_back(at);
+        at - now
     }
 }
 
@@ -62,18 +57,35 @@ impl Pacer {
 mod tests {
     use super::*;
 
+    /// The most sends any window of `per` holds.
+    fn busiest(times: &[Duration], per: Duration) -> usize {
+        times
+            .iter()
+            .map(|start| times.iter().filter(|t| **t >= *start && **t < *start + per).count())
+            .max()
+            .unwrap_or(0)
+    }
+
     #[test]
-    fn a_burst_up_to_the_budget_then_one_per_interval() {
-        let p = Pacer::new(5, Duration::from_secs(1)).expect("a budget");
+    fn never_more_than_the_budget_in_any_window() {
+        let per = Duration::from_secs(1);
+        let p = Pacer::new(5, per).expect("a budget");
         let t0 = Instant::now();
-        let waits: Vec<Duration> = (0..8).map(|_| p.reserve("a", t0)).collect();
-        assert!(waits[..5].iter().all(|w| w.is_zero()), "{waits:?}");
-        let ms: Vec<u128> = waits[5..].iter().map(|w| w.as_millis()).collect();
-        assert_eq!(ms, vec![200, 400, 600]);
+        // 20 requests asked for at once, then 10 more spread over the next seconds.
+        let mut times: Vec<Duration> = (0..20).map(|_| p.reserve("a", t0)).collect();
+        for i in 0..10 {
+            let now = t0 + Duration::from_millis(300 * i);
+            times.push(now - t0 + p.reserve("a", now));
+        }
+        assert!(
+            times[..5].iter().all(|w| w.is_zero()),
+            "a burst up to the budget goes at once"
+        );
+        assert_eq!(busiest(&times, per), 5, "{times:?}");
         // Another client has its own budget.
         assert!(p.reserve("b", t0).is_zero());
-        // After a quiet second the budget is back.
-        let later = t0 + Duration::from_secs(3);
+        // After a quiet spell the budget is back.
+        let later = t0 + Duration::from_secs(60);
         assert!(p.reserve("a", later).is_zero());
     }
 

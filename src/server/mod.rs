@@ -98,6 +98,9 @@ struct Shared {
     pacer: Option<crate::drift::pace::Pacer>,
     /// When the server started: journal times in the admin API are relative to it.
     started: std::time::Instant,
+    /// Bearer token -> the client it was issued to (seen through the proxy), so pacing counts
+    /// a client's budget across all its tokens, as the partner does.
+    token_clients: Mutex<HashMap<String, String>>,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -205,6 +208,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         faults: Faults::default(),
         pacer,
         started: std::time::Instant::now(),
+        token_clients: Mutex::new(HashMap::new()),
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -695,11 +699,18 @@ async fn compare_with_live(
     let expects_429 = recorded.as_ref().is_some_and(|(_, r)| r.response.status == 429);
     let out = Outgoing::new(method, incoming, headers, body);
     // A request recorded as over the budget is sent at once: it exists to be refused.
+    let client = client_of(s, headers);
+    // Token requests (Basic credentials) are not API calls: partners do not count them
+    // against the budget, and pacing them would spread a deliberate burst over two windows.
+    let token_request = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Basic "));
     if let Some(pacer) = &s.pacer
         && !expects_429
+        && !token_request
     {
-        let client = headers.get("authorization").map(|v| v.as_bytes()).unwrap_or_default();
-        let wait = pacer.reserve(&String::from_utf8_lossy(client), std::time::Instant::now());
+        let wait = pacer.reserve(&client, std::time::Instant::now());
         tokio::time::sleep(wait).await;
     }
     let mut live = match forward(s, upstream, &out).await {
@@ -717,6 +728,14 @@ async fn compare_with_live(
             Ok(l) => l,
             Err(reply) => return reply,
         };
+    }
+    // A token issued through the proxy: remember whose it is.
+    if let Some(id) = client.strip_prefix("client:")
+        && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&live.body)
+        && let Some(token) = v.get("access_token").and_then(|t| t.as_str())
+        && let Ok(mut map) = s.token_clients.lock()
+    {
+        map.insert(token.to_string(), id.to_string());
     }
     if session.compares(&s.partner) {
         let now = capture(s, upstream, &out, incoming, op.clone(), &live);
@@ -782,6 +801,29 @@ async fn compare_with_live(
         }
     }
     live.reply()
+}
+
+/// Who is asking, for pacing: `client:ID` from HTTP Basic credentials or a token issued to
+/// that client through this proxy; otherwise the credential itself (never logged).
+fn client_of(s: &Shared, headers: &HeaderMap) -> String {
+    use base64::Engine as _;
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if let Some(b) = auth.strip_prefix("Basic ")
+        && let Ok(raw) = base64::prelude::BASE64_STANDARD.decode(b.trim())
+        && let Some((id, _)) = String::from_utf8_lossy(&raw).split_once(':')
+    {
+        return format!("client:{id}");
+    }
+    if let Some(token) = auth.strip_prefix("Bearer ")
+        && let Ok(map) = s.token_clients.lock()
+        && let Some(id) = map.get(token.trim())
+    {
+        return format!("client:{id}");
+    }
+    auth.to_string()
 }
 
 /// `GET /tickets/T-4?limit=5`
