@@ -21,5 +21,6 @@ pub mod run;
 pub mod server;
 pub mod steps;
 pub mod vocabulary;
+pub mod webhook;
 pub mod workspace;
 pub mod yaml;

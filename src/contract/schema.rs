@@ -28,6 +28,9 @@ pub struct Schemas {
     root: Map<String, Value>,
     owners: HashMap<String, String>,
     compiled: OnceLock<Result<Validator, String>>,
+    /// Document URL -> document, shared with the registry: for following `$ref`s by hand
+    /// (generating webhook payloads).
+    docs: HashMap<String, Arc<Value>>,
 }
 
 impl std::fmt::Debug for Schemas {
@@ -69,6 +72,7 @@ impl Schemas {
             .iter()
             .map(|(url, doc)| (url.to_string(), doc.clone()))
             .collect();
+        let docs_by_url: HashMap<String, Arc<Value>> = resources.iter().cloned().collect();
         let registry = Registry::new()
             .draft(Draft::Draft202012)
             .extend(resources)
@@ -97,6 +101,7 @@ impl Schemas {
             root,
             owners,
             compiled: OnceLock::new(),
+            docs: docs_by_url,
         })
     }
 
@@ -135,6 +140,12 @@ impl Schemas {
     }
 
     /// Compiles everything (lint does this so that a broken schema is found before a run).
+    /// What an absolute `$ref` (`file:///.../spec.yaml#/components/schemas/X`) points at.
+    pub fn resolve_ref(&self, reference: &str) -> Option<&Value> {
+        let (doc, pointer) = reference.split_once('#').unwrap_or((reference, ""));
+        self.docs.get(doc)?.pointer(pointer)
+    }
+
     pub fn compile(&self) -> Result<(), String> {
         self.compiled().map(|_| ())
     }
