@@ -49,6 +49,10 @@ pub enum Command {
         /// [mock] journal_cap, else 10000). The admin API under /__contrail/ reads it.
         #[arg(long, value_name = "N")]
         journal_cap: Option<usize>,
+        /// Play the partner for requests nothing recorded: an OAuth server, token, scope and
+        /// rate-limit checks, and answers made from the contract.
+        #[arg(long)]
+        simulate: bool,
     },
     /// Run the features against the live sandboxes and report where live answers no longer
     /// match the recordings or the contract (exit 1 on breaking drift).
@@ -219,6 +223,7 @@ pub fn main() -> Exit {
             record_from,
             record_missing_from,
             journal_cap,
+            simulate,
         } => {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let mode = match (record_from, record_missing_from) {
@@ -232,6 +237,7 @@ pub fn main() -> Exit {
                 port,
                 mode,
                 journal_cap,
+                simulate,
             ))
         }
         Command::Run(args) => {

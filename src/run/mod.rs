@@ -162,7 +162,17 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     let through_mocks = target != Target::Live || drift.is_some();
     let (mocks, base_urls) = match through_mocks {
         false => (Vec::new(), live_urls.clone()),
-        true => match start_mocks(&ws, &loaded, target, opts.record_missing, &live_urls, drift.as_ref()).await {
+        true => match start_mocks(
+            &ws,
+            &loaded,
+            target,
+            opts.record_missing,
+            &live_urls,
+            drift.as_ref(),
+            false,
+        )
+        .await
+        {
             Ok(x) => x,
             Err(server::StartError::Recordings(d)) => {
                 services::stop_all(running).await;
@@ -267,6 +277,7 @@ async fn start_mocks(
     record_missing: bool,
     live: &BTreeMap<String, Url>,
     drift: Option<&Arc<crate::drift::Session>>,
+    simulate: bool,
 ) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
@@ -300,6 +311,7 @@ async fn start_mocks(
             mode: mode.clone(),
             port: 0,
             journal_cap: ws.config.mock.journal_cap.unwrap_or(server::journal::DEFAULT_CAP),
+            simulate,
         })
         .await;
         let mock = match started {

@@ -29,6 +29,7 @@ mod drift_proxy;
 pub mod faults;
 pub mod journal;
 mod proxy;
+pub mod simulate;
 mod standalone;
 
 pub use standalone::serve_until_stopped;
@@ -86,6 +87,9 @@ pub struct Config {
     pub port: u16,
     /// Requests the journal keeps (the oldest go first).
     pub journal_cap: usize,
+    /// Play the partner for requests no scenario recorded (a system under test's): OAuth
+    /// server, token and scope checks, rate limit, answers from the contract.
+    pub simulate: bool,
 }
 
 struct Shared {
@@ -106,6 +110,7 @@ struct Shared {
     /// Bearer token -> the client it was issued to (seen through the proxy), so pacing counts
     /// a client's budget across all its tokens, as the partner does.
     token_clients: Mutex<HashMap<String, String>>,
+    simulator: Option<simulate::Simulator>,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -124,6 +129,10 @@ impl MockControl {
     }
     pub fn faults(&self) -> &Faults {
         &self.0.faults
+    }
+    /// The partner simulator, when this mock plays the partner for a system under test.
+    pub fn simulator(&self) -> Option<&simulate::Simulator> {
+        self.0.simulator.as_ref()
     }
 }
 
@@ -195,6 +204,9 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         }
     }
     let index = Index::build(&cfg.contract.policy, items);
+    let simulator = cfg
+        .simulate
+        .then(|| simulate::Simulator::new(&cfg.contract, &cfg.partner));
     crate::client::install_crypto_provider();
     let upstream_client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -214,6 +226,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         pacer,
         started: std::time::Instant::now(),
         token_clients: Mutex::new(HashMap::new()),
+        simulator,
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -292,6 +305,15 @@ fn respond(status: u16, headers: &[(String, String)], body: impl Into<Bytes>) ->
             b"contrail: cannot build the response",
         )))
     })
+}
+
+fn simulated(a: simulate::Answer) -> Reply {
+    let body = if a.body.is_null() {
+        Vec::new()
+    } else {
+        serde_json::to_vec(&a.body).unwrap_or_default()
+    };
+    respond(a.status, &a.headers, body)
 }
 
 fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Value) -> Reply {
@@ -424,6 +446,13 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             return drift_proxy::compare_with_live(s, upstream, session, method, headers, body, incoming, op).await;
         }
         Mode::Replay | Mode::ReplayOrRecord { .. } => {
+            let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+            if let Some(sim) = &s.simulator
+                && method == Method::POST
+                && sim.is_auth_path(path)
+            {
+                return simulated(sim.auth_endpoint(path, authorization, &incoming.body));
+            }
             let index = match s.index.read() {
                 Ok(i) => i,
                 Err(_) => {
@@ -441,6 +470,20 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                         StatusCode::from_u16(entry.interaction.response.status).unwrap_or(StatusCode::BAD_GATEWAY);
                     *reply.headers_mut() = entry.response_headers.clone();
                     return reply;
+                }
+                Lookup::Unmatched { .. }
+                    if incoming.scenario.is_none()
+                        && let Some(sim) = &s.simulator
+                        && let Some((operation, _)) = s
+                            .contract
+                            .partner(&s.partner)
+                            .and_then(|p| p.operation_for(method.as_str(), path)) =>
+                {
+                    // Not a scenario's request: the system under test's. Play the partner.
+                    return simulated(
+                        sim.check(authorization, &operation.scopes)
+                            .unwrap_or_else(|| sim.respond(&s.contract, operation, &incoming.body)),
+                    );
                 }
                 Lookup::Unmatched { closest } => match &s.mode {
                     Mode::ReplayOrRecord { upstream } => Some(upstream.clone()),

@@ -9,6 +9,7 @@ pub async fn serve_until_stopped(
     port: u16,
     mode: Mode,
     journal_cap: Option<usize>,
+    simulate: bool,
 ) -> crate::exit::Exit {
     use crate::exit::Exit;
     let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir());
@@ -43,6 +44,7 @@ pub async fn serve_until_stopped(
         journal_cap: journal_cap
             .or(ws.config.mock.journal_cap)
             .unwrap_or(journal::DEFAULT_CAP),
+        simulate,
     })
     .await
     {
