@@ -27,6 +27,9 @@ pub struct Config {
     /// Processes to start before a run (a sandbox, later the system under test).
     #[serde(default)]
     pub services: BTreeMap<String, ServiceConfig>,
+    /// The system under test: started after the mock servers, for scenarios tagged `@sut`.
+    #[serde(default)]
+    pub sut: Option<SutConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +95,36 @@ impl ServiceConfig {
         match &self.ready_timeout {
             None => Ok(Duration::from_secs(120)),
             Some(s) => humantime::parse_duration(s).map_err(|e| format!("ready_timeout {s:?}: {e}")),
+        }
+    }
+}
+
+/// `[sut]`: the integration service the `@sut` scenarios test. Its command and env may use
+/// `{port}`, `{url}`, `{partners.NAME.url}` (the partner as this run serves it: a mock server,
+/// or live) and `{partners.NAME.token_url}`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SutConfig {
+    pub command: Vec<String>,
+    /// Path (on the SUT's URL) polled until it answers 2xx.
+    pub ready: String,
+    pub ready_timeout: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub cwd: Option<PathBuf>,
+    /// Partner -> the path on the SUT where that partner's webhooks are delivered.
+    #[serde(default)]
+    pub webhooks: BTreeMap<String, String>,
+}
+
+impl SutConfig {
+    pub fn as_service(&self) -> ServiceConfig {
+        ServiceConfig {
+            command: self.command.clone(),
+            ready: self.ready.clone(),
+            ready_timeout: self.ready_timeout.clone(),
+            env: self.env.clone(),
+            cwd: self.cwd.clone(),
         }
     }
 }

@@ -46,7 +46,10 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
         use cucumber::feature::Ext as _;
         let features: Vec<_> = input
             .into_iter()
-            .map(|f| f.expand_examples().map_err(cucumber::parser::Error::from))
+            .map(|mut f| {
+                super::sut::serialize(&mut f);
+                f.expand_examples().map_err(cucumber::parser::Error::from)
+            })
             .collect();
         futures::stream::iter(features)
     }
@@ -67,7 +70,15 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                 .ok()
                 .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
                 .unwrap_or_default();
-            let text = render_failure(&failure, &redactor);
+            let mut text = render_failure(&failure, &redactor);
+            if world.uses_sut
+                && let Some(sut) = &world.suite.sut
+            {
+                text.push_str(&format!(
+                    "\n--- the system under test's last output ---\n{}",
+                    sut.output_tail(20)
+                ));
+            }
             // resume_unwind fails the step without running the panic hook (no "thread panicked").
             std::panic::resume_unwind(Box::new(text));
         }
@@ -126,6 +137,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
                     "{}: {} (line {})",
                     feature.name, scenario.name, scenario.position.line
                 ));
+                world.started = std::time::Instant::now();
                 Box::pin(async {})
             })
             .after(|_feature, _rule, _scenario, _finished, world| {
@@ -135,6 +147,9 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
                 {
                     for m in w.suite.mocks.values() {
                         m.faults().forget(id);
+                        if let Some(sim) = m.simulator() {
+                            sim.reset_changes();
+                        }
                     }
                 }
                 Box::pin(async {})

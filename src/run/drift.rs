@@ -91,9 +91,15 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
 
     let verbose = opts.run.verbose > 0;
     let session = Arc::new(Session::new(opts.accept, opts.partner.clone(), true));
+    // The partners' APIs drift, not the system under test: @sut scenarios are left out.
+    let tags = match &opts.run.tags {
+        Some(t) => format!("({t}) and not @{}", super::sut::TAG),
+        None => format!("not @{}", super::sut::TAG),
+    };
     let run = RunOptions {
         target: Some(Target::Live),
         record_missing: false,
+        tags: Some(tags),
         ..opts.run
     };
     let root = ws.root.clone();

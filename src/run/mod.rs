@@ -5,6 +5,7 @@ mod cucumber_glue;
 pub mod drift;
 pub mod report;
 pub mod services;
+pub mod sut;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -160,6 +161,12 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         _ => None,
     };
     let through_mocks = target != Target::Live || drift.is_some();
+    let sut_needed = sut::needed(&loaded.features, tags.as_ref(), name.as_ref());
+    if sut_needed && ws.config.sut.is_none() {
+        services::stop_all(running).await;
+        eprintln!("error: scenarios tagged @sut need a system under test: add [sut] to contrail.toml");
+        return Exit::BadInput.into();
+    }
     let (mocks, base_urls) = match through_mocks {
         false => (Vec::new(), live_urls.clone()),
         true => match start_mocks(
@@ -169,7 +176,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             opts.record_missing,
             &live_urls,
             drift.as_ref(),
-            false,
+            sut_needed && target == Target::Replay,
         )
         .await
         {
@@ -187,6 +194,23 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             }
         },
     };
+
+    let mut running = running;
+    let mut sut_handle = None;
+    if sut_needed {
+        match sut::start(&ws, &loaded.catalog, &base_urls).await {
+            Ok((svc, handle)) => {
+                eprintln!("system under test: {} ({})", handle.url, svc.name);
+                running.insert("sut".into(), svc);
+                sut_handle = Some(handle);
+            }
+            Err(e) => {
+                stop(running, mocks).await;
+                eprintln!("error: {e}");
+                return Exit::Harness.into();
+            }
+        }
+    }
 
     let timeout = ws
         .config
@@ -223,6 +247,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         base_urls,
         via_mock: through_mocks,
         mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
+        sut: sut_handle,
     });
     let outcome = cucumber_glue::run(
         suite,

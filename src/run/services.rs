@@ -19,7 +19,7 @@ pub struct RunningService {
     pub name: String,
     pub url: String,
     child: Child,
-    output: Arc<Mutex<VecDeque<String>>>,
+    pub output: Arc<Mutex<VecDeque<String>>>,
 }
 
 impl RunningService {
@@ -57,10 +57,23 @@ fn pump<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R, sink: Arc<M
     });
 }
 
-pub async fn start(ws: &Workspace, name: &str, cfg: &ServiceConfig) -> Result<RunningService, String> {
+/// Starts a service; `{port}`, `{url}` and each `vars` name in its command and env are
+/// replaced.
+pub async fn start(
+    ws: &Workspace,
+    name: &str,
+    cfg: &ServiceConfig,
+    vars: &[(String, String)],
+) -> Result<RunningService, String> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
-    let subst = |s: &str| s.replace("{port}", &port.to_string()).replace("{url}", &url);
+    let subst = |s: &str| {
+        let mut s = s.replace("{port}", &port.to_string()).replace("{url}", &url);
+        for (k, v) in vars {
+            s = s.replace(&format!("{{{k}}}"), v);
+        }
+        s
+    };
     let argv: Vec<String> = cfg.command.iter().map(|a| subst(a)).collect();
     let (program, args) = argv
         .split_first()
@@ -144,7 +157,7 @@ pub async fn start_all(ws: &Workspace, names: &[String]) -> Result<BTreeMap<Stri
                 "contrail.toml names the service {name:?}, which is not under [services]"
             ));
         };
-        match start(ws, name, cfg).await {
+        match start(ws, name, cfg, &[]).await {
             Ok(s) => {
                 running.insert(name.clone(), s);
             }

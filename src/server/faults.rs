@@ -90,7 +90,9 @@ impl Faults {
         }
         let i = l.iter().position(|f| {
             f.remaining > 0
-                && (f.scenario.is_none() || f.scenario.as_deref() == scenario)
+                // A request without a scenario is the system under test's: the faults of the
+                // scenario running now (one at a time, with a SUT) apply to it.
+                && (f.scenario.is_none() || scenario.is_none() || f.scenario.as_deref() == scenario)
                 && f.method.eq_ignore_ascii_case(method)
                 && crate::contract::operation::match_template(&f.template, path).is_some()
         })?;

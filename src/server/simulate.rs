@@ -153,6 +153,14 @@ impl Simulator {
         self.state().ttl = Some(ttl);
     }
 
+    /// Undoes what a scenario changed that would outlive it: token lifetime, removed scopes.
+    /// (Revoked tokens stay revoked, as at a real partner.)
+    pub fn reset_changes(&self) {
+        let mut s = self.state();
+        s.ttl = None;
+        s.removed.clear();
+    }
+
     /// Revokes every access token issued so far; returns how many.
     pub fn revoke_access_tokens(&self) -> usize {
         let mut s = self.state();

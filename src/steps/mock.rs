@@ -176,6 +176,97 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "journal",
+        "within {seconds:int} seconds {partner} answers {count:int} {operation} requests with {status:int}",
+        Attachment::None,
+        "Waits until at least this many requests of the operation were answered with this status (by the mock: a recording, a fault or the simulator).",
+        r#"Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201"#,
+        |w, a| {
+            Box::pin(async move {
+                let seconds = non_negative(&a, 0)?;
+                let partner = a.param(1).to_string();
+                let want = non_negative(&a, 2)? as usize;
+                let op = operation(w, a.param(3))?;
+                let status = status_of(&a, 4)?;
+                let control = mock_for(w, &partner)?.clone();
+                let keep = |e: &Entry| mine(w, e) && is_op(&op, e) && e.status == status;
+                let got = control
+                    .journal()
+                    .wait(&keep, Duration::from_secs(seconds), &|e| e.len() >= want)
+                    .await;
+                if got.len() >= want {
+                    w.selected = got;
+                    return Ok(());
+                }
+                let all = control.journal().select(&|e| mine(w, e) && is_op(&op, e));
+                Err(StepFailure::assertion(format!(
+                    "expected at least {want} {} request(s) to {partner:?} answered {status} within {seconds} s, got {}",
+                    op.id,
+                    got.len()
+                ))
+                .findings(describe(&all)))
+            })
+        },
+    );
+    builtin(
+        r,
+        "oauth",
+        "access tokens of {partner} expire after {seconds:int} seconds",
+        Attachment::None,
+        "The simulated partner issues access tokens that live this long (for the rest of the scenario).",
+        r#"Given access tokens of "incidents" expire after 2 seconds"#,
+        |w, a| {
+            Box::pin(async move {
+                let secs = non_negative(&a, 1)?;
+                simulator(w, a.param(0))?.set_token_ttl(Duration::from_secs(secs));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "oauth",
+        "the access tokens of {partner} are revoked",
+        Attachment::None,
+        "Every access token the simulated partner issued so far is refused from the next call on (401 invalid_token).",
+        r#"When the access tokens of "incidents" are revoked"#,
+        |w, a| {
+            Box::pin(async move {
+                simulator(w, a.param(0))?.revoke_access_tokens();
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "oauth",
+        "the refresh tokens of {partner} are revoked",
+        Attachment::None,
+        "Every refresh token issued so far is refused (400 invalid_grant): the client must reconnect with its credentials.",
+        r#"When the refresh tokens of "incidents" are revoked"#,
+        |w, a| {
+            Box::pin(async move {
+                simulator(w, a.param(0))?.revoke_refresh_tokens();
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "oauth",
+        "the scope {scope} is removed from the clients of {partner}",
+        Attachment::None,
+        "Calls needing this scope get 403 insufficient_scope (with WWW-Authenticate) for the rest of the scenario.",
+        r#"When the scope "incidents:write" is removed from the clients of "incidents""#,
+        |w, a| {
+            Box::pin(async move {
+                simulator(w, a.param(1))?.remove_scope(a.param(0));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "journal",
         "that request's body matches:",
         Attachment::DocString,
         "The last request the previous journal step found has a JSON body matching the doc string (markers allowed).",
@@ -320,9 +411,18 @@ fn mock_for<'w>(w: &'w World, partner: &str) -> Result<&'w MockControl, StepFail
     })
 }
 
-/// Requests of this scenario, and those that carry no scenario (a system under test's).
+fn simulator<'w>(w: &'w World, partner: &str) -> Result<&'w crate::server::simulate::Simulator, StepFailure> {
+    mock_for(w, partner)?.simulator().ok_or_else(|| {
+        StepFailure::usage(format!(
+            "{partner:?} is not simulated in this run: the OAuth steps need a system under test ([sut], @sut) and --target replay"
+        ))
+    })
+}
+
+/// Requests of this scenario, and those that carry no scenario (a system under test's) since
+/// it started: scenarios that use a system under test run one at a time.
 fn mine(w: &World, e: &Entry) -> bool {
-    e.scenario.is_none() || e.scenario == w.scenario
+    e.scenario == w.scenario || (e.scenario.is_none() && e.at >= w.started)
 }
 
 fn is_op(op: &Operation, e: &Entry) -> bool {

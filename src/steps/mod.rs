@@ -10,6 +10,7 @@ pub mod mock;
 pub mod phrase;
 pub mod registry;
 pub mod values;
+pub mod webhook;
 pub mod world;
 
 pub use failure::{FailureKind, StepFailure, StepResult};
@@ -25,6 +26,7 @@ pub fn builtin_registry() -> Registry {
     http::register(&mut r);
     assert::register(&mut r);
     mock::register(&mut r);
+    webhook::register(&mut r);
     r
 }
 

@@ -28,6 +28,30 @@ pub struct Suite {
     pub via_mock: bool,
     /// Partner -> its mock server, for faults and the journal.
     pub mocks: BTreeMap<String, crate::server::MockControl>,
+    /// The system under test, when this run started one.
+    pub sut: Option<SutHandle>,
+}
+
+/// The running system under test, as steps need it.
+#[derive(Debug, Clone)]
+pub struct SutHandle {
+    pub url: Url,
+    /// Partner -> path where its webhooks are delivered.
+    pub webhooks: BTreeMap<String, String>,
+    /// The last lines it printed (shown when a scenario that used it fails).
+    pub output: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+}
+
+impl SutHandle {
+    pub fn output_tail(&self, lines: usize) -> String {
+        self.output
+            .lock()
+            .map(|o| {
+                let skip = o.len().saturating_sub(lines);
+                o.iter().skip(skip).cloned().collect::<Vec<_>>().join("\n")
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// A request being put together by "the path parameter ... is ..." style steps.
@@ -54,6 +78,13 @@ pub struct World {
     /// The requests the last journal step found ("that request" is the last of them).
     pub selected: Vec<std::sync::Arc<crate::server::journal::Entry>>,
     pub vars: BTreeMap<String, Value>,
+    /// When the scenario started: requests without a scenario (the system under test's) count
+    /// for it from then on.
+    pub started: std::time::Instant,
+    /// Webhooks delivered so far, the last one is "that webhook".
+    pub deliveries: Vec<super::webhook::Delivery>,
+    /// Whether a step talked to the system under test (its output is then shown on failure).
+    pub uses_sut: bool,
 }
 
 /// Parameters handed to a built-in step, already interpolated.
@@ -101,6 +132,9 @@ impl World {
             burst: Vec::new(),
             selected: Vec::new(),
             vars: BTreeMap::new(),
+            started: std::time::Instant::now(),
+            deliveries: Vec::new(),
+            uses_sut: false,
         }
     }
 

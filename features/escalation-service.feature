@@ -1,0 +1,103 @@
+@sut
+Feature: The escalation service keeps the integration's promises
+  The integration service receives ticketing's signed "ticket.escalated" webhooks and opens
+  incidents in the incidents API. contrail plays both partners around it: it sends the
+  webhooks, and answers (and watches) the incidents API the service calls.
+
+  Background:
+    Given the contract "support-escalation"
+
+  Scenario: An escalated ticket opens one incident with the ticket's link and mapped severity
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-101", "title": "Printer on fire", "priority": "high", "link": "https://desk.example/tickets/T-101" } }
+      """
+    Then the system under test answers 202
+    And within 5 seconds "incidents" receives exactly 1 "createIncident" request
+    And that request's body matches:
+      """json
+      { "title": "Printer on fire", "severity": 1, "link": "https://desk.example/tickets/T-101", "external_id": "T-101" }
+      """
+
+  Scenario: A ticket without a priority opens a severity 2 incident, the mapping's default
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-102", "title": "Something is odd", "link": "https://desk.example/tickets/T-102" } }
+      """
+    Then within 5 seconds "incidents" receives exactly 1 "createIncident" request
+    And that request's body matches:
+      """json
+      { "severity": 2, "external_id": "T-102" }
+      """
+
+  Scenario: A webhook delivered twice opens one incident
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-103", "title": "Disk full", "priority": "med", "link": "https://desk.example/tickets/T-103" } }
+      """
+    And that webhook is delivered again
+    Then within 3 seconds "incidents" receives exactly 1 "createIncident" request
+
+  Scenario: An older event that arrives after a newer one changes nothing
+    When "ticketing" sends these "ticket.escalated" webhooks in reverse order:
+      """json
+      [
+        { "occurred_at": "2026-11-23T10:00:00Z", "ticket": { "id": "T-104", "title": "Slow login", "priority": "low", "link": "https://desk.example/tickets/T-104" } },
+        { "occurred_at": "2026-11-23T10:05:00Z", "ticket": { "id": "T-104", "title": "Slow login", "priority": "high", "link": "https://desk.example/tickets/T-104" } }
+      ]
+      """
+    Then within 3 seconds "incidents" receives exactly 1 "createIncident" request
+    And that request's body matches:
+      """json
+      { "severity": 1, "external_id": "T-104" }
+      """
+
+  Scenario: A webhook with a bad signature is refused and opens nothing
+    When "ticketing" sends the "ticket.escalated" webhook with a bad signature:
+      """json
+      { "ticket": { "id": "T-105", "title": "Forged", "priority": "high", "link": "https://desk.example/tickets/T-105" } }
+      """
+    Then the system under test answers 401
+    And within 2 seconds "incidents" receives no "createIncident" request
+
+  Scenario: A webhook signed too long ago is refused (a replayed delivery)
+    When "ticketing" sends the "ticket.escalated" webhook signed 10 minutes ago:
+      """json
+      { "ticket": { "id": "T-106", "title": "Replayed", "priority": "high", "link": "https://desk.example/tickets/T-106" } }
+      """
+    Then the system under test answers 401
+    And within 2 seconds "incidents" receives no "createIncident" request
+
+  Scenario: An oversized payload is refused with 413 and the service keeps working
+    When "ticketing" sends a 5 MB "ticket.escalated" webhook
+    Then the system under test answers 413
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-107", "title": "After the big one", "priority": "low", "link": "https://desk.example/tickets/T-107" } }
+      """
+    Then the system under test answers 202
+    And within 5 seconds "incidents" receives exactly 1 "createIncident" request
+
+  Scenario: The service waits as long as Retry-After says before trying again
+    Given "incidents" answers the next 2 "createIncident" calls with 429 and Retry-After 1
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-108", "title": "Throttled", "priority": "high", "link": "https://desk.example/tickets/T-108" } }
+      """
+    Then within 10 seconds "incidents" answers 1 "createIncident" requests with 201
+    And within 1 seconds "incidents" receives exactly 3 "createIncident" requests
+    And consecutive "createIncident" requests are at least 1 seconds apart
+
+  Scenario: A revoked token is refreshed and the incident still opens
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-109", "title": "Before the revocation", "priority": "med", "link": "https://desk.example/tickets/T-109" } }
+      """
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201
+    When the access tokens of "incidents" are revoked
+    And "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-110", "title": "After the revocation", "priority": "med", "link": "https://desk.example/tickets/T-110" } }
+      """
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 401
+    And within 5 seconds "incidents" answers 2 "createIncident" requests with 201

@@ -1,0 +1,114 @@
+//! The system under test: started after the mock servers (its command gets their URLs), once
+//! per run, only when a scenario to run is tagged `@sut`. Those scenarios run one at a time
+//! (contrail tags them `@serial` for cucumber): the SUT's requests carry no scenario, so
+//! faults and journal counts can only be told apart by time, which is safe when nothing else
+//! runs beside them.
+
+use std::collections::BTreeMap;
+
+use cucumber::gherkin::{self, tagexpr::TagOperation};
+use cucumber::tag::Ext as _;
+use regex::Regex;
+use url::Url;
+
+use super::services::{self, RunningService};
+use crate::contract::Catalog;
+use crate::contract::model::AuthDoc;
+use crate::steps::world::SutHandle;
+use crate::workspace::Workspace;
+
+pub const TAG: &str = "sut";
+
+/// The tags of a scenario, its rule's and its feature's.
+fn tags<'a>(f: &'a gherkin::Feature, r: Option<&'a gherkin::Rule>, s: &'a gherkin::Scenario) -> Vec<&'a String> {
+    f.tags
+        .iter()
+        .chain(r.iter().flat_map(|r| &r.tags))
+        .chain(s.tags.iter())
+        .collect()
+}
+
+/// Whether any scenario the filters select is tagged `@sut`.
+pub fn needed(
+    features: &[(std::path::PathBuf, gherkin::Feature)],
+    filter: Option<&TagOperation>,
+    name: Option<&Regex>,
+) -> bool {
+    let selected = |f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario| {
+        let t = tags(f, r, s);
+        t.iter().any(|t| *t == TAG)
+            && filter.is_none_or(|op| op.eval(t.iter().copied()))
+            && name.is_none_or(|n| n.is_match(&s.name))
+    };
+    features.iter().any(|(_, f)| {
+        f.scenarios.iter().any(|s| selected(f, None, s))
+            || f.rules
+                .iter()
+                .any(|r| r.scenarios.iter().any(|s| selected(f, Some(r), s)))
+    })
+}
+
+/// Tags every `@sut` scenario `@serial` as well.
+pub fn serialize(f: &mut gherkin::Feature) {
+    let feature_sut = f.tags.iter().any(|t| t == TAG);
+    let mark = |s: &mut gherkin::Scenario, inherited: bool| {
+        if (inherited || s.tags.iter().any(|t| t == TAG)) && !s.tags.iter().any(|t| t == "serial") {
+            s.tags.push("serial".into());
+        }
+    };
+    for s in &mut f.scenarios {
+        mark(s, feature_sut);
+    }
+    for r in &mut f.rules {
+        let rule_sut = feature_sut || r.tags.iter().any(|t| t == TAG);
+        for s in &mut r.scenarios {
+            mark(s, rule_sut);
+        }
+    }
+}
+
+/// `{partners.NAME.url}` and `{partners.NAME.token_url}` for the command line.
+fn vars(catalog: &Catalog, base_urls: &BTreeMap<String, Url>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (partner, url) in base_urls {
+        out.push((
+            format!("partners.{partner}.url"),
+            url.as_str().trim_end_matches('/').to_string(),
+        ));
+        let token = catalog
+            .contracts
+            .values()
+            .find_map(|c| match c.partner(partner)?.doc.auth.as_ref()? {
+                AuthDoc::Oauth2ClientCredentials { token_url, .. } => Some(token_url.clone()),
+                _ => None,
+            });
+        if let Some(t) = token {
+            let abs = Url::parse(&t)
+                .or_else(|_| url.join(&t))
+                .map(|u| u.to_string())
+                .unwrap_or(t);
+            out.push((format!("partners.{partner}.token_url"), abs));
+        }
+    }
+    out
+}
+
+pub async fn start(
+    ws: &Workspace,
+    catalog: &Catalog,
+    base_urls: &BTreeMap<String, Url>,
+) -> Result<(RunningService, SutHandle), String> {
+    let cfg = ws
+        .config
+        .sut
+        .as_ref()
+        .ok_or("scenarios tagged @sut need a [sut] in contrail.toml")?;
+    let svc = services::start(ws, "sut", &cfg.as_service(), &vars(catalog, base_urls)).await?;
+    let url = Url::parse(&svc.url).map_err(|e| e.to_string())?;
+    let handle = SutHandle {
+        url,
+        webhooks: cfg.webhooks.clone(),
+        output: svc.output.clone(),
+    };
+    Ok((svc, handle))
+}

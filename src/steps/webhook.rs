@@ -1,0 +1,540 @@
+//! Webhook steps: contrail plays the partner that sends events to the system under test.
+//! Payloads come from the doc string, completed from the contract's schema and validated
+//! (unless the step says "invalid"), signed per the contract's scheme, delivered with the
+//! headers a real partner sends (a delivery id, the same one on a duplicate; the event name;
+//! a user agent), retried on 5xx or timeout when the partner's retry policy is switched on.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+use super::registry::{Attachment, Registry};
+use super::values::json_docstring;
+use super::{Args, StepFailure, StepResult, World, builtin};
+use crate::client::SentRequest;
+use crate::contract::Contract;
+use crate::matching::{self, Mode};
+use crate::webhook::generate::{self, Rng};
+use crate::webhook::sign::Scheme;
+
+/// One webhook as delivered ("that webhook").
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub partner: String,
+    pub event: String,
+    /// The delivery id: the same on a redelivery.
+    pub id: String,
+    pub body: Vec<u8>,
+    /// Status of the last attempt (0: no answer).
+    pub status: u16,
+    pub response: String,
+    pub attempts: u32,
+}
+
+/// How a delivery is signed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signing {
+    Good,
+    /// Signed with another secret.
+    Bad,
+    /// Signed with a timestamp this many seconds old.
+    Stale(u64),
+}
+
+pub fn register(r: &mut Registry) {
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends the {event} webhook",
+        Attachment::None,
+        "Delivers the contract's event to the system under test, every field made up from its schema, signed as the contract says.",
+        r#"When "ticketing" sends the "ticket.escalated" webhook"#,
+        |w, a| Box::pin(async move { send(w, &a, None, Signing::Good, true).await }),
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends the {event} webhook:",
+        Attachment::DocString,
+        "Delivers the event with these fields (JSON); required fields left out are made up from the schema, and the payload must be valid.",
+        r#"When "ticketing" sends the "ticket.escalated" webhook:"#,
+        |w, a| {
+            Box::pin(async move {
+                let given = json_docstring(a.docstring()?)?;
+                send(w, &a, Some(given), Signing::Good, true).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends an invalid {event} webhook:",
+        Attachment::DocString,
+        "Delivers exactly this payload, signed, without checking it against the schema.",
+        r#"When "ticketing" sends an invalid "ticket.escalated" webhook:"#,
+        |w, a| {
+            Box::pin(async move {
+                let given = json_docstring(a.docstring()?)?;
+                send(w, &a, Some(given), Signing::Good, false).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends the {event} webhook with a bad signature:",
+        Attachment::DocString,
+        "Delivers the event signed with the wrong secret.",
+        r#"When "ticketing" sends the "ticket.escalated" webhook with a bad signature:"#,
+        |w, a| {
+            Box::pin(async move {
+                let given = json_docstring(a.docstring()?)?;
+                send(w, &a, Some(given), Signing::Bad, true).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends the {event} webhook signed {minutes:int} minutes ago:",
+        Attachment::DocString,
+        "Delivers the event with a signature timestamp this old (a replayed or delayed delivery).",
+        r#"When "ticketing" sends the "ticket.escalated" webhook signed 10 minutes ago:"#,
+        |w, a| {
+            Box::pin(async move {
+                let minutes = u64::try_from(a.int(2)?).map_err(|_| StepFailure::usage("minutes must be 0 or more"))?;
+                let given = json_docstring(a.docstring()?)?;
+                send(w, &a, Some(given), Signing::Stale(minutes * 60), true).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends a {size:int} {unit:word} {event} webhook",
+        Attachment::None,
+        "Delivers a valid event padded to this size (B, KB, MB; 1 KB = 1,024 bytes) with a \"padding\" field.",
+        r#"When "ticketing" sends a 5 MB "ticket.escalated" webhook"#,
+        |w, a| {
+            Box::pin(async move {
+                let size = super::mock::size_in_bytes(a.int(1)?, a.param(2))?;
+                let args = Args {
+                    params: vec![a.param(0).into(), a.param(3).into()],
+                    ..a
+                };
+                let (scheme, payload) = prepare(w, &args, None, true)?;
+                let mut body = serde_json::to_vec(&payload).unwrap_or_default();
+                pad(&mut body, size);
+                deliver(w, &args, scheme, body, None, Signing::Good).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends these {event} webhooks:",
+        Attachment::DocString,
+        "Delivers each payload of the JSON array, in order, one after the other.",
+        r#"When "ticketing" sends these "ticket.escalated" webhooks:"#,
+        |w, a| Box::pin(async move { send_all(w, &a, false).await }),
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} sends these {event} webhooks in reverse order:",
+        Attachment::DocString,
+        "Delivers each payload of the JSON array, last first, one after the other (out-of-order delivery).",
+        r#"When "ticketing" sends these "ticket.escalated" webhooks in reverse order:"#,
+        |w, a| Box::pin(async move { send_all(w, &a, true).await }),
+    );
+    builtin(
+        r,
+        "webhooks",
+        "that webhook is delivered again",
+        Attachment::None,
+        "Delivers the last webhook again: same delivery id, same body, a fresh signature (a partner's duplicate).",
+        "And that webhook is delivered again",
+        |w, _a| {
+            Box::pin(async move {
+                let last = w
+                    .deliveries
+                    .last()
+                    .cloned()
+                    .ok_or_else(|| StepFailure::usage("no webhook was sent yet in this scenario"))?;
+                let args = Args {
+                    params: vec![last.partner.clone(), last.event.clone()],
+                    ..Args::default()
+                };
+                let scheme = scheme(w, &last.partner, &last.event)?;
+                deliver(w, &args, scheme, last.body, Some(last.id), Signing::Good).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "{partner} retries undelivered webhooks as the contract says",
+        Attachment::None,
+        "From now on in this scenario, a delivery answered 5xx (or not at all) is retried per the event's `retry` in the contract.",
+        r#"Given "ticketing" retries undelivered webhooks as the contract says"#,
+        |w, a| {
+            Box::pin(async move {
+                w.vars.insert(retry_var(a.param(0)), Value::Bool(true));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "the system under test answers {status:int}",
+        Attachment::None,
+        "The last webhook delivery was answered with this status.",
+        "Then the system under test answers 202",
+        |w, a| {
+            Box::pin(async move {
+                let want = a.int(0)?;
+                let last = w
+                    .deliveries
+                    .last()
+                    .ok_or_else(|| StepFailure::usage("no webhook was sent yet in this scenario"))?;
+                if i64::from(last.status) == want {
+                    return Ok(());
+                }
+                Err(StepFailure::assertion(format!(
+                    "the system under test answered the {} webhook {} (expected {want})",
+                    last.event,
+                    if last.status == 0 {
+                        "with no answer at all".to_string()
+                    } else {
+                        last.status.to_string()
+                    }
+                ))
+                .findings(vec![format!("its answer: {}", cut(&last.response))]))
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "that webhook took {count:int} attempts",
+        Attachment::None,
+        "How many deliveries the last webhook needed (with the retry policy on).",
+        "And that webhook took 3 attempts",
+        |w, a| {
+            Box::pin(async move {
+                let want = a.int(0)?;
+                let last = w
+                    .deliveries
+                    .last()
+                    .ok_or_else(|| StepFailure::usage("no webhook was sent yet in this scenario"))?;
+                if i64::from(last.attempts) == want {
+                    return Ok(());
+                }
+                Err(StepFailure::assertion(format!(
+                    "the {} webhook took {} attempt(s), expected {want}",
+                    last.event, last.attempts
+                )))
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
+        "within {seconds:int} seconds the system under test's {path} matches:",
+        Attachment::DocString,
+        "GETs this path on the system under test until its JSON matches the doc string (markers allowed) or the time is up.",
+        r#"Then within 5 seconds the system under test's "/status" matches:"#,
+        |w, a| Box::pin(async move { sut_matches(w, &a).await }),
+    );
+}
+
+fn retry_var(partner: &str) -> String {
+    format!("__contrail_webhook_retries_{partner}")
+}
+
+fn cut(s: &str) -> String {
+    if s.chars().count() > 300 {
+        format!("{}…", s.chars().take(299).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+fn contract_of(w: &World) -> Result<std::sync::Arc<Contract>, StepFailure> {
+    Ok(w.contract()?.clone())
+}
+
+/// The contract's signature scheme for an event from a partner.
+fn scheme(w: &World, partner: &str, event: &str) -> Result<Option<Scheme>, StepFailure> {
+    let c = contract_of(w)?;
+    let hook = c.doc.webhooks.get(event).ok_or_else(|| {
+        let known: Vec<&str> = c.doc.webhooks.keys().map(String::as_str).collect();
+        StepFailure::usage(format!(
+            "the contract {:?} declares no webhook {event:?} (webhooks: {})",
+            c.name,
+            known.join(", ")
+        ))
+    })?;
+    if hook.from.value != partner {
+        return Err(StepFailure::usage(format!(
+            "the webhook {event:?} comes from {:?}, not {partner:?}",
+            hook.from.value
+        )));
+    }
+    let Some(sig) = &hook.signature else {
+        return Ok(None);
+    };
+    let secret = crate::interpolate::interpolate_env(&sig.secret)
+        .map_err(|e| StepFailure::usage(format!("the signature secret of {event:?}: {e}")))?;
+    Scheme::from_doc(sig, secret)
+        .map(Some)
+        .map_err(|e| StepFailure::usage(format!("the signature of {event:?}: {e}")))
+}
+
+/// The payload: the given fields completed from the schema and (if `validate`) checked.
+fn prepare(w: &World, a: &Args, given: Option<Value>, validate: bool) -> Result<(Option<Scheme>, Value), StepFailure> {
+    let (partner, event) = (a.param(0), a.param(1));
+    let scheme = scheme(w, partner, event)?;
+    let c = contract_of(w)?;
+    let Some(schema) = c.webhook_schemas.get(event) else {
+        return match given {
+            Some(g) => Ok((scheme, g)),
+            None => Err(StepFailure::usage(format!(
+                "the webhook {event:?} has no schema to make a payload from: give one"
+            ))),
+        };
+    };
+    if !validate {
+        return Ok((scheme, given.unwrap_or(Value::Null)));
+    }
+    let seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let mut rng = Rng::new(seed);
+    let resolve = |r: &str| c.schemas.resolve_ref(r).cloned();
+    let payload = generate::fill(&schema.schema, given.as_ref(), &resolve, &mut rng);
+    let violations = c.schemas.validate(schema, &payload).map_err(StepFailure::usage)?;
+    if !violations.is_empty() {
+        return Err(StepFailure::usage(format!(
+            "this {event:?} payload breaks the contract's schema (say \"sends an invalid\" to send it anyway)"
+        ))
+        .findings(violations));
+    }
+    Ok((scheme, payload))
+}
+
+fn pad(body: &mut Vec<u8>, size: usize) {
+    // `{... , "padding": "xxx"}`: the object stays valid JSON of exactly `size` bytes (or more
+    // when the payload alone is already bigger).
+    if body.last() != Some(&b'}') {
+        return;
+    }
+    body.pop();
+    let prefix: &[u8] = if body.len() > 1 {
+        b",\"padding\":\""
+    } else {
+        b"\"padding\":\""
+    };
+    body.extend_from_slice(prefix);
+    let fill = size.saturating_sub(body.len() + 2);
+    body.resize(body.len() + fill, b'x');
+    body.extend_from_slice(b"\"}");
+}
+
+async fn send_all(w: &mut World, a: &Args, reverse: bool) -> StepResult {
+    let Value::Array(mut list) = json_docstring(a.docstring()?)? else {
+        return Err(StepFailure::usage("this step needs a JSON array of payloads"));
+    };
+    if reverse {
+        list.reverse();
+    }
+    for given in list {
+        send(w, a, Some(given), Signing::Good, true).await?;
+    }
+    Ok(())
+}
+
+async fn send(w: &mut World, a: &Args, given: Option<Value>, signing: Signing, validate: bool) -> StepResult {
+    let (scheme, payload) = prepare(w, a, given, validate)?;
+    let body = serde_json::to_vec(&payload).unwrap_or_default();
+    deliver(w, a, scheme, body, None, signing).await
+}
+
+/// Signs and delivers; retries per the contract when the scenario switched retries on.
+async fn deliver(
+    w: &mut World,
+    a: &Args,
+    scheme: Option<Scheme>,
+    body: Vec<u8>,
+    id: Option<String>,
+    signing: Signing,
+) -> StepResult {
+    let (partner, event) = (a.param(0).to_string(), a.param(1).to_string());
+    let sut = w.suite.sut.clone().ok_or_else(|| {
+        StepFailure::usage("no system under test in this run: add [sut] to contrail.toml and tag the scenario @sut")
+    })?;
+    w.uses_sut = true;
+    let path = sut.webhooks.get(&partner).ok_or_else(|| {
+        StepFailure::usage(format!(
+            "contrail.toml's [sut.webhooks] says nowhere to deliver {partner:?}'s webhooks"
+        ))
+    })?;
+    let url = sut
+        .url
+        .join(path)
+        .map_err(|e| StepFailure::usage(format!("[sut.webhooks] {partner}: {e}")))?;
+    let id = id.unwrap_or_else(|| {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(3)
+            ^ (w.deliveries.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        format!("msg_{}", Rng::new(seed).uuid().replace('-', ""))
+    });
+    let retry = w.vars.get(&retry_var(&partner)) == Some(&Value::Bool(true));
+    let policy = contract_of(w)?.doc.webhooks.get(&event).and_then(|h| h.retry.clone());
+    let attempts_allowed = if retry {
+        policy.as_ref().map(|p| p.attempts.max(1)).unwrap_or(1)
+    } else {
+        1
+    };
+    let backoff = policy
+        .as_ref()
+        .and_then(|p| p.backoff.as_deref())
+        .map(|b| {
+            (
+                b.contains("exponential"),
+                b.split_whitespace().find_map(|t| humantime::parse_duration(t).ok()),
+            )
+        })
+        .unwrap_or((false, None));
+    let first_wait = backoff.1.unwrap_or(Duration::from_millis(500));
+
+    let mut attempts = 0;
+    let (mut status, mut response) = (0u16, String::new());
+    let mut wait = first_wait;
+    while attempts < attempts_allowed {
+        if attempts > 0 {
+            tokio::time::sleep(wait).await;
+            if backoff.0 {
+                wait *= 2;
+            }
+        }
+        attempts += 1;
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let ts = match signing {
+            Signing::Stale(age) => now.saturating_sub(age),
+            _ => now,
+        };
+        let mut headers: Vec<(String, String)> = vec![
+            ("Content-Type".into(), "application/json".into()),
+            (
+                "User-Agent".into(),
+                format!("contrail-webhooks/{} ({partner})", env!("CARGO_PKG_VERSION")),
+            ),
+            ("X-Event-Type".into(), event.clone()),
+            ("X-Delivery-Id".into(), id.clone()),
+        ];
+        if let Some(s) = &scheme {
+            let signer = match signing {
+                Signing::Bad => Scheme {
+                    secret: format!("not-{}", s.secret),
+                    ..s.clone()
+                },
+                _ => s.clone(),
+            };
+            if matches!(signer.style, crate::webhook::sign::Style::GitHub) {
+                headers.push(("X-GitHub-Event".into(), event.clone()));
+                headers.push(("X-GitHub-Delivery".into(), id.clone()));
+            }
+            headers.extend(signer.headers(&body, ts, &id));
+        }
+        let req = SentRequest {
+            method: "POST".into(),
+            url: url.to_string(),
+            headers,
+            body: Some(body.clone()),
+        };
+        match w.suite.client.send(req).await {
+            Ok((_, resp, _)) => {
+                status = resp.status;
+                response = String::from_utf8_lossy(&resp.body).into_owned();
+                if status < 500 {
+                    break;
+                }
+            }
+            Err(e) => {
+                status = 0;
+                response = e.to_string();
+            }
+        }
+    }
+    w.deliveries.push(Delivery {
+        partner,
+        event,
+        id,
+        body,
+        status,
+        response,
+        attempts,
+    });
+    Ok(())
+}
+
+async fn sut_matches(w: &mut World, a: &Args) -> StepResult {
+    let sut = w
+        .suite
+        .sut
+        .clone()
+        .ok_or_else(|| StepFailure::usage("no system under test in this run: add [sut] to contrail.toml"))?;
+    w.uses_sut = true;
+    let seconds = u64::try_from(a.int(0)?).map_err(|_| StepFailure::usage("seconds must be 0 or more"))?;
+    let expected = json_docstring(a.docstring()?)?;
+    matching::check_expected(&expected).map_err(StepFailure::usage)?;
+    let url = sut
+        .url
+        .join(a.param(1))
+        .map_err(|e| StepFailure::usage(format!("{:?}: {e}", a.param(1))))?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    loop {
+        let req = SentRequest {
+            method: "GET".into(),
+            url: url.to_string(),
+            headers: vec![("Accept".into(), "application/json".into())],
+            body: None,
+        };
+        let (_, resp, _) = w.suite.client.send(req).await?;
+        let actual: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+        let mismatches = matching::compare(&expected, &actual, Mode::Contains).map_err(StepFailure::usage)?;
+        if mismatches.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= deadline {
+            let (ev, av) = matching::diff_views(&expected, &actual, Mode::Contains);
+            return Err(StepFailure::assertion(format!(
+                "within {seconds} s the system under test's {} never matched",
+                a.param(1)
+            ))
+            .findings(mismatches)
+            .diff(super::assert::pretty(&ev), super::assert::pretty(&av)));
+        }
+        // The system under test has no journal to wait on: ask again shortly.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn padding_keeps_json_valid_and_reaches_the_size() {
+        let mut b = br#"{"a":1}"#.to_vec();
+        super::pad(&mut b, 1000);
+        assert_eq!(b.len(), 1000);
+        assert!(serde_json::from_slice::<serde_json::Value>(&b).is_ok());
+    }
+}

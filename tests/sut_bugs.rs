@@ -1,0 +1,164 @@
+//! The bundled @sut feature against the demo integration service: it passes against the
+//! correct service, and each planted bug fails the scenario written for that promise, with a
+//! message that names the broken promise.
+
+mod common;
+
+use std::path::Path;
+
+use common::{Output, contrail, copy_dir, repo};
+
+/// The bundled workspace (recordings included) with only the @sut feature, and a
+/// contrail.toml whose [sut] is the built demo integration with these `--bug`s.
+fn workspace(bugs: &[&str]) -> tempfile::TempDir {
+    let ws = common::workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::remove_dir_all(ws.path().join("features")).expect("features");
+    std::fs::create_dir_all(ws.path().join("features")).expect("features");
+    std::fs::copy(
+        repo().join("features/escalation-service.feature"),
+        ws.path().join("features/escalation-service.feature"),
+    )
+    .expect("copy the feature");
+    let mut command = vec![
+        env!("CARGO_BIN_EXE_contrail-demo-integration").to_string(),
+        "--port".into(),
+        "{port}".into(),
+        "--incidents-url".into(),
+        "{partners.incidents.url}".into(),
+        "--token-url".into(),
+        "{partners.incidents.token_url}".into(),
+    ];
+    for b in bugs {
+        command.extend(["--bug".to_string(), b.to_string()]);
+    }
+    let toml = format!(
+        "[sut]\ncommand = {command:?}\nready = \"/health\"\n\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
+    );
+    std::fs::write(ws.path().join("contrail.toml"), toml).expect("contrail.toml");
+    ws
+}
+
+fn run(dir: &Path) -> Output {
+    contrail(dir, &["run", "--color", "never"])
+}
+
+/// The scenarios that failed, by name.
+fn failed(out: &Output) -> Vec<String> {
+    let mut current = String::new();
+    let mut failed = Vec::new();
+    for line in out.stdout.lines() {
+        if let Some(name) = line.trim_start().strip_prefix("Scenario: ") {
+            current = name.to_string();
+        }
+        if line.contains("Step failed") && !failed.contains(&current) {
+            failed.push(current.clone());
+        }
+    }
+    failed
+}
+
+fn assert_caught(bug: &str, scenarios: &[&str], message: &str) {
+    let ws = workspace(&[bug]);
+    let out = run(ws.path());
+    assert_eq!(out.code, 1, "--bug {bug} was not caught:\n{}", out.all());
+    assert_eq!(failed(&out), scenarios, "--bug {bug}:\n{}", out.stdout);
+    assert!(
+        out.stdout.contains(message),
+        "--bug {bug}: no {message:?} in\n{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_correct_service_keeps_every_promise() {
+    let ws = workspace(&[]);
+    let out = run(ws.path());
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("9 scenarios (9 passed)"), "{}", out.stdout);
+}
+
+#[test]
+fn no_idempotency_is_caught() {
+    assert_caught(
+        "no-idempotency",
+        &["A webhook delivered twice opens one incident"],
+        "expected exactly 1 createIncident request(s) to \"incidents\" within 3 s, received 2",
+    );
+}
+
+#[test]
+fn ignoring_retry_after_is_caught() {
+    assert_caught(
+        "ignore-retry-after",
+        &["The service waits as long as Retry-After says before trying again"],
+        "createIncident requests were only",
+    );
+}
+
+#[test]
+fn no_token_refresh_is_caught() {
+    assert_caught(
+        "no-refresh",
+        &["A revoked token is refreshed and the incident still opens"],
+        "expected at least 2 createIncident request(s) to \"incidents\" answered 201 within 5 s, got 1",
+    );
+}
+
+#[test]
+fn accepting_bad_signatures_is_caught() {
+    assert_caught(
+        "accept-bad-signature",
+        &[
+            "A webhook with a bad signature is refused and opens nothing",
+            "A webhook signed too long ago is refused (a replayed delivery)",
+        ],
+        "the system under test answered the ticket.escalated webhook 202 (expected 401)",
+    );
+}
+
+#[test]
+fn out_of_order_overwrites_are_caught() {
+    assert_caught(
+        "out-of-order-overwrites",
+        &["An older event that arrives after a newer one changes nothing"],
+        "expected exactly 1 createIncident request(s) to \"incidents\" within 3 s, received 2",
+    );
+}
+
+#[test]
+fn crashing_on_a_large_payload_is_caught() {
+    let ws = workspace(&["crash-on-large-payload"]);
+    let out = run(ws.path());
+    assert_eq!(out.code, 1, "{}", out.all());
+    // The first scenario to fail is the one for this promise; the dead service then fails the
+    // ones after it, which is what a crash does.
+    let f = failed(&out);
+    assert_eq!(
+        f.first().map(String::as_str),
+        Some("An oversized payload is refused with 413 and the service keeps working"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("with no answer at all (expected 413)"),
+        "{}",
+        out.stdout
+    );
+    // The service's own last words are shown.
+    assert!(
+        out.stdout.contains("the system under test's last output"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("the service crashes"), "{}", out.stdout);
+}
+
+#[test]
+fn a_wrong_default_severity_is_caught() {
+    assert_caught(
+        "wrong-default-severity",
+        &["A ticket without a priority opens a severity 2 incident, the mapping's default"],
+        "/severity: expected 2, got 3",
+    );
+}
