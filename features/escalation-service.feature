@@ -13,7 +13,7 @@ Feature: The escalation service keeps the integration's promises
       { "ticket": { "id": "T-101", "title": "Printer on fire", "priority": "high", "link": "https://desk.example/tickets/T-101" } }
       """
     Then the system under test answers 202
-    And within 5 seconds "incidents" receives exactly 1 "createIncident" request
+    And within 2 seconds "incidents" receives exactly 1 "createIncident" request
     And that request's body matches:
       """json
       { "title": "Printer on fire", "severity": 1, "link": "https://desk.example/tickets/T-101", "external_id": "T-101" }
@@ -24,7 +24,7 @@ Feature: The escalation service keeps the integration's promises
       """json
       { "ticket": { "id": "T-102", "title": "Something is odd", "link": "https://desk.example/tickets/T-102" } }
       """
-    Then within 5 seconds "incidents" receives exactly 1 "createIncident" request
+    Then within 2 seconds "incidents" receives exactly 1 "createIncident" request
     And that request's body matches:
       """json
       { "severity": 2, "external_id": "T-102" }
@@ -36,7 +36,7 @@ Feature: The escalation service keeps the integration's promises
       { "ticket": { "id": "T-103", "title": "Disk full", "priority": "med", "link": "https://desk.example/tickets/T-103" } }
       """
     And that webhook is delivered again
-    Then within 3 seconds "incidents" receives exactly 1 "createIncident" request
+    Then within 2 seconds "incidents" receives exactly 1 "createIncident" request
 
   Scenario: An older event that arrives after a newer one changes nothing
     When "ticketing" sends these "ticket.escalated" webhooks in reverse order:
@@ -46,7 +46,7 @@ Feature: The escalation service keeps the integration's promises
         { "occurred_at": "2026-11-23T10:05:00Z", "ticket": { "id": "T-104", "title": "Slow login", "priority": "high", "link": "https://desk.example/tickets/T-104" } }
       ]
       """
-    Then within 3 seconds "incidents" receives exactly 1 "createIncident" request
+    Then within 2 seconds "incidents" receives exactly 1 "createIncident" request
     And that request's body matches:
       """json
       { "severity": 1, "external_id": "T-104" }
@@ -76,7 +76,7 @@ Feature: The escalation service keeps the integration's promises
       { "ticket": { "id": "T-107", "title": "After the big one", "priority": "low", "link": "https://desk.example/tickets/T-107" } }
       """
     Then the system under test answers 202
-    And within 5 seconds "incidents" receives exactly 1 "createIncident" request
+    And within 2 seconds "incidents" receives exactly 1 "createIncident" request
 
   Scenario: The service waits as long as Retry-After says before trying again
     Given "incidents" answers the next 2 "createIncident" calls with 429 and Retry-After 1
@@ -101,3 +101,28 @@ Feature: The escalation service keeps the integration's promises
       """
     Then within 5 seconds "incidents" answers 1 "createIncident" requests with 401
     And within 5 seconds "incidents" answers 2 "createIncident" requests with 201
+
+  @fresh-sut
+  Scenario: Without the write scope the service pauses writes and says which scope is missing
+    Given the scope "incidents:write" is removed from the clients of "incidents"
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-111", "title": "No permission", "priority": "high", "link": "https://desk.example/tickets/T-111" } }
+      """
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 403
+    And within 5 seconds the system under test's "/status" matches:
+      """json
+      { "paused": true, "error": "#regex .*lacks the scope incidents:write.*" }
+      """
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-112", "title": "Still no permission", "priority": "high", "link": "https://desk.example/tickets/T-112" } }
+      """
+    Then within 2 seconds "incidents" receives exactly 1 "createIncident" request
+
+  Scenario: The next scenario gets a service that is not paused
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-113", "title": "Back to normal", "priority": "low", "link": "https://desk.example/tickets/T-113" } }
+      """
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201

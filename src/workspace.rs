@@ -115,6 +115,9 @@ pub struct SutConfig {
     /// Partner -> the path on the SUT where that partner's webhooks are delivered.
     #[serde(default)]
     pub webhooks: BTreeMap<String, String>,
+    /// Start a fresh SUT for every @sut scenario (no state carried over; slower).
+    #[serde(default)]
+    pub per_scenario: bool,
 }
 
 impl SutConfig {

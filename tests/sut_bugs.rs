@@ -75,7 +75,7 @@ fn the_correct_service_keeps_every_promise() {
     let ws = workspace(&[]);
     let out = run(ws.path());
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("9 scenarios (9 passed)"), "{}", out.stdout);
+    assert!(out.stdout.contains("11 scenarios (11 passed)"), "{}", out.stdout);
 }
 
 #[test]
@@ -83,7 +83,7 @@ fn no_idempotency_is_caught() {
     assert_caught(
         "no-idempotency",
         &["A webhook delivered twice opens one incident"],
-        "expected exactly 1 createIncident request(s) to \"incidents\" within 3 s, received 2",
+        "expected exactly 1 createIncident request(s) to \"incidents\" within 2 s, received 2",
     );
 }
 
@@ -122,7 +122,7 @@ fn out_of_order_overwrites_are_caught() {
     assert_caught(
         "out-of-order-overwrites",
         &["An older event that arrives after a newer one changes nothing"],
-        "expected exactly 1 createIncident request(s) to \"incidents\" within 3 s, received 2",
+        "expected exactly 1 createIncident request(s) to \"incidents\" within 2 s, received 2",
     );
 }
 
@@ -160,5 +160,14 @@ fn a_wrong_default_severity_is_caught() {
         "wrong-default-severity",
         &["A ticket without a priority opens a severity 2 incident, the mapping's default"],
         "/severity: expected 2, got 3",
+    );
+}
+
+#[test]
+fn ignoring_a_missing_scope_is_caught() {
+    assert_caught(
+        "ignore-forbidden",
+        &["Without the write scope the service pauses writes and says which scope is missing"],
+        "the system under test's /status never matched",
     );
 }

@@ -9,7 +9,8 @@
 //!
 //! `--bug NAME` (repeatable) breaks one of those promises, so the bundled suite can show that
 //! it catches each: no-idempotency, ignore-retry-after, no-refresh, accept-bad-signature,
-//! out-of-order-overwrites, crash-on-large-payload, wrong-default-severity.
+//! out-of-order-overwrites, crash-on-large-payload, wrong-default-severity,
+//! ignore-forbidden.
 //!
 //! Listens on 127.0.0.1 only; prints `listening on http://127.0.0.1:PORT` once ready.
 
@@ -28,6 +29,7 @@ pub const BUGS: &[&str] = &[
     "out-of-order-overwrites",
     "crash-on-large-payload",
     "wrong-default-severity",
+    "ignore-forbidden",
 ];
 
 #[derive(Debug, Clone)]

@@ -211,6 +211,9 @@ impl Worker {
                         }
                     }
                 }
+                403 if self.opts.bug("ignore-forbidden") => {
+                    return Outcome::Failed("the incidents API answered 403".into());
+                }
                 403 => {
                     let challenge = resp
                         .headers()

@@ -94,6 +94,8 @@ pub struct Settings {
     pub cucumber_json: Option<PathBuf>,
     pub color: Coloring,
     pub verbose: u8,
+    /// Restarts the system under test between @sut scenarios when it is `per_scenario`.
+    pub sut: Option<Arc<super::sut::SutRunner>>,
 }
 
 fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
@@ -125,20 +127,29 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         .tee::<World, _>(writer::Json::for_tee(json))
         .normalized();
 
+    let sut_runner = s.sut.clone();
     let any = Regex::new("(?s)^.*$").map_err(|e| e.to_string())?;
     let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> =
         cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
             .given(any.clone(), any_step)
             .when(any.clone(), any_step)
             .then(any, any_step)
-            .before(|feature, _rule, scenario, world| {
+            .before(move |feature, rule, scenario, world| {
                 // Who is asking, for the mock servers: outline rows differ by line.
                 world.scenario = Some(format!(
                     "{}: {} (line {})",
                     feature.name, scenario.name, scenario.position.line
                 ));
-                world.started = std::time::Instant::now();
-                Box::pin(async {})
+                let runner = sut_runner
+                    .clone()
+                    .filter(|_| super::sut::tagged(feature, rule, scenario));
+                let fresh = super::sut::fresh(feature, rule, scenario);
+                Box::pin(async move {
+                    if let Some(r) = runner {
+                        r.before_scenario(fresh).await;
+                    }
+                    world.started = std::time::Instant::now();
+                })
             })
             .after(|_feature, _rule, _scenario, _finished, world| {
                 // A finished scenario's faults must not fire for anyone else.

@@ -195,14 +195,20 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         },
     };
 
-    let mut running = running;
-    let mut sut_handle = None;
+    let mut sut_runner = None;
     if sut_needed {
-        match sut::start(&ws, &loaded.catalog, &base_urls).await {
-            Ok((svc, handle)) => {
-                eprintln!("system under test: {} ({})", handle.url, svc.name);
-                running.insert("sut".into(), svc);
-                sut_handle = Some(handle);
+        match sut::SutRunner::start(&ws, &loaded.catalog, &base_urls).await {
+            Ok(runner) => {
+                eprintln!(
+                    "system under test: {}{}",
+                    runner.url().await,
+                    if runner.per_scenario {
+                        " (a fresh one per scenario)"
+                    } else {
+                        ""
+                    }
+                );
+                sut_runner = Some(Arc::new(runner));
             }
             Err(e) => {
                 stop(running, mocks).await;
@@ -225,6 +231,9 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     {
         Ok(c) => c,
         Err(e) => {
+            if let Some(r) = &sut_runner {
+                r.stop().await;
+            }
             stop(running, mocks).await;
             eprintln!("error: {e}");
             return Exit::BadInput.into();
@@ -247,7 +256,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         base_urls,
         via_mock: through_mocks,
         mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
-        sut: sut_handle,
+        sut: sut_runner.as_ref().map(|r| r.handle.clone()),
     });
     let outcome = cucumber_glue::run(
         suite,
@@ -261,9 +270,13 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             cucumber_json: opts.cucumber_json,
             color: opts.color,
             verbose: opts.verbose,
+            sut: sut_runner.clone(),
         },
     )
     .await;
+    if let Some(r) = &sut_runner {
+        r.stop().await;
+    }
     stop(running, mocks).await;
     let exit = match outcome {
         Ok(exit) => exit,

@@ -14,10 +14,12 @@ use url::Url;
 use super::services::{self, RunningService};
 use crate::contract::Catalog;
 use crate::contract::model::AuthDoc;
-use crate::steps::world::SutHandle;
+use crate::steps::world::{SutHandle, SutNow};
 use crate::workspace::Workspace;
 
 pub const TAG: &str = "sut";
+/// A scenario that needs a SUT of its own, and spoils it for the next.
+pub const FRESH_TAG: &str = "fresh-sut";
 
 /// The tags of a scenario, its rule's and its feature's.
 fn tags<'a>(f: &'a gherkin::Feature, r: Option<&'a gherkin::Rule>, s: &'a gherkin::Scenario) -> Vec<&'a String> {
@@ -46,6 +48,16 @@ pub fn needed(
                 .iter()
                 .any(|r| r.scenarios.iter().any(|s| selected(f, Some(r), s)))
     })
+}
+
+/// Whether a scenario (with its rule and feature) is tagged `@sut`.
+pub fn tagged(f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario) -> bool {
+    tags(f, r, s).iter().any(|t| *t == TAG)
+}
+
+/// Whether a scenario is tagged `@fresh-sut`.
+pub fn fresh(f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario) -> bool {
+    tags(f, r, s).iter().any(|t| *t == FRESH_TAG)
 }
 
 /// Tags every `@sut` scenario `@serial` as well.
@@ -93,22 +105,96 @@ fn vars(catalog: &Catalog, base_urls: &BTreeMap<String, Url>) -> Vec<(String, St
     out
 }
 
-pub async fn start(
-    ws: &Workspace,
-    catalog: &Catalog,
-    base_urls: &BTreeMap<String, Url>,
-) -> Result<(RunningService, SutHandle), String> {
-    let cfg = ws
-        .config
-        .sut
-        .as_ref()
-        .ok_or("scenarios tagged @sut need a [sut] in contrail.toml")?;
-    let svc = services::start(ws, "sut", &cfg.as_service(), &vars(catalog, base_urls)).await?;
-    let url = Url::parse(&svc.url).map_err(|e| e.to_string())?;
-    let handle = SutHandle {
-        url,
-        webhooks: cfg.webhooks.clone(),
+/// Starts, restarts and stops the system under test.
+pub struct SutRunner {
+    ws: Workspace,
+    vars: Vec<(String, String)>,
+    pub per_scenario: bool,
+    pub handle: SutHandle,
+    current: tokio::sync::Mutex<Option<RunningService>>,
+    /// Whether a scenario has used the current one (a fresh one serves the first as it is).
+    used: std::sync::atomic::AtomicBool,
+    /// The last scenario was tagged `@fresh-sut`: it may have left the SUT in any state.
+    dirty: std::sync::atomic::AtomicBool,
+}
+
+impl SutRunner {
+    /// Starts it the first time.
+    pub async fn start(
+        ws: &Workspace,
+        catalog: &Catalog,
+        base_urls: &BTreeMap<String, Url>,
+    ) -> Result<SutRunner, String> {
+        let cfg = ws
+            .config
+            .sut
+            .as_ref()
+            .ok_or("scenarios tagged @sut need a [sut] in contrail.toml")?;
+        let vars = vars(catalog, base_urls);
+        let svc = services::start(ws, "sut", &cfg.as_service(), &vars).await?;
+        let handle = SutHandle::new(now(&svc)?, cfg.webhooks.clone());
+        Ok(SutRunner {
+            ws: ws.clone(),
+            vars,
+            per_scenario: cfg.per_scenario,
+            handle,
+            current: tokio::sync::Mutex::new(Some(svc)),
+            used: std::sync::atomic::AtomicBool::new(false),
+            dirty: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Before an @sut scenario: a fresh SUT with `per_scenario`, for a scenario tagged
+    /// `@fresh-sut` (one that leaves the SUT changed: paused, crashed), and for the scenario
+    /// after one; unless the current SUT is still unused.
+    pub async fn before_scenario(&self, fresh: bool) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let used = self.used.swap(true, SeqCst);
+        let after_dirty = self.dirty.swap(fresh, SeqCst);
+        if used && (self.per_scenario || fresh || after_dirty) {
+            self.restart().await;
+        }
+    }
+
+    /// A fresh one: the old one is stopped first.
+    pub async fn restart(&self) {
+        let mut current = self.current.lock().await;
+        if let Some(old) = current.take() {
+            old.stop().await;
+        }
+        let Some(cfg) = self.ws.config.sut.as_ref() else { return };
+        match services::start(&self.ws, "sut", &cfg.as_service(), &self.vars).await {
+            Ok(svc) => match now(&svc) {
+                Ok(n) => {
+                    self.handle.set(n);
+                    *current = Some(svc);
+                }
+                Err(e) => self.handle.break_with(e),
+            },
+            Err(e) => self.handle.break_with(e),
+        }
+    }
+
+    pub async fn stop(&self) {
+        if let Some(svc) = self.current.lock().await.take() {
+            svc.stop().await;
+        }
+    }
+
+    pub async fn url(&self) -> String {
+        self.current
+            .lock()
+            .await
+            .as_ref()
+            .map(|s| s.url.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn now(svc: &RunningService) -> Result<SutNow, String> {
+    Ok(SutNow {
+        url: Url::parse(&svc.url).map_err(|e| e.to_string())?,
         output: svc.output.clone(),
-    };
-    Ok((svc, handle))
+        broken: None,
+    })
 }

@@ -382,7 +382,7 @@ async fn deliver(
         ))
     })?;
     let url = sut
-        .url
+        .url()?
         .join(path)
         .map_err(|e| StepFailure::usage(format!("[sut.webhooks] {partner}: {e}")))?;
     let id = id.unwrap_or_else(|| {
@@ -497,7 +497,7 @@ async fn sut_matches(w: &mut World, a: &Args) -> StepResult {
     let expected = json_docstring(a.docstring()?)?;
     matching::check_expected(&expected).map_err(StepFailure::usage)?;
     let url = sut
-        .url
+        .url()?
         .join(a.param(1))
         .map_err(|e| StepFailure::usage(format!("{:?}: {e}", a.param(1))))?;
     let deadline = std::time::Instant::now() + Duration::from_secs(seconds);

@@ -32,19 +32,63 @@ pub struct Suite {
     pub sut: Option<SutHandle>,
 }
 
-/// The running system under test, as steps need it.
+/// The running system under test, as steps need it. Shared with the runner, which replaces
+/// what is inside when it restarts the SUT for a scenario (`per_scenario`).
 #[derive(Debug, Clone)]
 pub struct SutHandle {
-    pub url: Url,
+    inner: Arc<std::sync::Mutex<SutNow>>,
     /// Partner -> path where its webhooks are delivered.
     pub webhooks: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SutNow {
+    pub url: Url,
     /// The last lines it printed (shown when a scenario that used it fails).
     pub output: Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    /// Why it is not running, when a restart failed.
+    pub broken: Option<String>,
 }
 
 impl SutHandle {
+    pub fn new(now: SutNow, webhooks: BTreeMap<String, String>) -> SutHandle {
+        SutHandle {
+            inner: Arc::new(std::sync::Mutex::new(now)),
+            webhooks,
+        }
+    }
+
+    pub fn set(&self, now: SutNow) {
+        if let Ok(mut n) = self.inner.lock() {
+            *n = now;
+        }
+    }
+
+    pub fn break_with(&self, why: String) {
+        if let Ok(mut n) = self.inner.lock() {
+            n.broken = Some(why);
+        }
+    }
+
+    /// Its base URL, or why there is none (a harness failure).
+    pub fn url(&self) -> Result<Url, StepFailure> {
+        let n = self
+            .inner
+            .lock()
+            .map_err(|_| StepFailure::harness("the system under test's state is poisoned"))?;
+        match &n.broken {
+            Some(why) => Err(StepFailure::harness(format!(
+                "the system under test is not running: {why}"
+            ))),
+            None => Ok(n.url.clone()),
+        }
+    }
+
     pub fn output_tail(&self, lines: usize) -> String {
-        self.output
+        let Ok(n) = self.inner.lock() else {
+            return String::new();
+        };
+        n.output
             .lock()
             .map(|o| {
                 let skip = o.len().saturating_sub(lines);
