@@ -44,6 +44,8 @@ pub struct Options {
     /// Shared secret of ticketing's webhook signatures.
     pub webhook_secret: String,
     pub bugs: BTreeSet<String>,
+    /// Answer 503 to the first N webhooks (a deploy in progress): for partner retries.
+    pub unavailable_first: u32,
 }
 
 impl Options {
@@ -62,6 +64,7 @@ fn parse_args() -> Result<Options, String> {
         client_secret: env("INCIDENTS_CLIENT_SECRET", "qa-secret"),
         webhook_secret: env("TICKETING_WEBHOOK_SECRET", "whsec_demo"),
         bugs: BTreeSet::new(),
+        unavailable_first: 0,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -73,6 +76,9 @@ fn parse_args() -> Result<Options, String> {
             "--client-id" => o.client_id = value()?,
             "--client-secret" => o.client_secret = value()?,
             "--webhook-secret" => o.webhook_secret = value()?,
+            "--unavailable-first" => {
+                o.unavailable_first = value()?.parse().map_err(|_| "--unavailable-first needs a number")?
+            }
             "--bug" => {
                 let b = value()?;
                 if !BUGS.contains(&b.as_str()) {
@@ -82,7 +88,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--help" | "-h" => {
                 println!(
-                    "contrail-demo-integration --incidents-url URL --token-url URL [--port N] [--client-id ID] [--client-secret S] [--webhook-secret S] [--bug NAME]...\nbugs: {}",
+                    "contrail-demo-integration --incidents-url URL --token-url URL [--port N] [--client-id ID] [--client-secret S] [--webhook-secret S] [--unavailable-first N] [--bug NAME]...\nbugs: {}",
                     BUGS.join(", ")
                 );
                 std::process::exit(0);

@@ -31,6 +31,8 @@ pub struct State {
     seen: Mutex<HashSet<(String, String)>>,
     /// Ticket id -> the newest event time handled.
     newest: Mutex<HashMap<String, String>>,
+    /// Webhooks received so far (for `--unavailable-first`).
+    received: std::sync::atomic::AtomicU32,
 }
 
 impl State {
@@ -40,6 +42,7 @@ impl State {
             outbox,
             seen: Mutex::new(HashSet::new()),
             newest: Mutex::new(HashMap::new()),
+            received: std::sync::atomic::AtomicU32::new(0),
         }
     }
 }
@@ -103,6 +106,13 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> 
 }
 
 async fn receive(AxState(s): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let n = s.received.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if n < s.opts.unavailable_first {
+        return answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "unavailable", "message": "deploying" }),
+        );
+    }
     if body.len() > MAX_PAYLOAD {
         if s.opts.bug("crash-on-large-payload") {
             eprintln!("panic: payload of {} bytes; the service crashes", body.len());

@@ -82,6 +82,22 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "webhooks",
+        "{partner} sends the {event} webhook after {ms:int} ms:",
+        Attachment::DocString,
+        "Waits, then delivers the event (a late delivery).",
+        r#"When "ticketing" sends the "ticket.escalated" webhook after 500 ms:"#,
+        |w, a| {
+            Box::pin(async move {
+                let ms = u64::try_from(a.int(2)?).map_err(|_| StepFailure::usage("ms must be 0 or more"))?;
+                let given = json_docstring(a.docstring()?)?;
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                send(w, &a, Some(given), Signing::Good, true).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
         "{partner} sends the {event} webhook with a bad signature:",
         Attachment::DocString,
         "Delivers the event signed with the wrong secret.",
