@@ -126,3 +126,10 @@ Feature: The escalation service keeps the integration's promises
       { "ticket": { "id": "T-113", "title": "Back to normal", "priority": "low", "link": "https://desk.example/tickets/T-113" } }
       """
     Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201
+
+  Scenario: Any escalated ticket opens an incident whose severity follows the priority mapping
+    When "ticketing" sends 10 generated "ticket.escalated" webhooks, each checked with:
+      """
+      Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201
+      And that request's field "severity" follows the mapping "priority_to_severity" from the webhook's "ticket.priority"
+      """

@@ -293,7 +293,28 @@ fn check_use(
                 },
                 _ => {}
             }
-            if def.attachment == Attachment::DocString
+            if def.phrase.text == crate::steps::webhook::GENERATED {
+                // Its doc string lists steps: each must be one contrail knows, and one line.
+                for line in crate::steps::webhook::listed_steps(docstring.unwrap_or_default()) {
+                    match ctx.registry.lookup(&line) {
+                        Lookup::Found(f) if ctx.registry.get(f.index).attachment == Attachment::None => {}
+                        Lookup::Found(_) => out.push(at(format!(
+                            "in the doc string: {line:?} needs a doc string or table, which a listed step cannot have"
+                        ))),
+                        Lookup::Undefined { suggestion } => {
+                            let mut d = at(format!("in the doc string: undefined step: {line}"));
+                            if let Some(sg) = suggestion {
+                                d = d.help(format!("did you mean: {sg}"));
+                            }
+                            out.push(d);
+                        }
+                        Lookup::Ambiguous(p) => out.push(at(format!(
+                            "in the doc string: {line:?} matches several definitions: {}",
+                            p.join(" | ")
+                        ))),
+                    }
+                }
+            } else if def.attachment == Attachment::DocString
                 && let Some(doc) = docstring.filter(|d| is_static(d))
             {
                 match values::json_docstring(doc) {

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{Output, contrail, copy_dir, repo};
+use common::{Output, contrail_env, copy_dir, repo};
 
 /// The bundled workspace (recordings included) with only the @sut feature, and a
 /// contrail.toml whose [sut] is the built demo integration with these `--bug`s.
@@ -39,8 +39,9 @@ fn workspace(bugs: &[&str]) -> tempfile::TempDir {
     ws
 }
 
+/// A fixed seed: the generated-data scenario makes the same payloads every time.
 fn run(dir: &Path) -> Output {
-    contrail(dir, &["run", "--color", "never"])
+    contrail_env(dir, &["run", "--color", "never"], &[("CONTRAIL_SEED", "42")])
 }
 
 /// The scenarios that failed, by name.
@@ -75,7 +76,7 @@ fn the_correct_service_keeps_every_promise() {
     let ws = workspace(&[]);
     let out = run(ws.path());
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("11 scenarios (11 passed)"), "{}", out.stdout);
+    assert!(out.stdout.contains("12 scenarios (12 passed)"), "{}", out.stdout);
 }
 
 #[test]
@@ -158,9 +159,35 @@ fn crashing_on_a_large_payload_is_caught() {
 fn a_wrong_default_severity_is_caught() {
     assert_caught(
         "wrong-default-severity",
-        &["A ticket without a priority opens a severity 2 incident, the mapping's default"],
+        &[
+            "A ticket without a priority opens a severity 2 incident, the mapping's default",
+            "Any escalated ticket opens an incident whose severity follows the priority mapping",
+        ],
         "/severity: expected 2, got 3",
     );
+}
+
+#[test]
+fn generated_payloads_find_the_wrong_default_and_shrink_it() {
+    let ws = workspace(&["wrong-default-severity"]);
+    let out = contrail_env(
+        ws.path(),
+        &["run", "--color", "never", "--name", "Any escalated ticket"],
+        &[("CONTRAIL_SEED", "42")],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    let text = &out.stdout;
+    assert!(
+        text.contains("for a missing value (the default) the contract says 2, the request has 3"),
+        "{text}"
+    );
+    // The smallest failing payload has no priority left, and the seed is printed.
+    let smallest = text
+        .lines()
+        .find(|l| l.contains("smallest failing ticket.escalated payload"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(!smallest.contains("priority"), "{smallest}");
+    assert!(text.contains("CONTRAIL_SEED=42 repeats this run"), "{text}");
 }
 
 #[test]

@@ -256,7 +256,15 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         base_urls,
         via_mock: through_mocks,
         mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
-        sut: sut_runner.as_ref().map(|r| r.handle.clone()),
+        sut: sut_runner.as_ref().map(|r| {
+            let mut handle = r.handle.clone();
+            let runner = r.clone();
+            handle.restarter = Some(crate::steps::world::Restarter(Arc::new(move || {
+                let runner = runner.clone();
+                Box::pin(async move { runner.restart().await })
+            })));
+            handle
+        }),
     });
     let outcome = cucumber_glue::run(
         suite,

@@ -161,6 +161,11 @@ impl Simulator {
         s.removed.clear();
     }
 
+    /// Gives every client its whole rate-limit budget back (a generated case starts afresh).
+    pub fn reset_rate_windows(&self) {
+        self.state().windows.clear();
+    }
+
     /// Revokes every access token issued so far; returns how many.
     pub fn revoke_access_tokens(&self) -> usize {
         let mut s = self.state();

@@ -17,6 +17,28 @@ use crate::matching::{self, Mode};
 use crate::webhook::generate::{self, Rng};
 use crate::webhook::sign::Scheme;
 
+const SHRINK_STEPS: u32 = 1000;
+const SHRINK_TIME: Duration = Duration::from_secs(30);
+
+/// The generated-data step: its doc string is a list of steps, not JSON (lint reads it so).
+pub const GENERATED: &str = "{partner} sends {count:int} generated {event} webhooks, each checked with:";
+
+/// The steps listed in the generated-data step's doc string, without their keywords.
+pub fn listed_steps(docstring: &str) -> Vec<String> {
+    docstring
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let mut words = l.splitn(2, ' ');
+            match (words.next(), words.next()) {
+                (Some("Given" | "When" | "Then" | "And" | "But" | "*"), Some(rest)) => rest.trim().to_string(),
+                _ => l.to_string(),
+            }
+        })
+        .collect()
+}
+
 /// One webhook as delivered ("that webhook").
 #[derive(Debug, Clone)]
 pub struct Delivery {
@@ -256,6 +278,24 @@ pub fn register(r: &mut Registry) {
     );
     builtin(
         r,
+        "generated data",
+        GENERATED,
+        Attachment::DocString,
+        "For each of N payloads generated from the event's schema (proptest), with a fresh system under test: delivers it, sets ${webhook} to it and runs the listed one-line steps. A failure is shrunk to the smallest failing payload and reported with the seed (CONTRAIL_SEED=N repeats it).",
+        r#"When "ticketing" sends 20 generated "ticket.escalated" webhooks, each checked with:"#,
+        |w, a| Box::pin(async move { generated(w, &a).await }),
+    );
+    builtin(
+        r,
+        "generated data",
+        "that request's field {field} follows the mapping {mapping} from the webhook's {source}",
+        Attachment::None,
+        "The last request a journal step found has this field as the contract's mapping says for that field of the last webhook (missing: the default).",
+        r#"And that request's field "severity" follows the mapping "priority_to_severity" from the webhook's "ticket.priority""#,
+        |w, a| Box::pin(async move { request_follows_mapping(w, &a).await }),
+    );
+    builtin(
+        r,
         "webhooks",
         "within {seconds:int} seconds the system under test's {path} matches:",
         Attachment::DocString,
@@ -263,6 +303,166 @@ pub fn register(r: &mut Registry) {
         r#"Then within 5 seconds the system under test's "/status" matches:"#,
         |w, a| Box::pin(async move { sut_matches(w, &a).await }),
     );
+}
+
+/// Runs the listed steps for `n` payloads generated from the event's schema (a fresh system
+/// under test for each); on a failure, shrinks the payload to the smallest that still fails.
+async fn generated(w: &mut World, a: &Args) -> StepResult {
+    use proptest::strategy::{Strategy as _, ValueTree as _};
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let n = u32::try_from(a.int(1)?).map_err(|_| StepFailure::usage("give a count from 0 up"))?;
+    let args = Args {
+        params: vec![a.param(0).into(), a.param(2).into()],
+        ..Args::default()
+    };
+    let (partner, event) = (args.param(0).to_string(), args.param(1).to_string());
+    let lines = listed_steps(a.docstring()?);
+    if lines.is_empty() {
+        return Err(StepFailure::usage(
+            "list the steps to check each payload with, one per line",
+        ));
+    }
+    let scheme = scheme(w, &partner, &event)?;
+    let c = contract_of(w)?;
+    let schema = c
+        .webhook_schemas
+        .get(&event)
+        .ok_or_else(|| StepFailure::usage(format!("the webhook {event:?} has no schema to generate from")))?;
+    let resolve = |r: &str| c.schemas.resolve_ref(r).cloned();
+    let strategy = crate::webhook::strategy::of(&schema.schema, &resolve);
+    let seed: u64 = match std::env::var("CONTRAIL_SEED") {
+        Ok(s) => s
+            .parse()
+            .map_err(|_| StepFailure::usage(format!("CONTRAIL_SEED={s:?} is not a number")))?,
+        Err(_) => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(1),
+    };
+    let mut bytes = [0u8; 32];
+    bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let config = Config {
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    for case in 1..=n {
+        let mut tree = strategy
+            .new_tree(&mut runner)
+            .map_err(|e| StepFailure::usage(format!("cannot generate a {event:?} payload: {e}")))?;
+        let Err(first) = check_case(w, &args, scheme.clone(), &lines, tree.current()).await else {
+            continue;
+        };
+        if first.kind == super::FailureKind::Harness {
+            return Err(first);
+        }
+        let mut smallest = (tree.current(), first);
+        let mut shrinks = 0;
+        // Each shrink step is a delivery to a fresh service: bounded in steps and in time.
+        let budget = std::time::Instant::now() + SHRINK_TIME;
+        if tree.simplify() {
+            while shrinks < SHRINK_STEPS && std::time::Instant::now() < budget {
+                shrinks += 1;
+                let candidate = tree.current();
+                match check_case(w, &args, scheme.clone(), &lines, candidate.clone()).await {
+                    Err(f) => {
+                        smallest = (candidate, f);
+                        if !tree.simplify() {
+                            break;
+                        }
+                    }
+                    Ok(()) => {
+                        if !tree.complicate() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        let (input, failure) = smallest;
+        return Err(
+            StepFailure::assertion(format!("generated case {case} of {n} failed: {}", failure.message)).findings(vec![
+                format!(
+                    "smallest failing {event} payload (after {shrinks} shrink step(s)): {}",
+                    serde_json::to_string(&input).unwrap_or_default()
+                ),
+                format!("seed {seed}: CONTRAIL_SEED={seed} repeats this run"),
+            ]),
+        );
+    }
+    Ok(())
+}
+
+async fn check_case(
+    w: &mut World,
+    args: &Args,
+    scheme: Option<Scheme>,
+    lines: &[String],
+    payload: Value,
+) -> StepResult {
+    // Each case is a world of its own: a fresh service, and the partner's budget back.
+    if let Some(r) = w.suite.sut.as_ref().and_then(|s| s.restarter.clone()) {
+        (r.0)().await;
+    }
+    for m in w.suite.mocks.values() {
+        if let Some(sim) = m.simulator() {
+            sim.reset_rate_windows();
+        }
+    }
+    w.started = std::time::Instant::now();
+    w.selected.clear();
+    w.vars.insert("webhook".into(), payload.clone());
+    let body = serde_json::to_vec(&payload).unwrap_or_default();
+    deliver(w, args, scheme, body, None, Signing::Good).await?;
+    for line in lines {
+        Box::pin(w.run_step(line, None, None)).await?;
+    }
+    Ok(())
+}
+
+/// `that request's field "severity" follows the mapping ... from the webhook's "ticket.priority"`.
+async fn request_follows_mapping(w: &mut World, a: &Args) -> StepResult {
+    let pointer = super::values::field_pointer(a.param(0));
+    let name = a.param(1);
+    let from = super::values::field_pointer(a.param(2));
+    let contract = contract_of(w)?;
+    let m = contract
+        .mapping(name)
+        .ok_or_else(|| StepFailure::usage(format!("the contract {:?} has no mapping {name:?}", contract.name)))?;
+    let webhook = w
+        .vars
+        .get("webhook")
+        .cloned()
+        .or_else(|| w.deliveries.last().and_then(|d| serde_json::from_slice(&d.body).ok()))
+        .ok_or_else(|| StepFailure::usage("no webhook was sent yet in this scenario"))?;
+    let source = webhook.pointer(&from).cloned();
+    let expected = crate::contract::apply_mapping(m, source.as_ref())
+        .ok_or_else(|| StepFailure::usage(format!("the mapping {name:?} has no value and no default for that")))?;
+    let last = w
+        .selected
+        .last()
+        .ok_or_else(|| StepFailure::usage("no request was selected: use a \"receives ...\" step first"))?;
+    let got = match &last.body {
+        crate::recording::Body::Json(v) => v.pointer(&pointer).cloned(),
+        _ => None,
+    };
+    let source_text = source
+        .as_ref()
+        .map(matching::short)
+        .unwrap_or_else(|| "a missing value (the default)".into());
+    match got {
+        Some(v) if v == expected => Ok(()),
+        other => Err(StepFailure::assertion(format!(
+            "{pointer} of {} {} does not follow the mapping {name:?}: for {source_text} the contract says {}, the request has {}",
+            last.method,
+            last.path,
+            matching::short(&expected),
+            other
+                .as_ref()
+                .map(matching::describe)
+                .unwrap_or_else(|| "nothing".into())
+        ))),
+    }
 }
 
 fn retry_var(partner: &str) -> String {

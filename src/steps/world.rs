@@ -39,6 +39,18 @@ pub struct SutHandle {
     inner: Arc<std::sync::Mutex<SutNow>>,
     /// Partner -> path where its webhooks are delivered.
     pub webhooks: BTreeMap<String, String>,
+    /// Starts a fresh SUT (generated-data cases must not see each other's state).
+    pub restarter: Option<Restarter>,
+}
+
+/// Restarts the system under test; supplied by the runner.
+#[derive(Clone)]
+pub struct Restarter(pub Arc<dyn Fn() -> futures::future::BoxFuture<'static, ()> + Send + Sync>);
+
+impl std::fmt::Debug for Restarter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Restarter")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -55,6 +67,7 @@ impl SutHandle {
         SutHandle {
             inner: Arc::new(std::sync::Mutex::new(now)),
             webhooks,
+            restarter: None,
         }
     }
 

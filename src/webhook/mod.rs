@@ -5,3 +5,4 @@
 
 pub mod generate;
 pub mod sign;
+pub mod strategy;
