@@ -133,3 +133,34 @@ Feature: The escalation service keeps the integration's promises
       Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201
       And that request's field "severity" follows the mapping "priority_to_severity" from the webhook's "ticket.priority"
       """
+
+  Scenario: Through an outage the service backs off exponentially, then gives up and says so
+    Given "incidents" answers the next 10 "createIncident" calls with 503
+    When "ticketing" sends the "ticket.escalated" webhook:
+      """json
+      { "ticket": { "id": "T-114", "title": "During the outage", "priority": "high", "link": "https://desk.example/tickets/T-114" } }
+      """
+    Then within 10 seconds "incidents" receives at least 6 "createIncident" requests
+    And within 2 seconds "incidents" receives exactly 6 "createIncident" requests
+    And consecutive "createIncident" requests back off exponentially from 200 ms up to 10000 ms
+    And within 2 seconds the system under test's "/status" matches:
+      """json
+      { "error": "#regex gave up after 6 attempts.*" }
+      """
+
+  Scenario: A burst of escalations stays within the partner's rate limit and every incident opens
+    When "ticketing" sends these "ticket.escalated" webhooks:
+      """json
+      [
+        { "ticket": { "id": "T-121", "title": "Burst 1", "priority": "low", "link": "https://desk.example/tickets/T-121" } },
+        { "ticket": { "id": "T-122", "title": "Burst 2", "priority": "low", "link": "https://desk.example/tickets/T-122" } },
+        { "ticket": { "id": "T-123", "title": "Burst 3", "priority": "low", "link": "https://desk.example/tickets/T-123" } },
+        { "ticket": { "id": "T-124", "title": "Burst 4", "priority": "low", "link": "https://desk.example/tickets/T-124" } },
+        { "ticket": { "id": "T-125", "title": "Burst 5", "priority": "low", "link": "https://desk.example/tickets/T-125" } },
+        { "ticket": { "id": "T-126", "title": "Burst 6", "priority": "low", "link": "https://desk.example/tickets/T-126" } },
+        { "ticket": { "id": "T-127", "title": "Burst 7", "priority": "low", "link": "https://desk.example/tickets/T-127" } },
+        { "ticket": { "id": "T-128", "title": "Burst 8", "priority": "low", "link": "https://desk.example/tickets/T-128" } }
+      ]
+      """
+    Then within 15 seconds "incidents" answers 8 "createIncident" requests with 201
+    And within 1 seconds "incidents" answers 1 "createIncident" requests with 429

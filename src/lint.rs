@@ -293,6 +293,39 @@ fn check_use(
                 },
                 _ => {}
             }
+            // Webhook steps name an event: the contract must declare it, from that partner.
+            if let Some(i) = def.phrase.params.iter().position(|p| p.name == "event")
+                && is_static(&arg(i))
+                && let Some(c) = &ctx.contract
+            {
+                let event = arg(i);
+                match c.doc.webhooks.get(&event) {
+                    None => {
+                        let known: Vec<&str> = c.doc.webhooks.keys().map(String::as_str).collect();
+                        out.push(at(format!(
+                            "the contract {:?} declares no webhook {event:?} (webhooks: {})",
+                            c.name,
+                            if known.is_empty() {
+                                "none".into()
+                            } else {
+                                known.join(", ")
+                            }
+                        )));
+                    }
+                    Some(hook) => {
+                        if let Some(p) = def.phrase.params.iter().position(|p| p.name == "partner")
+                            && is_static(&arg(p))
+                            && arg(p) != hook.from.value
+                        {
+                            out.push(at(format!(
+                                "the webhook {event:?} comes from {:?}, not {:?}",
+                                hook.from.value,
+                                arg(p)
+                            )));
+                        }
+                    }
+                }
+            }
             if def.phrase.text == crate::steps::webhook::GENERATED {
                 // Its doc string lists steps: each must be one contrail knows, and one line.
                 for line in crate::steps::webhook::listed_steps(docstring.unwrap_or_default()) {

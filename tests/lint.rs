@@ -163,3 +163,34 @@ fn steps_prints_the_registry_the_runner_uses() {
         "{ours}"
     );
 }
+
+#[test]
+fn webhook_steps_are_checked_against_the_contract() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("features/hooks.feature"),
+        concat!(
+            "@sut\nFeature: hooks\n  Scenario: s\n    Given the contract \"support-escalation\"\n",
+            "    When \"ticketing\" sends the \"ticket.escalatd\" webhook\n",
+            "    And \"incidents\" sends the \"ticket.escalated\" webhook\n",
+            "    And \"ticketing\" sends 3 generated \"ticket.escalated\" webhooks, each checked with:\n",
+            "      \"\"\"\n      Then the system under test answerz 202\n      \"\"\"\n",
+        ),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    let e = &out.stderr;
+    assert!(
+        e.contains("hooks.feature:5:5: the contract \"support-escalation\" declares no webhook \"ticket.escalatd\" (webhooks: ticket.escalated)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("hooks.feature:6:5: the webhook \"ticket.escalated\" comes from \"ticketing\", not \"incidents\""),
+        "{e}"
+    );
+    assert!(
+        e.contains("hooks.feature:7:5: in the doc string: undefined step: the system under test answerz 202"),
+        "{e}"
+    );
+}

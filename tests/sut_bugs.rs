@@ -76,7 +76,7 @@ fn the_correct_service_keeps_every_promise() {
     let ws = workspace(&[]);
     let out = run(ws.path());
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("12 scenarios (12 passed)"), "{}", out.stdout);
+    assert!(out.stdout.contains("14 scenarios (14 passed)"), "{}", out.stdout);
 }
 
 #[test]
@@ -92,7 +92,10 @@ fn no_idempotency_is_caught() {
 fn ignoring_retry_after_is_caught() {
     assert_caught(
         "ignore-retry-after",
-        &["The service waits as long as Retry-After says before trying again"],
+        &[
+            "The service waits as long as Retry-After says before trying again",
+            "A burst of escalations stays within the partner's rate limit and every incident opens",
+        ],
         "createIncident requests were only",
     );
 }
@@ -196,5 +199,14 @@ fn ignoring_a_missing_scope_is_caught() {
         "ignore-forbidden",
         &["Without the write scope the service pauses writes and says which scope is missing"],
         "the system under test's /status never matched",
+    );
+}
+
+#[test]
+fn retrying_an_outage_without_backing_off_is_caught() {
+    assert_caught(
+        "no-backoff",
+        &["Through an outage the service backs off exponentially, then gives up and says so"],
+        "the createIncident retries do not back off exponentially",
     );
 }

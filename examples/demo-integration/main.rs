@@ -10,7 +10,7 @@
 //! `--bug NAME` (repeatable) breaks one of those promises, so the bundled suite can show that
 //! it catches each: no-idempotency, ignore-retry-after, no-refresh, accept-bad-signature,
 //! out-of-order-overwrites, crash-on-large-payload, wrong-default-severity,
-//! ignore-forbidden.
+//! ignore-forbidden, no-backoff.
 //!
 //! Listens on 127.0.0.1 only; prints `listening on http://127.0.0.1:PORT` once ready.
 
@@ -30,6 +30,7 @@ pub const BUGS: &[&str] = &[
     "crash-on-large-payload",
     "wrong-default-severity",
     "ignore-forbidden",
+    "no-backoff",
 ];
 
 #[derive(Debug, Clone)]

@@ -173,7 +173,9 @@ impl Worker {
         let mut backoff = FIRST_BACKOFF;
         let mut refreshed = false;
         let mut last = String::new();
-        for _ in 0..ATTEMPTS {
+        for attempt in 1..=ATTEMPTS {
+            // No waiting after the last attempt: give up at once.
+            let last_attempt = attempt == ATTEMPTS;
             if self.token.is_none()
                 && let Err(e) = self.fetch_token().await
             {
@@ -244,6 +246,13 @@ impl Worker {
                 }
                 500..=599 => {
                     last = format!("the incidents API answered {status}");
+                    if last_attempt {
+                        break;
+                    }
+                    if self.opts.bug("no-backoff") {
+                        tokio::time::sleep(FIRST_BACKOFF).await;
+                        continue;
+                    }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(MAX_BACKOFF);
                 }

@@ -330,6 +330,73 @@ pub fn register(r: &mut Registry) {
             })
         },
     );
+    builtin(
+        r,
+        "journal",
+        "consecutive {operation} requests back off exponentially from {min:int} ms up to {max:int} ms",
+        Attachment::None,
+        "The gaps between successive requests of this operation (retries) start at least at min, never pass max (plus 25% for timers), and grow by at least half each time until they reach max.",
+        r#"And consecutive "createIncident" requests back off exponentially from 200 ms up to 5000 ms"#,
+        |w, a| {
+            Box::pin(async move {
+                let op = operation(w, a.param(0))?;
+                let control = mock_for(w, &op.partner)?;
+                let min = Duration::from_millis(non_negative(&a, 1)?);
+                let max = Duration::from_millis(non_negative(&a, 2)?);
+                let entries = control.journal().select(&|e| mine(w, e) && is_op(&op, e));
+                if entries.len() < 3 {
+                    return Err(StepFailure::assertion(format!(
+                        "a back-off needs at least 3 {} requests to show; there were {}",
+                        op.id,
+                        entries.len()
+                    ))
+                    .findings(describe(&entries)));
+                }
+                let gaps: Vec<Duration> = entries.windows(2).map(|p| p[1].at.duration_since(p[0].at)).collect();
+                let ms = |d: &Duration| d.as_millis();
+                let fail = |why: String| {
+                    StepFailure::assertion(why).findings(
+                        std::iter::once(format!(
+                            "gaps: {} ms",
+                            gaps.iter().map(|g| ms(g).to_string()).collect::<Vec<_>>().join(", ")
+                        ))
+                        .chain(describe(&entries))
+                        .collect::<Vec<_>>(),
+                    )
+                };
+                if gaps[0] < min {
+                    return Err(fail(format!(
+                        "the first {} retry came after {} ms, sooner than {} ms",
+                        op.id,
+                        ms(&gaps[0]),
+                        ms(&min)
+                    )));
+                }
+                for (i, pair) in gaps.windows(2).enumerate() {
+                    let (a, b) = (pair[0], pair[1]);
+                    if b > max + max / 4 {
+                        return Err(fail(format!(
+                            "gap {} of {} requests is {} ms, over the bound of {} ms",
+                            i + 2,
+                            op.id,
+                            ms(&b),
+                            ms(&max)
+                        )));
+                    }
+                    let capped = a >= max.mul_f64(0.8);
+                    if !capped && b < a.mul_f64(1.5) {
+                        return Err(fail(format!(
+                            "the {} retries do not back off exponentially: a gap of {} ms followed one of {} ms",
+                            op.id,
+                            ms(&b),
+                            ms(&a)
+                        )));
+                    }
+                }
+                Ok(())
+            })
+        },
+    );
 }
 
 enum Count {
