@@ -191,15 +191,7 @@ fn string(schema: &Value, name: &str, rng: &mut Rng) -> String {
         Some("uuid") => rng.uuid(),
         _ => match schema.get("pattern").and_then(|p| p.as_str()) {
             Some(p) => matching(p, rng).unwrap_or_else(|| format!("{name}-{n}")),
-            None => {
-                let a = WORDS[rng.below(WORDS.len() as u64) as usize];
-                let b = WORDS[rng.below(WORDS.len() as u64) as usize];
-                let mut s = format!("{a} {b} {n}");
-                if let Some(first) = s.get_mut(0..1) {
-                    first.make_ascii_uppercase();
-                }
-                s
-            }
+            None => realistic(name, rng),
         },
     };
     let min = schema.get("minLength").and_then(|m| m.as_u64()).unwrap_or(0) as usize;
@@ -212,6 +204,42 @@ fn string(schema: &Value, name: &str, rng: &mut Rng) -> String {
         s = s.chars().take(max).collect();
     }
     s
+}
+
+/// Text that reads like the field it fills (crate `fake`, seeded from `rng`): a name for
+/// `name`, a short sentence for titles and descriptions, a few words otherwise.
+fn realistic(name: &str, rng: &mut Rng) -> String {
+    use fake::Fake as _;
+    use fake::faker::lorem::en::{Sentence, Words};
+    use fake::faker::name::en::Name;
+    use rand_chacha::rand_core::SeedableRng as _;
+    let mut r = rand_chacha::ChaCha8Rng::seed_from_u64(rng.next_u64());
+    let key = name.to_ascii_lowercase();
+    if key.contains("name") {
+        return Name().fake_with_rng(&mut r);
+    }
+    if [
+        "title",
+        "subject",
+        "summary",
+        "description",
+        "message",
+        "body",
+        "comment",
+    ]
+    .iter()
+    .any(|k| key.contains(k))
+    {
+        let s: String = Sentence(3..7).fake_with_rng(&mut r);
+        return s.trim_end_matches('.').to_string();
+    }
+    let words: Vec<String> = Words(1..3).fake_with_rng(&mut r);
+    let joined = words.join(" ");
+    if joined.is_empty() {
+        WORDS[rng.below(WORDS.len() as u64) as usize].to_string()
+    } else {
+        joined
+    }
 }
 
 /// A string matching a regex `pattern` (anchors allowed), via proptest's regex strategy.
@@ -272,6 +300,11 @@ mod tests {
             "{v}"
         );
         assert!(v["ticket"]["link"].as_str().unwrap().starts_with("https://"));
+        let title = v["ticket"]["title"].as_str().unwrap();
+        assert!(
+            title.contains(' ') && title.chars().all(|c| c.is_ascii_alphabetic() || c == ' '),
+            "{title:?}"
+        );
         assert!(v["ticket"].get("priority").is_some());
         let validator = jsonschema::validator_for(&schema).unwrap();
         assert!(validator.is_valid(&v), "{v}");
