@@ -164,3 +164,20 @@ Feature: The escalation service keeps the integration's promises
       """
     Then within 15 seconds "incidents" answers 8 "createIncident" requests with 201
     And within 1 seconds "incidents" answers 1 "createIncident" requests with 429
+
+  Scenario: When its refresh token is revoked too, the service reconnects with its credentials
+    When "ticketing" sends the "ticket.escalated" webhook with:
+      | field         | value                              |
+      | ticket.id     | T-131                              |
+      | ticket.title  | Before the revocation              |
+      | ticket.link   | https://desk.example/tickets/T-131 |
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 201
+    When the access tokens of "incidents" are revoked
+    And the refresh tokens of "incidents" are revoked
+    And "ticketing" sends the "ticket.escalated" webhook with:
+      | field         | value                              |
+      | ticket.id     | T-132                              |
+      | ticket.title  | After the revocation               |
+      | ticket.link   | https://desk.example/tickets/T-132 |
+    Then within 5 seconds "incidents" answers 1 "createIncident" requests with 401
+    And within 5 seconds "incidents" answers 2 "createIncident" requests with 201

@@ -76,7 +76,7 @@ fn the_correct_service_keeps_every_promise() {
     let ws = workspace(&[]);
     let out = run(ws.path());
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("14 scenarios (14 passed)"), "{}", out.stdout);
+    assert!(out.stdout.contains("15 scenarios (15 passed)"), "{}", out.stdout);
 }
 
 #[test]
@@ -104,7 +104,10 @@ fn ignoring_retry_after_is_caught() {
 fn no_token_refresh_is_caught() {
     assert_caught(
         "no-refresh",
-        &["A revoked token is refreshed and the incident still opens"],
+        &[
+            "A revoked token is refreshed and the incident still opens",
+            "When its refresh token is revoked too, the service reconnects with its credentials",
+        ],
         "expected at least 2 createIncident request(s) to \"incidents\" answered 201 within 5 s, got 1",
     );
 }

@@ -90,6 +90,20 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "webhooks",
+        "{partner} sends the {event} webhook with:",
+        Attachment::Table,
+        "Delivers the event with these fields (a table of field | value; dotted fields like ticket.priority); the rest is made up from the schema.",
+        r#"When "ticketing" sends the "ticket.escalated" webhook with:"#,
+        |w, a| {
+            Box::pin(async move {
+                let given = super::values::table_object(a.table()?)?;
+                send(w, &a, Some(given), Signing::Good, true).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "webhooks",
         "{partner} sends an invalid {event} webhook:",
         Attachment::DocString,
         "Delivers exactly this payload, signed, without checking it against the schema.",
