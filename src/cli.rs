@@ -71,8 +71,9 @@ pub enum Command {
     },
 }
 
+/// Which scenarios run and how the run reads: shared by `run` and `drift`.
 #[derive(Debug, clap::Args)]
-pub struct RunArgs {
+pub struct Scenarios {
     /// Feature files or folders (default: the workspace's features folder).
     pub paths: Vec<PathBuf>,
     /// Only scenarios whose tags satisfy this expression, e.g. "@smoke and not @slow".
@@ -81,9 +82,24 @@ pub struct RunArgs {
     /// Only scenarios whose name matches this regular expression.
     #[arg(long, short = 'n')]
     pub name: Option<String>,
-    /// How many scenarios run at once (scenarios tagged @serial run alone).
+    /// How many scenarios run at once (scenarios tagged @serial or @sut run alone).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
+    /// Override a partner's base URL: --base-url ticketing=http://127.0.0.1:8080 (repeatable).
+    #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
+    pub base_urls: Vec<(String, String)>,
+    /// Colours in the terminal output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// More output (-v: the World of failed scenarios; for drift, unchanged interactions too).
+    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenarios: Scenarios,
     /// Stop starting scenarios after the first failure.
     #[arg(long)]
     pub fail_fast: bool,
@@ -93,27 +109,18 @@ pub struct RunArgs {
     /// With --target replay: replay what is recorded, record what is not from the live sandbox.
     #[arg(long)]
     pub record_missing: bool,
-    /// Override a partner's base URL: --base-url ticketing=http://127.0.0.1:8080 (repeatable).
-    #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
-    pub base_urls: Vec<(String, String)>,
     /// Also write a JUnit XML report here.
     #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
     /// Also write a Cucumber JSON report here.
     #[arg(long, value_name = "FILE")]
     pub cucumber_json: Option<PathBuf>,
-    /// Colours in the terminal output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-    /// More output (-v: the World of failed scenarios too).
-    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
-    pub verbose: u8,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct DriftArgs {
-    /// Feature files or folders (default: the workspace's features folder).
-    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub scenarios: Scenarios,
     /// Only compare this partner's recordings.
     #[arg(long, short = 'p')]
     pub partner: Option<String>,
@@ -126,24 +133,25 @@ pub struct DriftArgs {
     /// Fail when a recording is older than this many days.
     #[arg(long, value_name = "DAYS")]
     pub fail_stale: Option<u64>,
-    /// Only scenarios whose tags satisfy this expression.
-    #[arg(long, short = 't')]
-    pub tags: Option<String>,
-    /// Only scenarios whose name matches this regular expression.
-    #[arg(long, short = 'n')]
-    pub name: Option<String>,
-    /// How many scenarios run at once (the proxies keep to the rate limits either way).
-    #[arg(long, short = 'j')]
-    pub jobs: Option<usize>,
-    /// Override a partner's live base URL: --base-url ticketing=https://sandbox.example (repeatable).
-    #[arg(long = "base-url", value_name = "PARTNER=URL", value_parser = parse_base_url)]
-    pub base_urls: Vec<(String, String)>,
-    /// Colours in the terminal output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-    /// More output (-v: unchanged interactions and volatile changes too).
-    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
-    pub verbose: u8,
+}
+
+impl Scenarios {
+    fn options(self, target: Option<Target>) -> RunOptions {
+        RunOptions {
+            paths: self.paths,
+            tags: self.tags,
+            name: self.name,
+            jobs: self.jobs,
+            fail_fast: false,
+            target,
+            record_missing: false,
+            base_urls: self.base_urls,
+            junit: None,
+            cucumber_json: None,
+            color: self.color.coloring(),
+            verbose: self.verbose,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -242,40 +250,19 @@ pub fn main() -> Exit {
         }
         Command::Run(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };
-            let color = args.color.coloring();
             let opts = RunOptions {
-                paths: args.paths,
-                tags: args.tags,
-                name: args.name,
-                jobs: args.jobs,
                 fail_fast: args.fail_fast,
-                target: args.target,
                 record_missing: args.record_missing,
-                base_urls: args.base_urls,
                 junit: args.junit,
                 cucumber_json: args.cucumber_json,
-                color,
-                verbose: args.verbose,
+                ..args.scenarios.options(args.target)
             };
             runtime.block_on(crate::run::run(ws, opts))
         }
         Command::Drift(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let opts = crate::run::drift::DriftOptions {
-                run: RunOptions {
-                    paths: args.paths,
-                    tags: args.tags,
-                    name: args.name,
-                    jobs: args.jobs,
-                    fail_fast: false,
-                    target: Some(Target::Live),
-                    record_missing: false,
-                    base_urls: args.base_urls,
-                    junit: None,
-                    cucumber_json: None,
-                    color: args.color.coloring(),
-                    verbose: args.verbose,
-                },
+                run: args.scenarios.options(Some(Target::Live)),
                 partner: args.partner,
                 reports: args.report,
                 accept: args.accept,
