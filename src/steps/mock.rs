@@ -209,63 +209,6 @@ pub fn register(r: &mut Registry) {
     );
     builtin(
         r,
-        "oauth",
-        "access tokens of {partner} expire after {seconds:int} seconds",
-        Attachment::None,
-        "The simulated partner issues access tokens that live this long (for the rest of the scenario).",
-        r#"Given access tokens of "incidents" expire after 2 seconds"#,
-        |w, a| {
-            Box::pin(async move {
-                let secs = non_negative(&a, 1)?;
-                simulator(w, a.param(0))?.set_token_ttl(Duration::from_secs(secs));
-                Ok(())
-            })
-        },
-    );
-    builtin(
-        r,
-        "oauth",
-        "the access tokens of {partner} are revoked",
-        Attachment::None,
-        "Every access token the simulated partner issued so far is refused from the next call on (401 invalid_token).",
-        r#"When the access tokens of "incidents" are revoked"#,
-        |w, a| {
-            Box::pin(async move {
-                simulator(w, a.param(0))?.revoke_access_tokens();
-                Ok(())
-            })
-        },
-    );
-    builtin(
-        r,
-        "oauth",
-        "the refresh tokens of {partner} are revoked",
-        Attachment::None,
-        "Every refresh token issued so far is refused (400 invalid_grant): the client must reconnect with its credentials.",
-        r#"When the refresh tokens of "incidents" are revoked"#,
-        |w, a| {
-            Box::pin(async move {
-                simulator(w, a.param(0))?.revoke_refresh_tokens();
-                Ok(())
-            })
-        },
-    );
-    builtin(
-        r,
-        "oauth",
-        "the scope {scope} is removed from the clients of {partner}",
-        Attachment::None,
-        "Calls needing this scope get 403 insufficient_scope (with WWW-Authenticate) for the rest of the scenario.",
-        r#"When the scope "incidents:write" is removed from the clients of "incidents""#,
-        |w, a| {
-            Box::pin(async move {
-                simulator(w, a.param(1))?.remove_scope(a.param(0));
-                Ok(())
-            })
-        },
-    );
-    builtin(
-        r,
         "journal",
         "that request's body matches:",
         Attachment::DocString,
@@ -413,7 +356,7 @@ fn throttled(retry_after: RetryAfter) -> FaultKind {
     }
 }
 
-fn non_negative(a: &Args, i: usize) -> Result<u64, StepFailure> {
+pub(super) fn non_negative(a: &Args, i: usize) -> Result<u64, StepFailure> {
     let n = a.int(i)?;
     u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} is negative")))
 }
@@ -470,18 +413,10 @@ fn operation(w: &World, id: &str) -> Result<Operation, StepFailure> {
         .ok_or_else(|| StepFailure::usage(format!("the contract {:?} has no operation {id:?}", c.name)))
 }
 
-fn mock_for<'w>(w: &'w World, partner: &str) -> Result<&'w MockControl, StepFailure> {
+pub(super) fn mock_for<'w>(w: &'w World, partner: &str) -> Result<&'w MockControl, StepFailure> {
     w.suite.mocks.get(partner).ok_or_else(|| {
         StepFailure::usage(format!(
             "{partner:?} has no contrail mock server in this run: faults and the journal need --target replay or record"
-        ))
-    })
-}
-
-fn simulator<'w>(w: &'w World, partner: &str) -> Result<&'w crate::server::simulate::Simulator, StepFailure> {
-    mock_for(w, partner)?.simulator().ok_or_else(|| {
-        StepFailure::usage(format!(
-            "{partner:?} is not simulated in this run: the OAuth steps need a system under test ([sut], @sut) and --target replay"
         ))
     })
 }

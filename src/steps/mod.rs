@@ -7,6 +7,7 @@ pub mod declarative;
 pub mod failure;
 pub mod http;
 pub mod mock;
+pub mod oauth;
 pub mod phrase;
 pub mod registry;
 pub mod values;
@@ -26,6 +27,7 @@ pub fn builtin_registry() -> Registry {
     http::register(&mut r);
     assert::register(&mut r);
     mock::register(&mut r);
+    oauth::register(&mut r);
     webhook::register(&mut r);
     r
 }
