@@ -164,6 +164,28 @@ fn body_place(text: &str) -> Place {
     }
 }
 
+/// Replaces each non-null field for which `hide(path)` holds (and so not its children) with
+/// `mask`: what recording writes and what reports show both go through here.
+pub fn mask_json(v: &mut Value, hide: &dyn Fn(&[String]) -> bool, mask: &str) {
+    fn walk(v: &mut Value, hide: &dyn Fn(&[String]) -> bool, mask: &str, path: &mut Vec<String>) {
+        let children: Vec<(String, &mut Value)> = match v {
+            Value::Object(m) => m.iter_mut().map(|(k, c)| (k.clone(), c)).collect(),
+            Value::Array(a) => a.iter_mut().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
+            _ => return,
+        };
+        for (key, child) in children {
+            path.push(key);
+            if !child.is_null() && hide(path) {
+                *child = Value::String(mask.into());
+            } else {
+                walk(child, hide, mask, path);
+            }
+            path.pop();
+        }
+    }
+    walk(v, hide, mask, &mut Vec::new());
+}
+
 impl FieldPolicy {
     /// Defaults, then the contract's `redact:` list, then its `policy:` rules.
     pub fn from_docs(redact: &[RedactDoc], policy: &[PolicyDoc]) -> Result<Self, String> {
@@ -237,24 +259,11 @@ impl FieldPolicy {
 
     /// Replaces every redacted field of a JSON body with the placeholder.
     pub fn redact_json(&self, op: Option<&str>, v: &mut Value) {
-        self.walk_mut(op, v, &mut Vec::new());
-    }
-
-    fn walk_mut(&self, op: Option<&str>, v: &mut Value, path: &mut Vec<String>) {
-        let children: Vec<(String, &mut Value)> = match v {
-            Value::Object(m) => m.iter_mut().map(|(k, c)| (k.clone(), c)).collect(),
-            Value::Array(a) => a.iter_mut().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
-            _ => return,
-        };
-        for (key, child) in children {
-            path.push(key);
-            if matches!(self.body(op, path), Some(Action::Redact)) && !child.is_null() {
-                *child = Value::String(PLACEHOLDER.into());
-            } else {
-                self.walk_mut(op, child, path);
-            }
-            path.pop();
-        }
+        mask_json(
+            v,
+            &|path| matches!(self.body(op, path), Some(Action::Redact)),
+            PLACEHOLDER,
+        );
     }
 
     /// Redacts `key=value` pairs of a form body (field names are body keys).

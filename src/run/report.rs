@@ -78,21 +78,8 @@ impl Redactor {
         u.to_string()
     }
 
-    fn json(&self, op: Option<&str>, v: &mut Value, path: &mut Vec<String>) {
-        let children: Vec<(String, &mut Value)> = match v {
-            Value::Object(m) => m.iter_mut().map(|(k, c)| (k.clone(), c)).collect(),
-            Value::Array(a) => a.iter_mut().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
-            _ => return,
-        };
-        for (key, child) in children {
-            path.push(key);
-            if !child.is_null() && self.redacts(|p| p.body(op, path)) {
-                *child = Value::String(MASK.into());
-            } else {
-                self.json(op, child, path);
-            }
-            path.pop();
-        }
+    fn json(&self, op: Option<&str>, v: &mut Value) {
+        crate::policy::mask_json(v, &|path| self.redacts(|p| p.body(op, path)), MASK);
     }
 
     /// A body for display: pretty JSON (masked) when it is JSON, text otherwise, cut when long.
@@ -102,7 +89,7 @@ impl Redactor {
         }
         let text = match serde_json::from_slice::<Value>(bytes) {
             Ok(mut v) => {
-                self.json(op, &mut v, &mut Vec::new());
+                self.json(op, &mut v);
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             }
             Err(_) => {
