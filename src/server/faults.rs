@@ -50,12 +50,28 @@ impl RetryAfter {
 
 /// A JSON document of exactly `n` bytes (at least 14): `{"padding":"xxx..."}`.
 pub fn padding_json(n: usize) -> Vec<u8> {
-    let fill = n.saturating_sub(14);
-    let mut v = Vec::with_capacity(n.max(14));
-    v.extend_from_slice(b"{\"padding\":\"");
-    v.resize(v.len() + fill, b'x');
-    v.extend_from_slice(b"\"}");
+    let mut v = b"{}".to_vec();
+    pad_object(&mut v, n);
     v
+}
+
+/// Grows a JSON object to `size` bytes with a `"padding"` field (an oversized answer, an
+/// oversized webhook); it stays valid JSON. Left as it is when it is not an object or already
+/// bigger.
+pub fn pad_object(body: &mut Vec<u8>, size: usize) {
+    if body.last() != Some(&b'}') {
+        return;
+    }
+    body.pop();
+    let prefix: &[u8] = if body.len() > 1 {
+        b",\"padding\":\""
+    } else {
+        b"\"padding\":\""
+    };
+    body.extend_from_slice(prefix);
+    let fill = size.saturating_sub(body.len() + 2);
+    body.resize(body.len() + fill, b'x');
+    body.extend_from_slice(b"\"}");
 }
 
 #[derive(Debug, Clone)]

@@ -80,12 +80,7 @@ pub fn register(r: &mut Registry) {
         Attachment::DocString,
         "Delivers the event with these fields (JSON); required fields left out are made up from the schema, and the payload must be valid.",
         r#"When "ticketing" sends the "ticket.escalated" webhook:"#,
-        |w, a| {
-            Box::pin(async move {
-                let given = json_docstring(a.docstring()?)?;
-                send(w, &a, Some(given), Signing::Good, true).await
-            })
-        },
+        |w, a| Box::pin(async move { send_docstring(w, &a, Signing::Good, true).await }),
     );
     builtin(
         r,
@@ -108,12 +103,7 @@ pub fn register(r: &mut Registry) {
         Attachment::DocString,
         "Delivers exactly this payload, signed, without checking it against the schema.",
         r#"When "ticketing" sends an invalid "ticket.escalated" webhook:"#,
-        |w, a| {
-            Box::pin(async move {
-                let given = json_docstring(a.docstring()?)?;
-                send(w, &a, Some(given), Signing::Good, false).await
-            })
-        },
+        |w, a| Box::pin(async move { send_docstring(w, &a, Signing::Good, false).await }),
     );
     builtin(
         r,
@@ -125,9 +115,8 @@ pub fn register(r: &mut Registry) {
         |w, a| {
             Box::pin(async move {
                 let ms = u64::try_from(a.int(2)?).map_err(|_| StepFailure::usage("ms must be 0 or more"))?;
-                let given = json_docstring(a.docstring()?)?;
                 tokio::time::sleep(Duration::from_millis(ms)).await;
-                send(w, &a, Some(given), Signing::Good, true).await
+                send_docstring(w, &a, Signing::Good, true).await
             })
         },
     );
@@ -138,12 +127,7 @@ pub fn register(r: &mut Registry) {
         Attachment::DocString,
         "Delivers the event signed with the wrong secret.",
         r#"When "ticketing" sends the "ticket.escalated" webhook with a bad signature:"#,
-        |w, a| {
-            Box::pin(async move {
-                let given = json_docstring(a.docstring()?)?;
-                send(w, &a, Some(given), Signing::Bad, true).await
-            })
-        },
+        |w, a| Box::pin(async move { send_docstring(w, &a, Signing::Bad, true).await }),
     );
     builtin(
         r,
@@ -155,8 +139,7 @@ pub fn register(r: &mut Registry) {
         |w, a| {
             Box::pin(async move {
                 let minutes = u64::try_from(a.int(2)?).map_err(|_| StepFailure::usage("minutes must be 0 or more"))?;
-                let given = json_docstring(a.docstring()?)?;
-                send(w, &a, Some(given), Signing::Stale(minutes * 60), true).await
+                send_docstring(w, &a, Signing::Stale(minutes * 60), true).await
             })
         },
     );
@@ -176,7 +159,7 @@ pub fn register(r: &mut Registry) {
                 };
                 let (scheme, payload) = prepare(w, &args, None, true)?;
                 let mut body = serde_json::to_vec(&payload).unwrap_or_default();
-                pad(&mut body, size);
+                crate::server::faults::pad_object(&mut body, size);
                 deliver(w, &args, scheme, body, None, Signing::Good).await
             })
         },
@@ -555,22 +538,10 @@ fn prepare(w: &World, a: &Args, given: Option<Value>, validate: bool) -> Result<
     Ok((scheme, payload))
 }
 
-fn pad(body: &mut Vec<u8>, size: usize) {
-    // `{... , "padding": "xxx"}`: the object stays valid JSON of exactly `size` bytes (or more
-    // when the payload alone is already bigger).
-    if body.last() != Some(&b'}') {
-        return;
-    }
-    body.pop();
-    let prefix: &[u8] = if body.len() > 1 {
-        b",\"padding\":\""
-    } else {
-        b"\"padding\":\""
-    };
-    body.extend_from_slice(prefix);
-    let fill = size.saturating_sub(body.len() + 2);
-    body.resize(body.len() + fill, b'x');
-    body.extend_from_slice(b"\"}");
+/// The doc string's JSON as the payload.
+async fn send_docstring(w: &mut World, a: &Args, signing: Signing, validate: bool) -> StepResult {
+    let given = json_docstring(a.docstring()?)?;
+    send(w, a, Some(given), signing, validate).await
 }
 
 async fn send_all(w: &mut World, a: &Args, reverse: bool) -> StepResult {
@@ -763,7 +734,7 @@ mod tests {
     #[test]
     fn padding_keeps_json_valid_and_reaches_the_size() {
         let mut b = br#"{"a":1}"#.to_vec();
-        super::pad(&mut b, 1000);
+        crate::server::faults::pad_object(&mut b, 1000);
         assert_eq!(b.len(), 1000);
         assert!(serde_json::from_slice::<serde_json::Value>(&b).is_ok());
     }
