@@ -446,12 +446,13 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             return drift_proxy::compare_with_live(s, upstream, session, method, headers, body, incoming, op).await;
         }
         Mode::Replay | Mode::ReplayOrRecord { .. } => {
-            let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+            // Only the simulator reads credentials; replay never does.
+            let authorization = || headers.get("authorization").and_then(|v| v.to_str().ok());
             if let Some(sim) = &s.simulator
                 && method == Method::POST
                 && sim.is_auth_path(path)
             {
-                return simulated(sim.auth_endpoint(path, authorization, &incoming.body));
+                return simulated(sim.auth_endpoint(path, authorization(), &incoming.body));
             }
             let index = match s.index.read() {
                 Ok(i) => i,
@@ -481,7 +482,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                 {
                     // Not a scenario's request: the system under test's. Play the partner.
                     return simulated(
-                        sim.check(authorization, &operation.scopes)
+                        sim.check(authorization(), &operation.scopes)
                             .unwrap_or_else(|| sim.respond(&s.contract, operation, &incoming.body)),
                     );
                 }

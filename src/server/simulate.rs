@@ -67,8 +67,8 @@ struct State {
     access: HashMap<String, Access>,
     refresh: HashMap<String, Refresh>,
     ttl: Option<Duration>,
-    /// Client -> scopes taken away from it (mid-run, by a scenario).
-    removed: HashMap<String, BTreeSet<String>>,
+    /// Scopes taken away from the clients (mid-run, by a scenario).
+    removed: BTreeSet<String>,
     /// Client -> (window start, requests in it).
     windows: HashMap<String, (Instant, u32)>,
     rng_state: u64,
@@ -188,23 +188,7 @@ impl Simulator {
 
     /// Takes `scope` away from every client (tokens already issued lose it too).
     pub fn remove_scope(&self, scope: &str) {
-        let mut s = self.state();
-        let clients: BTreeSet<String> = s
-            .access
-            .values()
-            .map(|a| a.client.clone())
-            .chain(self.client.iter().map(|(id, _)| id.clone()))
-            .collect();
-        for c in clients {
-            s.removed.entry(c).or_default().insert(scope.to_string());
-        }
-        s.removed.entry("*".into()).or_default().insert(scope.to_string());
-    }
-
-    fn removed(s: &State, client: &str, scope: &str) -> bool {
-        [client, "*"]
-            .iter()
-            .any(|c| s.removed.get(*c).is_some_and(|r| r.contains(scope)))
+        self.state().removed.insert(scope.to_string());
     }
 
     // ---- the authorization server ----------------------------------------------------------
@@ -307,7 +291,7 @@ impl Simulator {
                     Some(sc) if !sc.trim().is_empty() => sc.split_whitespace().map(str::to_string).collect(),
                     _ => self.default_scopes.clone(),
                 };
-                let granted: Vec<String> = asked.into_iter().filter(|sc| !Self::removed(&s, &id, sc)).collect();
+                let granted: Vec<String> = asked.into_iter().filter(|sc| !s.removed.contains(sc)).collect();
                 self.issue(&mut s, &id, granted)
             }
             Some("refresh_token") => {
@@ -334,10 +318,7 @@ impl Simulator {
                     }
                     None => return answer(400, json!({ "error": "invalid_grant" })),
                 };
-                let scopes = scopes
-                    .into_iter()
-                    .filter(|sc| !Self::removed(&s, &client, sc))
-                    .collect();
+                let scopes = scopes.into_iter().filter(|sc| !s.removed.contains(sc)).collect();
                 self.issue(&mut s, &client, scopes)
             }
             other => answer(
@@ -367,7 +348,7 @@ impl Simulator {
             Some(a) => {
                 if let Some(missing) = scopes
                     .iter()
-                    .find(|sc| !a.scopes.contains(sc) || Self::removed(&s, &a.client, sc))
+                    .find(|sc| !a.scopes.contains(sc) || s.removed.contains(*sc))
                 {
                     return Some(bearer_error(
                         403,
