@@ -5,7 +5,7 @@
 //!     cargo bench --bench webhook_delivery
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use contrail::webhook::sign::{Scheme, Style};
 
@@ -132,5 +132,4 @@ async fn main() {
             );
         }
     }
-    let _ = Duration::ZERO;
 }

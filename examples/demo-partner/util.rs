@@ -41,15 +41,7 @@ pub fn random_u64() -> u64 {
 }
 
 pub fn uuid_v4() -> String {
-    let (a, b) = (random_u64(), random_u64());
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0x0fff,
-        ((b >> 48) & 0x3fff) | 0x8000,
-        b & 0xffff_ffff_ffff
-    )
+    contrail::webhook::generate::Rng::new(random_u64()).uuid()
 }
 
 pub fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
