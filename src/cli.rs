@@ -31,6 +31,10 @@ pub enum Command {
     Lint {
         /// Feature files or folders (default: the workspace's features folder).
         paths: Vec<PathBuf>,
+        /// Accept what the secret scan flags at this JSON pointer of a recording (a false
+        /// positive); repeatable.
+        #[arg(long = "allow-secret", value_name = "POINTER")]
+        allow_secret: Vec<String>,
     },
     /// Serve a partner's recordings on 127.0.0.1 (or record them from a live URL) until stopped.
     Mock {
@@ -183,7 +187,9 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
 
 fn parse_base_url(s: &str) -> Result<(String, String), String> {
     let (p, u) = s.split_once('=').ok_or("expected PARTNER=URL")?;
-    url::Url::parse(u).map_err(|e| format!("{u:?} is not a URL: {e}"))?;
+    // Credentials in it are refused later (`run::refuse_userinfo`), since clap would print
+    // the whole value with its error.
+    url::Url::parse(u).map_err(|e| format!("not a URL: {e}"))?;
     Ok((p.to_string(), u.to_string()))
 }
 
@@ -210,7 +216,7 @@ pub fn main() -> Exit {
         }
     };
     match cli.command {
-        Command::Lint { paths } => crate::lint::lint(&ws, &paths),
+        Command::Lint { paths, allow_secret } => crate::lint::lint(&ws, &paths, &allow_secret),
         Command::Steps {
             json,
             markdown,

@@ -30,6 +30,16 @@ pub fn format_unix(secs: i64, millis: Option<u32>) -> String {
     )
 }
 
+/// The longest wait contrail arms: a step or a partner asking for more (`within 1e12
+/// seconds`, `expires_in: 1e19`) gets this, since `Instant + huge` panics.
+pub const FOREVER: std::time::Duration = std::time::Duration::from_secs(100 * 365 * 86_400);
+
+/// `now + d`, saturating at [`FOREVER`] instead of overflowing.
+pub fn deadline(d: std::time::Duration) -> std::time::Instant {
+    let now = std::time::Instant::now();
+    now.checked_add(d.min(FOREVER)).unwrap_or(now)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -18,6 +18,7 @@ pub mod matching;
 pub mod policy;
 pub mod recording;
 pub mod run;
+pub mod secrets;
 pub mod server;
 pub mod steps;
 pub mod vocabulary;

@@ -82,9 +82,47 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     }
 }
 
+/// Committed recordings that hold something shaped like a secret (a key named like one with
+/// a value that is not a placeholder, a bearer credential, a JWT, a cloud key): they must not
+/// reach git. The value itself is never printed. `allow` lists JSON pointers (into the
+/// recording file) accepted as false positives.
+pub fn scan_recordings(ws: &Workspace, allow: &[String]) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
+        for (file, interaction) in crate::recording::load_dir(&dir).0 {
+            let Ok(v) = serde_json::to_value(&interaction) else {
+                continue;
+            };
+            for pointer in crate::secrets::scan_json(&v) {
+                if allow.contains(&pointer) {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(&file, "this recording holds what looks like a secret")
+                        .pointer(pointer.clone())
+                        .help(format!(
+                            "add a `redact:` rule for it to the contract and record again, or accept a false \
+                             positive with `contrail lint --allow-secret {pointer}`"
+                        )),
+                );
+            }
+        }
+    }
+    out
+}
+
 /// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
-pub fn lint(ws: &Workspace, paths: &[PathBuf]) -> Exit {
-    match load(ws, paths, true) {
+pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String]) -> Exit {
+    let secrets = scan_recordings(ws, allow_secrets);
+    let loaded = match load(ws, paths, true) {
+        Ok(l) if secrets.is_empty() => Ok(l),
+        Ok(_) => Err(secrets),
+        Err(mut d) => {
+            d.extend(secrets);
+            Err(d)
+        }
+    };
+    match loaded {
         Ok(l) => {
             let scenarios: usize = l
                 .features

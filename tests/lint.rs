@@ -194,3 +194,58 @@ fn webhook_steps_are_checked_against_the_contract() {
         "{e}"
     );
 }
+
+#[test]
+fn a_committed_recording_holding_a_secret_fails_lint_without_printing_it() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let file = ws.path().join("recordings/ticketing/createTicket-0e059ce95d39.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Someone hand-edited a recording, or recorded it with an older contrail.
+    let leaked = text
+        .replace(
+            "\"title\": \"Printer on fire\"\n      }\n    }\n  },\n  \"response\"",
+            "\"title\": \"Printer on fire\",\n        \"webhook_secret\": \"whs-LEAK-1234\"\n      }\n    }\n  },\n  \"response\"",
+        )
+        .replace(
+            "\"status\": \"open\",",
+            "\"status\": \"open\",\n        \"note\": \"ghp_0123456789abcdefghijklmnopqrstuvwxyz\",",
+        );
+    assert_ne!(leaked, text);
+    std::fs::write(&file, &leaked).unwrap();
+
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    for pointer in ["/request/body/json/webhook_secret", "/response/body/json/note"] {
+        assert!(
+            out.stderr.contains("createTicket-0e059ce95d39.json")
+                && out.stderr.contains(pointer)
+                && out.stderr.contains("looks like a secret"),
+            "{pointer}: {}",
+            out.stderr
+        );
+    }
+    assert!(
+        !out.all().contains("whs-LEAK-1234") && !out.all().contains("ghp_0123"),
+        "{}",
+        out.all()
+    );
+
+    // A false positive can be accepted, one pointer at a time.
+    let out = contrail(
+        ws.path(),
+        &["lint", "--allow-secret", "/request/body/json/webhook_secret"],
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    let out = contrail(
+        ws.path(),
+        &[
+            "lint",
+            "--allow-secret",
+            "/request/body/json/webhook_secret",
+            "--allow-secret",
+            "/response/body/json/note",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+}

@@ -69,14 +69,12 @@ impl TokenCache {
         match auth {
             None | Some(AuthDoc::None) => Ok(()),
             Some(AuthDoc::Bearer { token }) => {
-                req.headers.push((
-                    "Authorization".into(),
-                    format!("Bearer {}", interpolate_env(token).map_err(AuthError::Config)?),
-                ));
+                let token = secret(interpolate_env(token).map_err(AuthError::Config)?);
+                req.headers.push(("Authorization".into(), format!("Bearer {token}")));
                 Ok(())
             }
             Some(AuthDoc::ApiKey { header, query, value }) => {
-                let value = interpolate_env(value).map_err(AuthError::Config)?;
+                let value = secret(interpolate_env(value).map_err(AuthError::Config)?);
                 if let Some(q) = query {
                     let mut url = url::Url::parse(&req.url).map_err(|e| AuthError::Config(e.to_string()))?;
                     url.query_pairs_mut().append_pair(q, &value);
@@ -100,11 +98,11 @@ impl TokenCache {
                     Credentials::Client { .. } => Vec::new(),
                     _ => request.clone().unwrap_or_else(|| scopes.keys().cloned().collect()),
                 };
-                let (id, secret) = match creds {
-                    Credentials::Client { id, secret } => (id.clone(), secret.clone()),
+                let (id, client_secret) = match creds {
+                    Credentials::Client { id, secret: s } => (id.clone(), secret(s.clone())),
                     _ => (
                         interpolate_env(client_id).map_err(AuthError::Config)?,
-                        interpolate_env(client_secret).map_err(AuthError::Config)?,
+                        secret(interpolate_env(client_secret).map_err(AuthError::Config)?),
                     ),
                 };
                 let key = (format!("{partner}/{id}"), wanted.join(" "));
@@ -118,7 +116,7 @@ impl TokenCache {
                         let url = base_url
                             .join(token_url)
                             .map_err(|e| AuthError::Config(format!("bad token_url {token_url:?}: {e}")))?;
-                        let t = fetch_token(client, url.as_str(), &id, &secret, &wanted).await?;
+                        let t = fetch_token(client, url.as_str(), &id, &client_secret, &wanted).await?;
                         let token = t.token.clone();
                         tokens.insert(key, t);
                         token
@@ -135,7 +133,7 @@ async fn fetch_token(
     client: &HttpClient,
     url: &str,
     id: &str,
-    secret: &str,
+    client_secret: &str,
     scopes: &[String],
 ) -> Result<CachedToken, AuthError> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
@@ -150,7 +148,7 @@ async fn fetch_token(
             ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
             (
                 "Authorization".into(),
-                format!("Basic {}", BASE64_STANDARD.encode(format!("{id}:{secret}"))),
+                format!("Basic {}", BASE64_STANDARD.encode(format!("{id}:{client_secret}"))),
             ),
             ("Accept".into(), "application/json".into()),
         ],
@@ -173,9 +171,42 @@ async fn fetch_token(
     let expires = body
         .get("expires_in")
         .and_then(|e| e.as_u64())
-        .map(|s| Instant::now() + Duration::from_secs(s));
+        // A lifetime past what the clock can hold (`expires_in: 1e19`) never expires.
+        .map(|s| crate::clock::deadline(Duration::from_secs(s)));
     Ok(CachedToken {
-        token: token.to_string(),
+        token: secret(token.to_string()),
         expires,
     })
+}
+
+/// A secret value on its way into a request: remembered, so that it is masked wherever it
+/// shows up later (an echo in a body, an error message, a report).
+fn secret(value: String) -> String {
+    crate::secrets::remember(&value);
+    value
+}
+
+/// Remembers the secrets of every partner's auth in every contract.
+pub fn remember_catalog_secrets(catalog: &crate::contract::Catalog) {
+    for c in catalog.contracts.values() {
+        for p in c.partners.values() {
+            remember_secrets(p.doc.auth.as_ref());
+        }
+    }
+}
+
+/// Remembers every secret a contract's auth names (its `${env:...}` values), before anything
+/// runs: a scenario that fails before it authenticates must not print them either.
+pub fn remember_secrets(auth: Option<&AuthDoc>) {
+    let values: Vec<&String> = match auth {
+        Some(AuthDoc::Bearer { token }) => vec![token],
+        Some(AuthDoc::ApiKey { value, .. }) => vec![value],
+        Some(AuthDoc::Oauth2ClientCredentials { client_secret, .. }) => vec![client_secret],
+        _ => Vec::new(),
+    };
+    for v in values {
+        if let Ok(v) = interpolate_env(v) {
+            crate::secrets::remember(&v);
+        }
+    }
 }

@@ -17,7 +17,11 @@ use serde_json::Value;
 use crate::contract::model::{PolicyDoc, RedactDoc};
 
 /// What a redacted value is replaced with. ASCII, so it stays a valid header value.
-pub const PLACEHOLDER: &str = "<redacted>";
+pub const PLACEHOLDER: &str = crate::secrets::PLACEHOLDER;
+
+/// The action for a place no rule names but whose name says it holds a secret
+/// (`secrets::is_secret_key`): a contract overrides it with any rule of its own.
+static BY_NAME: Action = Action::Redact;
 
 #[derive(Debug, Clone)]
 pub enum Action {
@@ -232,6 +236,7 @@ impl FieldPolicy {
             .filter(|r| Self::applies(r, op))
             .find(|r| matches!(&r.place, Place::Header(h) if h.eq_ignore_ascii_case(name)))
             .map(|r| &r.action)
+            .or_else(|| crate::secrets::is_secret_key(name).then_some(&BY_NAME))
     }
 
     pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
@@ -241,6 +246,7 @@ impl FieldPolicy {
             .filter(|r| Self::applies(r, op))
             .find(|r| matches!(&r.place, Place::Query(q) if q == name))
             .map(|r| &r.action)
+            .or_else(|| crate::secrets::is_secret_key(name).then_some(&BY_NAME))
     }
 
     /// The action for a body field at `path` (segments of a JSON pointer).
@@ -255,6 +261,11 @@ impl FieldPolicy {
                 _ => false,
             })
             .map(|r| &r.action)
+            .or_else(|| {
+                path.last()
+                    .filter(|k| crate::secrets::is_secret_key(k))
+                    .map(|_| &BY_NAME)
+            })
     }
 
     /// Replaces every redacted field of a JSON body with the placeholder.

@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 
 use crate::diag::Diagnostics;
 use crate::policy::{Action, FieldPolicy, PLACEHOLDER};
+use crate::secrets;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,13 +120,98 @@ impl Body {
         }
     }
 
+    /// Learns the secrets the policy names in this body (so that an echo of them anywhere is
+    /// masked by value), then masks them.
     fn redact(&mut self, policy: &FieldPolicy, op: Option<&str>) {
         match self {
-            Body::Json(v) => policy.redact_json(op, v),
-            Body::Form(f) => *f = policy.redact_form(op, f),
+            Body::Json(v) => {
+                remember_redacted(policy, op, v, &mut Vec::new());
+                policy.redact_json(op, v);
+            }
+            Body::Form(f) => {
+                for (k, v) in url::form_urlencoded::parse(f.as_bytes()) {
+                    if matches!(policy.body(op, &[k.to_string()]), Some(Action::Redact)) {
+                        secrets::remember(&v);
+                    }
+                }
+                *f = policy.redact_form(op, f);
+            }
             _ => {}
         }
     }
+
+    /// Masks known secret values and secret shapes anywhere in the body.
+    fn scrub(&mut self) {
+        match self {
+            Body::Json(v) => secrets::scrub_json(v, PLACEHOLDER),
+            Body::Form(f) => {
+                let pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
+                    .map(|(k, v)| {
+                        let v = if secrets::is_secret_key(&k) && !v.is_empty() {
+                            PLACEHOLDER.to_string()
+                        } else {
+                            secrets::mask_text(&v, PLACEHOLDER).into_owned()
+                        };
+                        (k.into_owned(), v)
+                    })
+                    .collect();
+                *f = url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish();
+            }
+            Body::Text(t) => {
+                if let std::borrow::Cow::Owned(m) = secrets::mask_text(t, PLACEHOLDER) {
+                    *t = m;
+                }
+            }
+            Body::None | Body::Base64(_) => {}
+        }
+    }
+}
+
+/// Remembers every value at a place the policy redacts.
+fn remember_redacted(policy: &FieldPolicy, op: Option<&str>, v: &Value, path: &mut Vec<String>) {
+    fn leaves(v: &Value) {
+        match v {
+            Value::String(s) => secrets::remember(s),
+            Value::Number(n) => secrets::remember(&n.to_string()),
+            Value::Array(a) => a.iter().for_each(leaves),
+            Value::Object(m) => m.values().for_each(leaves),
+            _ => {}
+        }
+    }
+    let children: Vec<(String, &Value)> = match v {
+        Value::Object(m) => m.iter().map(|(k, c)| (k.clone(), c)).collect(),
+        Value::Array(a) => a.iter().enumerate().map(|(i, c)| (i.to_string(), c)).collect(),
+        _ => return,
+    };
+    for (k, c) in children {
+        path.push(k);
+        if matches!(policy.body(op, path), Some(Action::Redact)) {
+            leaves(c);
+        } else {
+            remember_redacted(policy, op, c, path);
+        }
+        path.pop();
+    }
+}
+
+/// A base URL as it may be written down: without `user:password@` (which is remembered as a
+/// secret) and with known secrets masked.
+pub fn safe_target(url: &str) -> String {
+    let text = match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            secrets::remember(u.username());
+            if let Some(p) = u.password() {
+                secrets::remember(p);
+            }
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_string(),
+    };
+    secrets::mask_text(&text, PLACEHOLDER).into_owned()
 }
 
 /// Headers that describe a connection, not a message: never recorded.
@@ -155,7 +241,7 @@ fn header_map(policy: &FieldPolicy, op: Option<&str>, headers: &[(String, String
         let v = if matches!(policy.header(op, &k), Some(Action::Redact)) {
             PLACEHOLDER.to_string()
         } else {
-            v.clone()
+            secrets::mask_text(v, PLACEHOLDER).into_owned()
         };
         out.entry(k)
             .and_modify(|e| {
@@ -180,9 +266,23 @@ pub struct Seen<'a> {
 }
 
 impl Interaction {
-    /// Builds an interaction from what was seen, redacting everything the policy says.
-    pub fn capture(policy: &FieldPolicy, seen: &Seen<'_>, meta: Meta) -> Interaction {
+    /// Builds an interaction from what was seen, redacting everything the policy says, then
+    /// every known secret value and every secret shape, wherever it appears.
+    pub fn capture(policy: &FieldPolicy, seen: &Seen<'_>, mut meta: Meta) -> Interaction {
+        meta.target = safe_target(&meta.target);
         let op = meta.operation.as_deref();
+        // Learn every secret this exchange carries before writing any of it, so that a token
+        // sent in a header and echoed in the answer's body is masked there too.
+        for (k, v) in seen.request_headers.iter().chain(seen.response_headers) {
+            if matches!(policy.header(op, k), Some(Action::Redact)) {
+                secrets::remember_header(k, v);
+            }
+        }
+        for (k, v) in seen.query {
+            if matches!(policy.query(op, k), Some(Action::Redact)) {
+                secrets::remember(v);
+            }
+        }
         let find = |h: &[(String, String)], name: &str| {
             h.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -190,12 +290,14 @@ impl Interaction {
         };
         let mut request_body =
             Body::from_bytes(find(seen.request_headers, "content-type").as_deref(), seen.request_body);
-        request_body.redact(policy, op);
         let mut response_body = Body::from_bytes(
             find(seen.response_headers, "content-type").as_deref(),
             seen.response_body,
         );
+        request_body.redact(policy, op);
         response_body.redact(policy, op);
+        request_body.scrub();
+        response_body.scrub();
         let query = seen
             .query
             .iter()
@@ -205,7 +307,7 @@ impl Interaction {
                     if matches!(policy.query(op, k), Some(Action::Redact)) {
                         PLACEHOLDER.to_string()
                     } else {
-                        v.clone()
+                        secrets::mask_text(v, PLACEHOLDER).into_owned()
                     },
                 )
             })
@@ -213,7 +315,7 @@ impl Interaction {
         Interaction {
             request: RecordedRequest {
                 method: seen.method.to_uppercase(),
-                path: seen.path.to_string(),
+                path: secrets::mask_text(seen.path, PLACEHOLDER).into_owned(),
                 query,
                 headers: header_map(policy, op, seen.request_headers),
                 body: request_body,

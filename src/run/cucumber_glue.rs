@@ -15,8 +15,9 @@ use cucumber::{WriterExt as _, gherkin};
 use futures::future::LocalBoxFuture;
 use regex::Regex;
 
-use super::report::{Redactor, render_failure};
 use crate::exit::Exit;
+use crate::secrets::MaskingWriter;
+use crate::steps::report::{Redactor, render_failure};
 use crate::steps::{FailureKind, Suite, World};
 
 /// The suite of the run in progress. cucumber builds each World with `World::new()`, which
@@ -98,6 +99,7 @@ pub struct Settings {
     pub sut: Option<Arc<super::sut::SutRunner>>,
 }
 
+/// A report file, masked on its way out like everything contrail writes.
 fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
     match path {
         None => Ok(Box::new(io::sink())),
@@ -106,7 +108,7 @@ fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
                 std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
             }
             File::create(p)
-                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
+                .map(|f| Box::new(MaskingWriter::new(io::BufWriter::new(f))) as Box<dyn Write>)
                 .map_err(|e| format!("cannot write {}: {e}", p.display()))
         }
     }
@@ -121,7 +123,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
 
     let junit = output(&s.junit)?;
     let json = output(&s.cucumber_json)?;
-    let writer = writer::Basic::raw(io::stdout(), s.color, s.verbose)
+    let writer = writer::Basic::raw(MaskingWriter::new(io::stdout()), s.color, s.verbose)
         .summarized()
         .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
         .tee::<World, _>(writer::Json::for_tee(json))

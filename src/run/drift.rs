@@ -115,12 +115,14 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
         stale,
         done.exit == Exit::Failed,
     );
-    print!("{}", report.terminal(verbose, true));
+    // Reports are uploaded as CI artifacts: masked like everything contrail writes.
+    let masked = |text: String| crate::secrets::mask_text(&text, crate::secrets::MASK).into_owned();
+    print!("{}", masked(report.terminal(verbose, true)));
     for (path, format) in opts.reports.iter().zip(formats) {
-        let text = match format {
+        let text = masked(match format {
             Format::Json => report.to_json(),
             Format::Markdown => report.markdown(),
-        };
+        });
         if let Err(e) = crate::recording::write_atomic(path, text.as_bytes()) {
             eprintln!("error: {e}");
             return Exit::Harness;

@@ -3,7 +3,6 @@
 
 mod cucumber_glue;
 pub mod drift;
-pub mod report;
 pub mod services;
 pub mod sut;
 
@@ -58,7 +57,10 @@ pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
     if let Some(session) = done.drift {
         let report =
             crate::drift::report::Report::new(session.outcome(), &root, done.live_urls, None, Vec::new(), false);
-        eprint!("{}", report.terminal(false, false));
+        eprint!(
+            "{}",
+            crate::secrets::mask_text(&report.terminal(false, false), crate::secrets::MASK)
+        );
     }
     done.exit
 }
@@ -127,6 +129,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         }
     };
 
+    crate::client::auth::remember_catalog_secrets(&loaded.catalog);
     let offline = target == Target::Replay && !opts.record_missing;
     let (running, live_urls) = if offline {
         (BTreeMap::new(), BTreeMap::new())
@@ -436,6 +439,19 @@ fn base_urls(
     Ok((urls, needed))
 }
 
+/// Credentials in a base URL would be written into every recording's `meta.target` and every
+/// report: they belong in the contract's `auth:`, read from the environment.
+pub fn refuse_userinfo(partner: &str, url: &Url) -> Result<(), String> {
+    if url.username().is_empty() && url.password().is_none() {
+        return Ok(());
+    }
+    let safe = crate::recording::safe_target(url.as_str());
+    Err(format!(
+        "the base URL of {partner:?} ({safe}) carries credentials (user:password@): put them in the \
+         contract's auth (for example `client_secret: ${{env:NAME}}`), never in a URL"
+    ))
+}
+
 fn resolve_service_urls(
     templates: BTreeMap<String, String>,
     services: &BTreeMap<String, String>,
@@ -447,6 +463,7 @@ fn resolve_service_urls(
             s = s.replace(&format!("{{services.{name}.url}}"), url);
         }
         let url = Url::parse(&s).map_err(|e| format!("the base URL {t:?} of {partner:?} is not a URL: {e}"))?;
+        refuse_userinfo(&partner, &url)?;
         out.insert(partner, url);
     }
     Ok(out)

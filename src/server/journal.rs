@@ -85,7 +85,7 @@ impl Journal {
         timeout: Duration,
         done: &(dyn Fn(&[Arc<Entry>]) -> bool + Sync),
     ) -> Vec<Arc<Entry>> {
-        let deadline = tokio::time::Instant::now() + timeout;
+        let deadline = tokio::time::Instant::from_std(crate::clock::deadline(timeout));
         let mut rx = self.changed.subscribe();
         loop {
             rx.borrow_and_update();

@@ -197,6 +197,8 @@ impl Simulator {
         let mut rng = Rng::new(s.rng_state);
         let t = format!("sim_{:016x}{:016x}", rng.next_u64(), rng.next_u64());
         s.rng_state = rng.next_u64();
+        // Issued by contrail, but a credential all the same: masked wherever it is echoed.
+        crate::secrets::remember(&t);
         t
     }
 
@@ -209,7 +211,7 @@ impl Simulator {
             Access {
                 client: client.to_string(),
                 scopes: scopes.clone(),
-                expires: Instant::now() + ttl,
+                expires: crate::clock::deadline(ttl),
                 revoked: false,
             },
         );

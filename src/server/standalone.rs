@@ -17,6 +17,7 @@ pub async fn serve_until_stopped(
         eprintln!("{errors}");
         return Exit::BadInput;
     }
+    crate::client::auth::remember_catalog_secrets(&catalog);
     let Some(contract) = catalog
         .contracts
         .values()

@@ -1,6 +1,6 @@
 //! Why a step failed, with everything a person needs to see to act on it: a headline, the
 //! individual findings (by JSON pointer), an expected/actual diff, and the exchange that
-//! produced it. Rendering happens in `run::report`.
+//! produced it. Rendering happens in `steps::report`.
 
 use crate::client::{Exchange, TransportError};
 

@@ -40,6 +40,9 @@ pub fn register(r: &mut Registry) {
         r#"Given the query parameter "status" is "open""#,
         |w, a| {
             Box::pin(async move {
+                if w.redacts(|p| p.query(None, a.param(0))) {
+                    crate::secrets::remember(a.param(1));
+                }
                 w.pending.query.push((a.param(0).to_string(), a.param(1).to_string()));
                 Ok(())
             })
@@ -54,6 +57,11 @@ pub fn register(r: &mut Registry) {
         r#"Given the header "X-Request-Id" is "qa-1""#,
         |w, a| {
             Box::pin(async move {
+                // A secret set by a step is masked from the moment it is set: the terminal
+                // prints this step's line once it has run.
+                if w.redacts(|p| p.header(None, a.param(0))) {
+                    crate::secrets::remember_header(a.param(0), a.param(1));
+                }
                 w.pending.headers.push((a.param(0).to_string(), a.param(1).to_string()));
                 Ok(())
             })

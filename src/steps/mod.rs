@@ -10,6 +10,7 @@ pub mod mock;
 pub mod oauth;
 pub mod phrase;
 pub mod registry;
+pub mod report;
 pub mod values;
 pub mod webhook;
 pub mod world;

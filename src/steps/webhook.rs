@@ -701,7 +701,7 @@ async fn sut_matches(w: &mut World, a: &Args) -> StepResult {
         .url()?
         .join(a.param(1))
         .map_err(|e| StepFailure::usage(format!("{:?}: {e}", a.param(1))))?;
-    let deadline = std::time::Instant::now() + Duration::from_secs(seconds);
+    let deadline = crate::clock::deadline(Duration::from_secs(seconds));
     loop {
         let req = SentRequest {
             method: "GET".into(),

@@ -120,7 +120,6 @@ pub struct PendingRequest {
     pub body: Option<Value>,
 }
 
-#[derive(Debug)]
 pub struct World {
     pub suite: Arc<Suite>,
     /// Which scenario this is ("feature: scenario (line N)"), for the mock servers.
@@ -142,6 +141,51 @@ pub struct World {
     pub deliveries: Vec<super::webhook::Delivery>,
     /// Whether a step talked to the system under test (its output is then shown on failure).
     pub uses_sut: bool,
+}
+
+/// What `-v` shows of a scenario when it fails: what a tester reasons about (variables, the
+/// last request and response, who is calling), masked, never the internal state with its
+/// live tokens.
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::secrets::{MASK, mask_text, scrub_json};
+        let mut out = String::new();
+        if let Some(p) = &self.partner {
+            out.push_str(&format!("partner: {p}\n"));
+        }
+        out.push_str(&format!(
+            "credentials: {}\n",
+            match &self.credentials {
+                Credentials::Contract => "as the contract says".to_string(),
+                Credentials::Anonymous => "none".to_string(),
+                Credentials::Scopes(s) => format!("a token with scopes {}", s.join(" ")),
+                Credentials::Client { id, .. } => format!("client {id:?}"),
+            }
+        ));
+        if !self.vars.is_empty() {
+            out.push_str("variables:\n");
+            for (k, v) in &self.vars {
+                let mut v = v.clone();
+                scrub_json(&mut v, MASK);
+                let shown = if crate::secrets::is_secret_key(k) {
+                    MASK.to_string()
+                } else {
+                    v.to_string()
+                };
+                out.push_str(&format!("  {k} = {shown}\n"));
+            }
+        }
+        if let Some(e) = &self.last {
+            let redactor = super::report::Redactor::for_contracts(self.contract.iter().map(|c| c.as_ref()));
+            out.push_str("last exchange:\n");
+            out.push_str(&super::report::render_exchange(e, &redactor));
+            out.push('\n');
+        }
+        if !self.deliveries.is_empty() {
+            out.push_str(&format!("webhooks delivered: {}\n", self.deliveries.len()));
+        }
+        f.write_str(&mask_text(&out, MASK))
+    }
 }
 
 /// Parameters handed to a built-in step, already interpolated.
@@ -193,6 +237,13 @@ impl World {
             deliveries: Vec::new(),
             uses_sut: false,
         }
+    }
+
+    /// Whether the scenario's contract (or, before one is named, the defaults) redacts a place.
+    pub fn redacts(&self, decide: impl Fn(&crate::policy::FieldPolicy) -> Option<&crate::policy::Action>) -> bool {
+        let default = crate::policy::FieldPolicy::default();
+        let policy = self.contract.as_ref().map(|c| &c.policy).unwrap_or(&default);
+        matches!(decide(policy), Some(crate::policy::Action::Redact))
     }
 
     /// Runs one step of a feature: finds it in the vocabulary and executes it.

@@ -13,7 +13,7 @@ use crate::steps::StepFailure;
 
 /// Bodies longer than this many lines are cut in reports.
 const MAX_BODY_LINES: usize = 40;
-const MASK: &str = "«redacted»";
+const MASK: &str = crate::secrets::MASK;
 
 /// What must never be printed: whatever the contracts' field policies redact (their defaults
 /// cover auth headers, cookies, API keys, OAuth tokens and secrets). The policy decides; this
@@ -170,7 +170,9 @@ pub fn render_failure(f: &StepFailure, r: &Redactor) -> String {
     if let Some(e) = &f.exchange {
         out.push_str(&render_exchange(e, r));
     }
-    out.trim_end().to_string()
+    // The policy masked what it names; known values and shapes go too (a token the partner
+    // echoed in an error message, say).
+    crate::secrets::mask_text(out.trim_end(), MASK).into_owned()
 }
 
 #[cfg(test)]
@@ -204,11 +206,11 @@ mod tests {
         let c = crate::contract::Contract::load(&path).unwrap();
         let r = Redactor::for_contracts(std::iter::once(&c));
         assert_eq!(r.header(None, "X-Customer-Token", "tok"), MASK);
-        let body = r.body(None, br#"{"customer_secret":"S1","nested":{"customer_secret":"kept"}}"#);
-        // `/customer_secret` is a pointer: the top-level field only.
-        assert!(!body.contains("S1") && body.contains("kept"), "{body}");
-        // Without the contract, neither is masked.
-        assert_eq!(Redactor::default().header(None, "X-Customer-Token", "tok"), "tok");
+        let body = r.body(None, br#"{"customer_secret":"S1","nested":{"customer_secret":"S2"}}"#);
+        // `/customer_secret` is the contract's; the nested one is masked by its name.
+        assert!(!body.contains("S1") && !body.contains("S2"), "{body}");
+        // Names that say nothing of a secret are shown.
+        assert_eq!(r.header(None, "X-Customer-Ref", "ref"), "ref");
     }
 
     #[test]

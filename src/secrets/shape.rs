@@ -1,0 +1,199 @@
+//! What a secret looks like when nobody said it was one: key names (at any depth, in query
+//! and headers) and value shapes (credentials after an auth scheme, JWTs, the key formats of
+//! common clouds and SaaS, webhook signing secrets, PEM private keys).
+//!
+//! False positives cost little (a value masked in a report, a lint finding that
+//! `--allow-secret` accepts); a false negative is a secret in git. So the names are broad and
+//! the shapes are the ones with a recognisable prefix or structure, which rarely match prose.
+
+use std::borrow::Cow;
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde_json::Value;
+
+/// Last words of a key name that mark it secret (`x-csrf-token`, `clientSecret`, `sig`).
+const SECRET_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "signature",
+    "sig",
+    "cookie",
+    "authorization",
+    "apikey",
+    "credential",
+    "credentials",
+];
+/// Last two words that mark a key secret (`api_key`, `X-Api-Key`, `privateKey`).
+const SECRET_PAIRS: &[&str] = &["apikey", "privatekey", "secretkey", "accesskey", "sessionid"];
+
+/// Splits `clientSecret`, `client_secret`, `X-Hub-Signature-256` into lower-case words,
+/// dropping trailing numbers (`256`), which only version a name.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    while out.last().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit())) {
+        out.pop();
+    }
+    out
+}
+
+/// Whether a JSON key, query parameter or header name says its value is a secret.
+pub fn is_secret_key(name: &str) -> bool {
+    let w = words(name);
+    let Some(last) = w.last() else {
+        return false;
+    };
+    if SECRET_WORDS.contains(&last.as_str()) {
+        return true;
+    }
+    w.len() >= 2 && SECRET_PAIRS.contains(&format!("{}{}", w[w.len() - 2], last).as_str())
+}
+
+/// `Bearer <credential>` / `Basic <credential>`: the scheme is kept so a reader can tell which
+/// kind of credential it was.
+static AUTH_SCHEME: LazyLock<Option<Regex>> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(bearer|basic)(\s+)([A-Za-z0-9._~+/=-]{6,})").ok());
+
+/// Secrets with a recognisable structure or prefix.
+static SHAPES: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(concat!(
+        // JSON Web Tokens (header and payload are base64url JSON objects).
+        r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*",
+        // AWS access key ids.
+        r"|\b(?:AKIA|ASIA)[0-9A-Z]{16}\b",
+        // GitHub tokens.
+        r"|\bgh[pousr]_[A-Za-z0-9]{30,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}",
+        // Slack tokens.
+        r"|\bxox[abposr]-[A-Za-z0-9-]{10,}",
+        // Stripe secret and restricted keys; webhook signing secrets (Stripe, Standard Webhooks).
+        r"|\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,}|\bwhsec_[A-Za-z0-9+/=_-]{16,}",
+        // Google API keys.
+        r"|\bAIza[0-9A-Za-z_-]{35}",
+        // PEM private keys, whole blocks.
+        r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)",
+    ))
+    .ok()
+});
+
+/// The credential spans after `Bearer`/`Basic` in `text`. A match followed by `"` is an
+/// auth parameter (`Bearer realm="api"`), not a credential.
+fn credentials(text: &str) -> Vec<std::ops::Range<usize>> {
+    let Some(re) = AUTH_SCHEME.as_ref() else {
+        return Vec::new();
+    };
+    re.captures_iter(text)
+        .filter_map(|c| c.get(3))
+        .filter(|m| !text[m.end()..].starts_with('"') && looks_random(m.as_str()))
+        .map(|m| m.range())
+        .collect()
+}
+
+/// Credentials are random-looking; prose after the word "Bearer" is not
+/// ("Bearer authentication").
+fn looks_random(s: &str) -> bool {
+    s.len() >= 20 || (s.len() >= 8 && s.chars().any(|c| c.is_ascii_digit()))
+}
+
+/// Masks secret shapes in `text`.
+pub fn mask_shapes<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
+    let mut out = Cow::Borrowed(text);
+    let spans = credentials(&out);
+    if !spans.is_empty() {
+        let mut s = String::with_capacity(out.len());
+        let mut at = 0;
+        for r in spans {
+            s.push_str(&out[at..r.start]);
+            s.push_str(mask);
+            at = r.end;
+        }
+        s.push_str(&out[at..]);
+        out = Cow::Owned(s);
+    }
+    if let Some(re) = SHAPES.as_ref()
+        && re.is_match(&out)
+    {
+        let replaced = re.replace_all(&out, regex::NoExpand(mask)).into_owned();
+        out = Cow::Owned(replaced);
+    }
+    out
+}
+
+/// Whether `text` holds a secret shape.
+pub fn has_shape(text: &str) -> bool {
+    !credentials(text).is_empty() || SHAPES.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+/// JSON pointers of everything in `v` that looks like a secret and is not masked already:
+/// what `lint` refuses in a committed recording.
+pub fn scan_json(v: &Value) -> Vec<String> {
+    fn walk(v: &Value, pointer: &mut String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, c) in m {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    if is_secret_key(k) && super::is_secret_value(c) && !is_masked(c) {
+                        out.push(pointer.clone());
+                    } else {
+                        walk(c, pointer, out);
+                    }
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    walk(c, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            Value::String(s) if has_shape(s) => out.push(pointer.clone()),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(v, &mut String::new(), &mut out);
+    out
+}
+
+/// A value that is a placeholder already (or a scheme followed by one).
+fn is_masked(v: &Value) -> bool {
+    match v {
+        Value::String(s) => {
+            let s = s.trim();
+            s == super::PLACEHOLDER
+                || s == super::MASK
+                || s.split_once(' ')
+                    .is_some_and(|(_, rest)| rest == super::PLACEHOLDER || rest == super::MASK)
+        }
+        Value::Object(m) => m.values().all(is_masked),
+        Value::Array(a) => a.iter().all(is_masked),
+        _ => false,
+    }
+}
