@@ -12,6 +12,7 @@ pub mod diag;
 pub mod drift;
 pub mod exit;
 pub mod feature;
+pub mod files;
 pub mod interpolate;
 pub mod lint;
 pub mod matching;

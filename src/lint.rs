@@ -29,7 +29,7 @@ pub struct Loaded {
 /// Loads and checks everything a run needs. `deep` also compiles every schema.
 pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Diagnostics> {
     let mut errors = Diagnostics::default();
-    let (catalog, e) = Catalog::load_dir(&ws.contracts_dir());
+    let (catalog, e) = Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     errors.extend(e);
     if deep {
         for c in catalog.contracts.values() {

@@ -39,6 +39,8 @@ pub struct Paths {
     pub contracts: PathBuf,
     pub steps: PathBuf,
     pub recordings: PathBuf,
+    /// More folders that `$ref`s and body files may read from (relative to the workspace).
+    pub read_roots: Vec<PathBuf>,
 }
 
 impl Default for Paths {
@@ -48,6 +50,7 @@ impl Default for Paths {
             contracts: "contracts".into(),
             steps: "steps".into(),
             recordings: "recordings".into(),
+            read_roots: Vec::new(),
         }
     }
 }
@@ -191,6 +194,19 @@ impl Workspace {
     }
     pub fn steps_dir(&self) -> PathBuf {
         self.root.join(&self.config.paths.steps)
+    }
+
+    /// Where files named by the user's input may be read from: the workspace, the folders
+    /// contrail.toml names, and its `[paths] read_roots`.
+    pub fn read_roots(&self) -> crate::files::Roots {
+        let p = &self.config.paths;
+        crate::files::Roots::new(
+            [&p.features, &p.contracts, &p.steps, &p.recordings]
+                .into_iter()
+                .chain(&p.read_roots)
+                .map(|d| self.root.join(d))
+                .chain([self.root.clone()]),
+        )
     }
 }
 

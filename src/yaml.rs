@@ -46,9 +46,10 @@ pub fn from_document<T: DeserializeOwned>(file: &Path, text: &str) -> Result<T, 
     }
 }
 
-/// Reads a file to a string, naming the file when it cannot be read.
+/// Reads a file to a string, naming the file when it cannot be read: a regular file only, of
+/// bounded size, a leading byte-order mark dropped.
 pub fn read(file: &Path) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(file).map_err(|e| Diagnostic::new(file, format!("cannot read the file: {e}")))
+    crate::files::read_text(file)
 }
 
 /// serde-saphyr renders a multi-line snippet; the diagnostic carries the location itself, so the

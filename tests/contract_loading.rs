@@ -333,3 +333,83 @@ fn specs_beside_contracts_are_not_taken_for_contracts() {
     let files = contrail::contract::contract_files(dir.path());
     assert_eq!(files, [dir.path().join("c.yaml")]);
 }
+
+/// A workspace `ws/` with `contracts/c.yaml` and `contracts/spec.yaml`, and a sibling folder
+/// `outside/` holding a secret that no `$ref` may read.
+fn confined(spec_schema: &str) -> (tempfile::TempDir, Result<Contract, contrail::diag::Diagnostics>) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    write(
+        &dir.path().join("outside"),
+        "secret.yaml",
+        "password: hunter2-OUTSIDE\n",
+    );
+    write(
+        &ws.join("contracts"),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    openapi: spec.yaml\n",
+    );
+    write(&ws.join("contracts"), "spec.yaml", &spec30(spec_schema));
+    let roots = contrail::files::Roots::new([ws.clone()]);
+    let c = Contract::load_within(&ws.join("contracts/c.yaml"), &roots);
+    (dir, c)
+}
+
+#[test]
+fn a_ref_outside_the_workspace_is_refused_without_printing_the_file() {
+    let (_d, c) = confined("$ref: '../../outside/secret.yaml#/password'");
+    let e = c.expect_err("refused").to_string();
+    assert!(e.contains("outside the workspace"), "{e}");
+    assert!(
+        e.contains("spec.yaml") && e.contains("$ref"),
+        "names where the $ref is: {e}"
+    );
+    assert!(!e.contains("hunter2"), "{e}");
+}
+
+#[test]
+fn a_ref_to_a_device_is_refused_and_does_not_hang() {
+    let (_d, c) = confined("$ref: '/dev/zero'");
+    let e = c.expect_err("refused").to_string();
+    assert!(e.contains("refused"), "{e}");
+    // Named as a root explicitly, a device is still no regular file.
+    let roots = contrail::files::Roots::new([std::path::PathBuf::from("/dev")]);
+    let e = roots.read(Path::new("/dev/zero")).unwrap_err().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+}
+
+#[test]
+fn a_partner_name_that_could_leave_recordings_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  ../../x:\n    operations: []\n",
+    );
+    let e = Contract::load(&dir.path().join("c.yaml"))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("c.yaml:4:1") && e.contains("partner name \"../../x\" is not allowed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_ref_cycle_loads_and_validation_still_checks_what_it_can() {
+    let spec = "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {$ref: '#/components/schemas/Node'}\ncomponents:\n  schemas:\n    A: {$ref: '#/components/schemas/B'}\n    B: {$ref: '#/components/schemas/A'}\n    Node:\n      type: object\n      required: [id]\n      properties:\n        id: {type: integer}\n        loop: {$ref: '#/components/schemas/A'}\n        next: {$ref: '#/components/schemas/Node'}\n";
+    let (_d, c) = contract_with_spec(spec);
+    let c = c.unwrap();
+    assert_eq!(
+        violations(&c, "getX", "200", json!({"id": 1, "next": {"id": 2}})),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        violations(&c, "getX", "200", json!({"id": 1, "next": {"id": "two"}})),
+        [r#"/next/id: "two" is not of type "integer""#]
+    );
+    // The field behind the pure cycle is checked as far as it can be: without a crash.
+    let _ = c
+        .schemas
+        .validate(response_schema(&c, "getX", "200"), &json!({"id": 1, "loop": 3}));
+}

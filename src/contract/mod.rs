@@ -65,8 +65,16 @@ pub struct Contract {
 }
 
 impl Contract {
-    /// Loads a contract file and everything it references. All problems found are returned.
+    /// Loads a contract file and everything it references, reading only under the folder
+    /// that holds its folder (the workspace, by convention). All problems found are returned.
     pub fn load(file: &Path) -> Result<Contract, Diagnostics> {
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let root = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(dir);
+        Self::load_within(file, &crate::files::Roots::new([root.to_path_buf(), dir.to_path_buf()]))
+    }
+
+    /// Loads a contract file and everything it references; files outside `roots` are refused.
+    pub fn load_within(file: &Path, roots: &crate::files::Roots) -> Result<Contract, Diagnostics> {
         let text = crate::yaml::read(file)?;
         let doc: ContractDoc = crate::yaml::from_yaml(file, &text)?;
         // Parsed twice on purpose: the typed parse keeps line/column spans for messages, the
@@ -78,6 +86,29 @@ impl Contract {
         let mut docs = openapi::Documents::default();
         docs.insert(contract_url.clone(), file.to_path_buf(), value.clone());
         let mut errors = Diagnostics::default();
+        // Partner and contract names become folder and file names (recordings/<partner>/).
+        let names = std::iter::once(("contract", &doc.contract)).chain(doc.partners.keys().map(|p| ("partner", p)));
+        for (what, name) in names {
+            if !crate::files::is_safe_name(name) {
+                let line = text
+                    .lines()
+                    .position(|l| l.contains(&format!("{name}:")) || l.contains(&format!(" {name}")))
+                    .map_or(1, |i| i + 1);
+                errors.push(
+                    Diagnostic::new(
+                        file,
+                        format!(
+                            "{what} name {name:?} is not allowed: use letters, digits, '.', '_' and '-', starting \
+                             with a letter or digit (it names a folder of recordings)"
+                        ),
+                    )
+                    .at(line, 1),
+                );
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
         let mut partners = BTreeMap::new();
         let mut spec_roots = BTreeMap::new();
         for (name, p) in &doc.partners {
@@ -94,8 +125,10 @@ impl Contract {
                             spec_path.display()
                         ),
                     ));
+                } else if let Err(d) = roots.check(&spec_path) {
+                    errors.push(located(file, spec, format!("partner {name:?}: {}", d.message)));
                 } else {
-                    match docs.load_openapi(&spec_path) {
+                    match docs.load_openapi(&spec_path, roots) {
                         Ok(root) => {
                             match operation::from_openapi(&docs, &root, name) {
                                 Ok(ops) => operations.extend(ops),
@@ -311,11 +344,11 @@ pub struct Catalog {
 impl Catalog {
     /// Loads every contract file (`*.yaml`, `*.yml`, `*.json` with a top-level `contract:`) found
     /// directly in `dir`. OpenAPI documents in the same folder are skipped.
-    pub fn load_dir(dir: &Path) -> (Catalog, Diagnostics) {
+    pub fn load_dir(dir: &Path, roots: &crate::files::Roots) -> (Catalog, Diagnostics) {
         let mut catalog = Catalog::default();
         let mut errors = Diagnostics::default();
         for file in contract_files(dir) {
-            match Contract::load(&file) {
+            match Contract::load_within(&file, roots) {
                 Ok(c) => {
                     if let Some(prev) = catalog.contracts.get(&c.name) {
                         errors.push(Diagnostic::new(

@@ -56,27 +56,38 @@ impl Documents {
 
     /// Loads an OpenAPI document and every local file it references, translating OAS 3.0
     /// schemas. Returns the root document's URL.
-    pub fn load_openapi(&mut self, path: &Path) -> Result<Url, Diagnostics> {
+    pub fn load_openapi(&mut self, path: &Path, roots: &crate::files::Roots) -> Result<Url, Diagnostics> {
         let root_url = file_url(path).map_err(Diagnostics::from)?;
         if self.docs.contains_key(&root_url) {
             return Ok(root_url);
         }
-        let root = read_document(path)?;
+        let root = read_document(path, roots)?;
         let dialect = detect_dialect(path, &root)?;
         let mut queue = VecDeque::from([(root_url.clone(), path.to_path_buf(), Some(root))]);
         let mut errors = Diagnostics::default();
         // Every `$ref` met while loading, checked once all files are in: (base, file, pointer, ref).
         let mut to_check: Vec<(Url, PathBuf, String, String)> = Vec::new();
+        // Document URL -> the first (file, pointer) whose `$ref` led to it, for messages.
+        let mut referrers: std::collections::HashMap<Url, (PathBuf, String)> = Default::default();
         while let Some((url, file, preloaded)) = queue.pop_front() {
             if self.docs.contains_key(&url) {
                 continue;
             }
             let mut doc = match preloaded {
                 Some(doc) => doc,
-                None => match read_document(&file) {
+                None => match read_document(&file, roots) {
                     Ok(doc) => doc,
                     Err(e) => {
-                        errors.extend(e);
+                        // Named where the `$ref` is, not only by the file it points at.
+                        for d in e.0 {
+                            errors.push(match referrers.get(&url) {
+                                Some((from, pointer)) => {
+                                    Diagnostic::new(from, format!("$ref to {}: {}", d.file.display(), d.message))
+                                        .pointer(pointer.clone())
+                                }
+                                None => d,
+                            });
+                        }
                         continue;
                     }
                 },
@@ -97,7 +108,12 @@ impl Documents {
                         target.set_fragment(None);
                         if target != url && !self.docs.contains_key(&target) {
                             match target.to_file_path() {
-                                Ok(p) => queue.push_back((target, p, None)),
+                                Ok(p) => {
+                                    referrers
+                                        .entry(target.clone())
+                                        .or_insert((file.clone(), pointer.clone()));
+                                    queue.push_back((target, p, None))
+                                }
                                 Err(()) => errors.push(
                                     Diagnostic::new(
                                         &file,
@@ -190,8 +206,8 @@ pub fn file_url(path: &Path) -> Result<Url, Diagnostic> {
     Url::from_file_path(&abs).map_err(|()| Diagnostic::new(path, "cannot turn this path into a file URL"))
 }
 
-fn read_document(path: &Path) -> Result<Value, Diagnostics> {
-    let text = crate::yaml::read(path)?;
+fn read_document(path: &Path, roots: &crate::files::Roots) -> Result<Value, Diagnostics> {
+    let text = roots.read(path)?;
     Ok(crate::yaml::from_document::<Value>(path, &text)?)
 }
 

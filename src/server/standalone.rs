@@ -12,7 +12,7 @@ pub async fn serve_until_stopped(
     simulate: bool,
 ) -> crate::exit::Exit {
     use crate::exit::Exit;
-    let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir());
+    let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     if !errors.is_empty() {
         eprintln!("{errors}");
         return Exit::BadInput;

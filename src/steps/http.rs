@@ -179,8 +179,12 @@ pub fn register(r: &mut Registry) {
 
 async fn body_file(w: &mut World, a: Args) -> StepResult {
     let path = w.suite.workspace.root.join(a.param(0));
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| StepFailure::usage(format!("cannot read the body file {}: {e}", path.display())))?;
+    let text = w
+        .suite
+        .workspace
+        .read_roots()
+        .read(&path)
+        .map_err(|e| StepFailure::usage(format!("the body file: {e}")))?;
     let v = serde_json::from_str(&text).map_err(|e| {
         StepFailure::usage(format!(
             "{}:{}:{}: not valid JSON: {e}",
