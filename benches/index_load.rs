@@ -41,6 +41,7 @@ fn main() {
             operation: Some("getItem".into()),
             scenario: None,
             sequence: 1,
+            steps: None,
         };
         recording::save(dir.path(), &Interaction::capture(&policy, &seen, meta)).expect("save");
     }
@@ -61,6 +62,7 @@ fn main() {
             query: vec![],
             body: Body::None,
             scenario: None,
+            ..Default::default()
         };
         if let Lookup::Found(_) = index.lookup(&policy, Some("getItem"), &req) {
             found += 1;

@@ -35,6 +35,10 @@ pub enum Command {
         /// positive); repeatable.
         #[arg(long = "allow-secret", value_name = "POINTER")]
         allow_secret: Vec<String>,
+        /// Also list recordings made for steps their scenario no longer has, and recordings
+        /// of scenarios that are gone (exit 2 when there is any).
+        #[arg(long)]
+        stale: bool,
     },
     /// Serve a partner's recordings on 127.0.0.1 (or record them from a live URL) until stopped.
     Mock {
@@ -216,7 +220,11 @@ pub fn main() -> Exit {
         }
     };
     match cli.command {
-        Command::Lint { paths, allow_secret } => crate::lint::lint(&ws, &paths, &allow_secret),
+        Command::Lint {
+            paths,
+            allow_secret,
+            stale,
+        } => crate::lint::lint(&ws, &paths, &allow_secret, stale),
         Command::Steps {
             json,
             markdown,

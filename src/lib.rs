@@ -19,6 +19,7 @@ pub mod matching;
 pub mod policy;
 pub mod recording;
 pub mod run;
+pub mod scenario;
 pub mod secrets;
 pub mod server;
 pub mod steps;

@@ -68,6 +68,7 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     for (file, feature) in &features {
         check_feature(file, feature, &catalog, &registry, &mut errors);
     }
+    errors.extend(check_identities(&features));
     // One outline row after another repeats the same finding: keep each once.
     let mut seen = BTreeSet::new();
     errors.0.retain(|d| seen.insert(d.to_string()));
@@ -80,6 +81,78 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     } else {
         Err(errors)
     }
+}
+
+/// Two scenarios that replay could mix up: one name with different steps in a feature, or one
+/// identity in two feature files.
+fn check_identities(features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
+    let mut out = Diagnostics::default();
+    let mut seen: std::collections::HashMap<String, (PathBuf, usize)> = Default::default();
+    for (file, feature) in features {
+        for (name, first, line) in crate::scenario::clashes(feature) {
+            out.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "a second scenario named {name:?} with other steps (the first is at line {first}): their \
+                         recordings would be mixed up; give each scenario a name of its own"
+                    ),
+                )
+                .at(line, 1),
+            );
+        }
+        for (identity, line) in crate::scenario::all(feature) {
+            match seen.get(&identity.id) {
+                Some((first, first_line)) if first != file => out.push(
+                    Diagnostic::new(
+                        file,
+                        format!(
+                            "a second scenario named {:?} (the first is {}:{first_line}): their recordings would be \
+                             mixed up; give each scenario a name of its own",
+                            identity.id,
+                            first.display()
+                        ),
+                    )
+                    .at(line, 1),
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(identity.id, (file.clone(), line));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Recordings made for steps their scenario no longer has, and recordings whose scenario is
+/// gone (renamed or removed): `contrail lint --stale`.
+pub fn stale_recordings(ws: &Workspace, features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
+    let current: std::collections::HashMap<String, String> = features
+        .iter()
+        .flat_map(|(_, f)| crate::scenario::all(f))
+        .map(|(i, _)| (i.id, i.steps))
+        .collect();
+    let mut out = Diagnostics::default();
+    for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
+        for (file, interaction) in crate::recording::load_dir(&dir).0 {
+            let Some(scenario) = &interaction.meta.scenario else {
+                continue;
+            };
+            match (current.get(scenario), &interaction.meta.steps) {
+                (None, _) => out.push(Diagnostic::new(
+                    &file,
+                    format!("orphaned: no scenario is named {scenario:?} any more (renamed or removed?)"),
+                )),
+                (Some(now), Some(then)) if now != then => out.push(Diagnostic::new(
+                    &file,
+                    format!("stale: the steps of {scenario:?} changed since this was recorded; record it again"),
+                )),
+                _ => {}
+            }
+        }
+    }
+    out
 }
 
 /// Committed recordings that hold something shaped like a secret (a key named like one with
@@ -112,13 +185,17 @@ pub fn scan_recordings(ws: &Workspace, allow: &[String]) -> Diagnostics {
 }
 
 /// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
-pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String]) -> Exit {
-    let secrets = scan_recordings(ws, allow_secrets);
+pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: bool) -> Exit {
+    let mut problems = scan_recordings(ws, allow_secrets);
     let loaded = match load(ws, paths, true) {
-        Ok(l) if secrets.is_empty() => Ok(l),
-        Ok(_) => Err(secrets),
+        Ok(l) => {
+            if stale {
+                problems.extend(stale_recordings(ws, &l.features));
+            }
+            if problems.is_empty() { Ok(l) } else { Err(problems) }
+        }
         Err(mut d) => {
-            d.extend(secrets);
+            d.extend(problems);
             Err(d)
         }
     };

@@ -34,6 +34,7 @@ fn interaction(fill: char) -> String {
         operation: Some("createTicket".into()),
         scenario: None,
         sequence: 1,
+        steps: None,
     };
     Interaction::capture(&FieldPolicy::default(), &seen, meta)
         .to_pretty_json()

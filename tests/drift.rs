@@ -141,7 +141,7 @@ fn accept_rerecords_what_drifted_and_keeps_the_recorded_ids() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("accepted:"), "{}", out.stdout);
 
-    let file = ws.path().join("recordings/ticketing/getTicket-bb6d0198c824.json");
+    let file = ws.path().join("recordings/ticketing/getTicket-64aeb6724600.json");
     let rec: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("recording")).expect("json");
     let body = &rec["response"]["body"]["json"];
     assert!(body.get("customer_id").is_none(), "the live answer was stored: {body}");
@@ -151,10 +151,10 @@ fn accept_rerecords_what_drifted_and_keeps_the_recorded_ids() {
     assert_eq!(rec["request"]["path"], "/tickets/T-8");
     assert_eq!(body["id"], "T-8", "{body}");
     // The other partner was not touched.
-    let untouched = std::fs::read_to_string(repo_file("recordings/incidents/getIncident-0313d7b2b226.json"));
+    let untouched = std::fs::read_to_string(repo_file("recordings/incidents/getIncident-4e66e501a0b8.json"));
     assert_eq!(
         untouched.expect("bundled"),
-        std::fs::read_to_string(ws.path().join("recordings/incidents/getIncident-0313d7b2b226.json")).expect("copy")
+        std::fs::read_to_string(ws.path().join("recordings/incidents/getIncident-4e66e501a0b8.json")).expect("copy")
     );
 
     // Against the same drifted sandbox again, nothing differs from the recordings any more;
@@ -186,7 +186,7 @@ fn repo_file(rel: &str) -> std::path::PathBuf {
 fn fail_stale_names_recordings_older_than_the_limit() {
     let ws = workspace_copy();
     let partner = start_partner(&[]);
-    let file = ws.path().join("recordings/incidents/getIncident-0313d7b2b226.json");
+    let file = ws.path().join("recordings/incidents/getIncident-4e66e501a0b8.json");
     let text = std::fs::read_to_string(&file).expect("recording");
     let old = regex_replace_recorded_at(&text, "2020-01-01T00:00:00Z");
     std::fs::write(&file, old).expect("write");
@@ -198,7 +198,7 @@ fn fail_stale_names_recordings_older_than_the_limit() {
         "{}",
         out.stdout
     );
-    assert!(out.stdout.contains("getIncident-0313d7b2b226.json"), "{}", out.stdout);
+    assert!(out.stdout.contains("getIncident-4e66e501a0b8.json"), "{}", out.stdout);
 
     std::fs::write(&file, text).expect("restore");
     let out = drift(ws.path(), &partner, &["--partner", "incidents", "--fail-stale", "30"]);

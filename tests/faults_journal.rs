@@ -5,12 +5,35 @@
 mod common;
 use common::*;
 
+/// The bundled workspace with one feature of the test's, and the bundled "A slow partner"
+/// answer to createIncident recorded as no scenario's (as `contrail mock` records for another
+/// tool): the scenarios here are new, and a scenario's own recordings would answer only it.
 fn workspace_with(feature: &str) -> tempfile::TempDir {
     let ws = workspace_copy();
     copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
     std::fs::remove_dir_all(ws.path().join("features")).unwrap();
     std::fs::create_dir_all(ws.path().join("features")).unwrap();
     std::fs::write(ws.path().join("features/f.feature"), feature).unwrap();
+    let dir = ws.path().join("recordings/incidents");
+    let shared = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find_map(|p| {
+            let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            if v["meta"]["scenario"] != "Faults and the request journal: A slow partner" {
+                return None;
+            }
+            let meta = v["meta"].as_object_mut()?;
+            meta.remove("scenario");
+            meta.remove("steps");
+            Some(v)
+        })
+        .expect("the bundled recording of \"A slow partner\"");
+    std::fs::write(
+        dir.join("createIncident-shared.json"),
+        serde_json::to_string_pretty(&shared).unwrap(),
+    )
+    .unwrap();
     ws
 }
 

@@ -199,7 +199,7 @@ fn webhook_steps_are_checked_against_the_contract() {
 fn a_committed_recording_holding_a_secret_fails_lint_without_printing_it() {
     let ws = workspace_copy();
     copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
-    let file = ws.path().join("recordings/ticketing/createTicket-0e059ce95d39.json");
+    let file = ws.path().join("recordings/ticketing/createTicket-ede14e335138.json");
     let text = std::fs::read_to_string(&file).unwrap();
     // Someone hand-edited a recording, or recorded it with an older contrail.
     let leaked = text
@@ -218,7 +218,7 @@ fn a_committed_recording_holding_a_secret_fails_lint_without_printing_it() {
     assert_eq!(out.code, 2, "{}", out.all());
     for pointer in ["/request/body/json/webhook_secret", "/response/body/json/note"] {
         assert!(
-            out.stderr.contains("createTicket-0e059ce95d39.json")
+            out.stderr.contains("createTicket-ede14e335138.json")
                 && out.stderr.contains(pointer)
                 && out.stderr.contains("looks like a secret"),
             "{pointer}: {}",

@@ -46,6 +46,8 @@ async fn create_incident(client: &reqwest::Client, url: &str) -> reqwest::Respon
     client
         .post(format!("{url}/incidents"))
         .header("content-type", "application/json")
+        // Recorded with a token: a request without one would not match (tests/replay.rs).
+        .header("authorization", "Bearer any-token")
         .body(INCIDENT)
         .send()
         .await
@@ -198,6 +200,23 @@ async fn bad_admin_requests_say_what_is_wrong() {
             json!({ "operation": "createIncident", "status": 503, "colour": "red" }),
             "unknown field `colour`",
         ),
+        // Answers a worker could not build are refused when programmed, not when served.
+        (
+            json!({ "operation": "createIncident", "status": 429, "retry_after_date": 9_000_000_000_000u64 }),
+            "past the year 9999",
+        ),
+        (
+            json!({ "operation": "createIncident", "status": 503, "headers": { "bad header": "x" } }),
+            "not a valid header name",
+        ),
+        (
+            json!({ "operation": "createIncident", "status": 503, "headers": { "x-note": "line\nbreak" } }),
+            "not a valid header value",
+        ),
+        (
+            json!({ "operation": "createIncident", "delay_ms": u64::MAX }),
+            "more than an hour",
+        ),
     ] {
         let r = c
             .post(format!("{admin}/faults"))
@@ -209,6 +228,39 @@ async fn bad_admin_requests_say_what_is_wrong() {
         let v: Value = r.json().await.expect("json");
         let text = v["error"].as_str().unwrap_or_default();
         assert!(text.contains(says), "{body} -> {text}");
+    }
+    // A path with `%` before a non-ASCII byte (sent raw: a URL library would escape it), and
+    // one that is not UTF-8 once decoded: answered, not a dropped worker.
+    let addr = m.url.trim_start_matches("http://").to_string();
+    for path in [
+        &b"/incidents/%1\xc3\xa9x"[..],
+        b"/incidents/%\xc3\xa9",
+        b"/incidents/%C3%28",
+        b"/%",
+    ] {
+        let answer = tokio::task::spawn_blocking({
+            let addr = addr.clone();
+            let path = path.to_vec();
+            move || {
+                use std::io::{Read as _, Write as _};
+                let mut s = std::net::TcpStream::connect(addr).expect("connect");
+                s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .expect("timeout");
+                let mut req = b"GET ".to_vec();
+                req.extend(&path);
+                req.extend(b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+                s.write_all(&req).expect("send");
+                let mut out = Vec::new();
+                let _ = s.read_to_end(&mut out);
+                String::from_utf8_lossy(&out).into_owned()
+            }
+        })
+        .await
+        .expect("join");
+        assert!(
+            answer.starts_with("HTTP/1.1 4") || answer.starts_with("HTTP/1.1 5"),
+            "{path:?}: {answer}"
+        );
     }
     let r = c.get(format!("{admin}/nothing")).send().await.expect("answer");
     assert_eq!(r.status(), 404);

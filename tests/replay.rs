@@ -20,23 +20,29 @@ fn the_bundled_suite_replays_offline_from_the_committed_recordings() {
 
 #[test]
 fn a_request_unlike_any_recording_fails_naming_the_field_and_the_closest() {
+    // The same scenario, one field of its body changed.
     let ws = workspace_copy();
     copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
-    std::fs::write(
-        ws.path().join("features/changed.feature"),
-        concat!(
-            "Feature: changed\n",
-            "  Scenario: A new ticket is created as the contract describes\n",
-            "    Given the contract \"support-escalation\"\n",
-            "    When I call \"createTicket\" with the body:\n",
-            "      \"\"\"json\n",
-            "      { \"customer_id\": \"C-1\", \"priority\": \"high\", \"title\": \"Printer in flames\" }\n",
-            "      \"\"\"\n",
-            "    Then the response status is 201\n",
-        ),
-    )
-    .unwrap();
-    let out = contrail(ws.path(), &["run", "features/changed.feature", "--color", "never"]);
+    let file = ws.path().join("features/tickets.feature");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let changed = text.replacen(
+        r#"{ "title": "Printer on fire", "priority": "high", "customer_id": "C-1" }"#,
+        r#"{ "title": "Printer in flames", "priority": "high", "customer_id": "C-1" }"#,
+        1,
+    );
+    assert_ne!(changed, text);
+    std::fs::write(&file, changed).unwrap();
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "features/tickets.feature",
+            "--color",
+            "never",
+            "--name",
+            "A new ticket is created",
+        ],
+    );
     assert_eq!(out.code, 1, "{}", out.all());
     let text = &out.stdout;
     assert!(
@@ -164,6 +170,133 @@ fn a_broken_recording_is_bad_input_named_by_file_and_line() {
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
         out.stderr.contains("recordings/ticketing/getTicket-broken.json:"),
+        "{}",
+        out.stderr
+    );
+}
+
+/// The bundled workspace with its recordings, tickets.feature changed by `edit`.
+fn edited_tickets(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let file = ws.path().join("features/tickets.feature");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changed nothing");
+    std::fs::write(&file, edited).unwrap();
+    ws
+}
+
+#[test]
+fn comments_reordering_and_moving_a_feature_keep_replay_green() {
+    let ws = edited_tickets(|t| {
+        // A comment on top, and the first two scenarios swapped.
+        let first = t.find("  Scenario: A new ticket").unwrap();
+        let second = t.find("  Scenario: A ticket can be read back").unwrap();
+        let third = t.find("  Scenario: Open tickets can be listed").unwrap();
+        format!(
+            "# Owner: the QA team\n# (a comment moves every line down)\n{}{}{}{}",
+            &t[..first],
+            &t[second..third],
+            &t[first..second],
+            &t[third..]
+        )
+    });
+    std::fs::create_dir_all(ws.path().join("features/moved")).unwrap();
+    std::fs::rename(
+        ws.path().join("features/tickets.feature"),
+        ws.path().join("features/moved/tickets.feature"),
+    )
+    .unwrap();
+    let out = contrail(
+        ws.path(),
+        &["run", "--color", "never", "--jobs", "8", "--tags", "not @sut"],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        !out.stderr.contains("stale"),
+        "nothing changed in the steps: {}",
+        out.stderr
+    );
+    let out = contrail(ws.path(), &["lint", "--stale"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn a_renamed_scenario_is_told_it_has_no_recordings() {
+    let ws = edited_tickets(|t| t.replace("Scenario: A ticket can be read back", "Scenario: A ticket reads back"));
+    let out = contrail(ws.path(), &["run", "features/tickets.feature", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(
+            "no recordings of \"ticketing\" for this scenario (The ticketing API keeps its contract: A ticket reads \
+             back): new or renamed? record it with `--record-missing`"
+        ),
+        "{}",
+        out.stdout
+    );
+    // Only that scenario failed: the others still replay their own recordings.
+    assert!(
+        out.stdout.contains("(2 passed, 1 failed)") || out.stdout.contains("1 failed"),
+        "{}",
+        out.stdout
+    );
+    let out = contrail(ws.path(), &["lint", "--stale"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "orphaned: no scenario is named \"The ticketing API keeps its contract: A ticket can be read back\""
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn an_unauthenticated_call_never_gets_the_authenticated_answer_and_changed_steps_are_stale() {
+    let ws = edited_tickets(|t| {
+        t.replace(
+            "  Scenario: A ticket can be read back\n    Given a ticket with priority \"low\" exists\n    And the path parameter \"id\" is \"${ticket_id}\"\n",
+            "  Scenario: A ticket can be read back\n    Given a ticket with priority \"low\" exists\n    And the path parameter \"id\" is \"${ticket_id}\"\n    And I am not authenticated\n",
+        )
+    });
+    let out = contrail(ws.path(), &["run", "features/tickets.feature", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("credentials: recorded with authorization, sent with no credentials"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stderr.contains("was recorded when the steps of \"The ticketing API keeps its contract: A ticket can be read back\" were different"),
+        "{}",
+        out.stderr
+    );
+    let out = contrail(ws.path(), &["lint", "--stale"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains(
+            "stale: the steps of \"The ticketing API keeps its contract: A ticket can be read back\" changed"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn two_scenarios_with_one_name_are_refused() {
+    let ws = edited_tickets(|t| {
+        t.replace(
+            "Scenario: Open tickets can be listed",
+            "Scenario: A ticket can be read back",
+        )
+    });
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("a second scenario named \"The ticketing API keeps its contract: A ticket can be read back\""),
         "{}",
         out.stderr
     );

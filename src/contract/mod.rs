@@ -31,6 +31,18 @@ pub struct Partner {
 }
 
 impl Partner {
+    /// The path of the OAuth token endpoint, when the partner uses one (an absolute token URL
+    /// elsewhere gives its path).
+    pub fn token_path(&self) -> Option<String> {
+        match &self.doc.auth {
+            Some(model::AuthDoc::Oauth2ClientCredentials { token_url, .. }) => Some(match url::Url::parse(token_url) {
+                Ok(u) => u.path().to_string(),
+                Err(_) => token_url.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     pub fn operation(&self, id: &str) -> Option<&Operation> {
         self.operations.iter().find(|o| o.id == id)
     }

@@ -363,22 +363,30 @@ pub fn escape_pointer(token: &str) -> String {
 }
 
 pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    String::from_utf8_lossy(&percent_decode_bytes(s.as_bytes())).into_owned()
+}
+
+/// Decodes `%XX` escapes byte by byte (a `%` before a multi-byte character, or not followed
+/// by two hex digits, stays as it is).
+pub fn percent_decode_bytes(value: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+    while i < value.len() {
+        if value[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                value.get(i + 1).copied().and_then(hex),
+                value.get(i + 2).copied().and_then(hex),
+            )
         {
-            out.push(b);
+            out.push(h * 16 + l);
             i += 3;
-            continue;
+        } else {
+            out.push(value[i]);
+            i += 1;
         }
-        out.push(bytes[i]);
-        i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// HTTP methods an OpenAPI path item may hold.

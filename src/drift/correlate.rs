@@ -110,6 +110,8 @@ impl Correlation {
             query,
             body,
             scenario: req.scenario.clone(),
+            steps: req.steps.clone(),
+            credentials: req.credentials.clone(),
         }
     }
 
@@ -177,6 +179,7 @@ mod tests {
             query: vec![("ticket".into(), "T-7".into()), ("limit".into(), "7".into())],
             body,
             scenario: Some("s".into()),
+            ..Default::default()
         }
     }
 

@@ -16,6 +16,7 @@ fn recorded_at(at: &str) -> (PathBuf, Interaction) {
                 operation: None,
                 scenario: None,
                 sequence: 1,
+                steps: None,
             },
             request: RecordedRequest {
                 method: "GET".into(),

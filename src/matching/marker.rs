@@ -239,8 +239,25 @@ fn digits(s: &str, range: std::ops::Range<usize>) -> Option<u32> {
     }
 }
 
+#[cfg(test)]
+#[test]
+fn dates_with_non_ascii_text_are_no_dates_and_no_panic() {
+    for s in [
+        "2026-1é-01",
+        "2026é01-01",
+        "2026-01-01Té0:00:00Z",
+        "ééééééééééééééééééééé",
+        "2026-01-01é",
+    ] {
+        assert!(!is_date(s) && !is_date_time(s), "{s}");
+    }
+    assert!(is_date("2026-01-31") && is_date_time("2026-01-31T10:00:00Z"));
+}
+
 fn is_date(s: &str) -> bool {
-    s.len() == 10
+    // ASCII first: slicing by byte below must never split a character.
+    s.is_ascii()
+        && s.len() == 10
         && &s[4..5] == "-"
         && &s[7..8] == "-"
         && matches!(
@@ -250,7 +267,7 @@ fn is_date(s: &str) -> bool {
 }
 
 fn is_date_time(s: &str) -> bool {
-    if s.len() < 20 || !s.is_char_boundary(10) || !is_date(&s[..10]) || !matches!(&s[10..11], "T" | "t" | " ") {
+    if !s.is_ascii() || s.len() < 20 || !is_date(&s[..10]) || !matches!(&s[10..11], "T" | "t" | " ") {
         return false;
     }
     let t = &s[11..];

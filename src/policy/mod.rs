@@ -55,7 +55,7 @@ impl Action {
     }
 
     /// Whether two values agree under this action (`None`: exact comparison applies).
-    fn agrees(&self, recorded: &Value, actual: &Value) -> bool {
+    pub fn agrees(&self, recorded: &Value, actual: &Value) -> bool {
         match self {
             Action::Ignore | Action::Volatile | Action::Redact => true,
             Action::TypeOnly => std::mem::discriminant(recorded) == std::mem::discriminant(actual),

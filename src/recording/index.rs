@@ -16,13 +16,19 @@ use super::{Body, Interaction};
 use crate::policy::{Action, FieldPolicy};
 
 /// A request as the mock server received it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Incoming {
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
     pub body: Body,
+    /// The scenario's identity (`scenario::Identity::id`), when a scenario sent it.
     pub scenario: Option<String>,
+    /// The hash of that scenario's steps.
+    pub steps: Option<String>,
+    /// The credential headers it carries (lower-case names, sorted, comma-separated): a
+    /// request with a token never matches a recording made without one, nor the reverse.
+    pub credentials: String,
 }
 
 pub struct Entry {
@@ -34,9 +40,16 @@ pub struct Entry {
     pub response_headers: hyper::HeaderMap,
 }
 
+/// The credential headers a recorded request carried.
+fn recorded_credentials(policy: &FieldPolicy, op: Option<&str>, rec: &Interaction) -> String {
+    credentials_of(policy, op, rec.request.headers.keys().map(String::as_str))
+}
+
 #[derive(Default)]
 pub struct Index {
     entries: Vec<Entry>,
+    /// Every scenario that has recordings here.
+    scenarios: std::collections::HashSet<String>,
     by_key: HashMap<String, Vec<usize>>,
     by_route: HashMap<String, Vec<usize>>,
     /// (scenario, key) -> calls served so far, for sequences.
@@ -47,11 +60,59 @@ pub enum Lookup<'a> {
     Found(&'a Entry),
     Unmatched {
         closest: Option<(&'a Entry, Vec<(String, String)>)>,
+        /// The request's scenario has no recordings at all (new, or renamed since recorded).
+        scenario_unrecorded: bool,
     },
 }
 
 fn route(method: &str, path: &str) -> String {
-    format!("{} {}", method.to_uppercase(), path)
+    format!("{} {}", method.to_uppercase(), normalize_path(path))
+}
+
+/// A path as matching compares it: percent-escapes of unreserved characters decoded (`%2D`
+/// is `-`), other escapes in upper case, so two spellings of one URL are one path.
+pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
+    if !path.contains('%') {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let bytes = path.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = String::with_capacity(path.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            let c = (h * 16 + l) as u8;
+            if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+                out.push(c as char);
+            } else {
+                out.push_str(&format!("%{c:02X}"));
+            }
+            i += 3;
+        } else {
+            // Whole characters, so a `%` before a multi-byte one never splits it.
+            let ch = path[i..].chars().next().unwrap_or('\u{fffd}');
+            out.push(ch);
+            i += ch.len_utf8().max(1);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The credential headers among `names` (lower-case, sorted, comma-separated): the headers
+/// the policy redacts, which is where credentials travel.
+pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl Iterator<Item = &'a str>) -> String {
+    let mut found: Vec<String> = names
+        .filter(|n| matches!(policy.header(op, n), Some(Action::Redact)))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    found.sort();
+    found.dedup();
+    found.join(",")
 }
 
 /// The lookup key of a request under the policy.
@@ -68,7 +129,8 @@ pub fn key(
         .filter(|(k, _)| policy.query(op, k).is_none())
         .map(|(k, v)| (k, v))
         .collect();
-    q.sort();
+    // By name only: a stable sort keeps the order of a repeated parameter's values.
+    q.sort_by(|a, b| a.0.cmp(b.0));
     let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let body = match body {
         Body::None => String::new(),
@@ -101,22 +163,48 @@ pub fn request_differences(
             format!("recorded {}, got {}", rec.request.method, req.method),
         ));
     }
-    if rec.request.path != req.path {
+    if normalize_path(&rec.request.path) != normalize_path(&req.path) {
         out.push((
             "path".into(),
             format!("recorded {}, got {}", rec.request.path, req.path),
         ));
     }
+    let creds = recorded_credentials(policy, op, rec);
+    if creds != req.credentials {
+        let say = |c: &str| {
+            if c.is_empty() {
+                "no credentials".to_string()
+            } else {
+                c.to_string()
+            }
+        };
+        out.push((
+            "credentials".into(),
+            format!("recorded with {}, sent with {}", say(&creds), say(&req.credentials)),
+        ));
+    }
+    // Each parameter's values in order: `?tag=a&tag=b` is not `?tag=b&tag=a`.
     let as_map = |q: &[(String, String)]| {
-        q.iter()
-            .cloned()
-            .collect::<std::collections::BTreeMap<String, String>>()
+        let mut m: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (k, v) in q {
+            m.entry(k.clone()).or_default().push(v.clone());
+        }
+        m
     };
     let (rq, aq) = (as_map(&rec.request.query), as_map(&req.query));
     for k in rq.keys().chain(aq.keys()).collect::<std::collections::BTreeSet<_>>() {
-        let agree = match policy.query(op, k) {
-            Some(Action::Ignore | Action::Volatile | Action::Redact) => true,
-            _ => rq.get(k) == aq.get(k),
+        let agree = match (policy.query(op, k), rq.get(k), aq.get(k)) {
+            (Some(Action::Ignore | Action::Volatile | Action::Redact), _, _) => true,
+            (Some(action @ (Action::TypeOnly | Action::Regex(_))), Some(r), Some(a)) => {
+                r.len() == a.len()
+                    && r.iter().zip(a).all(|(r, a)| {
+                        action.agrees(
+                            &serde_json::Value::String(r.clone()),
+                            &serde_json::Value::String(a.clone()),
+                        )
+                    })
+            }
+            (_, r, a) => r == a,
         };
         if !agree {
             out.push((
@@ -173,14 +261,15 @@ impl Index {
 
     pub fn insert(&mut self, policy: &FieldPolicy, file: PathBuf, interaction: Interaction) {
         let r = &interaction.request;
-        let k = key(
-            policy,
-            interaction.meta.operation.as_deref(),
-            &r.method,
-            &r.path,
-            &r.query,
-            &r.body,
+        let op = interaction.meta.operation.as_deref();
+        let k = format!(
+            "{}\n{}",
+            recorded_credentials(policy, op, &interaction),
+            key(policy, op, &r.method, &r.path, &r.query, &r.body)
         );
+        if let Some(s) = &interaction.meta.scenario {
+            self.scenarios.insert(s.clone());
+        }
         let rt = route(&r.method, &r.path);
         let i = self.entries.len();
         let response_bytes = bytes::Bytes::from(interaction.response.body.to_bytes());
@@ -221,7 +310,11 @@ impl Index {
 
     /// The interaction that answers `req`, honouring recorded sequences per scenario.
     pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
-        let k = key(policy, op, &req.method, &req.path, &req.query, &req.body);
+        let k = format!(
+            "{}\n{}",
+            req.credentials,
+            key(policy, op, &req.method, &req.path, &req.query, &req.body)
+        );
         let candidates: Vec<usize> = self
             .by_key
             .get(&k)
@@ -232,14 +325,23 @@ impl Index {
                     .collect()
             })
             .unwrap_or_default();
-        if !candidates.is_empty() {
-            // Prefer what this scenario recorded; otherwise whatever was recorded for the request.
-            let own: Vec<usize> = candidates
-                .iter()
-                .copied()
-                .filter(|&i| self.entries[i].interaction.meta.scenario == req.scenario)
-                .collect();
-            let pool = if own.is_empty() { candidates } else { own };
+        // A scenario gets what it recorded, or what no scenario recorded (a token request), never
+        // another scenario's answer; a request from no scenario (a token request, a system
+        // under test) may get any.
+        let own: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i].interaction.meta.scenario == req.scenario)
+            .collect();
+        let pool = match (own.is_empty(), &req.scenario) {
+            (false, _) => own,
+            (true, None) => candidates,
+            (true, Some(_)) => candidates
+                .into_iter()
+                .filter(|&i| self.entries[i].interaction.meta.scenario.is_none())
+                .collect(),
+        };
+        if !pool.is_empty() {
             let scenario = req.scenario.clone().unwrap_or_default();
             let n = match self.served.lock() {
                 Ok(mut served) => {
@@ -253,6 +355,7 @@ impl Index {
         }
         Lookup::Unmatched {
             closest: self.closest(policy, op, req),
+            scenario_unrecorded: req.scenario.as_ref().is_some_and(|s| !self.scenarios.contains(s)),
         }
     }
 
@@ -263,12 +366,21 @@ impl Index {
         req: &Incoming,
     ) -> Option<(&Entry, Vec<(String, String)>)> {
         let same_route = self.by_route.get(&route(&req.method, &req.path));
-        let pool: Vec<usize> = match same_route {
+        let mut pool: Vec<usize> = match same_route {
             Some(list) => list.clone(),
             None => (0..self.entries.len())
                 .filter(|&i| self.entries[i].interaction.request.method == req.method.to_uppercase())
                 .collect(),
         };
+        // The closest of this scenario's own recordings says most; another's only when it has none.
+        let own: Vec<usize> = pool
+            .iter()
+            .copied()
+            .filter(|&i| self.entries[i].interaction.meta.scenario == req.scenario)
+            .collect();
+        if !own.is_empty() {
+            pool = own;
+        }
         pool.into_iter()
             .map(|i| (i, request_differences(policy, op, &self.entries[i].interaction, req)))
             .min_by_key(|(i, d)| {

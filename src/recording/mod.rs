@@ -44,6 +44,10 @@ pub struct Meta {
     pub scenario: Option<String>,
     /// 1 for the first time this request was seen (in this scenario), 2 for the second, ...
     pub sequence: u32,
+    /// A hash of the scenario's steps when it was recorded (`scenario::Identity::steps`):
+    /// replay warns when they have changed since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steps: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -228,6 +232,7 @@ fn is_hop_header(name: &str) -> bool {
             | "trailer"
             | "proxy-connection"
             | "x-contrail-scenario"
+            | "x-contrail-steps"
     )
 }
 

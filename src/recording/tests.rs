@@ -12,6 +12,7 @@ fn meta(op: &str, seq: u32) -> Meta {
         operation: Some(op.into()),
         scenario: None,
         sequence: seq,
+        steps: None,
     }
 }
 
@@ -95,6 +96,7 @@ fn incoming(body: Value) -> Incoming {
         query: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
         body: Body::Json(body),
         scenario: None,
+        ..Default::default()
     }
 }
 
@@ -140,6 +142,7 @@ fn a_different_field_is_unmatched_and_the_closest_is_named_with_the_field() {
     ) {
         Lookup::Unmatched {
             closest: Some((entry, diffs)),
+            ..
         } => {
             assert_eq!(entry.file, PathBuf::from("createTicket-1.json"));
             assert_eq!(
@@ -194,4 +197,156 @@ fn a_redacted_field_matches_any_value() {
         ),
         Lookup::Found(_)
     ));
+}
+
+/// An interaction of `scenario` for GET /tickets with `query` and `headers` recorded.
+fn get(scenario: Option<&str>, query: &[(&str, &str)], headers: &[(&str, &str)], id: &str) -> (PathBuf, Interaction) {
+    let q: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let h: Vec<(String, String)> = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let resp = json!({ "id": id }).to_string();
+    let seen = Seen {
+        method: "GET",
+        path: "/tickets",
+        query: &q,
+        request_headers: &h,
+        request_body: b"",
+        status: 200,
+        response_headers: &[],
+        response_body: resp.as_bytes(),
+    };
+    let mut m = meta("listTickets", 1);
+    m.scenario = scenario.map(str::to_string);
+    (
+        PathBuf::from(format!("{id}.json")),
+        Interaction::capture(&FieldPolicy::default(), &seen, m),
+    )
+}
+
+fn ask(scenario: Option<&str>, query: &[(&str, &str)], credentials: &str) -> Incoming {
+    Incoming {
+        method: "GET".into(),
+        path: "/tickets".into(),
+        query: query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        scenario: scenario.map(str::to_string),
+        credentials: credentials.into(),
+        ..Default::default()
+    }
+}
+
+fn answer(index: &Index, policy: &FieldPolicy, req: &Incoming) -> Option<String> {
+    match index.lookup(policy, Some("listTickets"), req) {
+        Lookup::Found(e) => Some(e.file.display().to_string()),
+        Lookup::Unmatched { .. } => None,
+    }
+}
+
+#[test]
+fn a_scenario_never_gets_another_scenarios_answer() {
+    let p = FieldPolicy::default();
+    let index = Index::build(
+        &p,
+        vec![
+            get(Some("F: recorded"), &[], &[], "A"),
+            get(None, &[("x", "1")], &[], "T"),
+        ],
+    );
+    assert_eq!(
+        answer(&index, &p, &ask(Some("F: recorded"), &[], "")).as_deref(),
+        Some("A.json")
+    );
+    // Another scenario asking the same: a miss that says the scenario has no recordings.
+    match index.lookup(&p, Some("listTickets"), &ask(Some("F: renamed"), &[], "")) {
+        Lookup::Unmatched {
+            scenario_unrecorded, ..
+        } => assert!(scenario_unrecorded),
+        Lookup::Found(e) => panic!("answered from {}", e.file.display()),
+    }
+    // What no scenario recorded (a token request) answers anyone; no scenario gets anything.
+    assert_eq!(
+        answer(&index, &p, &ask(Some("F: renamed"), &[("x", "1")], "")).as_deref(),
+        Some("T.json")
+    );
+    assert_eq!(answer(&index, &p, &ask(None, &[], "")).as_deref(), Some("A.json"));
+}
+
+#[test]
+fn with_and_without_credentials_never_match_each_other() {
+    let p = FieldPolicy::default();
+    let index = Index::build(
+        &p,
+        vec![get(Some("s"), &[], &[("Authorization", "Bearer t0k3n-123456")], "A")],
+    );
+    assert_eq!(
+        answer(&index, &p, &ask(Some("s"), &[], "authorization")).as_deref(),
+        Some("A.json")
+    );
+    assert_eq!(answer(&index, &p, &ask(Some("s"), &[], "")), None);
+    match index.lookup(&p, Some("listTickets"), &ask(Some("s"), &[], "")) {
+        Lookup::Unmatched {
+            closest: Some((_, diffs)),
+            ..
+        } => assert_eq!(
+            diffs,
+            [(
+                "credentials".to_string(),
+                "recorded with authorization, sent with no credentials".to_string()
+            )]
+        ),
+        _ => panic!("expected a miss naming the credentials"),
+    }
+}
+
+#[test]
+fn repeated_query_parameters_keep_their_order() {
+    let p = FieldPolicy::default();
+    let index = Index::build(
+        &p,
+        vec![get(Some("s"), &[("tag", "a"), ("x", "1"), ("tag", "b")], &[], "A")],
+    );
+    assert!(
+        answer(
+            &index,
+            &p,
+            &ask(Some("s"), &[("x", "1"), ("tag", "a"), ("tag", "b")], "")
+        )
+        .is_some()
+    );
+    assert!(
+        answer(
+            &index,
+            &p,
+            &ask(Some("s"), &[("tag", "b"), ("tag", "a"), ("x", "1")], "")
+        )
+        .is_none()
+    );
+}
+
+#[test]
+fn query_policy_applies_in_replay() {
+    let docs = [crate::contract::model::PolicyDoc {
+        header: None,
+        query: Some("since".into()),
+        body: None,
+        action: "regex [0-9]{4}-[0-9]{2}-[0-9]{2}".into(),
+        operation: None,
+    }];
+    let p = FieldPolicy::from_docs(&[], &docs).unwrap();
+    let (file, i) = get(Some("s"), &[("since", "2026-01-01")], &[], "A");
+    let index = Index::build(&p, vec![(file, i)]);
+    assert!(answer(&index, &p, &ask(Some("s"), &[("since", "2027-12-31")], "")).is_some());
+    assert!(answer(&index, &p, &ask(Some("s"), &[("since", "yesterday")], "")).is_none());
+}
+
+#[test]
+fn percent_encoding_is_normalised() {
+    use super::index::normalize_path;
+    assert_eq!(normalize_path("/a%2Db%7e/%2f%c3%a9"), "/a-b~/%2F%C3%A9");
+    assert_eq!(normalize_path("/plain"), "/plain");
+    // A `%` before a character that is no hex digit, even a multi-byte one, stays.
+    assert_eq!(normalize_path("/%é%4"), "/%é%4");
+    let p = FieldPolicy::default();
+    let index = Index::build(&p, vec![get(Some("s"), &[], &[], "A")]);
+    let mut req = ask(Some("s"), &[], "");
+    req.path = "/ti%63kets".into();
+    assert!(answer(&index, &p, &req).is_some());
 }

@@ -137,11 +137,10 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
             .when(any.clone(), any_step)
             .then(any, any_step)
             .before(move |feature, rule, scenario, world| {
-                // Who is asking, for the mock servers: outline rows differ by line.
-                world.scenario = Some(format!(
-                    "{}: {} (line {})",
-                    feature.name, scenario.name, scenario.position.line
-                ));
+                // Who is asking, for the mock servers: by name and outline row, never by line.
+                let identity = crate::scenario::identity(feature, rule, scenario);
+                world.scenario = Some(identity.id);
+                world.steps_hash = Some(identity.steps);
                 let runner = sut_runner
                     .clone()
                     .filter(|_| super::sut::tagged(feature, rule, scenario));

@@ -172,10 +172,29 @@ fn add_fault(s: &Shared, body: &Bytes) -> Result<Value, String> {
         let retry_after = match (req.retry_after, req.retry_after_date) {
             (Some(_), Some(_)) => return Err("give \"retry_after\" or \"retry_after_date\", not both".into()),
             (Some(n), None) => Some(RetryAfter::Seconds(n)),
-            (None, Some(n)) => Some(RetryAfter::HttpDate(n)),
+            (None, Some(n)) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs();
+                if now.saturating_add(n) > super::faults::LAST_HTTP_DATE {
+                    return Err(format!(
+                        "retry_after_date {n}: that is past the year 9999, which an HTTP-date cannot say"
+                    ));
+                }
+                Some(RetryAfter::HttpDate(n))
+            }
             (None, None) => None,
         };
         let mut headers: Vec<(String, String)> = req.headers.into_iter().collect();
+        for (k, v) in &headers {
+            if hyper::header::HeaderName::from_bytes(k.as_bytes()).is_err() {
+                return Err(format!("{k:?} is not a valid header name"));
+            }
+            if hyper::header::HeaderValue::from_str(v).is_err() {
+                return Err(format!("the value of header {k:?} is not a valid header value"));
+            }
+        }
         let body = match req.body {
             Some(Value::String(text)) => text.into_bytes(),
             Some(v) => {
@@ -193,6 +212,9 @@ fn add_fault(s: &Shared, body: &Bytes) -> Result<Value, String> {
             retry_after,
         }
     } else if let Some(ms) = req.delay_ms {
+        if ms > 3_600_000 {
+            return Err(format!("delay_ms {ms} is more than an hour"));
+        }
         FaultKind::Delay(Duration::from_millis(ms))
     } else if req.reset {
         FaultKind::Reset

@@ -27,6 +27,9 @@ pub enum FaultKind {
     Oversized(usize),
 }
 
+/// 9999-12-31T23:59:59Z, the last instant an HTTP-date can say.
+pub const LAST_HTTP_DATE: u64 = 253_402_300_799;
+
 #[derive(Debug, Clone, Copy)]
 pub enum RetryAfter {
     Seconds(u64),
@@ -41,7 +44,13 @@ impl RetryAfter {
             RetryAfter::Seconds(s) => s.to_string(),
             RetryAfter::HttpDate(s) => {
                 let since = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-                let at = since.as_secs() + s + u64::from(since.subsec_nanos() > 0);
+                // An HTTP-date ends with year 9999; programming refuses later dates, and this
+                // never overflows whatever it is given.
+                let at = since
+                    .as_secs()
+                    .saturating_add(s)
+                    .saturating_add(u64::from(since.subsec_nanos() > 0))
+                    .min(LAST_HTTP_DATE);
                 httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::from_secs(at))
             }
         }
@@ -150,6 +159,9 @@ mod tests {
 
     #[test]
     fn an_http_date_retry_after_is_never_sooner_than_asked() {
+        // However far ahead, an HTTP-date (year 9999 at most), never an overflow.
+        let v = RetryAfter::HttpDate(u64::MAX).header_value(std::time::SystemTime::now());
+        assert!(v.ends_with("9999 23:59:59 GMT"), "{v}");
         let now = std::time::UNIX_EPOCH + Duration::from_millis(1_795_426_200_400);
         let v = RetryAfter::HttpDate(2).header_value(now);
         assert_eq!(v, "Mon, 23 Nov 2026 09:30:03 GMT");

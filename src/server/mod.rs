@@ -40,8 +40,10 @@ use body::MockBody;
 pub use faults::{Fault, FaultKind, Faults, RetryAfter};
 pub use journal::Journal;
 
-/// Header a scenario sends to say who it is.
+/// Header a scenario sends to say who it is (`scenario::to_header` of its identity).
 pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
+/// Header a scenario sends with the hash of its steps, so replay can tell a stale recording.
+pub const STEPS_HEADER: &str = "x-contrail-steps";
 /// Header on a proxied answer: how long the live sandbox took, in ms, without the proxy's own
 /// pacing, so latency budgets judge the partner and not contrail.
 pub const LIVE_TIME_HEADER: &str = "x-contrail-live-ms";
@@ -111,6 +113,8 @@ struct Shared {
     /// a client's budget across all its tokens, as the partner does.
     token_clients: Mutex<HashMap<String, String>>,
     simulator: Option<simulate::Simulator>,
+    /// Recordings already reported as stale in this run.
+    stale_warned: Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -227,6 +231,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         started: std::time::Instant::now(),
         token_clients: Mutex::new(HashMap::new()),
         simulator,
+        stale_warned: Mutex::new(Default::default()),
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -326,6 +331,26 @@ fn json_response(status: StatusCode, extra: &[(&str, &str)], v: serde_json::Valu
     )
 }
 
+/// Says once per recording when it was made for other steps than the scenario has now: the
+/// answer is still the scenario's, but may no longer be what these steps would get.
+fn warn_if_stale(s: &Shared, entry: &crate::recording::index::Entry, incoming: &Incoming) {
+    let (Some(recorded), Some(now)) = (&entry.interaction.meta.steps, &incoming.steps) else {
+        return;
+    };
+    if recorded == now {
+        return;
+    }
+    let first = s.stale_warned.lock().is_ok_and(|mut w| w.insert(entry.file.clone()));
+    if first {
+        eprintln!(
+            "warning: {} was recorded when the steps of {:?} were different: it may be stale; record it again \
+             with `--target record` (`contrail lint --stale` lists them all)",
+            entry.file.display(),
+            incoming.scenario.as_deref().unwrap_or_default()
+        );
+    }
+}
+
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
 async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::io::Error> {
@@ -356,8 +381,17 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
         scenario: parts
             .headers
             .get(SCENARIO_HEADER)
+            .map(|v| crate::scenario::from_header(v.as_bytes())),
+        steps: parts
+            .headers
+            .get(STEPS_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
+        credentials: crate::recording::index::credentials_of(
+            &s.contract.policy,
+            None,
+            parts.headers.keys().map(|k| k.as_str()),
+        ),
     };
     if incoming.path.starts_with(admin::PREFIX) {
         return Ok(admin::handle(&s, &parts.method, &incoming.path, &incoming.query, &body).await);
@@ -445,6 +479,16 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             let op = op.or_else(find_op);
             return drift_proxy::compare_with_live(s, upstream, session, method, headers, body, incoming, op).await;
         }
+        // A recorded token is redacted: useless to a live partner. Recording what is missing
+        // therefore always gets tokens live.
+        Mode::ReplayOrRecord { upstream }
+            if s.contract
+                .partner(&s.partner)
+                .and_then(|p| p.token_path())
+                .is_some_and(|t| *path == t) =>
+        {
+            Some(upstream.clone())
+        }
         Mode::Replay | Mode::ReplayOrRecord { .. } => {
             // Only the simulator reads credentials; replay never does.
             let authorization = || headers.get("authorization").and_then(|v| v.to_str().ok());
@@ -466,6 +510,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
             };
             match index.lookup(&s.contract.policy, op.as_deref(), incoming) {
                 Lookup::Found(entry) => {
+                    warn_if_stale(s, entry, incoming);
                     let mut reply = Response::new(MockBody::whole(entry.response_bytes.clone()));
                     *reply.status_mut() =
                         StatusCode::from_u16(entry.interaction.response.status).unwrap_or(StatusCode::BAD_GATEWAY);
@@ -486,7 +531,25 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                             .unwrap_or_else(|| sim.respond(&s.contract, operation, &incoming.body)),
                     );
                 }
-                Lookup::Unmatched { closest } => match &s.mode {
+                Lookup::Unmatched {
+                    scenario_unrecorded: true,
+                    ..
+                } if !matches!(s.mode, Mode::ReplayOrRecord { .. }) => {
+                    return json_response(
+                        StatusCode::NOT_IMPLEMENTED,
+                        &[(UNMATCHED_HEADER, "unmatched")],
+                        json!({
+                            "error": format!(
+                                "no recordings of {:?} for this scenario ({}): new or renamed? record it with `--record-missing`",
+                                s.partner,
+                                incoming.scenario.as_deref().unwrap_or_default()
+                            ),
+                            "operation": op.clone().or_else(find_op),
+                            "recordings": s.dir.display().to_string(),
+                        }),
+                    );
+                }
+                Lookup::Unmatched { closest, .. } => match &s.mode {
                     Mode::ReplayOrRecord { upstream } => Some(upstream.clone()),
                     _ => {
                         let closest = closest.map(|(e, diffs)| {

@@ -21,7 +21,12 @@ impl<'a> Outgoing<'a> {
             query: &incoming.query,
             headers: header_pairs(headers)
                 .into_iter()
-                .filter(|(k, _)| !matches!(k.as_str(), "host" | "content-length" | "connection" | SCENARIO_HEADER))
+                .filter(|(k, _)| {
+                    !matches!(
+                        k.as_str(),
+                        "host" | "content-length" | "connection" | SCENARIO_HEADER | STEPS_HEADER
+                    )
+                })
                 .collect(),
             body,
         }
@@ -140,6 +145,7 @@ pub(super) fn capture(
         operation: op,
         scenario: incoming.scenario.clone(),
         sequence,
+        steps: incoming.steps.clone(),
     };
     let seen = Seen {
         method: out.method.as_str(),

@@ -307,7 +307,13 @@ async fn send(
         headers.push((k, v));
     }
     if let (true, Some(scenario)) = (w.suite.via_mock, &w.scenario) {
-        headers.push((crate::server::SCENARIO_HEADER.to_string(), scenario.clone()));
+        headers.push((
+            crate::server::SCENARIO_HEADER.to_string(),
+            crate::scenario::to_header(scenario),
+        ));
+        if let Some(steps) = &w.steps_hash {
+            headers.push((crate::server::STEPS_HEADER.to_string(), steps.clone()));
+        }
     }
     let mut req = SentRequest {
         method: method.to_string(),
@@ -372,6 +378,8 @@ fn mock_miss(e: Option<&Exchange>) -> StepFailure {
                 ));
             }
         }
+        // The scenario has no recordings at all: the headline says so.
+        None if body.get("closest").is_none() => {}
         None => findings.push(format!(
             "nothing is recorded for this route in {}",
             body["recordings"].as_str().unwrap_or("the recordings folder")

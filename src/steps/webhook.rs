@@ -139,7 +139,10 @@ pub fn register(r: &mut Registry) {
         |w, a| {
             Box::pin(async move {
                 let minutes = u64::try_from(a.int(2)?).map_err(|_| StepFailure::usage("minutes must be 0 or more"))?;
-                send_docstring(w, &a, Signing::Stale(minutes * 60), true).await
+                let seconds = minutes
+                    .checked_mul(60)
+                    .ok_or_else(|| StepFailure::usage(format!("{minutes} minutes is more than a clock can count")))?;
+                send_docstring(w, &a, Signing::Stale(seconds), true).await
             })
         },
     );

@@ -122,8 +122,10 @@ pub struct PendingRequest {
 
 pub struct World {
     pub suite: Arc<Suite>,
-    /// Which scenario this is ("feature: scenario (line N)"), for the mock servers.
+    /// Which scenario this is (`scenario::Identity::id`), for the mock servers.
     pub scenario: Option<String>,
+    /// The hash of its steps, so replay can tell a recording made for other steps.
+    pub steps_hash: Option<String>,
     pub contract: Option<Arc<Contract>>,
     pub partner: Option<String>,
     pub credentials: Credentials,
@@ -225,6 +227,7 @@ impl World {
         Self {
             suite,
             scenario: None,
+            steps_hash: None,
             contract: None,
             partner: None,
             credentials: Credentials::Contract,
