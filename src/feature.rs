@@ -34,9 +34,33 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Parses one feature file; a syntax error names the file, line and column.
+/// Parses one feature file; a syntax error names the file, line and column. A UTF-8
+/// byte-order mark (editors on Windows write one) is accepted.
 pub fn parse(path: &Path) -> Result<gherkin::Feature, Diagnostic> {
-    match gherkin::Feature::parse_path(path, gherkin::GherkinEnv::default()) {
+    let raw = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
+    if let Some(rest) = raw.strip_prefix("\u{feff}".as_bytes()) {
+        // gherkin 0.16 reads the mark as part of the first keyword, and only its path parser
+        // reports errors in full: it parses a copy without the mark.
+        static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let copy = std::env::temp_dir().join(format!(
+            "contrail-{}-{}.feature",
+            std::process::id(),
+            COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::write(&copy, rest).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
+        let parsed = parse_file(path, &copy);
+        let _ = std::fs::remove_file(&copy);
+        return parsed.map(|mut f| {
+            f.path = Some(path.to_path_buf());
+            f
+        });
+    }
+    parse_file(path, path)
+}
+
+/// Parses `file`, naming `path` in errors.
+fn parse_file(path: &Path, file: &Path) -> Result<gherkin::Feature, Diagnostic> {
+    match gherkin::Feature::parse_path(file, gherkin::GherkinEnv::default()) {
         Ok(f) => Ok(f),
         Err(gherkin::ParseFileError::Reading { source, .. }) => {
             Err(Diagnostic::new(path, format!("cannot read: {source}")))

@@ -16,6 +16,7 @@ pub mod files;
 pub mod interpolate;
 pub mod lint;
 pub mod matching;
+pub mod panics;
 pub mod policy;
 pub mod recording;
 pub mod run;

@@ -9,9 +9,19 @@ use serde::de::DeserializeOwned;
 
 use crate::diag::Diagnostic;
 
+/// Real partner documents are large (GitHub's REST description is 10 MB of YAML, about a
+/// million nodes), so node, event and depth budgets are set to allow what the JSON reader
+/// loads; memory is bounded by the file size cap (`files::MAX_BYTES`) instead. The alias and
+/// anchor budgets, which are what a YAML bomb abuses, keep serde-saphyr's defaults.
 fn options() -> serde_saphyr::Options {
     let mut opts = serde_saphyr::Options::default();
     opts.strict_booleans = true;
+    let mut budget = opts.budget.clone().unwrap_or_default();
+    budget.max_nodes = 32_000_000;
+    budget.max_events = 64_000_000;
+    // The default depth (64) stays: real documents nest far less, and deeper ones would
+    // overflow the stack of a worker thread before any budget said so.
+    opts.budget = Some(budget);
     opts
 }
 
@@ -83,6 +93,32 @@ mod tests {
         assert_eq!(err.file, PathBuf::from("c.yaml"));
         let span = err.span.expect("a location");
         assert!(span.line >= 2, "line {span:?}");
+    }
+
+    #[test]
+    fn documents_as_large_as_real_specs_load_and_bombs_do_not() {
+        // 300,000 nodes and 50 levels deep: more than serde-saphyr's default budgets, less
+        // than GitHub's REST description in YAML.
+        let mut big = String::from("paths:\n");
+        for i in 0..60_000 {
+            big.push_str(&format!("  - {{ id: {i}, name: n }}\n"));
+        }
+        let deep = format!("{}1{}\n", "{a: ".repeat(50), "}".repeat(50));
+        big.push_str(&format!("deep: {deep}"));
+        let v: serde_json::Value = from_yaml(&PathBuf::from("big.yaml"), &big).expect("loads");
+        assert_eq!(v["paths"].as_array().map(Vec::len), Some(60_000));
+        // Too deep is an error, not a stack overflow.
+        let too_deep = format!("{}1{}\n", "{a: ".repeat(5000), "}".repeat(5000));
+        assert!(from_yaml::<serde_json::Value>(&PathBuf::from("deep.yaml"), &too_deep).is_err());
+        // A billion laughs still breaches the alias budget.
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let prev = i - 1;
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+            ));
+        }
+        assert!(from_yaml::<serde_json::Value>(&PathBuf::from("bomb.yaml"), &bomb).is_err());
     }
 
     #[test]

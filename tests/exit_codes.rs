@@ -188,3 +188,77 @@ fn exit_3_when_the_sandbox_is_unreachable() {
         out.stdout
     );
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_exit_0() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_contrail"))
+        .current_dir(repo())
+        .arg("steps")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start contrail");
+    // Close the pipe before contrail writes (its output would fit in the pipe's buffer), as
+    // `| head -1` does once it has its line.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn junit_stays_well_formed_whatever_a_failure_says() {
+    // The expected body carries what XML cannot hold raw: a CDATA end and control characters.
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let file = ws.path().join("features/tickets.feature");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let hostile = text.replacen(
+        "\"title\": \"Printer on fire\",\n        \"priority\": \"high\"",
+        "\"title\": \"Printer ]]> \\u0001 \\u001b[31m on fire\",\n        \"priority\": \"high\"",
+        1,
+    );
+    assert_ne!(hostile, text);
+    std::fs::write(&file, hostile).unwrap();
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "features/tickets.feature",
+            "--color",
+            "never",
+            "--junit",
+            "j.xml",
+            "--cucumber-json",
+            "c.json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(!out.stdout.contains('\u{1b}'), "no raw escape reaches the terminal");
+    let xml = std::fs::read_to_string(ws.path().join("j.xml")).unwrap();
+    let mut reader = quick_xml::Reader::from_str(&xml);
+    let mut failures = 0;
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e))
+                if e.local_name().as_ref() == b"failure" =>
+            {
+                failures += 1
+            }
+            Ok(quick_xml::events::Event::CData(c)) => {
+                let text = String::from_utf8_lossy(&c);
+                assert!(
+                    !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t'),
+                    "{text}"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => panic!("j.xml is not well-formed at {}: {e}\n{xml}", reader.buffer_position()),
+        }
+    }
+    assert_eq!(failures, 1, "{xml}");
+    assert!(xml.contains("Printer ]]\\u{3e}"), "{xml}");
+    let json = std::fs::read_to_string(ws.path().join("c.json")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&json).expect("c.json parses");
+}

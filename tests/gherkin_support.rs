@@ -98,3 +98,26 @@ fn fail_fast_stops_starting_scenarios() {
         count(&all)
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_accepted_in_features_contracts_and_recordings() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let recording = std::fs::read_dir(ws.path().join("recordings/ticketing"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .next()
+        .unwrap();
+    for file in [
+        ws.path().join("features/tickets.feature"),
+        ws.path().join("contracts/support-escalation.yaml"),
+        recording,
+    ] {
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, format!("\u{feff}{text}")).unwrap();
+    }
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let out = contrail(ws.path(), &["run", "features/tickets.feature", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}

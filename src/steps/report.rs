@@ -172,7 +172,26 @@ pub fn render_failure(f: &StepFailure, r: &Redactor) -> String {
     }
     // The policy masked what it names; known values and shapes go too (a token the partner
     // echoed in an error message, say).
-    crate::secrets::mask_text(out.trim_end(), MASK).into_owned()
+    printable(&crate::secrets::mask_text(out.trim_end(), MASK))
+}
+
+/// Failure text goes to a terminal, into JUnit XML (in CDATA) and into JSON: control
+/// characters a partner sent (an escape sequence would restyle the terminal; XML forbids most
+/// of them) are shown as `\u{1b}`, and `]]>` (which would end the CDATA section early and break
+/// the file) as `]]\u{3e}`.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() || c == '\u{fffe}' || c == '\u{ffff}' => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            '>' if out.ends_with("]]") => out.push_str("\\u{3e}"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -211,6 +230,14 @@ mod tests {
         assert!(!body.contains("S1") && !body.contains("S2"), "{body}");
         // Names that say nothing of a secret are shown.
         assert_eq!(r.header(None, "X-Customer-Ref", "ref"), "ref");
+    }
+
+    #[test]
+    fn control_characters_and_cdata_ends_are_made_printable() {
+        assert_eq!(
+            printable("a ]]> b \u{1b}[31m red \u{1} \u{ffff}\nnext\tcol"),
+            "a ]]\\u{3e} b \\u{1b}[31m red \\u{1} \\u{ffff}\nnext\tcol"
+        );
     }
 
     #[test]

@@ -1,0 +1,51 @@
+//! The last line of defence: a panic is a bug in contrail, never the user's fault, and must
+//! read as one. Installed first thing in `main`:
+//!
+//! - stdout closed by the reader (`contrail steps | head`) ends the process quietly, exit 0,
+//!   as a Unix filter does;
+//! - any other panic prints one line naming what contrail was doing and where, without a
+//!   backtrace (set `RUST_BACKTRACE=1` for one), and the run ends with exit 3 (harness), even
+//!   when the panic happened inside a step or a mock server's worker and was caught there.
+//!
+//! Steps that fail on purpose use `resume_unwind`, which skips the hook: only real panics
+//! count.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static PANICKED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the hook.
+pub fn install() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        if message.contains("Broken pipe") && message.contains("stdout") {
+            std::process::exit(0);
+        }
+        PANICKED.store(true, Ordering::SeqCst);
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        eprintln!(
+            "contrail: internal error in {}{at}: {}\n  this is a bug in contrail, not in your input: please report it with the \
+             command and the files it read",
+            thread.name().unwrap_or("a worker"),
+            crate::secrets::mask_text(&message, crate::secrets::MASK)
+        );
+        if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
+            default(info);
+        }
+    }));
+}
+
+/// Whether a panic happened anywhere in this process.
+pub fn happened() -> bool {
+    PANICKED.load(Ordering::SeqCst)
+}
