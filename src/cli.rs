@@ -61,6 +61,9 @@ pub enum Command {
         /// rate-limit checks, and answers made from the contract.
         #[arg(long)]
         simulate: bool,
+        /// Require `Authorization: Bearer TOKEN` on the admin API under /__contrail/.
+        #[arg(long, value_name = "TOKEN", env = "CONTRAIL_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
     },
     /// Run the features against the live sandboxes and report where live answers no longer
     /// match the recordings or the contract (exit 1 on breaking drift).
@@ -246,6 +249,7 @@ pub fn main() -> Exit {
             record_missing_from,
             journal_cap,
             simulate,
+            admin_token,
         } => {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let mode = match (record_from, record_missing_from) {
@@ -260,6 +264,7 @@ pub fn main() -> Exit {
                 mode,
                 journal_cap,
                 simulate,
+                admin_token,
             ))
         }
         Command::Run(args) => {
@@ -271,7 +276,10 @@ pub fn main() -> Exit {
                 cucumber_json: args.cucumber_json,
                 ..args.scenarios.options(args.target)
             };
-            runtime.block_on(crate::run::run(ws, opts))
+            runtime.block_on(async {
+                crate::run::processes::on_signal_stop_all();
+                crate::run::run(ws, opts).await
+            })
         }
         Command::Drift(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };
@@ -282,7 +290,10 @@ pub fn main() -> Exit {
                 accept: args.accept,
                 fail_stale: args.fail_stale,
             };
-            runtime.block_on(crate::run::drift::drift(ws, opts))
+            runtime.block_on(async {
+                crate::run::processes::on_signal_stop_all();
+                crate::run::drift::drift(ws, opts).await
+            })
         }
     }
 }

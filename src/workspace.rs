@@ -69,6 +69,13 @@ pub struct RunDefaults {
 pub struct MockDefaults {
     /// Requests each mock's journal keeps; the oldest go first (default 10,000).
     pub journal_cap: Option<usize>,
+    /// Bodies longer than this many bytes are kept in the journal as size, SHA-256 and a
+    /// prefix (default 65,536).
+    pub journal_body_bytes: Option<usize>,
+    /// Connections a mock keeps open at once; more are answered 503 (default 1,024).
+    pub max_connections: Option<usize>,
+    /// A connection idle this long is closed, e.g. "10s" (the default).
+    pub idle_timeout: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -4,39 +4,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
 use serde_json::{Value, json};
 
-/// `contrail mock PARTNER` in the bundled workspace, killed when dropped.
-struct Mock {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Mock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn mock(partner: &str, extra: &[&str]) -> Mock {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_contrail"))
-        .current_dir(common::repo())
-        .args(["mock", partner, "--port", "0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start contrail mock");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("the first line");
-    let url = line.split_whitespace().nth(2).expect("listening on URL").to_string();
-    Mock { child, url }
+fn mock(partner: &str, extra: &[&str]) -> common::Mock {
+    common::start_mock(&common::repo(), partner, extra, &[], None)
 }
 
 const INCIDENT: &str =

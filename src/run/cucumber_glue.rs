@@ -130,6 +130,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         .normalized();
 
     let sut_runner = s.sut.clone();
+    let sut_after = s.sut.clone();
     let any = Regex::new("(?s)^.*$").map_err(|e| e.to_string())?;
     let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> =
         cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
@@ -152,7 +153,12 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
                     world.started = std::time::Instant::now();
                 })
             })
-            .after(|_feature, _rule, _scenario, _finished, world| {
+            .after(move |_feature, _rule, _scenario, finished, world| {
+                if let (Some(runner), cucumber::event::ScenarioFinished::StepFailed(..)) = (&sut_after, finished)
+                    && world.as_ref().is_some_and(|w| w.uses_sut)
+                {
+                    runner.scenario_failed();
+                }
                 // A finished scenario's faults must not fire for anyone else.
                 if let Some(w) = world
                     && let Some(id) = &w.scenario

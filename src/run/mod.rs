@@ -3,6 +3,7 @@
 
 mod cucumber_glue;
 pub mod drift;
+pub mod processes;
 pub mod services;
 pub mod sut;
 
@@ -337,6 +338,14 @@ async fn start_mocks(
             partners.entry(p.clone()).or_insert_with(|| c.clone());
         }
     }
+    let limits = server::Limits::from_config(&ws.config.mock).map_err(|e| {
+        server::StartError::Recordings(crate::diag::Diagnostics::from(crate::diag::Diagnostic::new(
+            ws.file
+                .clone()
+                .unwrap_or_else(|| ws.root.join(crate::workspace::FILE_NAME)),
+            e,
+        )))
+    })?;
     for (partner, contract) in partners {
         let upstream = live.get(&partner).cloned();
         let mode = match (target, record_missing, upstream) {
@@ -361,6 +370,7 @@ async fn start_mocks(
             port: 0,
             journal_cap: ws.config.mock.journal_cap.unwrap_or(server::journal::DEFAULT_CAP),
             simulate,
+            limits: limits.clone(),
         })
         .await;
         let mock = match started {

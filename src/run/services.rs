@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::io::{AsyncBufReadExt as _, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::workspace::{ServiceConfig, Workspace};
@@ -19,7 +19,18 @@ pub struct RunningService {
     pub name: String,
     pub url: String,
     child: Child,
+    /// Its process group (its pid: it leads a group of its own).
+    pgid: Option<i32>,
     pub output: Arc<Mutex<VecDeque<String>>>,
+}
+
+impl Drop for RunningService {
+    /// A service dropped without `stop` (an early return, a panic) still takes its group down.
+    fn drop(&mut self) {
+        if let Some(pgid) = self.pgid.take() {
+            super::processes::stop_group_blocking(pgid);
+        }
+    }
 }
 
 impl RunningService {
@@ -30,7 +41,11 @@ impl RunningService {
             .unwrap_or_default()
     }
 
+    /// SIGTERM to its whole process group, SIGKILL after a grace period.
     pub async fn stop(mut self) {
+        if let Some(pgid) = self.pgid.take() {
+            super::processes::stop_group(pgid).await;
+        }
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }
@@ -43,15 +58,27 @@ fn free_port() -> Result<u16, String> {
     l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
 }
 
+/// Reads a service's output to its end, keeping the last lines. Read as bytes: a service
+/// printing something that is not UTF-8 must not stop the reading (a full pipe would then
+/// block the service).
 fn pump<R: tokio::io::AsyncRead + Unpin + Send + 'static>(reader: R, sink: Arc<Mutex<VecDeque<String>>>) {
     tokio::spawn(async move {
-        let mut lines = BufReader::new(reader).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
+        let mut reader = BufReader::new(reader);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
             if let Ok(mut s) = sink.lock() {
                 if s.len() == TAIL_LINES {
                     s.pop_front();
                 }
-                s.push_back(line);
+                s.push_back(crate::secrets::mask_text(&text, crate::secrets::MASK).into_owned());
             }
         }
     });
@@ -84,6 +111,8 @@ pub async fn start(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // A group of its own, so that stopping it stops what it started (see processes.rs).
+        .process_group(0)
         .kill_on_drop(true);
     for (k, v) in &cfg.env {
         cmd.env(k, subst(v));
@@ -91,6 +120,10 @@ pub async fn start(
     let mut child = cmd
         .spawn()
         .map_err(|e| format!("service {name:?}: cannot start {program:?}: {e}"))?;
+    let pgid = child.id().and_then(|p| i32::try_from(p).ok());
+    if let Some(g) = pgid {
+        super::processes::register(g);
+    }
     let output = Arc::new(Mutex::new(VecDeque::new()));
     if let Some(out) = child.stdout.take() {
         pump(out, output.clone());
@@ -102,6 +135,7 @@ pub async fn start(
         name: name.to_string(),
         url: url.clone(),
         child,
+        pgid,
         output,
     };
     let ready_url = if cfg.ready.starts_with("http://") || cfg.ready.starts_with("https://") {

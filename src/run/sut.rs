@@ -151,9 +151,17 @@ impl SutRunner {
         use std::sync::atomic::Ordering::SeqCst;
         let used = self.used.swap(true, SeqCst);
         let after_dirty = self.dirty.swap(fresh, SeqCst);
+        // (`dirty` is also set by `scenario_failed`.)
         if used && (self.per_scenario || fresh || after_dirty) {
             self.restart().await;
         }
+    }
+
+    /// After an @sut scenario failed: it may have stopped with work still under way in the
+    /// SUT (a webhook accepted whose incident is not sent yet), which would land in the next
+    /// scenario's journal window and fail it for the wrong reason. The next one gets a fresh SUT.
+    pub fn scenario_failed(&self) {
+        self.dirty.store(true, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// A fresh one: the old one is stopped first.

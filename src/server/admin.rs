@@ -61,6 +61,77 @@ fn bad_request(message: String) -> Reply {
     json_response(StatusCode::BAD_REQUEST, &[], json!({ "error": message }))
 }
 
+/// Who may use the admin API: it programs what the mock answers and shows what it received,
+/// so a web page the tester happens to have open must not reach it. Refused: a `Host` that is
+/// not loopback (DNS rebinding: evil.example resolving to 127.0.0.1), an `Origin` that is not
+/// loopback (a cross-origin page), a body that is not declared JSON (a form posted by a page),
+/// and, when `--admin-token` is set, a request without `Authorization: Bearer <token>`.
+pub(super) fn guard(s: &Shared, method: &Method, headers: &hyper::HeaderMap) -> Option<Reply> {
+    let refuse = |status: StatusCode, why: &str| {
+        json_response(
+            status,
+            &[],
+            json!({ "error": format!("contrail mock admin API: {why}") }),
+        )
+    };
+    let loopback = |host: &str| {
+        let host = host.trim();
+        let name = match host.strip_prefix('[') {
+            Some(rest) => rest.split(']').next().unwrap_or_default(),
+            None => host.rsplit_once(':').map_or(host, |(h, _)| h),
+        };
+        matches!(name.to_ascii_lowercase().as_str(), "127.0.0.1" | "localhost" | "::1")
+    };
+    if let Some(host) = headers.get(hyper::header::HOST)
+        && !host.to_str().is_ok_and(loopback)
+    {
+        return Some(refuse(
+            StatusCode::FORBIDDEN,
+            "the Host header must name 127.0.0.1, localhost or [::1]",
+        ));
+    }
+    if let Some(origin) = headers.get(hyper::header::ORIGIN) {
+        let ok = origin
+            .to_str()
+            .ok()
+            .and_then(|o| url::Url::parse(o).ok())
+            .and_then(|u| u.host_str().map(loopback))
+            .unwrap_or(false);
+        if !ok {
+            return Some(refuse(StatusCode::FORBIDDEN, "cross-origin requests are refused"));
+        }
+    }
+    if let Some(token) = &s.limits.admin_token {
+        let given = headers
+            .get(hyper::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(token.as_str()) {
+            return Some(refuse(
+                StatusCode::UNAUTHORIZED,
+                "this mock wants `Authorization: Bearer <admin token>`",
+            ));
+        }
+    }
+    if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+        let json = headers
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| {
+                ct.split(';')
+                    .next()
+                    .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !json {
+            return Some(refuse(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as JSON, with Content-Type: application/json",
+            ));
+        }
+    }
+    None
+}
+
 pub(super) async fn handle(
     s: &Arc<Shared>,
     method: &Method,
@@ -287,6 +358,8 @@ fn entries_json(s: &Shared, entries: &[Arc<Entry>]) -> Vec<Value> {
                 "status": e.status,
                 "scenario": e.scenario,
                 "body": e.body,
+                "body_bytes": e.body_bytes,
+                "body_sha256": e.body_sha256,
             })
         })
         .collect()

@@ -57,13 +57,6 @@ impl RetryAfter {
     }
 }
 
-/// A JSON document of exactly `n` bytes (at least 14): `{"padding":"xxx..."}`.
-pub fn padding_json(n: usize) -> Vec<u8> {
-    let mut v = b"{}".to_vec();
-    pad_object(&mut v, n);
-    v
-}
-
 /// Grows a JSON object to `size` bytes with a `"padding"` field (an oversized answer, an
 /// oversized webhook); it stays valid JSON. Left as it is when it is not an object or already
 /// bigger.
@@ -151,7 +144,8 @@ mod tests {
     #[test]
     fn padding_is_exactly_the_size_asked_and_valid_json() {
         for n in [14, 100, 1_000_000] {
-            let p = padding_json(n);
+            let mut p = b"{}".to_vec();
+            pad_object(&mut p, n);
             assert_eq!(p.len(), n);
             assert!(serde_json::from_slice::<serde_json::Value>(&p).is_ok());
         }

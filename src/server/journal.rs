@@ -19,24 +19,56 @@ pub struct Entry {
     pub scenario: Option<String>,
     pub method: String,
     pub path: String,
+    /// The body, or for one over the journal's body limit, its first bytes as text.
     pub body: Body,
+    /// The body's size in bytes as it arrived.
+    pub body_bytes: usize,
+    /// For a body over the limit, its SHA-256 (hex): what is left to compare it by.
+    pub body_sha256: Option<String>,
     /// What the mock answered.
     pub status: u16,
 }
 
+impl Entry {
+    /// Whether only a prefix of the body was kept.
+    pub fn body_cut(&self) -> bool {
+        self.body_sha256.is_some()
+    }
+}
+
+/// What is kept of a body that is over the limit.
+const PREFIX_CHARS: usize = 256;
+
 pub struct Journal {
     entries: Mutex<VecDeque<Arc<Entry>>>,
     cap: usize,
+    /// Bodies up to this many bytes are kept whole.
+    body_limit: usize,
     changed: watch::Sender<u64>,
 }
 
 impl Journal {
-    pub fn new(cap: usize) -> Self {
+    pub fn new(cap: usize, body_limit: usize) -> Self {
         Self {
             entries: Mutex::new(VecDeque::new()),
             cap: cap.max(1),
+            body_limit,
             changed: watch::channel(0).0,
         }
+    }
+
+    /// What the journal keeps of a request body: all of it up to the limit; beyond, its first
+    /// characters as text and its SHA-256, so that 30 requests of 10 MB cost kilobytes, not
+    /// 300 MB.
+    pub fn keepable(&self, parsed: &Body, raw: &[u8]) -> (Body, Option<String>) {
+        if raw.len() <= self.body_limit {
+            return (parsed.clone(), None);
+        }
+        use sha2::Digest as _;
+        let sha: String = sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
+        let head = &raw[..raw.len().min(PREFIX_CHARS * 4)];
+        let prefix: String = String::from_utf8_lossy(head).chars().take(PREFIX_CHARS).collect();
+        (Body::Text(format!("{prefix}…")), Some(sha))
     }
 
     pub fn push(&self, e: Entry) {
@@ -112,13 +144,30 @@ mod tests {
             method: "POST".into(),
             path: path.into(),
             body: Body::None,
+            body_bytes: 0,
+            body_sha256: None,
             status: 200,
         }
     }
 
     #[test]
+    fn big_bodies_are_kept_as_size_hash_and_prefix() {
+        let j = Journal::new(10, 1024);
+        let small = br#"{"a":1}"#;
+        let parsed = Body::from_bytes(Some("application/json"), small);
+        assert_eq!(j.keepable(&parsed, small), (parsed.clone(), None));
+        let big = vec![b'x'; 10 * 1024 * 1024];
+        let (kept, sha) = j.keepable(&Body::Text(String::new()), &big);
+        assert_eq!(sha.as_deref().map(str::len), Some(64));
+        match kept {
+            Body::Text(t) => assert!(t.len() < 1024 && t.starts_with("xxx"), "{} bytes", t.len()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn the_cap_holds() {
-        let j = Journal::new(3);
+        let j = Journal::new(3, 1024);
         for i in 0..1000 {
             j.push(entry(&format!("/{i}")));
         }
@@ -128,7 +177,7 @@ mod tests {
 
     #[tokio::test]
     async fn waiting_wakes_on_a_new_request_not_on_a_timer() {
-        let j = Arc::new(Journal::new(10));
+        let j = Arc::new(Journal::new(10, 1024));
         let j2 = j.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(50)).await;

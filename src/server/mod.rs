@@ -28,6 +28,7 @@ mod body;
 mod drift_proxy;
 pub mod faults;
 pub mod journal;
+pub mod limits;
 mod proxy;
 pub mod simulate;
 mod standalone;
@@ -39,6 +40,7 @@ use body::MockBody;
 
 pub use faults::{Fault, FaultKind, Faults, RetryAfter};
 pub use journal::Journal;
+pub use limits::Limits;
 
 /// Header a scenario sends to say who it is (`scenario::to_header` of its identity).
 pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
@@ -92,6 +94,7 @@ pub struct Config {
     /// Play the partner for requests no scenario recorded (a system under test's): OAuth
     /// server, token and scope checks, rate limit, answers from the contract.
     pub simulate: bool,
+    pub limits: Limits,
 }
 
 struct Shared {
@@ -115,6 +118,7 @@ struct Shared {
     simulator: Option<simulate::Simulator>,
     /// Recordings already reported as stale in this run.
     stale_warned: Mutex<std::collections::HashSet<PathBuf>>,
+    limits: Limits,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -225,13 +229,14 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         index: RwLock::new(index),
         recorded: Mutex::new(HashMap::new()),
         upstream_client,
-        journal: Journal::new(cfg.journal_cap),
+        journal: Journal::new(cfg.journal_cap, cfg.limits.journal_body_bytes),
         faults: Faults::default(),
         pacer,
         started: std::time::Instant::now(),
         token_clients: Mutex::new(HashMap::new()),
         simulator,
         stale_warned: Mutex::new(Default::default()),
+        limits: cfg.limits.clone(),
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -253,17 +258,20 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
             tokio::select! {
                 _ = &mut rx => break,
                 accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let shared = shared.clone();
-                    connections.spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            let shared = shared.clone();
-                            async move { handle(shared, req).await }
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                            .await;
-                    });
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        // Out of file descriptors (or a connection reset before it was taken):
+                        // pause rather than spin, so the connections already open are served.
+                        Err(_) => {
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                            continue;
+                        }
+                    };
+                    if connections.len() >= shared.limits.max_connections {
+                        connections.spawn(refuse_busy(stream));
+                        continue;
+                    }
+                    connections.spawn(serve(shared.clone(), stream));
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
@@ -277,6 +285,71 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         shutdown: Some(tx),
         task,
     })
+}
+
+/// One connection: requests answered by `handle`, closed when idle for the idle timeout (no
+/// request in flight), and when its headers take longer than that to arrive.
+async fn serve(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    struct Activity {
+        in_flight: AtomicUsize,
+        last_ms: AtomicU64,
+    }
+    let born = std::time::Instant::now();
+    let activity = Arc::new(Activity {
+        in_flight: AtomicUsize::new(0),
+        last_ms: AtomicU64::new(0),
+    });
+    let idle = shared.limits.idle_timeout;
+    let seen = activity.clone();
+    let service = hyper::service::service_fn(move |req| {
+        let shared = shared.clone();
+        let seen = seen.clone();
+        async move {
+            seen.in_flight.fetch_add(1, Ordering::SeqCst);
+            let reply = handle(shared, req).await;
+            seen.last_ms.store(born.elapsed().as_millis() as u64, Ordering::SeqCst);
+            seen.in_flight.fetch_sub(1, Ordering::SeqCst);
+            reply
+        }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(idle)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    tokio::pin!(conn);
+    let tick = (idle / 4).max(std::time::Duration::from_millis(50));
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            _ = conn.as_mut() => return,
+            _ = tokio::time::sleep(tick), if !closing => {
+                let quiet_for = born.elapsed().saturating_sub(std::time::Duration::from_millis(activity.last_ms.load(Ordering::SeqCst)));
+                if activity.in_flight.load(Ordering::SeqCst) == 0 && quiet_for >= idle {
+                    // Closes at once when idle; lets an answer under way finish otherwise.
+                    conn.as_mut().graceful_shutdown();
+                    closing = true;
+                }
+            }
+        }
+    }
+}
+
+/// Beyond the connection cap: a 503 that says why, and the connection closed, so the file
+/// descriptor is free again at once.
+async fn refuse_busy(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt as _;
+    let body = br#"{"error":"contrail mock: too many open connections; try again"}"#;
+    let head = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    let write = async {
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        stream.shutdown().await
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
 }
 
 fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
@@ -394,15 +467,22 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
         ),
     };
     if incoming.path.starts_with(admin::PREFIX) {
+        if let Some(refused) = admin::guard(&s, &parts.method, &parts.headers) {
+            return Ok(refused);
+        }
         return Ok(admin::handle(&s, &parts.method, &incoming.path, &incoming.query, &body).await);
     }
+    let (journal_body, body_sha256) = s.journal.keepable(&incoming.body, &body);
+    let body_bytes = body.len();
     let journal = |status: u16, incoming: &Incoming| {
         s.journal.push(journal::Entry {
             at: arrived,
             scenario: incoming.scenario.clone(),
             method: incoming.method.clone(),
             path: incoming.path.clone(),
-            body: incoming.body.clone(),
+            body: journal_body.clone(),
+            body_bytes,
+            body_sha256: body_sha256.clone(),
             status,
         });
     };
@@ -441,7 +521,7 @@ async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::i
                 hyper::header::HeaderValue::from_static("application/json"),
             );
             head.headers.remove(hyper::header::CONTENT_LENGTH);
-            return Ok(Response::from_parts(head, MockBody::whole(faults::padding_json(n))));
+            return Ok(Response::from_parts(head, MockBody::padding(n)));
         }
         Some(FaultKind::Reset) => {
             journal(0, &incoming);

@@ -10,8 +10,22 @@ pub async fn serve_until_stopped(
     mode: Mode,
     journal_cap: Option<usize>,
     simulate: bool,
+    admin_token: Option<String>,
 ) -> crate::exit::Exit {
     use crate::exit::Exit;
+    let limits = match Limits::from_config(&ws.config.mock) {
+        Ok(l) => Limits { admin_token, ..l },
+        Err(e) => {
+            eprintln!(
+                "error: {}: {e}",
+                ws.file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("contrail.toml"))
+                    .display()
+            );
+            return Exit::BadInput;
+        }
+    };
     let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     if !errors.is_empty() {
         eprintln!("{errors}");
@@ -46,6 +60,7 @@ pub async fn serve_until_stopped(
             .or(ws.config.mock.journal_cap)
             .unwrap_or(journal::DEFAULT_CAP),
         simulate,
+        limits,
     })
     .await
     {

@@ -223,6 +223,14 @@ pub fn register(r: &mut Registry) {
                         "no request was selected: use a \"receives ...\" step first",
                     ));
                 };
+                if last.body_cut() {
+                    return Err(StepFailure::usage(format!(
+                        "that request's body was {} bytes, over the journal's limit ([mock] journal_body_bytes): only \
+                         its size and SHA-256 ({}) were kept",
+                        last.body_bytes,
+                        last.body_sha256.as_deref().unwrap_or_default()
+                    )));
+                }
                 let actual = match &last.body {
                     crate::recording::Body::Json(v) => v.clone(),
                     other => {

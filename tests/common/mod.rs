@@ -155,3 +155,53 @@ pub fn tiny_workspace(contract: &str, feature: &str) -> tempfile::TempDir {
     std::fs::write(dir.path().join("features/f.feature"), feature).unwrap();
     dir
 }
+
+/// `contrail mock PARTNER` in `dir`, killed when dropped.
+pub struct Mock {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `contrail mock PARTNER --port 0` in `dir`, with at most `nofile` open files when
+/// given, and reads its URL from its first line.
+pub fn start_mock(dir: &Path, partner: &str, extra: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Mock {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_contrail"));
+    if let Some(n) = nofile {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: setrlimit(2) only, between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit {
+                    rlim_cur: n,
+                    rlim_max: n,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    cmd.current_dir(dir)
+        .args(["mock", partner, "--port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("start contrail mock");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("the first line");
+    let url = line.split_whitespace().nth(2).expect("listening on URL").to_string();
+    Mock { child, url }
+}

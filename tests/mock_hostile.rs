@@ -1,0 +1,199 @@
+//! A mock server that survives hostile clients: a flood of idle connections past its file
+//! limit, a slowloris, huge bodies, huge oversized-answer faults, and a web page trying to
+//! reach the admin API.
+
+mod common;
+use common::*;
+
+use std::io::{Read as _, Write as _};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+/// The bundled workspace with `[mock]` limits small enough to test.
+fn workspace(mock_toml: &str) -> tempfile::TempDir {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::write(ws.path().join("contrail.toml"), format!("[mock]\n{mock_toml}")).unwrap();
+    ws
+}
+
+fn addr(m: &Mock) -> String {
+    m.url.trim_start_matches("http://").to_string()
+}
+
+/// Sends raw bytes and reads the answer until the server closes (or 10 s pass).
+fn raw(addr: &str, request: &[u8]) -> String {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    s.write_all(request).expect("send");
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn health(addr: &str) -> String {
+    raw(
+        addr,
+        b"GET /__contrail/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    )
+}
+
+/// Resident memory of a process, in MB.
+fn rss_mb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .expect("VmRSS");
+    kb / 1024
+}
+
+#[test]
+fn a_flood_of_idle_connections_past_the_file_limit_does_not_starve_a_normal_request() {
+    let ws = workspace("max_connections = 100\nidle_timeout = \"1s\"\n");
+    // 256 files: the flood alone would take every one of them.
+    let m = start_mock(ws.path(), "ticketing", &[], &[], Some(256));
+    let a = addr(&m);
+    let flood: Vec<TcpStream> = (0..2000).filter_map(|_| TcpStream::connect(&a).ok()).collect();
+    assert!(flood.len() > 500, "the flood connected ({})", flood.len());
+    // A slowloris too: headers started, never finished.
+    let mut slow = TcpStream::connect(&a).expect("connect");
+    slow.write_all(b"GET /__contrail/health HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .expect("send");
+    let started = Instant::now();
+    let answered = loop {
+        let answer = health(&a);
+        if answer.starts_with("HTTP/1.1 200") {
+            break answer;
+        }
+        // Beyond the cap a 503 says so, at once: never silence.
+        assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 503"), "{answer}");
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never answered 200 while the flood was open"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(answered.contains("\"partner\": \"ticketing\""), "{answered}");
+    // The slowloris was closed by the server.
+    slow.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let mut buf = [0u8; 1];
+    assert!(
+        matches!(slow.read(&mut buf), Ok(0)),
+        "the slow connection is still open"
+    );
+    drop(flood);
+}
+
+#[test]
+fn huge_bodies_and_huge_faults_do_not_grow_the_mock() {
+    let ws = workspace("");
+    let m = start_mock(ws.path(), "incidents", &[], &[], None);
+    let a = addr(&m);
+    let body = vec![b'x'; 10 * 1024 * 1024];
+    for _ in 0..30 {
+        let mut req = format!(
+            "POST /incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(&body);
+        let answer = raw(&a, &req);
+        assert!(
+            answer.starts_with("HTTP/1.1 501"),
+            "{}",
+            &answer[..answer.len().min(200)]
+        );
+    }
+    let after_bodies = rss_mb(m.child.id());
+    assert!(
+        after_bodies < 120,
+        "30 requests of 10 MB left the mock at {after_bodies} MB"
+    );
+    // The journal says what it kept.
+    let journal = raw(
+        &a,
+        b"GET /__contrail/journal HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        journal.contains("\"body_bytes\": 10485760") && journal.contains("\"body_sha256\": \""),
+        "{}",
+        &journal[..journal.len().min(600)]
+    );
+
+    // A 300 MB answer is streamed, not built.
+    let fault = br#"{"operation": "listIncidents", "oversized_bytes": 314572800}"#;
+    let mut req = format!(
+        "POST /__contrail/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        fault.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(fault);
+    assert!(raw(&a, &req).starts_with("HTTP/1.1 201"));
+    let mut s = TcpStream::connect(&a).expect("connect");
+    s.write_all(b"GET /incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let mut peak = 0;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => total += n,
+        }
+        if total % (64 << 20) < (1 << 16) {
+            peak = peak.max(rss_mb(m.child.id()));
+        }
+    }
+    assert!(total > 314_572_800, "the whole answer came ({total} bytes)");
+    assert!(peak < 120, "the 300 MB answer took the mock to {peak} MB");
+}
+
+#[test]
+fn the_admin_api_refuses_web_pages_and_wants_its_token() {
+    let ws = workspace("");
+    let m = start_mock(
+        ws.path(),
+        "incidents",
+        &[],
+        &[("CONTRAIL_ADMIN_TOKEN", "t0ken-admin-42")],
+        None,
+    );
+    let a = addr(&m);
+    let post = |headers: &str| {
+        let body = br#"{"operation": "createIncident", "status": 503}"#;
+        let mut req = format!(
+            "POST /__contrail/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        req.extend_from_slice(body);
+        raw(&a, &req)
+    };
+    let json = "Content-Type: application/json\r\n";
+    let auth = "Authorization: Bearer t0ken-admin-42\r\n";
+    assert!(post(json).starts_with("HTTP/1.1 401"), "no token");
+    assert!(post(&format!("{json}Authorization: Bearer wrong\r\n")).starts_with("HTTP/1.1 401"));
+    assert!(
+        post(&format!("{auth}Content-Type: text/plain\r\n")).starts_with("HTTP/1.1 415"),
+        "a form or text post"
+    );
+    assert!(
+        post(&format!("{json}{auth}Origin: http://evil.example\r\n")).starts_with("HTTP/1.1 403"),
+        "cross-origin"
+    );
+    let rebinding = raw(
+        &a,
+        format!("GET /__contrail/journal HTTP/1.1\r\nHost: evil.example:80\r\n{auth}Connection: close\r\n\r\n")
+            .as_bytes(),
+    );
+    assert!(
+        rebinding.starts_with("HTTP/1.1 403") && rebinding.contains("Host"),
+        "{rebinding}"
+    );
+    // Refused ones changed nothing; the right one works.
+    let ok = post(&format!("{json}{auth}Origin: http://127.0.0.1:9\r\n"));
+    assert!(ok.starts_with("HTTP/1.1 201"), "{ok}");
+}

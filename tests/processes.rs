@@ -1,0 +1,147 @@
+//! Nothing a run starts outlives it: a service started through `sh -c` (whose real server is a
+//! grandchild, and which starts a stray `sleep` besides) is gone with all its children when the
+//! run ends, and when contrail is stopped with SIGTERM in the middle of a scenario.
+
+mod common;
+use common::*;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A copy of the bundled workspace whose sandbox starts through `sh -c`, writing the pids of
+/// its children to files.
+fn workspace_with_shell_service() -> tempfile::TempDir {
+    let ws = workspace_copy();
+    let partner = env!("CARGO_BIN_EXE_contrail-demo-partner");
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        format!(
+            r#"[partners.ticketing]
+live = "{{services.sandbox.url}}"
+
+[partners.incidents]
+live = "{{services.sandbox.url}}"
+
+[services.sandbox]
+command = ["sh", "-c", "sleep 1000 & echo $! > sleep.pid; {partner} --port {{port}} & echo $! > partner.pid; wait"]
+ready = "/health"
+"#
+        ),
+    )
+    .unwrap();
+    ws
+}
+
+fn pid(ws: &Path, name: &str) -> i32 {
+    std::fs::read_to_string(ws.join(name))
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Whether the process runs (a zombie waiting for its reaper runs nothing).
+fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z"),
+        Err(_) => false,
+    }
+}
+
+fn assert_gone(ws: &Path) {
+    for name in ["sleep.pid", "partner.pid"] {
+        let p = pid(ws, name);
+        // The run has ended: give the kernel a moment to finish delivering the kill.
+        let started = Instant::now();
+        while alive(p) && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(p), "{name} ({p}) outlived the run");
+    }
+}
+
+#[test]
+fn a_shell_service_and_its_children_stop_with_the_run() {
+    let ws = workspace_with_shell_service();
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "--target",
+            "live",
+            "--color",
+            "never",
+            "features/tickets.feature",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_gone(ws.path());
+}
+
+#[test]
+fn sigterm_stops_the_run_and_everything_it_started() {
+    let ws = workspace_with_shell_service();
+    std::fs::write(
+        ws.path().join("features/waits.feature"),
+        concat!(
+            "Feature: waits\n",
+            "  Scenario: a long wait\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    Then within 60 seconds \"incidents\" receives at least 5 \"createIncident\" requests\n",
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_contrail"))
+        .current_dir(ws.path())
+        .args([
+            "run",
+            "--target",
+            "record",
+            "--color",
+            "never",
+            "features/waits.feature",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start contrail");
+    // Wait until the service runs (both pid files written), then a little more for the
+    // scenario to be waiting.
+    let started = Instant::now();
+    while !(ws.path().join("partner.pid").exists() && ws.path().join("sleep.pid").exists()) {
+        if let Some(s) = child.try_wait().expect("wait") {
+            panic!("contrail ended ({s}) before its service started");
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the service never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // SAFETY: a plain kill(2) of the child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let stopping = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if stopping.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("contrail did not stop within 30 s of SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stderr = {
+        use std::io::Read as _;
+        let mut s = String::new();
+        let _ = child.stderr.take().map(|mut e| e.read_to_string(&mut s));
+        s
+    };
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert_gone(ws.path());
+}
