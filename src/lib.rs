@@ -22,6 +22,7 @@ pub mod recording;
 pub mod run;
 pub mod scenario;
 pub mod secrets;
+pub mod seed;
 pub mod server;
 pub mod steps;
 pub mod vocabulary;

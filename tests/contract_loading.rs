@@ -413,3 +413,25 @@ fn a_ref_cycle_loads_and_validation_still_checks_what_it_can() {
         .schemas
         .validate(response_schema(&c, "getX", "200"), &json!({"id": 1, "loop": 3}));
 }
+
+#[test]
+fn durations_are_checked_when_the_contract_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    rate_limit:\n      requests: 5\n      per: 1 fortnight-ish\n    latency_budget: fast\n    operations: []\n  q:\n    rate_limit: { requests: 5, per: 0s }\n    operations: []\n",
+    );
+    let e = Contract::load(&dir.path().join("c.yaml"))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        e.contains("c.yaml:7:1") && e.contains("rate_limit.per \"1 fortnight-ish\" is not a duration"),
+        "{e}"
+    );
+    assert!(
+        e.contains("c.yaml:8:1") && e.contains("latency_budget \"fast\" is not a duration"),
+        "{e}"
+    );
+    assert!(e.contains("rate_limit.per must be longer than 0"), "{e}");
+}

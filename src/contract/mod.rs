@@ -118,6 +118,49 @@ impl Contract {
                 );
             }
         }
+        // Durations are read when a scenario or a mock needs them: a typo must fail here, at
+        // load, not as a harness error in the middle of a run (or, for the simulator, as no
+        // rate limit at all).
+        let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).map_or(1, |i| i + 1);
+        for (name, p) in &doc.partners {
+            if let Some(b) = &p.latency_budget
+                && let Err(e) = humantime::parse_duration(b)
+            {
+                errors.push(
+                    Diagnostic::new(
+                        file,
+                        format!("partner {name:?}: latency_budget {b:?} is not a duration: {e}"),
+                    )
+                    .at(line_of(&format!("latency_budget: {b}")), 1),
+                );
+            }
+            if let Some(r) = &p.rate_limit {
+                let at = line_of(&format!("per: {}", r.per));
+                match humantime::parse_duration(&r.per) {
+                    Ok(d) if d.is_zero() => errors.push(
+                        Diagnostic::new(file, format!("partner {name:?}: rate_limit.per must be longer than 0"))
+                            .at(at, 1),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => errors.push(
+                        Diagnostic::new(
+                            file,
+                            format!(
+                                "partner {name:?}: rate_limit.per {:?} is not a duration (say \"1s\" or \"1m\"): {e}",
+                                r.per
+                            ),
+                        )
+                        .at(at, 1),
+                    ),
+                }
+                if r.requests == 0 {
+                    errors.push(
+                        Diagnostic::new(file, format!("partner {name:?}: rate_limit.requests must be 1 or more"))
+                            .at(line_of("requests:"), 1),
+                    );
+                }
+            }
+        }
         if !errors.is_empty() {
             return Err(errors);
         }

@@ -121,6 +121,13 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         }
     };
 
+    match crate::seed::init() {
+        Ok(seed) => eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)"),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput.into();
+        }
+    }
     let loaded = match lint::load(&ws, &opts.paths, false) {
         Ok(l) => l,
         Err(d) => {

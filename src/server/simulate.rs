@@ -79,7 +79,9 @@ pub struct Simulator {
     /// Path of the token endpoint on this mock, when the partner uses OAuth.
     token_path: Option<String>,
     /// The contract's own client, whose secret is checked.
-    client: Option<(String, String)>,
+    /// `Err`: the contract names a secret that is not set, and every client is refused
+    /// (fail closed) rather than any secret accepted.
+    client: Option<Result<(String, String), String>>,
     default_scopes: Vec<String>,
     rate_limit: Option<(u32, Duration)>,
     state: Mutex<State>,
@@ -104,12 +106,15 @@ impl Simulator {
                 Ok(u) => u.path().to_string(),
                 Err(_) => token_url.clone(),
             });
-            if let (Ok(id), Ok(secret)) = (
-                crate::interpolate::interpolate_env(client_id),
-                crate::interpolate::interpolate_env(client_secret),
-            ) {
-                client = Some((id, secret));
-            }
+            client = Some(
+                match (
+                    crate::interpolate::interpolate_env(client_id),
+                    crate::interpolate::interpolate_env(client_secret),
+                ) {
+                    (Ok(id), Ok(secret)) => Ok((id, secret)),
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                },
+            );
             default_scopes = request.clone().unwrap_or_else(|| scopes.keys().cloned().collect());
         }
         let rate_limit = p.and_then(|p| p.doc.rate_limit.as_ref()).and_then(|r| {
@@ -118,10 +123,7 @@ impl Simulator {
                 .filter(|d| !d.is_zero())
                 .map(|d| (r.requests, d))
         });
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(7);
+        let seed = crate::seed::derive(&["simulator", partner]);
         Simulator {
             partner: partner.to_string(),
             token_path,
@@ -204,6 +206,10 @@ impl Simulator {
 
     fn issue(&self, s: &mut State, client: &str, scopes: Vec<String>) -> Answer {
         let ttl = s.ttl.unwrap_or(DEFAULT_TTL);
+        // Tokens long expired can go: a client still using one is told "unknown token", which
+        // is the same 401 invalid_token.
+        let horizon = Instant::now().checked_sub(Duration::from_secs(60));
+        s.access.retain(|_, a| horizon.is_none_or(|h| a.expires > h));
         let access = Self::token(s);
         let refresh = Self::token(s);
         s.access.insert(
@@ -263,10 +269,20 @@ impl Simulator {
                     );
                 }
             };
+        if let Some(Err(why)) = &self.client {
+            return answer(
+                401,
+                json!({
+                    "error": "invalid_client",
+                    "error_description": format!("the simulated partner cannot check any client: {why}")
+                }),
+            );
+        }
         if secret.is_empty()
             || self
                 .client
                 .as_ref()
+                .and_then(|c| c.as_ref().ok())
                 .is_some_and(|(cid, cs)| *cid == id && *cs != secret)
         {
             return answer(
@@ -496,6 +512,59 @@ mod tests {
     }
 
     const WRITE: &str = "incidents:write";
+
+    #[test]
+    fn tokens_follow_the_runs_seed() {
+        // Two simulators of one partner in one run (one seed) issue the same tokens.
+        let (_, a) = sim();
+        let (_, b) = sim();
+        assert_eq!(token(&a, WRITE)["access_token"], token(&b, WRITE)["access_token"]);
+        assert_ne!(
+            token(&a, WRITE)["access_token"],
+            token(&b, WRITE)["refresh_token"],
+            "and a stream, not one value"
+        );
+    }
+
+    #[test]
+    fn an_unset_client_secret_refuses_every_client() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("c.yaml");
+        std::fs::write(
+            &file,
+            "contract: c\nversion: \"1\"\npartners:\n  p:\n    auth: { type: oauth2-client-credentials, token_url: /oauth/token, client_id: qa, client_secret: \"${env:CONTRAIL_TEST_UNSET_SECRET_9}\" }\n    operations: []\n",
+        )
+        .expect("write");
+        let c = Contract::load(&file).expect("loads");
+        let s = Simulator::new(&c, "p");
+        for (id, secret) in [("qa", "anything"), ("other-client", "x"), ("qa", "")] {
+            use base64::Engine as _;
+            let auth = format!(
+                "Basic {}",
+                base64::prelude::BASE64_STANDARD.encode(format!("{id}:{secret}"))
+            );
+            let a = s.auth_endpoint(
+                "/oauth/token",
+                Some(&auth),
+                &form(&[("grant_type", "client_credentials")]),
+            );
+            assert_eq!(a.status, 401, "{id}: {}", a.body);
+            assert_eq!(a.body["error"], "invalid_client");
+        }
+        let a = s.auth_endpoint(
+            "/oauth/token",
+            Some("Basic cWE6YW55dGhpbmc="),
+            &form(&[("grant_type", "client_credentials")]),
+        );
+        assert!(
+            a.body["error_description"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("CONTRAIL_TEST_UNSET_SECRET_9"),
+            "{}",
+            a.body
+        );
+    }
 
     #[test]
     fn a_refresh_token_works_once() {

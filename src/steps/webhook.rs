@@ -330,15 +330,7 @@ async fn generated(w: &mut World, a: &Args) -> StepResult {
         .ok_or_else(|| StepFailure::usage(format!("the webhook {event:?} has no schema to generate from")))?;
     let resolve = |r: &str| c.schemas.resolve_ref(r).cloned();
     let strategy = crate::webhook::strategy::of(&schema.schema, &resolve);
-    let seed: u64 = match std::env::var("CONTRAIL_SEED") {
-        Ok(s) => s
-            .parse()
-            .map_err(|_| StepFailure::usage(format!("CONTRAIL_SEED={s:?} is not a number")))?,
-        Err(_) => SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(1),
-    };
+    let seed = w.draw("generated data");
     let mut bytes = [0u8; 32];
     bytes[..8].copy_from_slice(&seed.to_le_bytes());
     let config = Config {
@@ -386,7 +378,10 @@ async fn generated(w: &mut World, a: &Args) -> StepResult {
                     "smallest failing {event} payload (after {shrinks} shrink step(s)): {}",
                     serde_json::to_string(&input).unwrap_or_default()
                 ),
-                format!("seed {seed}: CONTRAIL_SEED={seed} repeats this run"),
+                format!(
+                    "seed {run}: CONTRAIL_SEED={run} repeats this run",
+                    run = crate::seed::run()
+                ),
             ]),
         );
     }
@@ -509,7 +504,12 @@ fn scheme(w: &World, partner: &str, event: &str) -> Result<Option<Scheme>, StepF
 }
 
 /// The payload: the given fields completed from the schema and (if `validate`) checked.
-fn prepare(w: &World, a: &Args, given: Option<Value>, validate: bool) -> Result<(Option<Scheme>, Value), StepFailure> {
+fn prepare(
+    w: &mut World,
+    a: &Args,
+    given: Option<Value>,
+    validate: bool,
+) -> Result<(Option<Scheme>, Value), StepFailure> {
     let (partner, event) = (a.param(0), a.param(1));
     let scheme = scheme(w, partner, event)?;
     let c = contract_of(w)?;
@@ -524,11 +524,7 @@ fn prepare(w: &World, a: &Args, given: Option<Value>, validate: bool) -> Result<
     if !validate {
         return Ok((scheme, given.unwrap_or(Value::Null)));
     }
-    let seed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::new(w.draw("webhook payload"));
     let resolve = |r: &str| c.schemas.resolve_ref(r).cloned();
     let payload = generate::fill(&schema.schema, given.as_ref(), &resolve, &mut rng);
     let violations = c.schemas.validate(schema, &payload).map_err(StepFailure::usage)?;
@@ -589,14 +585,10 @@ async fn deliver(
         .url()?
         .join(path)
         .map_err(|e| StepFailure::usage(format!("[sut.webhooks] {partner}: {e}")))?;
-    let id = id.unwrap_or_else(|| {
-        let seed = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(3)
-            ^ (w.deliveries.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        format!("msg_{}", Rng::new(seed).uuid().replace('-', ""))
-    });
+    let id = match id {
+        Some(id) => id,
+        None => format!("msg_{}", Rng::new(w.draw("delivery id")).uuid().replace('-', "")),
+    };
     let retry = w.vars.get(&retry_var(&partner)) == Some(&Value::Bool(true));
     let policy = contract_of(w)?.doc.webhooks.get(&event).and_then(|h| h.retry.clone());
     let attempts_allowed = if retry {

@@ -143,6 +143,8 @@ pub struct World {
     pub deliveries: Vec<super::webhook::Delivery>,
     /// Whether a step talked to the system under test (its output is then shown on failure).
     pub uses_sut: bool,
+    /// Values made up so far (see `draw`).
+    pub draws: u64,
 }
 
 /// What `-v` shows of a scenario when it fails: what a tester reasons about (variables, the
@@ -239,7 +241,19 @@ impl World {
             started: std::time::Instant::now(),
             deliveries: Vec::new(),
             uses_sut: false,
+            draws: 0,
         }
+    }
+
+    /// A seed for the next made-up value of this scenario (`seed::derive` over the scenario,
+    /// the purpose and how many were drawn before): `CONTRAIL_SEED` repeats it.
+    pub fn draw(&mut self, purpose: &str) -> u64 {
+        self.draws += 1;
+        crate::seed::derive(&[
+            self.scenario.as_deref().unwrap_or_default(),
+            purpose,
+            &self.draws.to_string(),
+        ])
     }
 
     /// Whether the scenario's contract (or, before one is named, the defaults) redacts a place.
