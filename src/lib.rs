@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod client;
 pub mod clock;
+pub mod config_check;
 pub mod contract;
 pub mod diag;
 pub mod drift;

@@ -31,6 +31,7 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     let mut errors = Diagnostics::default();
     let (catalog, e) = Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     errors.extend(e);
+    errors.extend(crate::config_check::check(ws, &catalog));
     if deep {
         for c in catalog.contracts.values() {
             errors.extend(c.compile_all());

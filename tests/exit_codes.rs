@@ -262,3 +262,70 @@ fn junit_stays_well_formed_whatever_a_failure_says() {
     let json = std::fs::read_to_string(ws.path().join("c.json")).unwrap();
     serde_json::from_str::<serde_json::Value>(&json).expect("c.json parses");
 }
+
+#[test]
+fn contrail_toml_mistakes_are_bad_input_with_their_lines() {
+    let ws = workspace_copy();
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        r#"[run]
+request_timeout = "ten seconds"
+
+[partners.ticketng]
+live = "{services.sandbox.url}"
+
+[partners.incidents]
+live = "{services.nosuch.url}"
+
+[services.sandbox]
+command = []
+ready = "/health"
+
+[sut]
+command = ["my-service", "--incidents", "{partners.incident.url}"]
+ready = "/health"
+"#,
+    )
+    .unwrap();
+    for args in [&["lint"][..], &["run", "--target", "live"][..]] {
+        let out = contrail(ws.path(), args);
+        assert_eq!(out.code, 2, "{args:?}: {}", out.all());
+        let e = &out.stderr;
+        for want in [
+            "contrail.toml:2:1: [run] request_timeout \"ten seconds\" is not a duration",
+            "contrail.toml:4:1: [partners.ticketng]: no contract has a partner \"ticketng\"; did you mean \"ticketing\"?",
+            "contrail.toml:8:1: [partners.incidents] live: {services.nosuch.url} is not known here",
+            "contrail.toml:10:1: [services.sandbox]: `command` is empty",
+            "contrail.toml:15:1: [sut]: {partners.incident.url} is not known here",
+        ] {
+            assert!(e.contains(want), "{args:?}: missing {want:?} in\n{e}");
+        }
+        assert!(!out.stdout.contains("Scenario"), "nothing ran: {}", out.stdout);
+    }
+}
+
+#[test]
+fn a_service_program_that_does_not_exist_is_bad_input_and_one_that_never_gets_ready_a_harness_failure() {
+    let ws = workspace_copy();
+    let toml = |command: &str| {
+        format!(
+            "[partners.ticketing]\nlive = \"{{services.sandbox.url}}\"\n\n[partners.incidents]\nlive = \"{{services.sandbox.url}}\"\n\n[services.sandbox]\ncommand = {command}\nready = \"/health\"\nready_timeout = \"2s\"\n"
+        )
+    };
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        toml(r#"["/nonexistent/contrail-sandbox"]"#),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["run", "--target", "live", "features/tickets.feature"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("cannot start \"/nonexistent/contrail-sandbox\""),
+        "{}",
+        out.stderr
+    );
+    std::fs::write(ws.path().join("contrail.toml"), toml(r#"["sleep", "30"]"#)).unwrap();
+    let out = contrail(ws.path(), &["run", "--target", "live", "features/tickets.feature"]);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(out.stderr.contains("did not get ready"), "{}", out.stderr);
+}

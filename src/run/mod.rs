@@ -153,7 +153,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: {e}");
-                return Exit::Harness.into();
+                return e.exit().into();
             }
         };
         let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
@@ -224,7 +224,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             Err(e) => {
                 stop(running, mocks).await;
                 eprintln!("error: {e}");
-                return Exit::Harness.into();
+                return e.exit().into();
             }
         }
     }

@@ -15,6 +15,26 @@ use crate::workspace::{ServiceConfig, Workspace};
 
 const TAIL_LINES: usize = 40;
 
+/// Why a service did not start: the configuration is wrong (bad input, exit 2), or it could
+/// not run or never got ready (a harness failure, exit 3). Decided where the error is made,
+/// not where it is reported.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Harness(String),
+}
+
+impl ServiceError {
+    pub fn exit(&self) -> crate::exit::Exit {
+        match self {
+            ServiceError::Config(_) => crate::exit::Exit::BadInput,
+            ServiceError::Harness(_) => crate::exit::Exit::Harness,
+        }
+    }
+}
+
 pub struct RunningService {
     pub name: String,
     pub url: String,
@@ -52,10 +72,12 @@ impl RunningService {
 }
 
 /// A port the OS says is free right now.
-fn free_port() -> Result<u16, String> {
-    let l =
-        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("cannot find a free port on 127.0.0.1: {e}"))?;
-    l.local_addr().map(|a| a.port()).map_err(|e| e.to_string())
+fn free_port() -> Result<u16, ServiceError> {
+    let l = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| ServiceError::Harness(format!("cannot find a free port on 127.0.0.1: {e}")))?;
+    l.local_addr()
+        .map(|a| a.port())
+        .map_err(|e| ServiceError::Harness(e.to_string()))
 }
 
 /// Reads a service's output to its end, keeping the last lines. Read as bytes: a service
@@ -91,7 +113,7 @@ pub async fn start(
     name: &str,
     cfg: &ServiceConfig,
     vars: &[(String, String)],
-) -> Result<RunningService, String> {
+) -> Result<RunningService, ServiceError> {
     let port = free_port()?;
     let url = format!("http://127.0.0.1:{port}");
     let subst = |s: &str| {
@@ -104,7 +126,7 @@ pub async fn start(
     let argv: Vec<String> = cfg.command.iter().map(|a| subst(a)).collect();
     let (program, args) = argv
         .split_first()
-        .ok_or_else(|| format!("service {name:?}: `command` is empty"))?;
+        .ok_or_else(|| ServiceError::Config(format!("service {name:?}: `command` is empty")))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(ws.root.join(cfg.cwd.clone().unwrap_or_default()))
@@ -117,9 +139,15 @@ pub async fn start(
     for (k, v) in &cfg.env {
         cmd.env(k, subst(v));
     }
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("service {name:?}: cannot start {program:?}: {e}"))?;
+    // A program that is not there is the configuration's fault; one that cannot start for
+    // lack of resources is the machine's.
+    let mut child = cmd.spawn().map_err(|e| {
+        let message = format!("service {name:?}: cannot start {program:?}: {e}");
+        match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => ServiceError::Config(message),
+            _ => ServiceError::Harness(message),
+        }
+    })?;
     let pgid = child.id().and_then(|p| i32::try_from(p).ok());
     if let Some(g) = pgid {
         super::processes::register(g);
@@ -143,15 +171,17 @@ pub async fn start(
     } else {
         format!("{url}{}", cfg.ready)
     };
-    let timeout = cfg.ready_timeout().map_err(|e| format!("service {name:?}: {e}"))?;
+    let timeout = cfg
+        .ready_timeout()
+        .map_err(|e| ServiceError::Config(format!("service {name:?}: {e}")))?;
     match wait_ready(&mut svc, &ready_url, timeout).await {
         Ok(()) => Ok(svc),
         Err(why) => {
             let tail = svc.output_tail();
             svc.stop().await;
-            Err(format!(
+            Err(ServiceError::Harness(format!(
                 "service {name:?} did not get ready: {why}\n--- last output of {name} ---\n{tail}"
-            ))
+            )))
         }
     }
 }
@@ -182,14 +212,14 @@ async fn wait_ready(svc: &mut RunningService, url: &str, timeout: Duration) -> R
 }
 
 /// Starts the named services in order; on a failure, stops the ones already started.
-pub async fn start_all(ws: &Workspace, names: &[String]) -> Result<BTreeMap<String, RunningService>, String> {
+pub async fn start_all(ws: &Workspace, names: &[String]) -> Result<BTreeMap<String, RunningService>, ServiceError> {
     let mut running = BTreeMap::new();
     for name in names {
         let Some(cfg) = ws.config.services.get(name) else {
             stop_all(running).await;
-            return Err(format!(
+            return Err(ServiceError::Config(format!(
                 "contrail.toml names the service {name:?}, which is not under [services]"
-            ));
+            )));
         };
         match start(ws, name, cfg, &[]).await {
             Ok(s) => {

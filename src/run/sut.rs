@@ -124,15 +124,16 @@ impl SutRunner {
         ws: &Workspace,
         catalog: &Catalog,
         base_urls: &BTreeMap<String, Url>,
-    ) -> Result<SutRunner, String> {
-        let cfg = ws
-            .config
-            .sut
-            .as_ref()
-            .ok_or("scenarios tagged @sut need a [sut] in contrail.toml")?;
+    ) -> Result<SutRunner, services::ServiceError> {
+        let cfg = ws.config.sut.as_ref().ok_or_else(|| {
+            services::ServiceError::Config("scenarios tagged @sut need a [sut] in contrail.toml".into())
+        })?;
         let vars = vars(catalog, base_urls);
         let svc = services::start(ws, "sut", &cfg.as_service(), &vars).await?;
-        let handle = SutHandle::new(now(&svc)?, cfg.webhooks.clone());
+        let handle = SutHandle::new(
+            now(&svc).map_err(services::ServiceError::Harness)?,
+            cfg.webhooks.clone(),
+        );
         Ok(SutRunner {
             ws: ws.clone(),
             vars,
@@ -179,7 +180,7 @@ impl SutRunner {
                 }
                 Err(e) => self.handle.break_with(e),
             },
-            Err(e) => self.handle.break_with(e),
+            Err(e) => self.handle.break_with(e.to_string()),
         }
     }
 
