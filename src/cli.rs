@@ -64,6 +64,15 @@ pub enum Command {
         /// Require `Authorization: Bearer TOKEN` on the admin API under /__contrail/.
         #[arg(long, value_name = "TOKEN", env = "CONTRAIL_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
+        /// Serve HTTPS with this certificate (PEM chain) ...
+        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// ... and this key (PEM).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
+        /// Require client certificates signed by this CA (mutual TLS).
+        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        tls_client_ca: Option<PathBuf>,
     },
     /// Run the features against the live sandboxes and report where live answers no longer
     /// match the recordings or the contract (exit 1 on breaking drift).
@@ -250,6 +259,9 @@ pub fn main() -> Exit {
             journal_cap,
             simulate,
             admin_token,
+            tls_cert,
+            tls_key,
+            tls_client_ca,
         } => {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let mode = match (record_from, record_missing_from) {
@@ -259,12 +271,19 @@ pub fn main() -> Exit {
             };
             runtime.block_on(crate::server::serve_until_stopped(
                 &ws,
-                &partner,
-                port,
-                mode,
-                journal_cap,
-                simulate,
-                admin_token,
+                crate::server::MockOptions {
+                    partner,
+                    port,
+                    mode,
+                    journal_cap,
+                    simulate,
+                    admin_token,
+                    tls: tls_cert.zip(tls_key).map(|(cert, key)| crate::server::ServeTls {
+                        cert,
+                        key,
+                        client_ca: tls_client_ca,
+                    }),
+                },
             ))
         }
         Command::Run(args) => {

@@ -76,6 +76,10 @@ pub struct MockDefaults {
     pub max_connections: Option<usize>,
     /// A connection idle this long is closed, e.g. "10s" (the default).
     pub idle_timeout: Option<String>,
+    /// Serve HTTPS with this certificate and key (PEM paths), for a system under test that
+    /// only speaks HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -83,6 +87,22 @@ pub struct MockDefaults {
 pub struct PartnerTargets {
     /// Base URL of the partner's live sandbox; may use `{services.NAME.url}`.
     pub live: Option<String>,
+    /// How to talk TLS to it (a private CA, a client certificate, a minimum version).
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[partners.NAME.tls]`: each value a path (relative to the workspace), the PEM itself, or
+/// `${env:NAME}` holding either.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// CA certificates (PEM bundle) to trust for this partner, besides the system's.
+    pub ca: Option<String>,
+    /// Client certificate (PEM) for mutual TLS, with its key.
+    pub client_cert: Option<String>,
+    pub client_key: Option<String>,
+    /// "1.2" or "1.3".
+    pub min_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -6,6 +6,7 @@
 //! an unreachable sandbox is a harness problem (exit 3), not a failed assertion.
 
 pub mod auth;
+pub mod tls;
 
 use std::time::{Duration, Instant};
 
@@ -96,6 +97,9 @@ pub enum TransportError {
         "replay never leaves this machine: refusing to send a request to {url} (only 127.0.0.1, ::1 and localhost are allowed)"
     )]
     Offline { url: String },
+    /// The TLS handshake failed: named for what it was, not taken for a sandbox that is down.
+    #[error("TLS with {host} failed: {what} ({reason})")]
+    Tls { host: String, what: String, reason: String },
 }
 
 /// Installs the process-wide TLS crypto provider (ring: aws-lc-rs costs minutes of C build).
@@ -110,6 +114,10 @@ pub fn install_crypto_provider() {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    /// Clients of their own for partners with TLS settings, by origin (`https://host:port`).
+    per_origin: std::collections::HashMap<String, reqwest::Client>,
+    /// Which partner an origin is, for messages.
+    partners: std::collections::HashMap<String, String>,
     pub max_body: usize,
     pub timeout: Duration,
     /// Refuse every address but loopback (replay runs).
@@ -127,21 +135,35 @@ pub fn is_loopback(url: &str) -> bool {
 }
 
 impl HttpClient {
-    pub fn new(timeout: Duration, max_body: usize) -> Result<Self, String> {
-        install_crypto_provider();
-        let inner = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("contrail/", env!("CARGO_PKG_VERSION")))
+    /// A client for contrail's own mock servers (`local`: no proxy, ever) or for live
+    /// sandboxes (`HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY` honoured).
+    pub fn new(timeout: Duration, max_body: usize, local: bool) -> Result<Self, String> {
+        let inner = builder(timeout, local, None)
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
             inner,
+            per_origin: Default::default(),
+            partners: Default::default(),
             max_body,
             timeout,
             loopback_only: false,
         })
+    }
+
+    /// Names the partner at `base_url`'s origin in transport errors.
+    pub fn name_partner(&mut self, base_url: &url::Url, partner: &str) {
+        self.partners
+            .insert(base_url.origin().ascii_serialization(), partner.to_string());
+    }
+
+    /// Talks to `base_url`'s origin with a partner's TLS settings.
+    pub fn with_partner_tls(&mut self, base_url: &url::Url, tls: &tls::PartnerTls) -> Result<(), String> {
+        let client = builder(self.timeout, false, Some(tls))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client for {base_url}: {e}"))?;
+        self.per_origin.insert(base_url.origin().ascii_serialization(), client);
+        Ok(())
     }
 
     pub async fn send(&self, req: SentRequest) -> Result<(SentRequest, Received, Duration), TransportError> {
@@ -153,7 +175,11 @@ impl HttpClient {
             url: url.clone(),
             reason: format!("bad method: {e}"),
         })?;
-        let mut builder = self.inner.request(method, &url);
+        let client = url::Url::parse(&url)
+            .ok()
+            .and_then(|u| self.per_origin.get(&u.origin().ascii_serialization()))
+            .unwrap_or(&self.inner);
+        let mut builder = client.request(method, &url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
         }
@@ -226,6 +252,25 @@ impl HttpClient {
 
     fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {
         let reason = error_chain(&e);
+        if let Some(what) = tls::explain(&reason) {
+            let parsed = url::Url::parse(url).ok();
+            let partner = parsed
+                .as_ref()
+                .and_then(|u| self.partners.get(&u.origin().ascii_serialization()));
+            let host = parsed
+                .as_ref()
+                .and_then(|u| {
+                    u.host_str()
+                        .map(|h| format!("{h}:{}", u.port_or_known_default().unwrap_or(443)))
+                })
+                .unwrap_or_else(|| url.to_string());
+            let host = match partner {
+                Some(p) => format!("{p:?} ({host})"),
+                None => host,
+            };
+            let what = what.replace("NAME", partner.map_or("NAME", String::as_str));
+            return TransportError::Tls { host, what, reason };
+        }
         if e.is_timeout() {
             TransportError::Timeout {
                 url: url.to_string(),
@@ -245,8 +290,27 @@ impl HttpClient {
     }
 }
 
+/// The one way contrail's reqwest clients are built: no redirects followed (a contract test
+/// judges the answer it got), its own user agent, a partner's TLS settings when it has some.
+pub fn builder(timeout: Duration, local: bool, tls: Option<&tls::PartnerTls>) -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    let mut b = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("contrail/", env!("CARGO_PKG_VERSION")));
+    if local {
+        // Replay never leaves the machine, not even through a proxy.
+        b = b.no_proxy();
+    }
+    if let Some(t) = tls {
+        b = t.apply(b);
+    }
+    b
+}
+
 /// reqwest's Display is "error sending request"; the cause ("Connection refused") is below it.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {

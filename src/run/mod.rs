@@ -138,6 +138,20 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     };
 
     crate::client::auth::remember_catalog_secrets(&loaded.catalog);
+    let mut partner_tls = BTreeMap::new();
+    for (partner, t) in &ws.config.partners {
+        if let Some(cfg) = &t.tls {
+            match crate::client::tls::PartnerTls::load(partner, cfg, &ws.root) {
+                Ok(tls) => {
+                    partner_tls.insert(partner.clone(), tls);
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Exit::BadInput.into();
+                }
+            }
+        }
+    }
     let offline = target == Target::Replay && !opts.record_missing;
     let (running, live_urls) = if offline {
         (BTreeMap::new(), BTreeMap::new())
@@ -188,6 +202,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             &live_urls,
             drift.as_ref(),
             sut_needed && target == Target::Replay,
+            &partner_tls,
         )
         .await
         {
@@ -236,10 +251,25 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         .as_deref()
         .map(humantime::parse_duration)
         .transpose();
-    let client = match timeout
-        .map_err(|e| e.to_string())
-        .and_then(|t| HttpClient::new(t.unwrap_or(Duration::from_secs(30)), crate::client::DEFAULT_MAX_BODY))
-    {
+    let client = match timeout.map_err(|e| e.to_string()).and_then(|t| {
+        let mut c = HttpClient::new(
+            t.unwrap_or(Duration::from_secs(30)),
+            crate::client::DEFAULT_MAX_BODY,
+            through_mocks,
+        )?;
+        // Talking to live sandboxes directly: each with its own TLS settings.
+        if !through_mocks {
+            for (partner, url) in &base_urls {
+                c.name_partner(url, partner);
+            }
+            for (partner, tls) in &partner_tls {
+                if let Some(url) = base_urls.get(partner) {
+                    c.with_partner_tls(url, tls)?;
+                }
+            }
+        }
+        Ok(c)
+    }) {
         Ok(c) => c,
         Err(e) => {
             if let Some(r) = &sut_runner {
@@ -327,6 +357,7 @@ pub fn has_recordings(ws: &Workspace) -> bool {
 
 /// One mock server per partner: replaying `recordings/<partner>/`, or recording into it from
 /// the partner's live URL. Returns the servers and each partner's new base URL.
+#[allow(clippy::too_many_arguments)]
 async fn start_mocks(
     ws: &Workspace,
     loaded: &Loaded,
@@ -335,6 +366,7 @@ async fn start_mocks(
     live: &BTreeMap<String, Url>,
     drift: Option<&Arc<crate::drift::Session>>,
     simulate: bool,
+    partner_tls: &BTreeMap<String, crate::client::tls::PartnerTls>,
 ) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
@@ -345,6 +377,15 @@ async fn start_mocks(
             partners.entry(p.clone()).or_insert_with(|| c.clone());
         }
     }
+    let serve_tls = match (&ws.config.mock.tls_cert, &ws.config.mock.tls_key) {
+        (Some(c), Some(k)) => Some(server::tls::acceptor(&ws.root.join(c), &ws.root.join(k), None)?),
+        (None, None) => None,
+        _ => {
+            return Err(server::StartError::Harness(
+                "[mock] give both tls_cert and tls_key, or neither".into(),
+            ));
+        }
+    };
     let limits = server::Limits::from_config(&ws.config.mock).map_err(|e| {
         server::StartError::Recordings(crate::diag::Diagnostics::from(crate::diag::Diagnostic::new(
             ws.file
@@ -378,6 +419,8 @@ async fn start_mocks(
             journal_cap: ws.config.mock.journal_cap.unwrap_or(server::journal::DEFAULT_CAP),
             simulate,
             limits: limits.clone(),
+            upstream_tls: partner_tls.get(&partner).cloned(),
+            tls: serve_tls.clone(),
         })
         .await;
         let mock = match started {

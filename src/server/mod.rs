@@ -32,8 +32,9 @@ pub mod limits;
 mod proxy;
 pub mod simulate;
 mod standalone;
+pub mod tls;
 
-pub use standalone::serve_until_stopped;
+pub use standalone::{MockOptions, ServeTls, serve_until_stopped};
 
 pub use admin::PREFIX as ADMIN_PREFIX;
 use body::MockBody;
@@ -95,6 +96,10 @@ pub struct Config {
     /// server, token and scope checks, rate limit, answers from the contract.
     pub simulate: bool,
     pub limits: Limits,
+    /// The partner's TLS settings, for forwarding to its live sandbox.
+    pub upstream_tls: Option<crate::client::tls::PartnerTls>,
+    /// Serve HTTPS (for a system under test that only speaks HTTPS).
+    pub tls: Option<tls::Acceptor>,
 }
 
 struct Shared {
@@ -215,10 +220,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     let simulator = cfg
         .simulate
         .then(|| simulate::Simulator::new(&cfg.contract, &cfg.partner));
-    crate::client::install_crypto_provider();
-    let upstream_client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
+    let upstream_client = crate::client::builder(std::time::Duration::from_secs(30), false, cfg.upstream_tls.as_ref())
         .build()
         .map_err(|e| e.to_string())?;
     let shared = Arc::new(Shared {
@@ -249,6 +251,8 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, mut rx) = oneshot::channel::<()>();
+    let tls_acceptor = cfg.tls.clone();
+    let scheme = if tls_acceptor.is_some() { "https" } else { "http" };
     // Plain hyper rather than axum: one catch-all handler needs no router, and under axum the
     // mock measured 0.73x of a bare hyper server (see docs/decisions.md).
     let task = tokio::spawn(async move {
@@ -271,7 +275,19 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
                         connections.spawn(refuse_busy(stream));
                         continue;
                     }
-                    connections.spawn(serve(shared.clone(), stream));
+                    match tls_acceptor.clone() {
+                        None => connections.spawn(serve(shared.clone(), stream)),
+                        Some(acceptor) => {
+                            let shared = shared.clone();
+                            connections.spawn(async move {
+                                // A handshake that never completes is an idle connection.
+                                let handshake = tokio::time::timeout(shared.limits.idle_timeout, acceptor.accept(stream));
+                                if let Ok(Ok(tls)) = handshake.await {
+                                    serve(shared, tls).await;
+                                }
+                            })
+                        }
+                    };
                 }
                 Some(_) = connections.join_next(), if !connections.is_empty() => {}
             }
@@ -279,7 +295,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     });
     Ok(MockServer {
         control,
-        url: format!("http://{addr}"),
+        url: format!("{scheme}://{addr}"),
         partner: cfg.partner,
         loaded,
         shutdown: Some(tx),
@@ -289,7 +305,10 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
 
 /// One connection: requests answered by `handle`, closed when idle for the idle timeout (no
 /// request in flight), and when its headers take longer than that to arrive.
-async fn serve(shared: Arc<Shared>, stream: tokio::net::TcpStream) {
+async fn serve<S>(shared: Arc<Shared>, stream: S)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
     struct Activity {
         in_flight: AtomicUsize,

@@ -72,10 +72,18 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
     }
     let started = std::time::Instant::now();
     let mut resp = req.send().await.map_err(|e| {
+        let chain = crate::client::error_chain(&e);
+        let error = match crate::client::tls::explain(&chain) {
+            Some(what) => format!(
+                "contrail mock: TLS with the live sandbox {upstream} failed: {} ({chain})",
+                what.replace("NAME", &s.partner)
+            ),
+            None => format!("contrail mock: the live sandbox {upstream} could not be reached: {chain}"),
+        };
         json_response(
             StatusCode::BAD_GATEWAY,
             &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
-            json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {e}") }),
+            json!({ "error": error }),
         )
     })?;
     let status = resp.status().as_u16();

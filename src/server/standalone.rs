@@ -2,16 +2,38 @@
 
 use super::*;
 
+/// `contrail mock --tls-cert C --tls-key K [--tls-client-ca CA]`.
+#[derive(Debug, Clone)]
+pub struct ServeTls {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+    pub client_ca: Option<std::path::PathBuf>,
+}
+
+/// What `contrail mock` was asked for.
+#[derive(Debug, Clone)]
+pub struct MockOptions {
+    pub partner: String,
+    pub port: u16,
+    pub mode: Mode,
+    pub journal_cap: Option<usize>,
+    pub simulate: bool,
+    pub admin_token: Option<String>,
+    pub tls: Option<ServeTls>,
+}
+
 /// `contrail mock`: one partner's mock server in the foreground until Ctrl-C / SIGTERM.
-pub async fn serve_until_stopped(
-    ws: &crate::workspace::Workspace,
-    partner: &str,
-    port: u16,
-    mode: Mode,
-    journal_cap: Option<usize>,
-    simulate: bool,
-    admin_token: Option<String>,
-) -> crate::exit::Exit {
+pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOptions) -> crate::exit::Exit {
+    let MockOptions {
+        partner,
+        port,
+        mode,
+        journal_cap,
+        simulate,
+        admin_token,
+        tls,
+    } = opts;
+    let partner = partner.as_str();
     use crate::exit::Exit;
     let limits = match Limits::from_config(&ws.config.mock) {
         Ok(l) => Limits { admin_token, ..l },
@@ -50,6 +72,26 @@ pub async fn serve_until_stopped(
         return Exit::BadInput;
     };
     let dir = ws.recordings_dir().join(partner);
+    let acceptor = match &tls {
+        None => None,
+        Some(t) => match super::tls::acceptor(&t.cert, &t.key, t.client_ca.as_deref()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::BadInput;
+            }
+        },
+    };
+    let upstream_tls = match ws.config.partners.get(partner).and_then(|p| p.tls.as_ref()) {
+        None => None,
+        Some(cfg) => match crate::client::tls::PartnerTls::load(partner, cfg, &ws.root) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::BadInput;
+            }
+        },
+    };
     let server = match start(Config {
         partner: partner.to_string(),
         contract,
@@ -61,6 +103,8 @@ pub async fn serve_until_stopped(
             .unwrap_or(journal::DEFAULT_CAP),
         simulate,
         limits,
+        upstream_tls,
+        tls: acceptor,
     })
     .await
     {
