@@ -106,7 +106,20 @@ pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// The credential headers among `names` (lower-case, sorted, comma-separated): the headers
 /// the policy redacts, which is where credentials travel.
 pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl Iterator<Item = &'a str>) -> String {
+    // Headers every request has and that never carry a credential: no policy lookup.
+    const PLAIN: &[&str] = &[
+        "host",
+        "accept",
+        "accept-encoding",
+        "content-type",
+        "content-length",
+        "user-agent",
+        "connection",
+        "x-contrail-scenario",
+        "x-contrail-steps",
+    ];
     let mut found: Vec<String> = names
+        .filter(|n| !PLAIN.iter().any(|p| p.eq_ignore_ascii_case(n)))
         .filter(|n| matches!(policy.header(op, n), Some(Action::Redact)))
         .map(str::to_ascii_lowercase)
         .collect();
@@ -115,38 +128,55 @@ pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl It
     found.join(",")
 }
 
-/// The lookup key of a request under the policy.
+/// The lookup key of a request under the policy: the credential headers it carries, method,
+/// normalised path, the query the policy compares exactly (by name; a repeated parameter's
+/// values in their order) and the body's exact part as canonical JSON. Built in one string:
+/// this runs for every request the mock answers.
 pub fn key(
     policy: &FieldPolicy,
     op: Option<&str>,
+    credentials: &str,
     method: &str,
     path: &str,
     query: &[(String, String)],
     body: &Body,
 ) -> String {
-    let mut q: Vec<(&String, &String)> = query
-        .iter()
-        .filter(|(k, _)| policy.query(op, k).is_none())
-        .map(|(k, v)| (k, v))
-        .collect();
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(64 + credentials.len() + path.len());
+    out.push_str(credentials);
+    out.push('\n');
+    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push(' ');
+    out.push_str(&normalize_path(path));
+    out.push('?');
+    let mut q: Vec<&(String, String)> = query.iter().filter(|(k, _)| policy.query(op, k).is_none()).collect();
     // By name only: a stable sort keeps the order of a repeated parameter's values.
-    q.sort_by(|a, b| a.0.cmp(b.0));
-    let query: Vec<String> = q.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    let body = match body {
-        Body::None => String::new(),
-        Body::Json(v) => policy.exact_part(op, v).to_string(),
+    q.sort_by(|a, b| a.0.cmp(&b.0));
+    for (i, (k, v)) in q.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(k);
+        out.push('=');
+        out.push_str(v);
+    }
+    out.push('\n');
+    match body {
+        Body::None => {}
+        Body::Json(v) => {
+            let _ = write!(out, "{}", policy.exact_part(op, v));
+        }
         Body::Form(f) => {
             let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
                 .filter(|(k, _)| policy.body(op, &[k.to_string()]).is_none())
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             pairs.sort();
-            format!("{pairs:?}")
+            let _ = write!(out, "{pairs:?}");
         }
-        Body::Text(t) => t.clone(),
-        Body::Base64(b) => b.clone(),
-    };
-    format!("{}?{}\n{body}", route(method, path), query.join("&"))
+        Body::Text(t) | Body::Base64(t) => out.push_str(t),
+    }
+    out
 }
 
 /// Differences between a recorded request and an incoming one, by field, under the policy.
@@ -222,7 +252,7 @@ pub fn request_differences(
                     .map(|(p, m)| (format!("body {p}"), m)),
             );
         }
-        (r, a) if key(policy, op, "", "", &[], r) == key(policy, op, "", "", &[], a) => {}
+        (r, a) if key(policy, op, "", "", "", &[], r) == key(policy, op, "", "", "", &[], a) => {}
         (r, a) => out.push((
             "body".into(),
             format!("recorded {}, got {}", describe_body(r), describe_body(a)),
@@ -262,10 +292,14 @@ impl Index {
     pub fn insert(&mut self, policy: &FieldPolicy, file: PathBuf, interaction: Interaction) {
         let r = &interaction.request;
         let op = interaction.meta.operation.as_deref();
-        let k = format!(
-            "{}\n{}",
-            recorded_credentials(policy, op, &interaction),
-            key(policy, op, &r.method, &r.path, &r.query, &r.body)
+        let k = key(
+            policy,
+            op,
+            &recorded_credentials(policy, op, &interaction),
+            &r.method,
+            &r.path,
+            &r.query,
+            &r.body,
         );
         if let Some(s) = &interaction.meta.scenario {
             self.scenarios.insert(s.clone());
@@ -310,18 +344,27 @@ impl Index {
 
     /// The interaction that answers `req`, honouring recorded sequences per scenario.
     pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
-        let k = format!(
-            "{}\n{}",
-            req.credentials,
-            key(policy, op, &req.method, &req.path, &req.query, &req.body)
+        let k = key(
+            policy,
+            op,
+            &req.credentials,
+            &req.method,
+            &req.path,
+            &req.query,
+            &req.body,
         );
+        // The key holds everything compared exactly; only type-only and regex rules need a
+        // second look at the candidates.
+        let inexact = policy.has_inexact_rules();
         let candidates: Vec<usize> = self
             .by_key
             .get(&k)
             .map(|c| {
                 c.iter()
                     .copied()
-                    .filter(|&i| request_differences(policy, op, &self.entries[i].interaction, req).is_empty())
+                    .filter(|&i| {
+                        !inexact || request_differences(policy, op, &self.entries[i].interaction, req).is_empty()
+                    })
                     .collect()
             })
             .unwrap_or_default();

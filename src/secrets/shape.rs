@@ -31,45 +31,61 @@ const SECRET_WORDS: &[&str] = &[
 /// Last two words that mark a key secret (`api_key`, `X-Api-Key`, `privateKey`).
 const SECRET_PAIRS: &[&str] = &["apikey", "privatekey", "secretkey", "accesskey", "sessionid"];
 
-/// Splits `clientSecret`, `client_secret`, `X-Hub-Signature-256` into lower-case words,
-/// dropping trailing numbers (`256`), which only version a name.
-fn words(name: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut cur = String::new();
+/// The last two words of a name (`clientSecret` -> `client`, `secret`; `X-Hub-Signature-256`
+/// -> `hub`, `signature`: trailing numbers only version a name), as byte spans of `name`.
+/// Allocation-free: the mock's replay path asks this for every header of every request.
+fn last_words(name: &str) -> (Option<&str>, Option<&str>) {
+    fn push<'a>(word: &'a str, prev: &mut Option<&'a str>, last: &mut Option<&'a str>) {
+        // A word of digits only (a version) is not a word of the name.
+        if !word.bytes().all(|b| b.is_ascii_digit()) {
+            *prev = *last;
+            *last = Some(word);
+        }
+    }
+    let (mut prev, mut last): (Option<&str>, Option<&str>) = (None, None);
+    let mut start: Option<usize> = None;
     let mut prev_lower = false;
-    for c in name.chars() {
+    for (i, c) in name.char_indices() {
         if !c.is_alphanumeric() {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
+            if let Some(s) = start.take() {
+                push(&name[s..i], &mut prev, &mut last);
             }
             prev_lower = false;
             continue;
         }
-        if c.is_uppercase() && prev_lower && !cur.is_empty() {
-            out.push(std::mem::take(&mut cur));
+        if c.is_uppercase()
+            && prev_lower
+            && let Some(s) = start.take()
+        {
+            push(&name[s..i], &mut prev, &mut last);
+        }
+        if start.is_none() {
+            start = Some(i);
         }
         prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        cur.extend(c.to_lowercase());
     }
-    if !cur.is_empty() {
-        out.push(cur);
+    if let Some(s) = start {
+        push(&name[s..], &mut prev, &mut last);
     }
-    while out.last().is_some_and(|w| w.chars().all(|c| c.is_ascii_digit())) {
-        out.pop();
-    }
-    out
+    (prev, last)
 }
 
 /// Whether a JSON key, query parameter or header name says its value is a secret.
 pub fn is_secret_key(name: &str) -> bool {
-    let w = words(name);
-    let Some(last) = w.last() else {
+    let (prev, last) = last_words(name);
+    let Some(last) = last else {
         return false;
     };
-    if SECRET_WORDS.contains(&last.as_str()) {
+    if SECRET_WORDS.iter().any(|w| w.eq_ignore_ascii_case(last)) {
         return true;
     }
-    w.len() >= 2 && SECRET_PAIRS.contains(&format!("{}{}", w[w.len() - 2], last).as_str())
+    prev.is_some_and(|p| {
+        SECRET_PAIRS.iter().any(|pair| {
+            pair.len() == p.len() + last.len()
+                && pair[..p.len()].eq_ignore_ascii_case(p)
+                && pair[p.len()..].eq_ignore_ascii_case(last)
+        })
+    })
 }
 
 /// `Bearer <credential>` / `Basic <credential>`: the scheme is kept so a reader can tell which

@@ -131,6 +131,7 @@ pub(super) fn capture(
     let k = key(
         policy,
         op.as_deref(),
+        &incoming.credentials,
         out.method.as_str(),
         out.path,
         out.query,
