@@ -160,3 +160,63 @@ fn replay_never_goes_through_a_proxy() {
     );
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// A proxy that answers everything 418 and keeps the request lines it saw.
+fn fake_proxy() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let keep = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            keep.lock().unwrap().push(line.trim().to_string());
+            let mut s = stream;
+            let _ = s.write_all(b"HTTP/1.1 418 I'm a teapot\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn live_targets_honour_http_proxy_and_no_proxy() {
+    let (proxy, seen) = fake_proxy();
+    let ws = workspace("");
+    std::fs::write(ws.path().join("contrail.toml"), "").unwrap();
+    let args = [
+        "run",
+        "--target",
+        "live",
+        "--color",
+        "never",
+        "--base-url",
+        "ticketing=http://127.0.0.1:9",
+    ];
+    let out = contrail_env(ws.path(), &args, &[("HTTP_PROXY", &proxy), ("http_proxy", &proxy)]);
+    assert_eq!(out.code, 1, "the proxy answered, 418: {}", out.all());
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.starts_with("POST http://127.0.0.1:9/oauth/token")),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    // NO_PROXY: straight to the (closed) port.
+    let before = seen.lock().unwrap().len();
+    let out = contrail_env(
+        ws.path(),
+        &args,
+        &[
+            ("HTTP_PROXY", &proxy),
+            ("http_proxy", &proxy),
+            ("NO_PROXY", "127.0.0.1"),
+            ("no_proxy", "127.0.0.1"),
+        ],
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert_eq!(seen.lock().unwrap().len(), before);
+}
