@@ -209,17 +209,13 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
 #[test]
 fn junit_stays_well_formed_whatever_a_failure_says() {
     // The expected body carries what XML cannot hold raw: a CDATA end and control characters.
-    let ws = workspace_copy();
-    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
-    let file = ws.path().join("features/tickets.feature");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let hostile = text.replacen(
-        "\"title\": \"Printer on fire\",\n        \"priority\": \"high\"",
-        "\"title\": \"Printer ]]> \\u0001 \\u001b[31m on fire\",\n        \"priority\": \"high\"",
-        1,
-    );
-    assert_ne!(hostile, text);
-    std::fs::write(&file, hostile).unwrap();
+    let ws = edited_tickets(|t| {
+        t.replacen(
+            "\"title\": \"Printer on fire\",\n        \"priority\": \"high\"",
+            "\"title\": \"Printer ]]> \\u0001 \\u001b[31m on fire\",\n        \"priority\": \"high\"",
+            1,
+        )
+    });
     let out = contrail(
         ws.path(),
         &[

@@ -31,6 +31,17 @@ fn raw(addr: &str, request: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A raw POST of `body` with extra `headers` (each ending in CRLF); the answer.
+fn post(addr: &str, path: &str, headers: &str, body: &[u8]) -> String {
+    let mut req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    req.extend_from_slice(body);
+    raw(addr, &req)
+}
+
 fn health(addr: &str) -> String {
     raw(
         addr,
@@ -94,13 +105,7 @@ fn huge_bodies_and_huge_faults_do_not_grow_the_mock() {
     let a = addr(&m);
     let body = vec![b'x'; 10 * 1024 * 1024];
     for _ in 0..30 {
-        let mut req = format!(
-            "POST /incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        )
-        .into_bytes();
-        req.extend_from_slice(&body);
-        let answer = raw(&a, &req);
+        let answer = post(&a, "/incidents", "Content-Type: text/plain\r\n", &body);
         assert!(
             answer.starts_with("HTTP/1.1 501"),
             "{}",
@@ -125,13 +130,8 @@ fn huge_bodies_and_huge_faults_do_not_grow_the_mock() {
 
     // A 300 MB answer is streamed, not built.
     let fault = br#"{"operation": "listIncidents", "oversized_bytes": 314572800}"#;
-    let mut req = format!(
-        "POST /__contrail/faults HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        fault.len()
-    )
-    .into_bytes();
-    req.extend_from_slice(fault);
-    assert!(raw(&a, &req).starts_with("HTTP/1.1 201"));
+    let faulted = post(&a, "/__contrail/faults", "Content-Type: application/json\r\n", fault);
+    assert!(faulted.starts_with("HTTP/1.1 201"), "{faulted}");
     let mut s = TcpStream::connect(&a).expect("connect");
     s.write_all(b"GET /incidents HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer x\r\nConnection: close\r\n\r\n")
         .expect("send");
@@ -162,26 +162,24 @@ fn the_admin_api_refuses_web_pages_and_wants_its_token() {
         None,
     );
     let a = addr(&m);
-    let post = |headers: &str| {
-        let body = br#"{"operation": "createIncident", "status": 503}"#;
-        let mut req = format!(
-            "POST /__contrail/faults HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
+    let fault = |headers: &str| {
+        post(
+            &a,
+            "/__contrail/faults",
+            headers,
+            br#"{"operation": "createIncident", "status": 503}"#,
         )
-        .into_bytes();
-        req.extend_from_slice(body);
-        raw(&a, &req)
     };
     let json = "Content-Type: application/json\r\n";
     let auth = "Authorization: Bearer t0ken-admin-42\r\n";
-    assert!(post(json).starts_with("HTTP/1.1 401"), "no token");
-    assert!(post(&format!("{json}Authorization: Bearer wrong\r\n")).starts_with("HTTP/1.1 401"));
+    assert!(fault(json).starts_with("HTTP/1.1 401"), "no token");
+    assert!(fault(&format!("{json}Authorization: Bearer wrong\r\n")).starts_with("HTTP/1.1 401"));
     assert!(
-        post(&format!("{auth}Content-Type: text/plain\r\n")).starts_with("HTTP/1.1 415"),
+        fault(&format!("{auth}Content-Type: text/plain\r\n")).starts_with("HTTP/1.1 415"),
         "a form or text post"
     );
     assert!(
-        post(&format!("{json}{auth}Origin: http://evil.example\r\n")).starts_with("HTTP/1.1 403"),
+        fault(&format!("{json}{auth}Origin: http://evil.example\r\n")).starts_with("HTTP/1.1 403"),
         "cross-origin"
     );
     let rebinding = raw(
@@ -194,6 +192,6 @@ fn the_admin_api_refuses_web_pages_and_wants_its_token() {
         "{rebinding}"
     );
     // Refused ones changed nothing; the right one works.
-    let ok = post(&format!("{json}{auth}Origin: http://127.0.0.1:9\r\n"));
+    let ok = fault(&format!("{json}{auth}Origin: http://127.0.0.1:9\r\n"));
     assert!(ok.starts_with("HTTP/1.1 201"), "{ok}");
 }

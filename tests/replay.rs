@@ -21,17 +21,13 @@ fn the_bundled_suite_replays_offline_from_the_committed_recordings() {
 #[test]
 fn a_request_unlike_any_recording_fails_naming_the_field_and_the_closest() {
     // The same scenario, one field of its body changed.
-    let ws = workspace_copy();
-    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
-    let file = ws.path().join("features/tickets.feature");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let changed = text.replacen(
-        r#"{ "title": "Printer on fire", "priority": "high", "customer_id": "C-1" }"#,
-        r#"{ "title": "Printer in flames", "priority": "high", "customer_id": "C-1" }"#,
-        1,
-    );
-    assert_ne!(changed, text);
-    std::fs::write(&file, changed).unwrap();
+    let ws = edited_tickets(|t| {
+        t.replacen(
+            r#"{ "title": "Printer on fire", "priority": "high", "customer_id": "C-1" }"#,
+            r#"{ "title": "Printer in flames", "priority": "high", "customer_id": "C-1" }"#,
+            1,
+        )
+    });
     let out = contrail(
         ws.path(),
         &[
@@ -173,18 +169,6 @@ fn a_broken_recording_is_bad_input_named_by_file_and_line() {
         "{}",
         out.stderr
     );
-}
-
-/// The bundled workspace with its recordings, tickets.feature changed by `edit`.
-fn edited_tickets(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
-    let ws = workspace_copy();
-    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
-    let file = ws.path().join("features/tickets.feature");
-    let text = std::fs::read_to_string(&file).unwrap();
-    let edited = edit(&text);
-    assert_ne!(edited, text, "the edit changed nothing");
-    std::fs::write(&file, edited).unwrap();
-    ws
 }
 
 #[test]

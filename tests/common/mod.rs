@@ -205,3 +205,16 @@ pub fn start_mock(dir: &Path, partner: &str, extra: &[&str], env: &[(&str, &str)
     let url = line.split_whitespace().nth(2).expect("listening on URL").to_string();
     Mock { child, url }
 }
+
+/// The bundled workspace with its recordings, tickets.feature changed by `edit` (which must
+/// change something).
+pub fn edited_tickets(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let file = ws.path().join("features/tickets.feature");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changed nothing");
+    std::fs::write(&file, edited).unwrap();
+    ws
+}
