@@ -202,6 +202,15 @@ pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: 
     };
     match loaded {
         Ok(l) => {
+            // Warnings: printed, never a failure.
+            let root = ws.root.clone();
+            for c in l.catalog.contracts.values() {
+                for w in &c.warnings.0 {
+                    let mut shown = w.clone();
+                    shown.file = crate::diag::display_path(&w.file, &root);
+                    eprintln!("warning: {shown}");
+                }
+            }
             let scenarios: usize = l
                 .features
                 .iter()

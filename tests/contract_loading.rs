@@ -412,6 +412,21 @@ fn a_ref_cycle_loads_and_validation_still_checks_what_it_can() {
     let _ = c
         .schemas
         .validate(response_schema(&c, "getX", "200"), &json!({"id": 1, "loop": 3}));
+    // lint warns about the pure cycle.
+    let warned: Vec<String> = c.warnings.0.iter().filter_map(|w| w.pointer.clone()).collect();
+    assert!(warned.contains(&"/components/schemas/A".to_string()), "{warned:?}");
+    assert!(warned.contains(&"/components/schemas/B".to_string()), "{warned:?}");
+    // The field that leads into it too; Node's own recursion (`next`) is no cycle of refs.
+    assert!(
+        warned.contains(&"/components/schemas/Node/properties/loop".to_string()),
+        "{warned:?}"
+    );
+    assert!(
+        warned
+            .iter()
+            .all(|p| !p.ends_with("/next") && p != "/components/schemas/Node"),
+        "{warned:?}"
+    );
 }
 
 #[test]

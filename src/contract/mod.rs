@@ -74,6 +74,8 @@ pub struct Contract {
     pub webhook_schemas: BTreeMap<String, SchemaRef>,
     /// How replay, recording and drift treat each field.
     pub policy: crate::policy::FieldPolicy,
+    /// What loads but is likely wrong (a `$ref` cycle): `lint` prints these as warnings.
+    pub warnings: Diagnostics,
 }
 
 impl Contract {
@@ -285,7 +287,9 @@ impl Contract {
             })
             .chain(webhook_schemas.values());
         let schemas = Schemas::new(&docs, all).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
+        let warnings = Diagnostics(docs.ref_cycles());
         Ok(Contract {
+            warnings,
             name: doc.contract.clone(),
             version: doc.version.clone(),
             file: file.to_path_buf(),

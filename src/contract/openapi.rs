@@ -54,6 +54,62 @@ impl Documents {
         self.docs.insert(url, Arc::new(doc));
     }
 
+    /// `$ref`s that lead only to other `$ref`s, round and round (`A: {$ref: B}`, `B: {$ref:
+    /// A}`): they load and validation checks what it can around them, but a value there is
+    /// checked by nothing, which `lint` says. One warning per cycle member, by file and pointer.
+    pub fn ref_cycles(&self) -> Vec<Diagnostic> {
+        fn walk(v: &Value, pointer: &mut String, found: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    if matches!(m.get("$ref"), Some(Value::String(_))) {
+                        found.push(pointer.clone());
+                    }
+                    for (k, c) in m {
+                        // Examples and extensions are data, never followed.
+                        if is_literal_key(k) {
+                            continue;
+                        }
+                        let len = pointer.len();
+                        pointer.push('/');
+                        pointer.push_str(&escape_pointer(k));
+                        walk(c, pointer, found);
+                        pointer.truncate(len);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        let len = pointer.len();
+                        pointer.push_str(&format!("/{i}"));
+                        walk(c, pointer, found);
+                        pointer.truncate(len);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut out = Vec::new();
+        for (url, doc) in &self.docs {
+            let mut pointers = Vec::new();
+            walk(doc, &mut String::new(), &mut pointers);
+            for p in pointers {
+                let Some(obj) = doc.pointer(&p) else { continue };
+                if let Err(e) = self.deref(url, obj)
+                    && e.contains("cycle")
+                {
+                    out.push(
+                        Diagnostic::new(
+                            self.file_of(url),
+                            "this $ref leads only to $refs that lead back to it (a cycle): a value here is checked \
+                             by nothing",
+                        )
+                        .pointer(if p.is_empty() { "/".to_string() } else { p }),
+                    );
+                }
+            }
+        }
+        out
+    }
+
     /// Loads an OpenAPI document and every local file it references, translating OAS 3.0
     /// schemas. Returns the root document's URL.
     pub fn load_openapi(&mut self, path: &Path, roots: &crate::files::Roots) -> Result<Url, Diagnostics> {
