@@ -144,20 +144,15 @@ impl Body {
         }
     }
 
-    /// Masks known secret values and secret shapes anywhere in the body.
+    /// Masks known secret values and secret shapes anywhere in the body. Names are the
+    /// policy's (`redact`, which ran before): a contract rule that keeps a secret-sounding
+    /// field holds.
     fn scrub(&mut self) {
         match self {
-            Body::Json(v) => secrets::scrub_json(v, PLACEHOLDER),
+            Body::Json(v) => secrets::mask_strings(v, PLACEHOLDER),
             Body::Form(f) => {
                 let pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
-                    .map(|(k, v)| {
-                        let v = if secrets::is_secret_key(&k) && !v.is_empty() {
-                            PLACEHOLDER.to_string()
-                        } else {
-                            secrets::mask_text(&v, PLACEHOLDER).into_owned()
-                        };
-                        (k.into_owned(), v)
-                    })
+                    .map(|(k, v)| (k.into_owned(), secrets::mask_text(&v, PLACEHOLDER).into_owned()))
                     .collect();
                 *f = url::form_urlencoded::Serializer::new(String::new())
                     .extend_pairs(pairs)

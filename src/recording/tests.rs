@@ -350,3 +350,37 @@ fn percent_encoding_is_normalised() {
     req.path = "/ti%63kets".into();
     assert!(answer(&index, &p, &req).is_some());
 }
+
+#[test]
+fn a_contract_rule_keeps_a_field_the_name_rule_would_hide() {
+    // A pagination token is no secret for this partner: the contract says so.
+    let docs = [crate::contract::model::PolicyDoc {
+        header: None,
+        query: None,
+        body: Some("next_page_token".into()),
+        action: "volatile".into(),
+        operation: None,
+    }];
+    let p = FieldPolicy::from_docs(&[], &docs).unwrap();
+    let resp = json!({ "next_page_token": "page-2-cursor", "session_token": "s3ss10n-value" }).to_string();
+    let i = Interaction::capture(
+        &p,
+        &Seen {
+            method: "GET",
+            path: "/tickets",
+            query: &[],
+            request_headers: &[],
+            request_body: b"",
+            status: 200,
+            response_headers: &[],
+            response_body: resp.as_bytes(),
+        },
+        meta("listTickets", 1),
+    );
+    let Body::Json(v) = &i.response.body else {
+        panic!("{:?}", i.response.body)
+    };
+    assert_eq!(v["next_page_token"], "page-2-cursor");
+    // Without a rule of its own, the name still hides it.
+    assert_eq!(v["session_token"], PLACEHOLDER);
+}

@@ -136,8 +136,24 @@ pub fn mask_text<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
     }
 }
 
-/// Masks a JSON value in place: values under secret-named keys at any depth, and known values
-/// and secret shapes inside every string.
+/// Masks known secret values and secret shapes inside every string of a JSON value. Where a
+/// field policy applies (recordings), the policy decides by name, and a contract may keep a
+/// field the name rule would hide; this is all that is left to do after it.
+pub fn mask_strings(v: &mut Value, mask: &str) {
+    match v {
+        Value::Object(m) => m.values_mut().for_each(|c| mask_strings(c, mask)),
+        Value::Array(a) => a.iter_mut().for_each(|c| mask_strings(c, mask)),
+        Value::String(s) => {
+            if let Cow::Owned(masked) = mask_text(s, mask) {
+                *s = masked;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Masks a JSON value in place where no field policy applies (`-v`'s variables): values under
+/// secret-named keys at any depth, and known values and secret shapes inside every string.
 pub fn scrub_json(v: &mut Value, mask: &str) {
     match v {
         Value::Object(m) => {
