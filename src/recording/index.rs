@@ -38,11 +38,8 @@ pub struct Entry {
     pub response_bytes: bytes::Bytes,
     /// The response headers as sent (hop-by-hop ones left out), built once when indexed.
     pub response_headers: hyper::HeaderMap,
-}
-
-/// The credential headers a recorded request carried.
-fn recorded_credentials(policy: &FieldPolicy, op: Option<&str>, rec: &Interaction) -> String {
-    credentials_of(policy, op, rec.request.headers.keys().map(String::as_str))
+    /// The credential headers the recorded request carried (`credentials_of`), once.
+    pub credentials: String,
 }
 
 #[derive(Default)]
@@ -183,9 +180,10 @@ pub fn key(
 pub fn request_differences(
     policy: &FieldPolicy,
     op: Option<&str>,
-    rec: &Interaction,
+    entry: &Entry,
     req: &Incoming,
 ) -> Vec<(String, String)> {
+    let rec = &entry.interaction;
     let mut out = Vec::new();
     if rec.request.method != req.method.to_uppercase() {
         out.push((
@@ -199,8 +197,8 @@ pub fn request_differences(
             format!("recorded {}, got {}", rec.request.path, req.path),
         ));
     }
-    let creds = recorded_credentials(policy, op, rec);
-    if creds != req.credentials {
+    let creds = &entry.credentials;
+    if *creds != req.credentials {
         let say = |c: &str| {
             if c.is_empty() {
                 "no credentials".to_string()
@@ -210,7 +208,7 @@ pub fn request_differences(
         };
         out.push((
             "credentials".into(),
-            format!("recorded with {}, sent with {}", say(&creds), say(&req.credentials)),
+            format!("recorded with {}, sent with {}", say(creds), say(&req.credentials)),
         ));
     }
     // Each parameter's values in order: `?tag=a&tag=b` is not `?tag=b&tag=a`.
@@ -292,15 +290,8 @@ impl Index {
     pub fn insert(&mut self, policy: &FieldPolicy, file: PathBuf, interaction: Interaction) {
         let r = &interaction.request;
         let op = interaction.meta.operation.as_deref();
-        let k = key(
-            policy,
-            op,
-            &recorded_credentials(policy, op, &interaction),
-            &r.method,
-            &r.path,
-            &r.query,
-            &r.body,
-        );
+        let credentials = credentials_of(policy, op, r.headers.keys().map(String::as_str));
+        let k = key(policy, op, &credentials, &r.method, &r.path, &r.query, &r.body);
         if let Some(s) = &interaction.meta.scenario {
             self.scenarios.insert(s.clone());
         }
@@ -331,6 +322,7 @@ impl Index {
             interaction,
             response_bytes,
             response_headers,
+            credentials,
         });
         let list = self.by_key.entry(k).or_default();
         list.push(i);
@@ -362,9 +354,7 @@ impl Index {
             .map(|c| {
                 c.iter()
                     .copied()
-                    .filter(|&i| {
-                        !inexact || request_differences(policy, op, &self.entries[i].interaction, req).is_empty()
-                    })
+                    .filter(|&i| !inexact || request_differences(policy, op, &self.entries[i], req).is_empty())
                     .collect()
             })
             .unwrap_or_default();
@@ -425,7 +415,7 @@ impl Index {
             pool = own;
         }
         pool.into_iter()
-            .map(|i| (i, request_differences(policy, op, &self.entries[i].interaction, req)))
+            .map(|i| (i, request_differences(policy, op, &self.entries[i], req)))
             .min_by_key(|(i, d)| {
                 (
                     d.len(),
