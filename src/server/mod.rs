@@ -121,6 +121,8 @@ struct Shared {
     /// a client's budget across all its tokens, as the partner does.
     token_clients: Mutex<HashMap<String, String>>,
     simulator: Option<simulate::Simulator>,
+    /// The partner's OAuth token path, when it has one.
+    token_path: Option<String>,
     /// Recordings already reported as stale in this run.
     stale_warned: Mutex<std::collections::HashSet<PathBuf>>,
     limits: Limits,
@@ -223,6 +225,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     let upstream_client = crate::client::builder(std::time::Duration::from_secs(30), false, cfg.upstream_tls.as_ref())
         .build()
         .map_err(|e| e.to_string())?;
+    let token_path = cfg.contract.partner(&cfg.partner).and_then(|p| p.token_path());
     let shared = Arc::new(Shared {
         partner: cfg.partner.clone(),
         contract: cfg.contract,
@@ -237,6 +240,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         started: std::time::Instant::now(),
         token_clients: Mutex::new(HashMap::new()),
         simulator,
+        token_path,
         stale_warned: Mutex::new(Default::default()),
         limits: cfg.limits.clone(),
     });
@@ -591,14 +595,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
         }
         // A recorded token is redacted: useless to a live partner. Recording what is missing
         // therefore always gets tokens live.
-        Mode::ReplayOrRecord { upstream }
-            if s.contract
-                .partner(&s.partner)
-                .and_then(|p| p.token_path())
-                .is_some_and(|t| *path == t) =>
-        {
-            Some(upstream.clone())
-        }
+        Mode::ReplayOrRecord { upstream } if s.token_path.as_deref() == Some(path.as_str()) => Some(upstream.clone()),
         Mode::Replay | Mode::ReplayOrRecord { .. } => {
             // Only the simulator reads credentials; replay never does.
             let authorization = || headers.get("authorization").and_then(|v| v.to_str().ok());

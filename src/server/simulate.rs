@@ -90,22 +90,18 @@ pub struct Simulator {
 impl Simulator {
     pub fn new(contract: &Contract, partner: &str) -> Simulator {
         let p = contract.partner(partner);
-        let mut token_path = None;
+        // An absolute token URL elsewhere is not this mock's to serve; its path is.
+        let token_path = p.and_then(|p| p.token_path());
         let mut client = None;
         let mut default_scopes = Vec::new();
         if let Some(AuthDoc::Oauth2ClientCredentials {
-            token_url,
             client_id,
             client_secret,
             scopes,
             request,
+            ..
         }) = p.and_then(|p| p.doc.auth.as_ref())
         {
-            // An absolute token URL elsewhere is not this mock's to serve; its path is.
-            token_path = Some(match url::Url::parse(token_url) {
-                Ok(u) => u.path().to_string(),
-                Err(_) => token_url.clone(),
-            });
             client = Some(
                 match (
                     crate::interpolate::interpolate_env(client_id),
