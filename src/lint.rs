@@ -26,7 +26,8 @@ pub struct Loaded {
     pub features: Vec<(PathBuf, gherkin::Feature)>,
 }
 
-/// Loads and checks everything a run needs. `deep` also compiles every schema.
+/// Loads and checks everything a run needs. `deep` (lint) also compiles every schema; lint
+/// checks the recordings itself.
 pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Diagnostics> {
     let mut errors = Diagnostics::default();
     let (catalog, e) = Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
@@ -35,12 +36,6 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
     if deep {
         for c in catalog.contracts.values() {
             errors.extend(c.compile_all());
-        }
-    }
-    if deep {
-        // Recordings are input too: a broken one is found here, not in the middle of a replay.
-        for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
-            errors.extend(crate::recording::load_dir(&dir).1);
         }
     }
     let mut registry = builtin_registry();
@@ -90,7 +85,8 @@ fn check_identities(features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
     let mut out = Diagnostics::default();
     let mut seen: std::collections::HashMap<String, (PathBuf, usize)> = Default::default();
     for (file, feature) in features {
-        for (name, first, line) in crate::scenario::clashes(feature) {
+        let identities = crate::scenario::all(feature);
+        for (name, first, line) in crate::scenario::clashes(&identities) {
             out.push(
                 Diagnostic::new(
                     file,
@@ -102,7 +98,7 @@ fn check_identities(features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
                 .at(line, 1),
             );
         }
-        for (identity, line) in crate::scenario::all(feature) {
+        for (identity, line) in identities {
             match seen.get(&identity.id) {
                 Some((first, first_line)) if first != file => out.push(
                     Diagnostic::new(
@@ -126,31 +122,46 @@ fn check_identities(features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
     out
 }
 
+/// Every recording of the workspace, and the ones that do not parse (recordings are input too:
+/// a broken one is found by lint, not in the middle of a replay). Read once for all of lint's
+/// checks on them.
+fn all_recordings(ws: &Workspace) -> (Vec<(PathBuf, crate::recording::Interaction)>, Diagnostics) {
+    let mut items = Vec::new();
+    let mut errors = Diagnostics::default();
+    for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
+        let (i, e) = crate::recording::load_dir(&dir);
+        items.extend(i);
+        errors.extend(e);
+    }
+    (items, errors)
+}
+
 /// Recordings made for steps their scenario no longer has, and recordings whose scenario is
 /// gone (renamed or removed): `contrail lint --stale`.
-pub fn stale_recordings(ws: &Workspace, features: &[(PathBuf, gherkin::Feature)]) -> Diagnostics {
+fn stale_recordings(
+    recordings: &[(PathBuf, crate::recording::Interaction)],
+    features: &[(PathBuf, gherkin::Feature)],
+) -> Diagnostics {
     let current: std::collections::HashMap<String, String> = features
         .iter()
         .flat_map(|(_, f)| crate::scenario::all(f))
         .map(|(i, _)| (i.id, i.steps))
         .collect();
     let mut out = Diagnostics::default();
-    for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
-        for (file, interaction) in crate::recording::load_dir(&dir).0 {
-            let Some(scenario) = &interaction.meta.scenario else {
-                continue;
-            };
-            match (current.get(scenario), &interaction.meta.steps) {
-                (None, _) => out.push(Diagnostic::new(
-                    &file,
-                    format!("orphaned: no scenario is named {scenario:?} any more (renamed or removed?)"),
-                )),
-                (Some(now), Some(then)) if now != then => out.push(Diagnostic::new(
-                    &file,
-                    format!("stale: the steps of {scenario:?} changed since this was recorded; record it again"),
-                )),
-                _ => {}
-            }
+    for (file, interaction) in recordings {
+        let Some(scenario) = &interaction.meta.scenario else {
+            continue;
+        };
+        match (current.get(scenario), &interaction.meta.steps) {
+            (None, _) => out.push(Diagnostic::new(
+                file,
+                format!("orphaned: no scenario is named {scenario:?} any more (renamed or removed?)"),
+            )),
+            (Some(now), Some(then)) if now != then => out.push(Diagnostic::new(
+                file,
+                format!("stale: the steps of {scenario:?} changed since this was recorded; record it again"),
+            )),
+            _ => {}
         }
     }
     out
@@ -160,26 +171,24 @@ pub fn stale_recordings(ws: &Workspace, features: &[(PathBuf, gherkin::Feature)]
 /// a value that is not a placeholder, a bearer credential, a JWT, a cloud key): they must not
 /// reach git. The value itself is never printed. `allow` lists JSON pointers (into the
 /// recording file) accepted as false positives.
-pub fn scan_recordings(ws: &Workspace, allow: &[String]) -> Diagnostics {
+fn scan_recordings(recordings: &[(PathBuf, crate::recording::Interaction)], allow: &[String]) -> Diagnostics {
     let mut out = Diagnostics::default();
-    for dir in crate::workspace::subfolders(&ws.recordings_dir()) {
-        for (file, interaction) in crate::recording::load_dir(&dir).0 {
-            let Ok(v) = serde_json::to_value(&interaction) else {
+    for (file, interaction) in recordings {
+        let Ok(v) = serde_json::to_value(interaction) else {
+            continue;
+        };
+        for pointer in crate::secrets::scan_json(&v) {
+            if allow.contains(&pointer) {
                 continue;
-            };
-            for pointer in crate::secrets::scan_json(&v) {
-                if allow.contains(&pointer) {
-                    continue;
-                }
-                out.push(
-                    Diagnostic::new(&file, "this recording holds what looks like a secret")
-                        .pointer(pointer.clone())
-                        .help(format!(
-                            "add a `redact:` rule for it to the contract and record again, or accept a false \
-                             positive with `contrail lint --allow-secret {pointer}`"
-                        )),
-                );
             }
+            out.push(
+                Diagnostic::new(file, "this recording holds what looks like a secret")
+                    .pointer(pointer.clone())
+                    .help(format!(
+                        "add a `redact:` rule for it to the contract and record again, or accept a false \
+                         positive with `contrail lint --allow-secret {pointer}`"
+                    )),
+            );
         }
     }
     out
@@ -187,11 +196,12 @@ pub fn scan_recordings(ws: &Workspace, allow: &[String]) -> Diagnostics {
 
 /// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
 pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: bool) -> Exit {
-    let mut problems = scan_recordings(ws, allow_secrets);
+    let (recordings, mut problems) = all_recordings(ws);
+    problems.extend(scan_recordings(&recordings, allow_secrets));
     let loaded = match load(ws, paths, true) {
         Ok(l) => {
             if stale {
-                problems.extend(stale_recordings(ws, &l.features));
+                problems.extend(stale_recordings(&recordings, &l.features));
             }
             if problems.is_empty() { Ok(l) } else { Err(problems) }
         }

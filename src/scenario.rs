@@ -15,29 +15,12 @@ use sha2::{Digest, Sha256};
 /// Who a scenario is and what its steps were, as recordings store them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// `Feature: Rule: Scenario [key=value, ...]`.
+    /// `Feature: Rule: Scenario [key=value, ...]`, and ` #2` on a repeated identical row.
     pub id: String,
+    /// The id without that number.
+    pub name: String,
     /// A short hash of the steps the scenario runs (background steps first).
     pub steps: String,
-}
-
-/// The identity of an expanded scenario (outline rows already substituted, as cucumber's
-/// `expand_examples` leaves them: one Examples table with its header and this row). Repeated
-/// identical rows are told apart by their order among themselves: `... [p=high] #2`.
-pub fn identity(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario) -> Identity {
-    let mut id = name(feature, rule, scenario);
-    let siblings = rule.map_or(&feature.scenarios, |r| &r.scenarios);
-    let earlier = siblings
-        .iter()
-        .filter(|s| s.position.line < scenario.position.line && name(feature, rule, s) == id)
-        .count();
-    if earlier > 0 {
-        id.push_str(&format!(" #{}", earlier + 1));
-    }
-    Identity {
-        id,
-        steps: steps_hash(feature, rule, scenario),
-    }
 }
 
 /// Feature, rule and scenario names, and the outline row's values.
@@ -88,26 +71,18 @@ fn steps_hash(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Scenarios of one feature (and rule) with the same name but different steps, as (name,
-/// first line, line): they would swap recordings if they swapped places.
-pub fn clashes(feature: &gherkin::Feature) -> Vec<(String, usize, usize)> {
-    use cucumber::feature::Ext as _;
-    let Ok(expanded) = feature.clone().expand_examples() else {
-        return Vec::new();
-    };
-    let containers =
-        std::iter::once((None, &expanded.scenarios)).chain(expanded.rules.iter().map(|r| (Some(r), &r.scenarios)));
+/// Scenarios of one feature with the same name but different steps, as (name, first line,
+/// line): they would swap recordings if they swapped places. Repeated identical outline rows
+/// are no clash: they are numbered.
+pub fn clashes(identities: &[(Identity, usize)]) -> Vec<(String, usize, usize)> {
+    let mut first: std::collections::HashMap<&str, (&str, usize)> = Default::default();
     let mut out = Vec::new();
-    for (rule, scenarios) in containers {
-        let mut first: std::collections::HashMap<String, (String, usize)> = Default::default();
-        for s in scenarios {
-            let (n, steps) = (name(&expanded, rule, s), steps_hash(&expanded, rule, s));
-            match first.get(&n) {
-                Some((st, line)) if *st != steps => out.push((n, *line, s.position.line)),
-                Some(_) => {}
-                None => {
-                    first.insert(n, (steps, s.position.line));
-                }
+    for (i, line) in identities {
+        match first.get(i.name.as_str()) {
+            Some((steps, at)) if *steps != i.steps => out.push((i.name.clone(), *at, *line)),
+            Some(_) => {}
+            None => {
+                first.insert(&i.name, (&i.steps, *line));
             }
         }
     }
@@ -117,20 +92,29 @@ pub fn clashes(feature: &gherkin::Feature) -> Vec<(String, usize, usize)> {
 /// Every scenario of a feature (outlines expanded), with its identity and line.
 pub fn all(feature: &gherkin::Feature) -> Vec<(Identity, usize)> {
     use cucumber::feature::Ext as _;
-    let Ok(expanded) = feature.clone().expand_examples() else {
-        return Vec::new();
-    };
-    let mut out: Vec<(Identity, usize)> = expanded
-        .scenarios
-        .iter()
-        .map(|s| (identity(&expanded, None, s), s.position.line))
-        .collect();
-    for r in &expanded.rules {
-        out.extend(
-            r.scenarios
-                .iter()
-                .map(|s| (identity(&expanded, Some(r), s), s.position.line)),
-        );
+    match feature.clone().expand_examples() {
+        Ok(expanded) => of_expanded(&expanded),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The identities of a feature whose outlines are expanded already (as cucumber runs it; rows
+/// substituted, one Examples table of header and row each), in one pass: identical rows are
+/// numbered by their order among themselves (`... [p=high] #2`).
+pub fn of_expanded(expanded: &gherkin::Feature) -> Vec<(Identity, usize)> {
+    let containers =
+        std::iter::once((None, &expanded.scenarios)).chain(expanded.rules.iter().map(|r| (Some(r), &r.scenarios)));
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    let mut out = Vec::new();
+    for (rule, scenarios) in containers {
+        for s in scenarios {
+            let name = name(expanded, rule, s);
+            let n = seen.entry(name.clone()).or_default();
+            *n += 1;
+            let id = if *n > 1 { format!("{name} #{n}") } else { name.clone() };
+            let steps = steps_hash(expanded, rule, s);
+            out.push((Identity { id, name, steps }, s.position.line));
+        }
     }
     out
 }
@@ -202,9 +186,9 @@ mod tests {
         let f = "Feature: F\n  Scenario Outline: o\n    When I call \"<x>\"\n    Examples:\n      | x |\n      | a |\n      | b |\n      | a |\n";
         let ids: Vec<String> = all(&parse(f)).into_iter().map(|(i, _)| i.id).collect();
         assert_eq!(ids, ["F: o [x=a]", "F: o [x=b]", "F: o [x=a] #2"]);
-        assert!(clashes(&parse(f)).is_empty());
+        assert!(clashes(&all(&parse(f))).is_empty());
         let two = "Feature: F\n  Scenario: s\n    When I call \"a\"\n  Scenario: s\n    When I call \"b\"\n";
-        assert_eq!(clashes(&parse(two)), [("F: s".to_string(), 2, 4)]);
+        assert_eq!(clashes(&all(&parse(two))), [("F: s".to_string(), 2, 4)]);
     }
 
     #[test]

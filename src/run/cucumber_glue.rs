@@ -23,6 +23,10 @@ use crate::steps::{FailureKind, Suite, World};
 /// The suite of the run in progress. cucumber builds each World with `World::new()`, which
 /// takes no arguments, so the suite is handed over here.
 static SUITE: Mutex<Option<(Arc<Suite>, Arc<Redactor>)>> = Mutex::new(None);
+/// Every scenario's identity, by feature file and (expanded) line: worked out once per feature
+/// as it is parsed, since numbering repeated outline rows needs the whole feature.
+type Identities = std::collections::HashMap<(Option<PathBuf>, usize), crate::scenario::Identity>;
+static IDENTITIES: Mutex<Option<Identities>> = Mutex::new(None);
 /// Steps that failed because the harness or a target could not run (exit 3).
 static HARNESS_FAILURES: AtomicUsize = AtomicUsize::new(0);
 
@@ -49,7 +53,14 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
             .into_iter()
             .map(|mut f| {
                 super::sut::serialize(&mut f);
-                f.expand_examples().map_err(cucumber::parser::Error::from)
+                let expanded = f.expand_examples().map_err(cucumber::parser::Error::from)?;
+                if let Ok(mut ids) = IDENTITIES.lock() {
+                    let ids = ids.get_or_insert_with(Default::default);
+                    for (identity, line) in crate::scenario::of_expanded(&expanded) {
+                        ids.insert((expanded.path.clone(), line), identity);
+                    }
+                }
+                Ok(expanded)
             })
             .collect();
         futures::stream::iter(features)
@@ -120,6 +131,9 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     ));
     *SUITE.lock().map_err(|_| "suite lock poisoned")? = Some((suite, redactor));
     HARNESS_FAILURES.store(0, Ordering::SeqCst);
+    if let Ok(mut ids) = IDENTITIES.lock() {
+        *ids = None;
+    }
 
     let junit = output(&s.junit)?;
     let json = output(&s.cucumber_json)?;
@@ -139,9 +153,23 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
             .then(any, any_step)
             .before(move |feature, rule, scenario, world| {
                 // Who is asking, for the mock servers: by name and outline row, never by line.
-                let identity = crate::scenario::identity(feature, rule, scenario);
-                world.scenario = Some(identity.id);
-                world.steps_hash = Some(identity.steps);
+                let identity = IDENTITIES.lock().ok().and_then(|ids| {
+                    ids.as_ref()?
+                        .get(&(feature.path.clone(), scenario.position.line))
+                        .cloned()
+                });
+                // Never missing (every feature was parsed above); if it were, a name no recording
+                // has keeps the scenario from being answered with another's recordings.
+                world.scenario = Some(identity.as_ref().map_or_else(
+                    || {
+                        format!(
+                            "{}: {} (not indexed, line {})",
+                            feature.name, scenario.name, scenario.position.line
+                        )
+                    },
+                    |i| i.id.clone(),
+                ));
+                world.steps_hash = identity.map(|i| i.steps);
                 let runner = sut_runner
                     .clone()
                     .filter(|_| super::sut::tagged(feature, rule, scenario));
