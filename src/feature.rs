@@ -37,8 +37,15 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
 /// Parses one feature file; a syntax error names the file, line and column. A UTF-8
 /// byte-order mark (editors on Windows write one) is accepted.
 pub fn parse(path: &Path) -> Result<gherkin::Feature, Diagnostic> {
-    let raw = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
-    if let Some(rest) = raw.strip_prefix("\u{feff}".as_bytes()) {
+    // Only a file that starts with the mark is read here; the others once, by the parser.
+    let mut head = [0u8; 3];
+    let has_bom = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && head == *"\u{feff}".as_bytes();
+    if has_bom {
+        let raw = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
+        let rest = &raw[3..];
         // gherkin 0.16 reads the mark as part of the first keyword, and only its path parser
         // reports errors in full: it parses a copy without the mark.
         static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

@@ -69,12 +69,13 @@ impl TokenCache {
         match auth {
             None | Some(AuthDoc::None) => Ok(()),
             Some(AuthDoc::Bearer { token }) => {
-                let token = secret(interpolate_env(token).map_err(AuthError::Config)?);
+                // The contract's secrets were remembered when the run loaded the contracts.
+                let token = interpolate_env(token).map_err(AuthError::Config)?;
                 req.headers.push(("Authorization".into(), format!("Bearer {token}")));
                 Ok(())
             }
             Some(AuthDoc::ApiKey { header, query, value }) => {
-                let value = secret(interpolate_env(value).map_err(AuthError::Config)?);
+                let value = interpolate_env(value).map_err(AuthError::Config)?;
                 if let Some(q) = query {
                     let mut url = url::Url::parse(&req.url).map_err(|e| AuthError::Config(e.to_string()))?;
                     url.query_pairs_mut().append_pair(q, &value);
@@ -102,7 +103,7 @@ impl TokenCache {
                     Credentials::Client { id, secret: s } => (id.clone(), secret(s.clone())),
                     _ => (
                         interpolate_env(client_id).map_err(AuthError::Config)?,
-                        secret(interpolate_env(client_secret).map_err(AuthError::Config)?),
+                        interpolate_env(client_secret).map_err(AuthError::Config)?,
                     ),
                 };
                 let key = (format!("{partner}/{id}"), wanted.join(" "));
@@ -179,33 +180,24 @@ async fn fetch_token(
     })
 }
 
-/// A secret value on its way into a request: remembered, so that it is masked wherever it
-/// shows up later (an echo in a body, an error message, a report).
+/// A secret the run did not know when it loaded the contracts (a token obtained, a client
+/// secret a step gave): remembered, so that it is masked wherever it shows up later.
 fn secret(value: String) -> String {
     crate::secrets::remember(&value);
     value
 }
 
-/// Remembers the secrets of every partner's auth in every contract.
+/// Remembers every secret the contracts' auth names (their `${env:...}` values), before
+/// anything runs: a scenario that fails before it authenticates must not print them either.
 pub fn remember_catalog_secrets(catalog: &crate::contract::Catalog) {
-    for c in catalog.contracts.values() {
-        for p in c.partners.values() {
-            remember_secrets(p.doc.auth.as_ref());
-        }
-    }
-}
-
-/// Remembers every secret a contract's auth names (its `${env:...}` values), before anything
-/// runs: a scenario that fails before it authenticates must not print them either.
-pub fn remember_secrets(auth: Option<&AuthDoc>) {
-    let values: Vec<&String> = match auth {
-        Some(AuthDoc::Bearer { token }) => vec![token],
-        Some(AuthDoc::ApiKey { value, .. }) => vec![value],
-        Some(AuthDoc::Oauth2ClientCredentials { client_secret, .. }) => vec![client_secret],
-        _ => Vec::new(),
-    };
-    for v in values {
-        if let Ok(v) = interpolate_env(v) {
+    for p in catalog.contracts.values().flat_map(|c| c.partners.values()) {
+        let value = match &p.doc.auth {
+            Some(AuthDoc::Bearer { token }) => token,
+            Some(AuthDoc::ApiKey { value, .. }) => value,
+            Some(AuthDoc::Oauth2ClientCredentials { client_secret, .. }) => client_secret,
+            _ => continue,
+        };
+        if let Ok(v) = interpolate_env(value) {
             crate::secrets::remember(&v);
         }
     }

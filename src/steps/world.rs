@@ -169,11 +169,11 @@ impl std::fmt::Debug for World {
         if !self.vars.is_empty() {
             out.push_str("variables:\n");
             for (k, v) in &self.vars {
-                let mut v = v.clone();
-                scrub_json(&mut v, MASK);
                 let shown = if crate::secrets::is_secret_key(k) {
                     MASK.to_string()
                 } else {
+                    let mut v = v.clone();
+                    scrub_json(&mut v, MASK);
                     v.to_string()
                 };
                 out.push_str(&format!("  {k} = {shown}\n"));
