@@ -422,20 +422,23 @@ pub fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&percent_decode_bytes(s.as_bytes())).into_owned()
 }
 
+/// The byte a `%XX` escape at `i` stands for, when there is one there.
+pub fn escaped_byte(value: &[u8], i: usize) -> Option<u8> {
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    if value.get(i) != Some(&b'%') {
+        return None;
+    }
+    Some(hex(*value.get(i + 1)?)? * 16 + hex(*value.get(i + 2)?)?)
+}
+
 /// Decodes `%XX` escapes byte by byte (a `%` before a multi-byte character, or not followed
 /// by two hex digits, stays as it is).
 pub fn percent_decode_bytes(value: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(value.len());
     let mut i = 0;
     while i < value.len() {
-        if value[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                value.get(i + 1).copied().and_then(hex),
-                value.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push(h * 16 + l);
+        if let Some(b) = escaped_byte(value, i) {
+            out.push(b);
             i += 3;
         } else {
             out.push(value[i]);

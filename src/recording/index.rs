@@ -73,17 +73,10 @@ pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(path);
     }
     let bytes = path.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16);
     let mut out = String::with_capacity(path.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            let c = (h * 16 + l) as u8;
+        if let Some(c) = crate::contract::openapi::escaped_byte(bytes, i) {
             if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
                 out.push(c as char);
             } else {
