@@ -65,13 +65,26 @@ pub enum Command {
         #[arg(long, value_name = "TOKEN", env = "CONTRAIL_ADMIN_TOKEN", hide_env_values = true)]
         admin_token: Option<String>,
         /// Serve HTTPS with this certificate (PEM chain) ...
-        #[arg(long, value_name = "PEM", requires = "tls_key")]
+        #[arg(
+            long,
+            value_name = "PEM",
+            requires = "tls_key",
+            conflicts_with = "tls_generate",
+            group = "https"
+        )]
         tls_cert: Option<PathBuf>,
         /// ... and this key (PEM).
         #[arg(long, value_name = "PEM", requires = "tls_cert")]
         tls_key: Option<PathBuf>,
+        /// Serve HTTPS with a certificate generated now for 127.0.0.1, ::1 and localhost,
+        /// signed by a throwaway CA whose certificate is written for clients to trust.
+        #[arg(long, group = "https")]
+        tls_generate: bool,
+        /// Write the generated certificate's CA here (default: a temporary file, printed).
+        #[arg(long, value_name = "FILE", requires = "tls_generate")]
+        tls_ca_out: Option<PathBuf>,
         /// Require client certificates signed by this CA (mutual TLS).
-        #[arg(long, value_name = "PEM", requires = "tls_cert")]
+        #[arg(long, value_name = "PEM", requires = "https")]
         tls_client_ca: Option<PathBuf>,
     },
     /// Run the features against the live sandboxes and report where live answers no longer
@@ -261,6 +274,8 @@ pub fn main() -> Exit {
             admin_token,
             tls_cert,
             tls_key,
+            tls_generate,
+            tls_ca_out,
             tls_client_ca,
         } => {
             let Some(runtime) = runtime() else { return Exit::Harness };
@@ -278,11 +293,19 @@ pub fn main() -> Exit {
                     journal_cap,
                     simulate,
                     admin_token,
-                    tls: tls_cert.zip(tls_key).map(|(cert, key)| crate::server::ServeTls {
-                        cert,
-                        key,
-                        client_ca: tls_client_ca,
-                    }),
+                    tls: match (tls_cert.zip(tls_key), tls_generate) {
+                        (Some((cert, key)), _) => Some(crate::server::tls::ServeTls::Given {
+                            cert,
+                            key,
+                            ca: None,
+                            client_ca: tls_client_ca,
+                        }),
+                        (None, true) => Some(crate::server::tls::ServeTls::Generated {
+                            client_ca: tls_client_ca,
+                        }),
+                        (None, false) => None,
+                    },
+                    ca_out: tls_ca_out,
                 },
             ))
         }

@@ -42,6 +42,16 @@ pub fn check(ws: &Workspace, catalog: &Catalog) -> Diagnostics {
     if let Err(m) = crate::server::Limits::from_config(&c.mock) {
         problem("[mock]", m);
     }
+    let mock_tls = crate::server::tls::ServeTls::from_config(&c.mock, &ws.root);
+    if let Err(m) = &mock_tls {
+        problem("[mock]", m.clone());
+    }
+    // `{mock.ca}` is filled only when the mocks serve HTTPS from a CA contrail knows.
+    let mock_ca = match mock_tls {
+        Ok(Some(crate::server::tls::ServeTls::Generated { .. })) => true,
+        Ok(Some(crate::server::tls::ServeTls::Given { ca, .. })) => ca.is_some(),
+        _ => false,
+    };
 
     for (name, p) in &c.partners {
         if !partners.contains(name.as_str()) {
@@ -84,7 +94,12 @@ pub fn check(ws: &Workspace, catalog: &Catalog) -> Diagnostics {
             problem("[sut]", m);
         }
         for arg in sut.command.iter().chain(sut.env.values()) {
-            for m in placeholders(arg, &["partners."], &BTreeSet::new(), &partners) {
+            let allowed: &[&str] = if mock_ca {
+                &["partners.", "mock."]
+            } else {
+                &["partners."]
+            };
+            for m in placeholders(arg, allowed, &BTreeSet::new(), &partners) {
                 problem(arg, format!("[sut]: {m}"));
             }
         }
@@ -117,9 +132,16 @@ fn placeholders(text: &str, allowed: &[&str], services: &BTreeSet<&str>, partner
         let ok = match parts.as_slice() {
             ["services", s, "url"] if allowed.contains(&"services.") => services.contains(s),
             ["partners", p, "url" | "token_url"] if allowed.contains(&"partners.") => partners.contains(p),
+            ["mock", "ca"] => allowed.contains(&"mock."),
             _ => false,
         };
-        if !ok {
+        if !ok && name == "mock.ca" {
+            out.push(
+                "{mock.ca} is the CA file of the mocks' HTTPS certificate, and they serve plain HTTP: set \
+                 [mock] https = true (or tls_cert, tls_key and tls_ca)"
+                    .into(),
+            );
+        } else if !ok {
             let known: Vec<String> = ["{port}", "{url}"]
                 .into_iter()
                 .map(String::from)
@@ -137,6 +159,7 @@ fn placeholders(text: &str, allowed: &[&str], services: &BTreeSet<&str>, partner
                         .into_iter()
                         .flatten(),
                 )
+                .chain(allowed.contains(&"mock.").then(|| "{mock.ca}".to_string()))
                 .collect();
             out.push(format!("{{{name}}} is not known here (known: {})", known.join(", ")));
         }

@@ -76,10 +76,16 @@ pub struct MockDefaults {
     pub max_connections: Option<usize>,
     /// A connection idle this long is closed, e.g. "10s" (the default).
     pub idle_timeout: Option<String>,
-    /// Serve HTTPS with this certificate and key (PEM paths), for a system under test that
-    /// only speaks HTTPS.
+    /// Serve HTTPS, for a system under test that only speaks HTTPS: with `tls_cert` and
+    /// `tls_key` when given, else with a certificate generated for the run (its CA handed to
+    /// the system under test as `{mock.ca}` and `CONTRAIL_MOCK_CA`).
+    pub https: Option<bool>,
+    /// The certificate chain and key (PEM paths) to serve HTTPS with ...
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// ... and the CA that signed them, which contrail's client and the system under test
+    /// trust (without it, the system's roots).
+    pub tls_ca: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

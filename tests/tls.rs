@@ -220,3 +220,140 @@ fn live_targets_honour_http_proxy_and_no_proxy() {
     assert_eq!(out.code, 3, "{}", out.all());
     assert_eq!(seen.lock().unwrap().len(), before);
 }
+
+/// The bundled workspace with the @sut feature, its recordings, mocks serving HTTPS from a
+/// generated certificate, and the demo integration as the system under test; `sut_env` is
+/// `[sut] env`.
+fn https_sut_workspace(sut_env: &str) -> tempfile::TempDir {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::copy(
+        repo().join("features/escalation-service.feature"),
+        ws.path().join("features/escalation-service.feature"),
+    )
+    .unwrap();
+    let command = [
+        env!("CARGO_BIN_EXE_contrail-demo-integration"),
+        "--port",
+        "{port}",
+        "--incidents-url",
+        "{partners.incidents.url}",
+        "--token-url",
+        "{partners.incidents.token_url}",
+    ];
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        format!(
+            "[mock]\nhttps = true\n\n[sut]\ncommand = {command:?}\nready = \"/health\"\nenv = {{ {sut_env} }}\n\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
+        ),
+    )
+    .unwrap();
+    ws
+}
+
+const ESCALATION: &str = "An escalated ticket opens one incident with the ticket's link and mapped severity";
+
+#[test]
+fn mocks_serve_https_from_a_generated_certificate_to_contrail_and_a_sut_that_trusts_its_ca() {
+    let ws = https_sut_workspace("");
+    let args = [
+        "run",
+        "--color",
+        "never",
+        "features/escalation-service.feature",
+        "features/tickets.feature",
+        "--name",
+        ESCALATION,
+    ];
+    let out = contrail(ws.path(), &args);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stderr.contains("(mock on https://127.0.0.1:"), "{}", out.stderr);
+    assert!(out.stdout.contains("1 scenario (1 passed)"), "{}", out.stdout);
+    // Nothing but the (public) CA certificate was written, and it is gone after the run.
+    let leftover: Vec<_> = walk(ws.path())
+        .into_iter()
+        .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| t.contains("PRIVATE KEY")))
+        .collect();
+    assert!(leftover.is_empty(), "{leftover:?}");
+
+    // The planted fault: a system under test that does not trust the mocks' CA cannot reach
+    // the incidents API, and the very same scenario fails.
+    let ws = https_sut_workspace("CONTRAIL_MOCK_CA = \"\"");
+    let out = contrail(ws.path(), &args);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("1 scenario (1 failed)"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("the \"incidents\" mock refused")
+            && out.stdout.contains("the client does not trust the mock's certificate"),
+        "{}",
+        out.stdout
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn contrail_mock_generates_a_certificate_for_loopback_and_writes_only_its_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("mock-ca.pem");
+    let ca_arg = ca.display().to_string();
+    let partner = start_mock(
+        &repo(),
+        "ticketing",
+        &["--simulate", "--tls-generate", "--tls-ca-out", &ca_arg],
+        &[],
+        None,
+    );
+    assert!(partner.url.starts_with("https://127.0.0.1:"), "{}", partner.url);
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"), "{pem}");
+    assert!(!pem.contains("PRIVATE KEY"), "{pem}");
+
+    // Trusted through its CA, the generated certificate is valid for 127.0.0.1 ...
+    let out = run(&workspace(&format!("ca = {ca_arg:?}\n")), &partner);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // ... and without it, an unknown issuer.
+    let out = run(&workspace(&format!("ca = {:?}\n", tls_file("ca.pem"))), &partner);
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stdout.contains("signed by an issuer this run does not trust"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn mock_ca_placeholder_needs_https_mocks() {
+    let ws = https_sut_workspace("");
+    let toml = std::fs::read_to_string(ws.path().join("contrail.toml")).unwrap();
+    let with_placeholder = toml.replace("env = {  }", "env = { INCIDENTS_CA = \"{mock.ca}\" }");
+    assert_ne!(toml, with_placeholder);
+    std::fs::write(ws.path().join("contrail.toml"), &with_placeholder).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        with_placeholder.replace("https = true", "https = false"),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all()
+            .contains("{mock.ca} is the CA file of the mocks' HTTPS certificate"),
+        "{}",
+        out.all()
+    );
+}

@@ -60,10 +60,13 @@ enum Outcome {
 impl Outbox {
     pub fn new(opts: Options) -> Result<Outbox, String> {
         contrail::client::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| e.to_string())?;
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(10));
+        if let Some(ca) = &opts.ca {
+            let pem = std::fs::read(ca).map_err(|e| format!("--ca {ca}: {e}"))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| format!("--ca {ca}: {e}"))?;
+            http = http.tls_certs_merge(certs);
+        }
+        let http = http.build().map_err(|e| e.to_string())?;
         let (tx, mut rx) = mpsc::unbounded_channel::<Incident>();
         let status = std::sync::Arc::new(Mutex::new(Status::default()));
         let mut worker = Worker {

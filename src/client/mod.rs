@@ -159,7 +159,16 @@ impl HttpClient {
 
     /// Talks to `base_url`'s origin with a partner's TLS settings.
     pub fn with_partner_tls(&mut self, base_url: &url::Url, tls: &tls::PartnerTls) -> Result<(), String> {
-        let client = builder(self.timeout, false, Some(tls))
+        self.with_origin_tls(base_url, tls, false)
+    }
+
+    /// Talks to one of contrail's own mocks over HTTPS, trusting its CA; never via a proxy.
+    pub fn with_mock_tls(&mut self, base_url: &url::Url, tls: &tls::PartnerTls) -> Result<(), String> {
+        self.with_origin_tls(base_url, tls, true)
+    }
+
+    fn with_origin_tls(&mut self, base_url: &url::Url, tls: &tls::PartnerTls, local: bool) -> Result<(), String> {
+        let client = builder(self.timeout, local, Some(tls))
             .build()
             .map_err(|e| format!("cannot build the HTTP client for {base_url}: {e}"))?;
         self.per_origin.insert(base_url.origin().ascii_serialization(), client);

@@ -92,6 +92,20 @@ impl PartnerTls {
         })
     }
 
+    /// Settings that only add `ca_pem` (a PEM bundle) to the trusted roots.
+    pub fn trusting(what: &str, ca_pem: &[u8]) -> Result<PartnerTls, String> {
+        let ca = reqwest::Certificate::from_pem_bundle(ca_pem)
+            .map_err(|e| format!("{what}: not a PEM certificate bundle: {e}"))?;
+        if ca.is_empty() {
+            return Err(format!("{what}: the CA file holds no certificate"));
+        }
+        Ok(PartnerTls {
+            ca,
+            identity: None,
+            min_version: None,
+        })
+    }
+
     /// The client builder with these settings.
     pub fn apply(&self, mut b: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
         if !self.ca.is_empty() {

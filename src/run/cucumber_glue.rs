@@ -90,6 +90,15 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                     "\n--- the system under test's last output ---\n{}",
                     sut.output_tail(20)
                 ));
+                for (partner, mock) in &world.suite.mocks {
+                    if let Some((n, why)) = mock.tls_failures() {
+                        text.push_str(&format!(
+                            "\n--- the {partner:?} mock refused {n} TLS handshake(s); the last: {why}. A system \
+                             under test must trust the mocks' CA: it gets the file as {{mock.ca}} and \
+                             CONTRAIL_MOCK_CA ---"
+                        ));
+                    }
+                }
             }
             // resume_unwind fails the step without running the panic hook (no "thread panicked").
             std::panic::resume_unwind(Box::new(text));

@@ -192,8 +192,16 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         eprintln!("error: scenarios tagged @sut need a system under test: add [sut] to contrail.toml");
         return Exit::BadInput.into();
     }
-    let (mocks, base_urls) = match through_mocks {
-        false => (Vec::new(), live_urls.clone()),
+    let Mocks {
+        servers: mocks,
+        urls: base_urls,
+        ca_pem: mock_ca_pem,
+    } = match through_mocks {
+        false => Mocks {
+            servers: Vec::new(),
+            urls: live_urls.clone(),
+            ca_pem: None,
+        },
         true => match start_mocks(
             &ws,
             &loaded,
@@ -213,6 +221,11 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
                 eprintln!("error: {} broken recording(s); nothing was run", d.len());
                 return Exit::BadInput.into();
             }
+            Err(server::StartError::Config(e)) => {
+                services::stop_all(running).await;
+                eprintln!("error: {e}");
+                return Exit::BadInput.into();
+            }
             Err(e) => {
                 services::stop_all(running).await;
                 eprintln!("error: {e}");
@@ -220,10 +233,29 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             }
         },
     };
+    // The mocks' CA as a file, for the system under test; removed when the run ends.
+    let mock_ca = match (&mock_ca_pem, sut_needed) {
+        (Some(pem), true) => match server::tls::CaFile::write(pem, None) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                stop(running, mocks).await;
+                eprintln!("error: {e}");
+                return Exit::Harness.into();
+            }
+        },
+        _ => None,
+    };
 
     let mut sut_runner = None;
     if sut_needed {
-        match sut::SutRunner::start(&ws, &loaded.catalog, &base_urls).await {
+        match sut::SutRunner::start(
+            &ws,
+            &loaded.catalog,
+            &base_urls,
+            mock_ca.as_ref().map(|f| f.path.as_path()),
+        )
+        .await
+        {
             Ok(runner) => {
                 eprintln!(
                     "system under test: {}{}",
@@ -257,6 +289,13 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             crate::client::DEFAULT_MAX_BODY,
             through_mocks,
         )?;
+        // The mocks over HTTPS: trusted by their CA (the system's roots when contrail has none).
+        if let Some(pem) = &mock_ca_pem {
+            let trust = crate::client::tls::PartnerTls::trusting("the mocks", pem.as_bytes())?;
+            for url in base_urls.values() {
+                c.with_mock_tls(url, &trust)?;
+            }
+        }
         // Talking to live sandboxes directly: each with its own TLS settings.
         if !through_mocks {
             for (partner, url) in &base_urls {
@@ -367,7 +406,7 @@ async fn start_mocks(
     drift: Option<&Arc<crate::drift::Session>>,
     simulate: bool,
     partner_tls: &BTreeMap<String, crate::client::tls::PartnerTls>,
-) -> Result<(Vec<MockServer>, BTreeMap<String, Url>), server::StartError> {
+) -> Result<Mocks, server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
     // A partner named in several contracts uses the first contract's policy.
@@ -377,23 +416,10 @@ async fn start_mocks(
             partners.entry(p.clone()).or_insert_with(|| c.clone());
         }
     }
-    let serve_tls = match (&ws.config.mock.tls_cert, &ws.config.mock.tls_key) {
-        (Some(c), Some(k)) => Some(server::tls::acceptor(&ws.root.join(c), &ws.root.join(k), None)?),
-        (None, None) => None,
-        _ => {
-            return Err(server::StartError::Harness(
-                "[mock] give both tls_cert and tls_key, or neither".into(),
-            ));
-        }
-    };
-    let limits = server::Limits::from_config(&ws.config.mock).map_err(|e| {
-        server::StartError::Recordings(crate::diag::Diagnostics::from(crate::diag::Diagnostic::new(
-            ws.file
-                .clone()
-                .unwrap_or_else(|| ws.root.join(crate::workspace::FILE_NAME)),
-            e,
-        )))
-    })?;
+    let https = server::tls::ServeTls::from_config(&ws.config.mock, &ws.root)
+        .and_then(|t| t.map(|t| t.load()).transpose())
+        .map_err(server::StartError::Config)?;
+    let limits = server::Limits::from_config(&ws.config.mock).map_err(server::StartError::Config)?;
     for (partner, contract) in partners {
         let upstream = live.get(&partner).cloned();
         let mode = match (target, record_missing, upstream) {
@@ -420,7 +446,7 @@ async fn start_mocks(
             simulate,
             limits: limits.clone(),
             upstream_tls: partner_tls.get(&partner).cloned(),
-            tls: serve_tls.clone(),
+            tls: https.as_ref().map(|h| h.acceptor.clone()),
         })
         .await;
         let mock = match started {
@@ -454,7 +480,19 @@ async fn start_mocks(
         urls.insert(partner, Url::parse(&mock.url).map_err(|e| e.to_string())?);
         mocks.push(mock);
     }
-    Ok((mocks, urls))
+    Ok(Mocks {
+        servers: mocks,
+        urls,
+        ca_pem: https.and_then(|h| h.ca_pem),
+    })
+}
+
+/// The run's mock servers, each partner's base URL on them, and the CA certificate (PEM) of
+/// their HTTPS certificate when they serve HTTPS from one contrail knows.
+struct Mocks {
+    servers: Vec<MockServer>,
+    urls: BTreeMap<String, Url>,
+    ca_pem: Option<String>,
 }
 
 /// Base URL templates per partner, and the services they need started.

@@ -108,6 +108,8 @@ fn vars(catalog: &Catalog, base_urls: &BTreeMap<String, Url>) -> Vec<(String, St
 /// Starts, restarts and stops the system under test.
 pub struct SutRunner {
     ws: Workspace,
+    /// `[sut]` as a service, with `CONTRAIL_MOCK_CA` when the mocks serve HTTPS.
+    service: crate::workspace::ServiceConfig,
     vars: Vec<(String, String)>,
     pub per_scenario: bool,
     pub handle: SutHandle,
@@ -119,23 +121,35 @@ pub struct SutRunner {
 }
 
 impl SutRunner {
-    /// Starts it the first time.
+    /// Starts it the first time. `mock_ca` is the file holding the CA of the mocks' HTTPS
+    /// certificate, given to the SUT as `{mock.ca}` and `CONTRAIL_MOCK_CA`.
     pub async fn start(
         ws: &Workspace,
         catalog: &Catalog,
         base_urls: &BTreeMap<String, Url>,
+        mock_ca: Option<&std::path::Path>,
     ) -> Result<SutRunner, services::ServiceError> {
         let cfg = ws.config.sut.as_ref().ok_or_else(|| {
             services::ServiceError::Config("scenarios tagged @sut need a [sut] in contrail.toml".into())
         })?;
-        let vars = vars(catalog, base_urls);
-        let svc = services::start(ws, "sut", &cfg.as_service(), &vars).await?;
+        let mut vars = vars(catalog, base_urls);
+        let mut service = cfg.as_service();
+        if let Some(ca) = mock_ca {
+            let ca = ca.display().to_string();
+            service
+                .env
+                .entry("CONTRAIL_MOCK_CA".into())
+                .or_insert_with(|| ca.clone());
+            vars.push(("mock.ca".into(), ca));
+        }
+        let svc = services::start(ws, "sut", &service, &vars).await?;
         let handle = SutHandle::new(
             now(&svc).map_err(services::ServiceError::Harness)?,
             cfg.webhooks.clone(),
         );
         Ok(SutRunner {
             ws: ws.clone(),
+            service,
             vars,
             per_scenario: cfg.per_scenario,
             handle,
@@ -171,8 +185,7 @@ impl SutRunner {
         if let Some(old) = current.take() {
             old.stop().await;
         }
-        let Some(cfg) = self.ws.config.sut.as_ref() else { return };
-        match services::start(&self.ws, "sut", &cfg.as_service(), &self.vars).await {
+        match services::start(&self.ws, "sut", &self.service, &self.vars).await {
             Ok(svc) => match now(&svc) {
                 Ok(n) => {
                     self.handle.set(n);

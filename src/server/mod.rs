@@ -34,7 +34,7 @@ pub mod simulate;
 mod standalone;
 pub mod tls;
 
-pub use standalone::{MockOptions, ServeTls, serve_until_stopped};
+pub use standalone::{MockOptions, serve_until_stopped};
 
 pub use admin::PREFIX as ADMIN_PREFIX;
 use body::MockBody;
@@ -126,6 +126,9 @@ struct Shared {
     /// Recordings already reported as stale in this run.
     stale_warned: Mutex<std::collections::HashSet<PathBuf>>,
     limits: Limits,
+    /// TLS handshakes that failed (how many, and the last reason): a client that does not
+    /// trust the mock's certificate never reaches the journal, so this is the only trace.
+    tls_failures: Mutex<(usize, String)>,
 }
 
 /// What steps use to program faults on a mock server and read its journal.
@@ -148,6 +151,27 @@ impl MockControl {
     /// The partner simulator, when this mock plays the partner for a system under test.
     pub fn simulator(&self) -> Option<&simulate::Simulator> {
         self.0.simulator.as_ref()
+    }
+    /// How many TLS handshakes failed so far, and why the last one did, in words.
+    pub fn tls_failures(&self) -> Option<(usize, String)> {
+        let f = self.0.tls_failures.lock().ok()?;
+        (f.0 > 0).then(|| (f.0, f.1.clone()))
+    }
+}
+
+impl Shared {
+    fn tls_failed(&self, e: &std::io::Error) {
+        let chain = crate::client::error_chain(e);
+        let c = chain.to_ascii_lowercase();
+        let why = if c.contains("unknownca") || c.contains("badcertificate") || c.contains("certificateunknown") {
+            format!("the client does not trust the mock's certificate ({chain})")
+        } else {
+            chain
+        };
+        if let Ok(mut f) = self.tls_failures.lock() {
+            f.0 += 1;
+            f.1 = why;
+        }
     }
 }
 
@@ -174,6 +198,8 @@ impl MockServer {
 #[derive(Debug)]
 pub enum StartError {
     Recordings(crate::diag::Diagnostics),
+    /// Bad settings (`[mock]`, a certificate file): the user's to fix, exit 2.
+    Config(String),
     Harness(String),
 }
 
@@ -181,7 +207,7 @@ impl std::fmt::Display for StartError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StartError::Recordings(d) => write!(f, "{d}"),
-            StartError::Harness(m) => write!(f, "{m}"),
+            StartError::Config(m) | StartError::Harness(m) => write!(f, "{m}"),
         }
     }
 }
@@ -243,6 +269,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         token_path,
         stale_warned: Mutex::new(Default::default()),
         limits: cfg.limits.clone(),
+        tls_failures: Mutex::new((0, String::new())),
     });
     let control = MockControl(shared.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
@@ -286,8 +313,10 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
                             connections.spawn(async move {
                                 // A handshake that never completes is an idle connection.
                                 let handshake = tokio::time::timeout(shared.limits.idle_timeout, acceptor.accept(stream));
-                                if let Ok(Ok(tls)) = handshake.await {
-                                    serve(shared, tls).await;
+                                match handshake.await {
+                                    Ok(Ok(tls)) => serve(shared, tls).await,
+                                    Ok(Err(e)) => shared.tls_failed(&e),
+                                    Err(_) => {}
                                 }
                             })
                         }

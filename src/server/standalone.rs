@@ -2,14 +2,6 @@
 
 use super::*;
 
-/// `contrail mock --tls-cert C --tls-key K [--tls-client-ca CA]`.
-#[derive(Debug, Clone)]
-pub struct ServeTls {
-    pub cert: std::path::PathBuf,
-    pub key: std::path::PathBuf,
-    pub client_ca: Option<std::path::PathBuf>,
-}
-
 /// What `contrail mock` was asked for.
 #[derive(Debug, Clone)]
 pub struct MockOptions {
@@ -19,7 +11,10 @@ pub struct MockOptions {
     pub journal_cap: Option<usize>,
     pub simulate: bool,
     pub admin_token: Option<String>,
-    pub tls: Option<ServeTls>,
+    /// HTTPS from the command line (`--tls-cert`/`--tls-generate`); else `[mock]`'s.
+    pub tls: Option<tls::ServeTls>,
+    /// Where a generated certificate's CA goes (`--tls-ca-out`); else a temporary file.
+    pub ca_out: Option<std::path::PathBuf>,
 }
 
 /// `contrail mock`: one partner's mock server in the foreground until Ctrl-C / SIGTERM.
@@ -32,6 +27,7 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         simulate,
         admin_token,
         tls,
+        ca_out,
     } = opts;
     let partner = partner.as_str();
     use crate::exit::Exit;
@@ -72,15 +68,32 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         return Exit::BadInput;
     };
     let dir = ws.recordings_dir().join(partner);
-    let acceptor = match &tls {
+    let https = match tls
+        .map(Ok)
+        .or_else(|| tls::ServeTls::from_config(&ws.config.mock, &ws.root).transpose())
+    {
         None => None,
-        Some(t) => match super::tls::acceptor(&t.cert, &t.key, t.client_ca.as_deref()) {
-            Ok(a) => Some(a),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+        Some(Ok(t)) => match t.load() {
+            Ok(h) => Some(h),
             Err(e) => {
                 eprintln!("error: {e}");
                 return Exit::BadInput;
             }
         },
+    };
+    // A generated certificate's CA exists nowhere else: clients need it as a file.
+    let generated_ca = https.as_ref().filter(|h| h.generated).and_then(|h| h.ca_pem.as_deref());
+    let ca_file = match generated_ca.map(|pem| tls::CaFile::write(pem, ca_out.as_deref())) {
+        None => None,
+        Some(Ok(f)) => Some(f),
+        Some(Err(e)) => {
+            eprintln!("error: {e}");
+            return Exit::Harness;
+        }
     };
     let upstream_tls = match ws.config.partners.get(partner).and_then(|p| p.tls.as_ref()) {
         None => None,
@@ -104,7 +117,7 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         simulate,
         limits,
         upstream_tls,
-        tls: acceptor,
+        tls: https.map(|h| h.acceptor),
     })
     .await
     {
@@ -122,6 +135,12 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         "listening on {} ({partner}, {} recorded interaction(s))",
         server.url, server.loaded
     );
+    if let Some(f) = &ca_file {
+        eprintln!(
+            "its certificate is signed by the CA in {} (trust that file in the system under test)",
+            f.path.display()
+        );
+    }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -130,5 +149,6 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
     }
     server.stop().await;
+    drop(ca_file);
     Exit::Passed
 }
