@@ -223,6 +223,7 @@ fn parse_base_url(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn main() -> Exit {
+    crate::panics::inject("cli");
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

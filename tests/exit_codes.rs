@@ -325,3 +325,68 @@ fn a_service_program_that_does_not_exist_is_bad_input_and_one_that_never_gets_re
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(out.stderr.contains("did not get ready"), "{}", out.stderr);
 }
+
+/// A bug in contrail (a panic, injected here in a debug build) reads as one, names what
+/// contrail was doing, and ends the run with exit 3 wherever it happens: at the top, inside a
+/// step, inside a mock's worker (where cucumber silences the panic hook). The bundled suite
+/// replayed with no injection is the other side: exit 0 (tests/bundled_suite.rs).
+#[test]
+fn an_internal_panic_anywhere_is_a_harness_failure_named_as_a_bug() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let args = ["run", "--color", "never", "features/tickets.feature"];
+    let out = contrail_env(ws.path(), &args, &[("RUST_BACKTRACE", "0")]);
+    assert_eq!(out.code, 0, "without an injected panic: {}", out.all());
+
+    for (point, doing) in [
+        ("cli", "internal error in main"),
+        (
+            "step",
+            "internal error in the step \"the contract \\\"support-escalation\\\"\"",
+        ),
+        (
+            "mock",
+            "internal error in the \"ticketing\" mock answering POST /oauth/token",
+        ),
+    ] {
+        let out = contrail_env(
+            ws.path(),
+            &args,
+            &[("CONTRAIL_INJECT_PANIC", point), ("RUST_BACKTRACE", "0")],
+        );
+        assert_eq!(out.code, 3, "{point}: {}", out.all());
+        assert!(out.stderr.contains(doing), "{point}: no {doing:?} in\n{}", out.stderr);
+        assert!(
+            out.stderr.contains("this is a bug in contrail, not in your input"),
+            "{point}: {}",
+            out.stderr
+        );
+        assert!(
+            !out.all().contains("panicked at"),
+            "{point}: a raw panic message:\n{}",
+            out.all()
+        );
+    }
+}
+
+#[test]
+fn report_and_mock_settings_mistakes_are_bad_input() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::write(ws.path().join("a-file"), "").unwrap();
+    let out = contrail(
+        ws.path(),
+        &["run", "features/tickets.feature", "--junit", "a-file/junit.xml"],
+    );
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("a-file"), "{}", out.stderr);
+
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        "[mock]\ntls_cert = \"no/such.pem\"\ntls_key = \"no/such.key\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["run", "features/tickets.feature"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("no/such.pem"), "{}", out.stderr);
+}

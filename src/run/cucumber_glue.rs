@@ -2,6 +2,7 @@
 //! and checked, one catch-all step that dispatches into contrail's own registry (so cucumber
 //! never "skips" an unknown step), and the composed writers.
 
+use super::RunError;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -70,9 +71,19 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
 fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'_, ()> {
     Box::pin(async move {
         let table = ctx.step.table.as_ref().map(|t| t.rows.clone());
-        let result = world
-            .run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref())
-            .await;
+        let step = world.run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref());
+        // A panic in a step is a bug in contrail, not a failed expectation: said so, and the
+        // run ends with exit 3 (cucumber would report it as an ordinary failure).
+        let result = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(step)).await {
+            Ok(r) => r,
+            Err(payload) => {
+                let doing = format!("the step {:?}", ctx.step.value);
+                let message = crate::panics::caught(payload.as_ref(), &doing);
+                std::panic::resume_unwind(Box::new(format!(
+                    "internal error in contrail (a bug, not your input): {message}"
+                )));
+            }
+        };
         if let Err(failure) = result {
             if failure.kind == FailureKind::Harness {
                 HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
@@ -119,26 +130,30 @@ pub struct Settings {
     pub sut: Option<Arc<super::sut::SutRunner>>,
 }
 
-/// A report file, masked on its way out like everything contrail writes.
-fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, String> {
+/// A report file, masked on its way out like everything contrail writes. A path that cannot
+/// be written is the user's to fix (a folder that is a file, no permission).
+fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
     match path {
         None => Ok(Box::new(io::sink())),
         Some(p) => {
             if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| RunError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
             }
             File::create(p)
                 .map(|f| Box::new(MaskingWriter::new(io::BufWriter::new(f))) as Box<dyn Write>)
-                .map_err(|e| format!("cannot write {}: {e}", p.display()))
+                .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
         }
     }
 }
 
-pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, String> {
+pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, RunError> {
     let redactor = Arc::new(Redactor::for_contracts(
         suite.catalog.contracts.values().map(|c| c.as_ref()),
     ));
-    *SUITE.lock().map_err(|_| "suite lock poisoned")? = Some((suite, redactor));
+    *SUITE
+        .lock()
+        .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = Some((suite, redactor));
     HARNESS_FAILURES.store(0, Ordering::SeqCst);
     if let Ok(mut ids) = IDENTITIES.lock() {
         *ids = None;
@@ -154,7 +169,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
 
     let sut_runner = s.sut.clone();
     let sut_after = s.sut.clone();
-    let any = Regex::new("(?s)^.*$").map_err(|e| e.to_string())?;
+    let any = Regex::new("(?s)^.*$").map_err(|e| RunError::Harness(e.to_string()))?;
     let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> =
         cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
             .given(any.clone(), any_step)
@@ -231,7 +246,9 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
             tags_ok && name_ok
         })
         .await;
-    *SUITE.lock().map_err(|_| "suite lock poisoned")? = None;
+    *SUITE
+        .lock()
+        .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = None;
 
     if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
         return Ok(Exit::Harness);

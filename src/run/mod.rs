@@ -3,6 +3,7 @@
 
 mod cucumber_glue;
 pub mod drift;
+mod error;
 pub mod processes;
 pub mod services;
 pub mod sut;
@@ -21,6 +22,7 @@ use crate::lint::{self, Loaded};
 use crate::server::{self, MockServer};
 use crate::steps::Suite;
 use crate::workspace::Workspace;
+pub use error::RunError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Target {
@@ -88,6 +90,48 @@ impl From<Exit> for Done {
 /// Runs the scenarios. `drift` makes every partner's traffic go through a comparing proxy
 /// (`contrail drift`); without it, a live run over recorded partners compares anyway, unpaced.
 pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<crate::drift::Session>>) -> Done {
+    let mut started = Started::default();
+    let result = prepare_and_run(ws, opts, drift, &mut started).await;
+    // One way down, whatever happened: the SUT first (it calls the mocks), then the mocks, then
+    // the services.
+    started.stop().await;
+    match result {
+        Ok(done) => done,
+        Err(e) => {
+            eprintln!("{e}");
+            e.exit().into()
+        }
+    }
+}
+
+/// What a run has started so far, stopped by `execute` when it ends, however it ends.
+#[derive(Default)]
+struct Started {
+    services: BTreeMap<String, services::RunningService>,
+    mocks: Vec<MockServer>,
+    sut: Option<Arc<sut::SutRunner>>,
+    /// The mocks' CA certificate as a file for the SUT; removed when dropped.
+    mock_ca: Option<server::tls::CaFile>,
+}
+
+impl Started {
+    async fn stop(self) {
+        if let Some(r) = &self.sut {
+            r.stop().await;
+        }
+        for m in self.mocks {
+            m.stop().await;
+        }
+        services::stop_all(self.services).await;
+    }
+}
+
+async fn prepare_and_run(
+    ws: Workspace,
+    opts: RunOptions,
+    drift: Option<Arc<crate::drift::Session>>,
+    started: &mut Started,
+) -> Result<Done, RunError> {
     let target = opts.target.unwrap_or_else(|| {
         if has_recordings(&ws) {
             Target::Replay
@@ -96,89 +140,47 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         }
     });
     if opts.record_missing && target != Target::Replay {
-        eprintln!(
-            "error: --record-missing goes with --target replay (it replays what is recorded and records the rest)"
-        );
-        return Exit::BadInput.into();
+        return Err(RunError::BadInput(
+            "--record-missing goes with --target replay (it replays what is recorded and records the rest)".into(),
+        ));
     }
-    let tags = match opts
+    let tags = opts
         .tags
         .as_deref()
         .map(str::parse::<cucumber::gherkin::tagexpr::TagOperation>)
         .transpose()
-    {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("error: --tags {:?}: {e}", opts.tags.unwrap_or_default());
-            return Exit::BadInput.into();
-        }
-    };
-    let name = match opts.name.as_deref().map(regex::Regex::new).transpose() {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: --name: {e}");
-            return Exit::BadInput.into();
-        }
-    };
+        .map_err(|e| RunError::BadInput(format!("--tags {:?}: {e}", opts.tags.clone().unwrap_or_default())))?;
+    let name = opts
+        .name
+        .as_deref()
+        .map(regex::Regex::new)
+        .transpose()
+        .map_err(|e| RunError::BadInput(format!("--name: {e}")))?;
 
-    match crate::seed::init() {
-        Ok(seed) => eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)"),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::BadInput.into();
-        }
-    }
-    let loaded = match lint::load(&ws, &opts.paths, false) {
-        Ok(l) => l,
-        Err(d) => {
-            eprintln!("{d}");
-            eprintln!("error: {} problem(s) found before running; nothing was run", d.len());
-            return Exit::BadInput.into();
-        }
-    };
+    let seed = crate::seed::init().map_err(RunError::BadInput)?;
+    eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)");
+    let loaded = lint::load(&ws, &opts.paths, false).map_err(RunError::Problems)?;
 
     crate::client::auth::remember_catalog_secrets(&loaded.catalog);
     let mut partner_tls = BTreeMap::new();
     for (partner, t) in &ws.config.partners {
         if let Some(cfg) = &t.tls {
-            match crate::client::tls::PartnerTls::load(partner, cfg, &ws.root) {
-                Ok(tls) => {
-                    partner_tls.insert(partner.clone(), tls);
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Exit::BadInput.into();
-                }
-            }
+            let tls = crate::client::tls::PartnerTls::load(partner, cfg, &ws.root).map_err(RunError::BadInput)?;
+            partner_tls.insert(partner.clone(), tls);
         }
     }
     let offline = target == Target::Replay && !opts.record_missing;
-    let (running, live_urls) = if offline {
-        (BTreeMap::new(), BTreeMap::new())
+    let live_urls = if offline {
+        BTreeMap::new()
     } else {
-        let (templates, needed) = match base_urls(&ws, &loaded, &opts.base_urls) {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::BadInput.into();
-            }
-        };
-        let running = match services::start_all(&ws, &needed).await {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return e.exit().into();
-            }
-        };
-        let service_urls: BTreeMap<String, String> = running.iter().map(|(k, s)| (k.clone(), s.url.clone())).collect();
-        match resolve_service_urls(templates, &service_urls) {
-            Ok(b) => (running, b),
-            Err(e) => {
-                services::stop_all(running).await;
-                eprintln!("error: {e}");
-                return Exit::BadInput.into();
-            }
-        }
+        let (templates, needed) = base_urls(&ws, &loaded, &opts.base_urls)?;
+        started.services = services::start_all(&ws, &needed).await?;
+        let service_urls: BTreeMap<String, String> = started
+            .services
+            .iter()
+            .map(|(k, s)| (k.clone(), s.url.clone()))
+            .collect();
+        resolve_service_urls(templates, &service_urls)?
     };
     let drift = match (drift, target) {
         (Some(d), _) => Some(d),
@@ -188,92 +190,45 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     let through_mocks = target != Target::Live || drift.is_some();
     let sut_needed = sut::needed(&loaded.features, tags.as_ref(), name.as_ref());
     if sut_needed && ws.config.sut.is_none() {
-        services::stop_all(running).await;
-        eprintln!("error: scenarios tagged @sut need a system under test: add [sut] to contrail.toml");
-        return Exit::BadInput.into();
+        return Err(RunError::BadInput(
+            "scenarios tagged @sut need a system under test: add [sut] to contrail.toml".into(),
+        ));
     }
-    let Mocks {
-        servers: mocks,
-        urls: base_urls,
-        ca_pem: mock_ca_pem,
-    } = match through_mocks {
-        false => Mocks {
-            servers: Vec::new(),
-            urls: live_urls.clone(),
-            ca_pem: None,
-        },
-        true => match start_mocks(
+    let (base_urls, mock_ca_pem) = if through_mocks {
+        let simulate = sut_needed && target == Target::Replay;
+        let Mocks { servers, urls, ca_pem } = start_mocks(
             &ws,
             &loaded,
             target,
             opts.record_missing,
             &live_urls,
             drift.as_ref(),
-            sut_needed && target == Target::Replay,
+            simulate,
             &partner_tls,
         )
-        .await
-        {
-            Ok(x) => x,
-            Err(server::StartError::Recordings(d)) => {
-                services::stop_all(running).await;
-                eprintln!("{d}");
-                eprintln!("error: {} broken recording(s); nothing was run", d.len());
-                return Exit::BadInput.into();
-            }
-            Err(server::StartError::Config(e)) => {
-                services::stop_all(running).await;
-                eprintln!("error: {e}");
-                return Exit::BadInput.into();
-            }
-            Err(e) => {
-                services::stop_all(running).await;
-                eprintln!("error: {e}");
-                return Exit::Harness.into();
-            }
-        },
-    };
-    // The mocks' CA as a file, for the system under test; removed when the run ends.
-    let mock_ca = match (&mock_ca_pem, sut_needed) {
-        (Some(pem), true) => match server::tls::CaFile::write(pem, None) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                stop(running, mocks).await;
-                eprintln!("error: {e}");
-                return Exit::Harness.into();
-            }
-        },
-        _ => None,
+        .await?;
+        started.mocks = servers;
+        (urls, ca_pem)
+    } else {
+        (live_urls.clone(), None)
     };
 
-    let mut sut_runner = None;
     if sut_needed {
-        match sut::SutRunner::start(
-            &ws,
-            &loaded.catalog,
-            &base_urls,
-            mock_ca.as_ref().map(|f| f.path.as_path()),
-        )
-        .await
-        {
-            Ok(runner) => {
-                eprintln!(
-                    "system under test: {}{}",
-                    runner.url().await,
-                    if runner.per_scenario {
-                        " (a fresh one per scenario)"
-                    } else {
-                        ""
-                    }
-                );
-                sut_runner = Some(Arc::new(runner));
-            }
-            Err(e) => {
-                stop(running, mocks).await;
-                eprintln!("error: {e}");
-                return e.exit().into();
-            }
+        if let Some(pem) = &mock_ca_pem {
+            started.mock_ca = Some(server::tls::CaFile::write(pem, None).map_err(RunError::Harness)?);
         }
+        let ca = started.mock_ca.as_ref().map(|f| f.path.as_path());
+        let runner = sut::SutRunner::start(&ws, &loaded.catalog, &base_urls, ca).await?;
+        eprintln!(
+            "system under test: {}{}",
+            runner.url().await,
+            if runner.per_scenario {
+                " (a fresh one per scenario)"
+            } else {
+                ""
+            }
+        );
+        started.sut = Some(Arc::new(runner));
     }
 
     let timeout = ws
@@ -282,44 +237,33 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         .request_timeout
         .as_deref()
         .map(humantime::parse_duration)
-        .transpose();
-    let client = match timeout.map_err(|e| e.to_string()).and_then(|t| {
-        let mut c = HttpClient::new(
-            t.unwrap_or(Duration::from_secs(30)),
-            crate::client::DEFAULT_MAX_BODY,
-            through_mocks,
-        )?;
-        // The mocks over HTTPS: trusted by their CA (the system's roots when contrail has none).
-        if let Some(pem) = &mock_ca_pem {
-            let trust = crate::client::tls::PartnerTls::trusting("the mocks", pem.as_bytes())?;
-            for url in base_urls.values() {
-                c.with_mock_tls(url, &trust)?;
+        .transpose()
+        .map_err(|e| RunError::BadInput(format!("[run] request_timeout: {e}")))?;
+    let mut client = HttpClient::new(
+        timeout.unwrap_or(Duration::from_secs(30)),
+        crate::client::DEFAULT_MAX_BODY,
+        through_mocks,
+    )
+    .map_err(RunError::Harness)?;
+    // The mocks over HTTPS: trusted by their CA (the system's roots when contrail has none).
+    if let Some(pem) = &mock_ca_pem {
+        let trust =
+            crate::client::tls::PartnerTls::trusting("the mocks", pem.as_bytes()).map_err(RunError::BadInput)?;
+        for url in base_urls.values() {
+            client.with_mock_tls(url, &trust).map_err(RunError::Harness)?;
+        }
+    }
+    // Talking to live sandboxes directly: each with its own TLS settings.
+    if !through_mocks {
+        for (partner, url) in &base_urls {
+            client.name_partner(url, partner);
+        }
+        for (partner, tls) in &partner_tls {
+            if let Some(url) = base_urls.get(partner) {
+                client.with_partner_tls(url, tls).map_err(RunError::BadInput)?;
             }
         }
-        // Talking to live sandboxes directly: each with its own TLS settings.
-        if !through_mocks {
-            for (partner, url) in &base_urls {
-                c.name_partner(url, partner);
-            }
-            for (partner, tls) in &partner_tls {
-                if let Some(url) = base_urls.get(partner) {
-                    c.with_partner_tls(url, tls)?;
-                }
-            }
-        }
-        Ok(c)
-    }) {
-        Ok(c) => c,
-        Err(e) => {
-            if let Some(r) = &sut_runner {
-                r.stop().await;
-            }
-            stop(running, mocks).await;
-            eprintln!("error: {e}");
-            return Exit::BadInput.into();
-        }
-    };
-    let mut client = client;
+    }
     client.loopback_only = offline;
     let jobs = opts.jobs.or(ws.config.run.jobs).unwrap_or(8).max(1);
     let Loaded {
@@ -327,6 +271,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         registry,
         features,
     } = loaded;
+    let sut_runner = started.sut.clone();
     let suite = Arc::new(Suite {
         workspace: ws,
         catalog,
@@ -335,7 +280,11 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         tokens: TokenCache::default(),
         base_urls,
         via_mock: through_mocks,
-        mocks: mocks.iter().map(|m| (m.partner.clone(), m.control.clone())).collect(),
+        mocks: started
+            .mocks
+            .iter()
+            .map(|m| (m.partner.clone(), m.control.clone()))
+            .collect(),
         sut: sut_runner.as_ref().map(|r| {
             let mut handle = r.handle.clone();
             let runner = r.clone();
@@ -346,7 +295,7 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             handle
         }),
     });
-    let outcome = cucumber_glue::run(
+    let exit = cucumber_glue::run(
         suite,
         features,
         cucumber_glue::Settings {
@@ -358,33 +307,15 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
             cucumber_json: opts.cucumber_json,
             color: opts.color,
             verbose: opts.verbose,
-            sut: sut_runner.clone(),
+            sut: sut_runner,
         },
     )
-    .await;
-    if let Some(r) = &sut_runner {
-        r.stop().await;
-    }
-    stop(running, mocks).await;
-    let exit = match outcome {
-        Ok(exit) => exit,
-        Err(e) => {
-            eprintln!("error: {e}");
-            Exit::Harness
-        }
-    };
-    Done {
+    .await?;
+    Ok(Done {
         exit,
         drift,
         live_urls: live_urls.into_iter().map(|(p, u)| (p, u.to_string())).collect(),
-    }
-}
-
-async fn stop(running: BTreeMap<String, services::RunningService>, mocks: Vec<MockServer>) {
-    for m in mocks {
-        m.stop().await;
-    }
-    services::stop_all(running).await;
+    })
 }
 
 /// Whether any partner folder under the recordings folder holds an interaction.
@@ -500,7 +431,7 @@ fn base_urls(
     ws: &Workspace,
     loaded: &Loaded,
     overrides: &[(String, String)],
-) -> Result<(BTreeMap<String, String>, Vec<String>), String> {
+) -> Result<(BTreeMap<String, String>, Vec<String>), RunError> {
     let mut urls = BTreeMap::new();
     for (partner, t) in &ws.config.partners {
         if let Some(live) = &t.live {
@@ -515,10 +446,10 @@ fn base_urls(
         .collect();
     for (partner, url) in overrides {
         if !known.contains(&partner) {
-            return Err(format!(
+            return Err(RunError::BadInput(format!(
                 "--base-url {partner}=...: no contract has a partner {partner:?} (partners: {})",
                 known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-            ));
+            )));
         }
         urls.insert(partner.clone(), url.clone());
     }
@@ -553,15 +484,16 @@ pub fn refuse_userinfo(partner: &str, url: &Url) -> Result<(), String> {
 fn resolve_service_urls(
     templates: BTreeMap<String, String>,
     services: &BTreeMap<String, String>,
-) -> Result<BTreeMap<String, Url>, String> {
+) -> Result<BTreeMap<String, Url>, RunError> {
     let mut out = BTreeMap::new();
     for (partner, t) in templates {
         let mut s = t.clone();
         for (name, url) in services {
             s = s.replace(&format!("{{services.{name}.url}}"), url);
         }
-        let url = Url::parse(&s).map_err(|e| format!("the base URL {t:?} of {partner:?} is not a URL: {e}"))?;
-        refuse_userinfo(&partner, &url)?;
+        let url = Url::parse(&s)
+            .map_err(|e| RunError::BadInput(format!("the base URL {t:?} of {partner:?} is not a URL: {e}")))?;
+        refuse_userinfo(&partner, &url).map_err(RunError::BadInput)?;
         out.insert(partner, url);
     }
     Ok(out)

@@ -362,7 +362,23 @@ where
         let seen = seen.clone();
         async move {
             seen.in_flight.fetch_add(1, Ordering::Relaxed);
-            let reply = handle(shared, req).await;
+            // A panic here is a bug in contrail: the client gets a 500 that says so and the
+            // run ends as a harness failure, rather than a connection silently dropped.
+            let (method, uri) = (req.method().clone(), req.uri().clone());
+            let partner = shared.clone();
+            let reply = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handle(shared, req))).await
+            {
+                Ok(reply) => reply,
+                Err(payload) => {
+                    let doing = format!("the {:?} mock answering {method} {}", partner.partner, uri.path());
+                    let message = crate::panics::caught(payload.as_ref(), &doing);
+                    Ok(json_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &[],
+                        json!({ "error": format!("contrail mock: internal error in {doing}: {message}") }),
+                    ))
+                }
+            };
             seen.last_ms.store(born.elapsed().as_millis() as u64, Ordering::Relaxed);
             seen.in_flight.fetch_sub(1, Ordering::Relaxed);
             reply
@@ -490,6 +506,7 @@ fn warn_if_stale(s: &Shared, entry: &crate::recording::index::Entry, incoming: &
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
 async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::io::Error> {
+    crate::panics::inject("mock");
     // When the request arrived: what spacing checks measure, whatever the answer then took.
     let arrived = std::time::Instant::now();
     let (parts, body) = req.into_parts();

@@ -265,6 +265,7 @@ impl World {
 
     /// Runs one step of a feature: finds it in the vocabulary and executes it.
     pub async fn run_step(&mut self, text: &str, docstring: Option<&str>, table: Option<&[Vec<String>]>) -> StepResult {
+        crate::panics::inject("step");
         let suite = self.suite.clone();
         match suite.registry.lookup(text) {
             Lookup::Found(step) => {
