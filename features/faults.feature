@@ -20,6 +20,7 @@ Feature: Faults and the request journal
       """json
       { "error": "rate_limited" }
       """
+    And the response matches the contract
     And one of those calls was answered 201
     And within 1 seconds "incidents" receives exactly 3 "createIncident" requests
     And that request's body matches:
@@ -32,6 +33,7 @@ Feature: Faults and the request journal
     When I call "createIncident"
     Then the response status is 429
     And the response header "Retry-After" is "#regex [A-Z][a-z]{2}, [0-9]{2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+    And the response matches the contract
 
   Scenario: An outage answers 503 until it is over
     Given "incidents" answers the next 1 "createIncident" calls with 503

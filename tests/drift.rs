@@ -1,6 +1,6 @@
 //! `contrail drift` against the demo partner: healthy (no findings, exit 0) and with `--drift`
-//! (the removed field and the type change breaking, the new field compatible, the timestamp
-//! volatile; exit 1), plus `--accept`, `--fail-stale` and bad arguments.
+//! (the removed field, the type change and a header in another form breaking, the new field
+//! compatible, the timestamp volatile; exit 1), plus `--accept`, `--fail-stale` and bad arguments.
 
 mod common;
 
@@ -98,6 +98,9 @@ fn a_drifted_partner_is_breaking_drift_named_by_field() {
     assert!(has("breaking", "/customer_id", "schema"), "{f:#?}");
     assert!(has("breaking", "/severity", "schema"), "{f:#?}");
     assert!(has("breaking", "/status", "schema"), "{f:#?}");
+    // ...and so is a declared header in another form: Retry-After as an HTTP-date where the
+    // contract says seconds...
+    assert!(has("breaking", "header Retry-After", "schema"), "{f:#?}");
     // ...the new optional field is compatible...
     assert!(has("compatible", "/sla_due_at", "added"), "{f:#?}");
     // ...and the changing timestamp is never drift.

@@ -33,7 +33,7 @@ type Shared = Arc<State>;
 
 impl State {
     pub fn new(opts: Options, base_url: String) -> Self {
-        let auth = AuthState::new(opts.throttled_limit, opts.limit_all);
+        let auth = AuthState::new(opts.throttled_limit, opts.limit_all, opts.drift);
         Self {
             opts,
             base_url,

@@ -57,6 +57,8 @@ pub struct Windows {
 }
 
 pub struct AuthState {
+    /// `--drift`: Retry-After becomes an HTTP-date, as a partner that changed its gateway.
+    pub drift: bool,
     pub clients: Vec<Client>,
     pub tokens: Mutex<HashMap<String, Token>>,
     pub windows: Mutex<Windows>,
@@ -65,8 +67,9 @@ pub struct AuthState {
 pub const TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 impl AuthState {
-    pub fn new(throttled_limit: u32, limit_all: Option<u32>) -> Self {
+    pub fn new(throttled_limit: u32, limit_all: Option<u32>, drift: bool) -> Self {
         Self {
+            drift,
             clients: clients(throttled_limit, limit_all),
             tokens: Mutex::new(HashMap::new()),
             windows: Mutex::new(Windows::default()),
@@ -204,7 +207,14 @@ impl AuthState {
                 format!("more than {limit} requests per second"),
             );
             let h = resp.headers_mut();
-            h.insert("retry-after", HeaderValue::from(retry_after));
+            if self.drift {
+                let at = std::time::SystemTime::now() + Duration::from_secs(retry_after);
+                if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(at)) {
+                    h.insert("retry-after", v);
+                }
+            } else {
+                h.insert("retry-after", HeaderValue::from(retry_after));
+            }
             h.insert("x-ratelimit-limit", HeaderValue::from(limit));
             h.insert("x-ratelimit-remaining", HeaderValue::from(0u32));
             return Err(resp);

@@ -6,6 +6,7 @@
 //! `schema` compiles validators. This module ties them into a `Contract` and checks that every
 //! name the contract uses points at something that exists.
 
+pub mod headers;
 pub mod model;
 pub mod openapi;
 pub mod operation;
@@ -279,12 +280,7 @@ impl Contract {
         let all = partners
             .values()
             .flat_map(|p| &p.operations)
-            .flat_map(|op| {
-                op.responses
-                    .values()
-                    .chain(op.request_body.iter())
-                    .flat_map(|b| b.content.values().flatten())
-            })
+            .flat_map(|op| op.schemas())
             .chain(webhook_schemas.values());
         let schemas = Schemas::new(&docs, all).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
         let warnings = Diagnostics(docs.ref_cycles());

@@ -84,6 +84,20 @@ pub struct InlineBodyDoc {
     pub schema: Option<Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Headers declared beside the body: name -> `required`, `schema`.
+    #[serde(default)]
+    pub headers: BTreeMap<String, InlineHeaderDoc>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InlineHeaderDoc {
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub schema: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

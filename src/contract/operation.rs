@@ -55,6 +55,17 @@ pub struct Param {
     pub name: String,
     pub location: ParamIn,
     pub required: bool,
+    /// The schema its value must meet (read as the `simple`/`form` styles write it).
+    pub schema: Option<SchemaRef>,
+}
+
+/// A header a response (or a request) declares.
+#[derive(Debug, Clone)]
+pub struct HeaderSpec {
+    /// As the contract spells it; compared without regard to case.
+    pub name: String,
+    pub required: bool,
+    pub schema: Option<SchemaRef>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -62,6 +73,29 @@ pub struct Body {
     pub required: bool,
     /// Media type -> schema (None when the media type declares no schema).
     pub content: BTreeMap<String, Option<SchemaRef>>,
+    /// Headers declared beside the body (responses' `headers`).
+    pub headers: Vec<HeaderSpec>,
+}
+
+impl Body {
+    /// Every schema it holds: its media types' and its headers'.
+    pub fn schemas(&self) -> impl Iterator<Item = &SchemaRef> {
+        self.content
+            .values()
+            .flatten()
+            .chain(self.headers.iter().filter_map(|h| h.schema.as_ref()))
+    }
+}
+
+impl Operation {
+    /// Every schema the operation holds: parameters, request body, responses with headers.
+    pub fn schemas(&self) -> impl Iterator<Item = &SchemaRef> {
+        self.params
+            .iter()
+            .filter_map(|p| p.schema.as_ref())
+            .chain(self.request_body.iter().flat_map(Body::schemas))
+            .chain(self.responses.values().flat_map(Body::schemas))
+    }
 }
 
 /// The contract's word on one response of an operation.
@@ -273,7 +307,7 @@ fn build_operation(
     let mut params: Vec<Param> = Vec::new();
     for list in [shared_params, op.get("parameters")].into_iter().flatten() {
         for p in list.as_array().into_iter().flatten() {
-            let (_, p) = docs.deref(base, p)?;
+            let (p_base, p) = docs.deref(base, p)?;
             let name = p
                 .get("name")
                 .and_then(Value::as_str)
@@ -290,12 +324,14 @@ fn build_operation(
                 .get("required")
                 .and_then(Value::as_bool)
                 .unwrap_or(location == ParamIn::Path);
+            let schema = param_schema(&p_base, p, &p_ptr(op_ptr, &p_base, base, &name));
             // An operation-level parameter overrides a path-level one with the same name and place.
             params.retain(|q| !(q.name == name && q.location == location));
             params.push(Param {
                 name,
                 location,
                 required,
+                schema,
             });
         }
     }
@@ -303,14 +339,16 @@ fn build_operation(
         None => None,
         Some(rb) => {
             let (rb_base, rb) = docs.deref(base, rb)?;
+            // Keys stay unique per operation when the body comes from another document.
             let ptr = if rb_base == *base {
                 format!("{op_ptr}/requestBody")
             } else {
-                String::new()
+                format!("{op_ptr}/requestBody@{}", rb_base.path())
             };
             Some(Body {
                 required: rb.get("required").and_then(Value::as_bool).unwrap_or(false),
                 content: content_of(docs, &rb_base, rb, &ptr)?,
+                headers: Vec::new(),
             })
         }
     };
@@ -319,11 +357,18 @@ fn build_operation(
         for (status, resp) in map {
             let (r_base, r) = docs.deref(base, resp)?;
             let ptr = format!("{op_ptr}/responses/{}", escape_pointer(status));
+            // A response from another document: its key must still be this operation's own.
+            let ptr = if r_base == *base {
+                ptr
+            } else {
+                format!("{ptr}@{}", r_base.path())
+            };
             responses.insert(
                 status.clone(),
                 Body {
                     required: false,
                     content: content_of(docs, &r_base, r, &ptr)?,
+                    headers: headers_of(docs, &r_base, r, &ptr)?,
                 },
             );
         }
@@ -370,6 +415,53 @@ fn content_of(
     Ok(out)
 }
 
+/// A parameter's or header's schema: `schema`, or the first media type's under `content`.
+fn param_schema(base: &Url, p: &Value, ptr: &str) -> Option<SchemaRef> {
+    if let Some(s) = p.get("schema") {
+        return Some(SchemaRef::at(base, &format!("{ptr}/schema"), s));
+    }
+    let (media, m) = p.get("content")?.as_object()?.iter().next()?;
+    let s = m.get("schema")?;
+    Some(SchemaRef::at(
+        base,
+        &format!("{ptr}/content/{}/schema", escape_pointer(media)),
+        s,
+    ))
+}
+
+/// Where a parameter's schema sits, for its key: inside the operation when the parameter is
+/// written there, else at the component a `$ref` led to (its own document's pointer is not
+/// known here, so the key is made unique by the operation and the name).
+fn p_ptr(op_ptr: &str, p_base: &Url, base: &Url, name: &str) -> String {
+    if p_base == base {
+        format!("{op_ptr}/parameters/{}", escape_pointer(name))
+    } else {
+        format!("{op_ptr}/parameters/{}@{}", escape_pointer(name), p_base.path())
+    }
+}
+
+/// A response's `headers` (Content-Type is left out: OpenAPI says it is ignored there).
+fn headers_of(docs: &Documents, base: &Url, holder: &Value, ptr: &str) -> Result<Vec<HeaderSpec>, String> {
+    let mut out = Vec::new();
+    for (name, h) in holder.get("headers").and_then(Value::as_object).into_iter().flatten() {
+        if name.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
+        let (h_base, h) = docs.deref(base, h)?;
+        let h_ptr = if h_base == *base {
+            format!("{ptr}/headers/{}", escape_pointer(name))
+        } else {
+            format!("{ptr}/headers/{}@{}", escape_pointer(name), h_base.path())
+        };
+        out.push(HeaderSpec {
+            name: name.clone(),
+            required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+            schema: param_schema(&h_base, h, &h_ptr),
+        });
+    }
+    Ok(out)
+}
+
 /// Builds operations written inline in the contract (`partners.NAME.operations`).
 pub fn from_inline(
     contract_url: &Url,
@@ -404,9 +496,27 @@ pub fn from_inline(
                 v.get("schema")
                     .map(|s| SchemaRef::at(contract_url, &format!("{ptr}/schema"), s)),
             );
+            let headers = v
+                .get("headers")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(name, h)| HeaderSpec {
+                    name: name.clone(),
+                    required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    schema: h.get("schema").map(|s| {
+                        SchemaRef::at(
+                            contract_url,
+                            &format!("{ptr}/headers/{}/schema", escape_pointer(name)),
+                            s,
+                        )
+                    }),
+                })
+                .collect();
             Body {
                 required: v.get("schema").is_some(),
                 content,
+                headers,
             }
         };
         let request_body = op.get("request").map(|r| body_of(r, format!("{op_ptr}/request")));
@@ -424,6 +534,7 @@ pub fn from_inline(
                 name,
                 location: ParamIn::Path,
                 required: true,
+                schema: None,
             })
             .collect();
         let scopes = op

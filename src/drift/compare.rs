@@ -54,6 +54,9 @@ pub fn compare(
         return Ok(out);
     }
     headers(policy, op_id, recorded, live, &mut out);
+    if let Some(op) = op {
+        declared_headers(contract, op, live, &mut out)?;
+    }
     let (rec_type, live_type) = (media_type(recorded), media_type(live));
     if rec_type != live_type {
         out.push(Finding::new(
@@ -162,6 +165,48 @@ fn headers(
             _ => {}
         }
     }
+}
+
+/// The headers the contract declares for the live status: a required one gone or a value its
+/// schema refuses is breaking, whatever the recording held. Headers the policy ignores or
+/// redacts, and values masked as secrets, are not judged (their text is not what was sent).
+fn declared_headers(
+    contract: &Contract,
+    op: &Operation,
+    live: &RecordedResponse,
+    out: &mut Vec<Finding>,
+) -> Result<(), String> {
+    let Some((declared, body)) = op.response_for(live.status) else {
+        return Ok(());
+    };
+    let judged: Vec<_> = body
+        .headers
+        .iter()
+        .filter(|h| {
+            let name = h.name.to_ascii_lowercase();
+            !matches!(
+                contract.policy.header(Some(&op.id), &name),
+                Some(Action::Ignore | Action::Redact)
+            ) && !live
+                .headers
+                .get(&name)
+                .is_some_and(|v| v.contains(crate::secrets::PLACEHOLDER))
+        })
+        .cloned()
+        .collect();
+    if judged.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<(String, String)> = live.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    for v in crate::contract::headers::check(&contract.schemas, &judged, &pairs)? {
+        out.push(Finding::new(
+            Class::Breaking,
+            &v.pointer,
+            Change::Schema,
+            format!("breaks the contract for {declared}: {}", v.message),
+        ));
+    }
+    Ok(())
 }
 
 /// `/items/0/id` -> `/items/*/id`, so that a finding on merged array items and a schema

@@ -103,7 +103,7 @@ pub fn register(r: &mut Registry) {
         "contract",
         "the response matches the contract",
         Attachment::None,
-        "The last response's status is declared for its operation and its body is valid against that status's schema.",
+        "The last response's status is declared for its operation, the headers declared for that status are there when required and valid against their schemas, and its body is valid against that status's schema.",
         "Then the response matches the contract",
         |w, _| Box::pin(matches_contract(w)),
     );
@@ -282,9 +282,21 @@ async fn matches_contract(w: &mut World) -> StepResult {
     })?;
     let status = e.response.status;
     let ct = e.response.content_type().unwrap_or_default();
-    let (declared, schema) = match op.response_schema(status, &ct) {
-        ResponseSchema::Schema { declared, schema } => (declared, schema),
-        ResponseSchema::NoBody { .. } => return Ok(()),
+    // The headers the contract declares for this status, then the body.
+    let mut violations = match op.response_for(status) {
+        Some((_, declared)) => {
+            crate::contract::headers::check(&contract.schemas, &declared.headers, &e.response.headers)
+                .map_err(StepFailure::usage)?
+        }
+        None => Vec::new(),
+    };
+    let declared = match op.response_schema(status, &ct) {
+        ResponseSchema::Schema { declared, schema } => {
+            let actual = response_json(e)?;
+            violations.extend(contract.schemas.validate(schema, &actual).map_err(StepFailure::usage)?);
+            declared
+        }
+        ResponseSchema::NoBody { declared } => declared,
         ResponseSchema::UndeclaredStatus { declared } => {
             return Err(fail_with(
                 e,
@@ -307,8 +319,6 @@ async fn matches_contract(w: &mut World) -> StepResult {
             ));
         }
     };
-    let actual = response_json(e)?;
-    let violations = contract.schemas.validate(schema, &actual).map_err(StepFailure::usage)?;
     if violations.is_empty() {
         return Ok(());
     }
@@ -316,7 +326,7 @@ async fn matches_contract(w: &mut World) -> StepResult {
     Err(fail_with(
         e,
         format!(
-            "the {status} response of {} breaks the contract's schema for {declared} ({n} violation{})",
+            "the {status} response of {} breaks the contract for {declared} ({n} violation{})",
             op.id,
             if n == 1 { "" } else { "s" }
         ),
