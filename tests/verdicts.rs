@@ -172,3 +172,25 @@ async fn optional_and_referenced_headers_are_checked_when_sent() {
         out.stdout
     );
 }
+
+/// The simulator plays the partner by the contract, declared headers included: its answers
+/// pass the very check that fails a partner leaving them out (above).
+#[test]
+fn simulated_answers_carry_the_headers_the_contract_requires() {
+    let ws = tiny_workspace(CONTRACT, LISTED);
+    std::fs::write(ws.path().join("contracts/openapi/api.yaml"), OPENAPI).unwrap();
+    let sim = start_mock(ws.path(), "api", &["--simulate"], &[], None);
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "--color",
+            "never",
+            "--target",
+            "live",
+            "--base-url",
+            &format!("api={}", sim.url),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+}

@@ -455,13 +455,29 @@ fn respond(status: u16, headers: &[(String, String)], body: impl Into<Bytes>) ->
         ) {
             continue;
         }
-        b = b.header(k.as_str(), v.as_str());
+        match (
+            hyper::header::HeaderName::from_bytes(k.as_bytes()),
+            hyper::header::HeaderValue::from_str(v),
+        ) {
+            (Ok(name), Ok(value)) => b = b.header(name, value),
+            // Never a 200 with a garbage body: say which header cannot be sent.
+            _ => return cannot_send(&format!("the header {k:?} holds characters HTTP does not allow")),
+        }
     }
-    b.body(MockBody::whole(body)).unwrap_or_else(|_| {
-        Response::new(MockBody::whole(Bytes::from_static(
-            b"contrail: cannot build the response",
-        )))
-    })
+    b.body(MockBody::whole(body))
+        .unwrap_or_else(|e| cannot_send(&e.to_string()))
+}
+
+fn cannot_send(why: &str) -> Reply {
+    let body = serde_json::to_vec(&json!({ "error": format!("contrail mock: cannot send this answer: {why}") }))
+        .unwrap_or_default();
+    let mut r = Response::new(MockBody::whole(body));
+    *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    r
 }
 
 fn simulated(a: simulate::Answer) -> Reply {

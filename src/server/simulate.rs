@@ -430,14 +430,45 @@ impl Simulator {
                 json!({ "error": format!("contrail simulator: {}'s {} declares no 2xx response to simulate", self.partner, op.id) }),
             );
         };
+        let resolve = |r: &str| contract.schemas.resolve_ref(r).cloned();
+        // The headers the contract requires on this answer, made from their schemas.
+        let declared_headers = |rng: &mut Rng| -> Vec<(String, String)> {
+            let Some((_, declared)) = op.response_for(status) else {
+                return Vec::new();
+            };
+            declared
+                .headers
+                .iter()
+                .filter(|h| h.required)
+                .map(|h| {
+                    let value = match &h.schema {
+                        Some(sc) => generate::fill(&sc.schema, None, &resolve, rng),
+                        None => Value::String(String::new()),
+                    };
+                    let text = match value {
+                        Value::String(t) => t,
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join(","),
+                        other => other.to_string(),
+                    };
+                    (h.name.to_ascii_lowercase(), text)
+                })
+                .collect()
+        };
         let ResponseSchema::Schema { schema, .. } = op.response_schema(status, "application/json") else {
+            let mut s = self.state();
+            let mut rng = Rng::new(s.rng_state);
+            let headers = declared_headers(&mut rng);
+            s.rng_state = rng.next_u64();
             return Answer {
                 status,
-                headers: Vec::new(),
+                headers,
                 body: Value::Null,
             };
         };
-        let resolve = |r: &str| contract.schemas.resolve_ref(r).cloned();
         let resolved = match schema.schema.get("$ref").and_then(|r| r.as_str()) {
             Some(r) => resolve(r).unwrap_or_else(|| (*schema.schema).clone()),
             None => (*schema.schema).clone(),
@@ -460,9 +491,20 @@ impl Simulator {
         if let Some(id_schema) = props.and_then(|p| p.get("id")) {
             given.insert("id".into(), generate::fill(id_schema, None, &resolve, &mut rng));
         }
-        let body = generate::fill(&resolved, Some(&Value::Object(given)), &resolve, &mut rng);
+        // The example and the request's fields make an object; an array or a scalar answer is
+        // made from its schema alone.
+        let is_object = props.is_some() || resolved.get("type").and_then(Value::as_str) == Some("object");
+        let body = generate::fill(
+            &resolved,
+            is_object.then_some(&Value::Object(given)),
+            &resolve,
+            &mut rng,
+        );
+        let headers = declared_headers(&mut rng);
         s.rng_state = rng.next_u64();
-        answer(status, body)
+        let mut a = answer(status, body);
+        a.headers.extend(headers);
+        a
     }
 }
 
