@@ -27,6 +27,10 @@ Feature: Faults and the request journal
       """json
       { "title": "Disk full", "severity": 2 }
       """
+    And that request's body is exactly:
+      """json
+      { "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-7" }
+      """
 
   Scenario: A throttled answer can say when to come back as a date
     Given "incidents" answers the next 1 "createIncident" calls with 429 and a Retry-After date 2 seconds ahead

@@ -24,7 +24,7 @@ Feature: The incidents API keeps its contract
       """
 
   Scenario: A severity outside 1..3 is refused
-    When I call "createIncident" with the body:
+    When I call "createIncident" with a body that breaks the contract:
       """json
       { "title": "Disk full", "severity": 0, "link": "https://desk.example/tickets/T-7" }
       """

@@ -55,7 +55,7 @@ Feature: The ticketing API keeps its contract
       """
 
   Scenario: A ticket without a title is refused, naming the field
-    When I call "createTicket" with the body:
+    When I call "createTicket" with a body that breaks the contract:
       """json
       { "priority": "high", "customer_id": "C-1" }
       """
@@ -67,7 +67,7 @@ Feature: The ticketing API keeps its contract
       """
 
   Scenario: A priority the contract does not know is refused
-    When I call "createTicket" with the body:
+    When I call "createTicket" with a body that breaks the contract:
       """json
       { "title": "Urgent!", "priority": "urgent", "customer_id": "C-1" }
       """

@@ -194,3 +194,244 @@ fn simulated_answers_carry_the_headers_the_contract_requires() {
     );
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+const ORDERS_CONTRACT: &str = r#"contract: orders
+version: "1"
+partners:
+  shop:
+    openapi: openapi/shop.yaml
+"#;
+
+/// Creating an order needs an `Idempotency-Key` header, a `dry_run` flag that is a boolean
+/// when given, and a body with a positive quantity.
+const SHOP: &str = r#"openapi: 3.0.3
+info: { title: shop, version: "1" }
+paths:
+  /orders:
+    post:
+      operationId: createOrder
+      parameters:
+        - name: Idempotency-Key
+          in: header
+          required: true
+          schema: { type: string, minLength: 8 }
+        - name: dry_run
+          in: query
+          schema: { type: boolean }
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema:
+              type: object
+              required: [sku, quantity]
+              properties:
+                sku: { type: string }
+                quantity: { type: integer, minimum: 1 }
+      responses:
+        '201':
+          description: created
+          content:
+            application/json:
+              schema: { type: object }
+        '400':
+          description: refused
+          content:
+            application/json:
+              schema: { type: object }
+"#;
+
+async fn shop(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/orders"))
+        .respond_with(ResponseTemplate::new(status).set_body_json(serde_json::json!({})))
+        .mount(&server)
+        .await;
+    server
+}
+
+fn orders_workspace(feature: &str) -> tempfile::TempDir {
+    let ws = tiny_workspace(ORDERS_CONTRACT, feature);
+    std::fs::write(ws.path().join("contracts/openapi/shop.yaml"), SHOP).unwrap();
+    ws
+}
+
+async fn run_orders(server: &MockServer, feature: String) -> Output {
+    let uri = server.uri();
+    tokio::task::spawn_blocking(move || {
+        let ws = orders_workspace(&feature);
+        contrail(
+            ws.path(),
+            &[
+                "run",
+                "--color",
+                "never",
+                "--target",
+                "live",
+                "--base-url",
+                &format!("shop={uri}"),
+            ],
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn order_feature(steps: &str) -> String {
+    format!(
+        "Feature: orders\n  Scenario: an order\n    Given the contract \"orders\"\n{steps}    Then the response status is 201\n"
+    )
+}
+
+const BODY: &str = "      \"\"\"json\n      { \"sku\": \"A-1\", \"quantity\": 2 }\n      \"\"\"\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_breaks_the_contract_is_not_sent_and_named() {
+    // Kept: header, a boolean flag, a valid body.
+    let server = shop(201).await;
+    let good = order_feature(&format!(
+        "    And the header \"Idempotency-Key\" is \"order-0001\"\n    And the query parameter \"dry_run\" is \"true\"\n    When I call \"createOrder\" with the body:\n{BODY}"
+    ));
+    let out = run_orders(&server, good).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+
+    // The same scenario without the header and with a flag that is no boolean: nothing is
+    // sent, and every violation is named.
+    let server = shop(201).await;
+    let bad = order_feature(&format!(
+        "    And the query parameter \"dry_run\" is \"maybe\"\n    When I call \"createOrder\" with the body:\n{BODY}"
+    ));
+    let out = run_orders(&server, bad).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    for expected in [
+        "invalid request: the createOrder request breaks the contract (2 violations), so it was not sent",
+        "header Idempotency-Key: required by the contract, but missing",
+        "query dry_run: \"maybe\" is not of type \"boolean\"",
+    ] {
+        assert!(out.stdout.contains(expected), "no {expected:?} in\n{}", out.stdout);
+    }
+    assert!(server.received_requests().await.unwrap_or_default().is_empty());
+
+    // A bad body is named by its pointer.
+    let server = shop(201).await;
+    let bad = order_feature(
+        "    And the header \"Idempotency-Key\" is \"order-0001\"\n    When I call \"createOrder\" with the body:\n      \"\"\"json\n      { \"sku\": \"A-1\", \"quantity\": 0 }\n      \"\"\"\n",
+    );
+    let out = run_orders(&server, bad).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("body/quantity: 0 is less than the minimum of 1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scenario_that_means_to_break_the_contract_says_so_and_must_break_it() {
+    let refusing = "Feature: orders\n  Scenario: a refusal\n    Given the contract \"orders\"\n    And the header \"Idempotency-Key\" is \"order-0001\"\n    When I call \"createOrder\" with a body that breaks the contract:\n      \"\"\"json\n      { \"sku\": \"A-1\", \"quantity\": 0 }\n      \"\"\"\n    Then the response status is 400\n";
+    let server = shop(400).await;
+    let out = run_orders(&server, refusing.to_string()).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(server.received_requests().await.unwrap_or_default().len(), 1);
+
+    let no_key = format!(
+        "Feature: orders\n  Scenario: no key\n    Given the contract \"orders\"\n    And the next request breaks the contract\n    When I call \"createOrder\" with the body:\n{BODY}    Then the response status is 400\n"
+    );
+    let out = run_orders(&server, no_key).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    // Said to break the contract, but it keeps it: the scenario would test nothing.
+    let kept = refusing.replace("\"quantity\": 0", "\"quantity\": 3");
+    let out = run_orders(&server, kept).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("the createOrder request was meant to break the contract, but it keeps it"),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The mock playing the partner judges what a system under test sends the same way, every
+/// violation listed; a request that keeps the contract is answered.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulator_refuses_what_a_system_under_test_sends_against_the_contract() {
+    let ws = orders_workspace(&order_feature(""));
+    let dir = ws.path().to_path_buf();
+    let sim = tokio::task::spawn_blocking(move || start_mock(&dir, "shop", &["--simulate"], &[], None))
+        .await
+        .unwrap();
+    contrail::client::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let url = format!("{}/orders", sim.url);
+    let refused = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(r#"{"sku": "A-1", "quantity": 0}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    let details = body["details"].to_string();
+    assert!(
+        details.contains("header Idempotency-Key: required by the contract, but missing"),
+        "{details}"
+    );
+    assert!(details.contains("body/quantity"), "{details}");
+
+    let kept = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("idempotency-key", "order-0001")
+        .body(r#"{"sku": "A-1", "quantity": 1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept.status().as_u16(), 201, "{:?}", kept.text().await);
+}
+
+/// `that request's body is exactly:` is the strict twin of `matches:`: the bundled scenario
+/// passes with the whole body, and the same scenario expecting a part of it fails, naming the
+/// fields it did not expect.
+#[test]
+fn a_journal_body_is_exactly_what_it_says() {
+    let run = |edit: &dyn Fn(&str) -> String| {
+        let ws = workspace_copy();
+        copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+        let feature = ws.path().join("features/faults.feature");
+        let text = std::fs::read_to_string(&feature).unwrap();
+        let edited = edit(&text);
+        std::fs::write(&feature, edited).unwrap();
+        contrail(
+            ws.path(),
+            &[
+                "run",
+                "--color",
+                "never",
+                "features/faults.feature",
+                "--name",
+                "Two throttled answers",
+            ],
+        )
+    };
+    let out = run(&|t| t.to_string());
+    assert_eq!(out.code, 0, "{}", out.all());
+    let out = run(&|t| {
+        let part = t.replace(
+            r##"{ "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-7" }"##,
+            r#"{ "title": "Disk full", "severity": 2 }"#,
+        );
+        assert_ne!(part, t, "the bundled scenario changed");
+        part
+    });
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("the body of POST /incidents does not match"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("/link"), "{}", out.stdout);
+}

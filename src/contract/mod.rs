@@ -10,6 +10,7 @@ pub mod headers;
 pub mod model;
 pub mod openapi;
 pub mod operation;
+pub mod request_check;
 pub mod schema;
 
 use std::collections::BTreeMap;

@@ -695,10 +695,25 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                             .and_then(|p| p.operation_for(method.as_str(), path)) =>
                 {
                     // Not a scenario's request: the system under test's. Play the partner.
-                    return simulated(
-                        sim.check(authorization(), &operation.scopes)
-                            .unwrap_or_else(|| sim.respond(&s.contract, operation, &incoming.body)),
-                    );
+                    if let Some(refused) = sim.check(authorization(), &operation.scopes) {
+                        return simulated(refused);
+                    }
+                    let header_pairs: Vec<(String, String)> = headers
+                        .iter()
+                        .map(|(k, v)| {
+                            (
+                                k.as_str().to_string(),
+                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                            )
+                        })
+                        .collect();
+                    let view = crate::contract::request_check::RequestView {
+                        path: &incoming.path,
+                        query: &incoming.query,
+                        headers: &header_pairs,
+                        body: Some(body.as_ref()),
+                    };
+                    return simulated(sim.respond(&s.contract, operation, &view, &incoming.body));
                 }
                 Lookup::Unmatched {
                     scenario_unrecorded: true,

@@ -398,24 +398,30 @@ impl Simulator {
     }
 
     /// The contract's answer to a valid call: the first declared 2xx, built from the response
-    /// schema, its example and the request's fields of the same names.
-    pub fn respond(&self, contract: &Contract, op: &crate::contract::Operation, request: &Body) -> Answer {
-        // A request the contract forbids gets what a strict partner answers: 422 and why.
-        if let (Some(declared), Body::Json(v)) = (&op.request_body, request)
-            && let Some(Some(schema)) = declared
-                .content
-                .get("application/json")
-                .or_else(|| declared.content.values().next())
-        {
-            match contract.schemas.validate(schema, v) {
-                Ok(violations) if !violations.is_empty() => {
-                    let details: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
-                    return answer(
-                        422,
-                        json!({ "error": "validation_failed", "message": format!("the {} request breaks the contract", op.id), "details": details }),
-                    );
-                }
-                _ => {}
+    /// schema, its example and the request's fields of the same names. A request the contract
+    /// forbids (a parameter, a header, the content type, the body) gets what a strict partner
+    /// answers: 422 with every violation listed.
+    pub fn respond(
+        &self,
+        contract: &Contract,
+        op: &crate::contract::Operation,
+        view: &crate::contract::request_check::RequestView<'_>,
+        request: &Body,
+    ) -> Answer {
+        match crate::contract::request_check::check(&contract.schemas, op, view) {
+            Ok(violations) if !violations.is_empty() => {
+                let details: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+                return answer(
+                    422,
+                    json!({ "error": "validation_failed", "message": format!("the {} request breaks the contract", op.id), "details": details }),
+                );
+            }
+            Ok(_) => {}
+            Err(e) => {
+                return answer(
+                    500,
+                    json!({ "error": format!("contrail simulator: the contract's schemas for {} do not compile: {e}", op.id) }),
+                );
             }
         }
         let Some(status) = op
@@ -690,9 +696,22 @@ mod tests {
             .and_then(|p| p.operation("createIncident"))
             .expect("op")
             .clone();
-        let body =
-            Body::Json(json!({ "title": "Disk full", "severity": 1, "link": "https://d/T-1", "external_id": "T-1" }));
-        let a = s.respond(&c, &op, &body);
+        let send = |v: &Value, content_type: Option<&str>| {
+            let bytes = serde_json::to_vec(v).expect("json");
+            let headers: Vec<(String, String)> = content_type
+                .map(|c| ("content-type".to_string(), c.to_string()))
+                .into_iter()
+                .collect();
+            let view = crate::contract::request_check::RequestView {
+                path: "/incidents",
+                query: &[],
+                headers: &headers,
+                body: Some(&bytes),
+            };
+            s.respond(&c, &op, &view, &Body::Json(v.clone()))
+        };
+        let good = json!({ "title": "Disk full", "severity": 1, "link": "https://d/T-1", "external_id": "T-1" });
+        let a = send(&good, Some("application/json; charset=utf-8"));
         assert_eq!(a.status, 201);
         assert_eq!(a.body["external_id"], "T-1");
         assert_eq!(a.body["severity"], 1);
@@ -706,9 +725,22 @@ mod tests {
             "{}",
             a.body
         );
-        let bad =
-            Body::Json(json!({ "title": "Disk full", "severity": 9, "link": "https://d/T-1", "external_id": "T-1" }));
-        assert_eq!(s.respond(&c, &op, &bad).status, 422);
+        // Every violation is listed: the body's and the content type's.
+        let bad = json!({ "title": "Disk full", "severity": 9, "external_id": "T-1" });
+        let refused = send(&bad, Some("application/json"));
+        assert_eq!(refused.status, 422);
+        let details = refused.body["details"].to_string();
+        assert!(details.contains("body/severity"), "{details}");
+        assert!(details.contains("body/link"), "{details}");
+        let refused = send(&good, Some("text/plain"));
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(
+            refused.body["details"][0]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("header Content-Type")
+        );
+        assert_eq!(send(&good, None).status, 422);
     }
 
     #[test]

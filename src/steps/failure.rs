@@ -13,6 +13,9 @@ pub enum FailureKind {
     Usage,
     /// The target could not be reached or the harness could not work (exit 3).
     Harness,
+    /// The request a step was about to send breaks the contract, and the scenario did not say
+    /// it meant to (exit 1; nothing was sent).
+    InvalidRequest,
 }
 
 /// Boxed: a step result is `Err` rarely, and a small `Result` keeps the passing path cheap.

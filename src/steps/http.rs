@@ -13,6 +13,8 @@ use crate::client::{Exchange, SentRequest};
 /// Phrases lint checks (the operation must exist in the contract).
 pub const CALL: &str = "I call {operation}";
 pub const CALL_WITH_BODY: &str = "I call {operation} with the body:";
+pub const CALL_BREAKING: &str = "I call {operation} with a body that breaks the contract:";
+pub const NEXT_BREAKS: &str = "the next request breaks the contract";
 
 pub fn register(r: &mut Registry) {
     builtin(
@@ -124,6 +126,35 @@ pub fn register(r: &mut Registry) {
             Box::pin(async move {
                 let body = json_docstring(a.docstring()?)?;
                 call(w, a.param(0), Some(body)).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        CALL_BREAKING,
+        Attachment::DocString,
+        "Call an operation with a body the contract forbids, on purpose (to test the refusal): the step fails if the body keeps the contract after all.",
+        r#"When I call "createTicket" with a body that breaks the contract:"#,
+        |w, a| {
+            Box::pin(async move {
+                let body = json_docstring(a.docstring()?)?;
+                w.pending.breaks_contract = true;
+                call(w, a.param(0), Some(body)).await
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        NEXT_BREAKS,
+        Attachment::None,
+        "The next request breaks the contract on purpose (a missing required header, a bad query value): it is sent, and the step that sends it fails if it keeps the contract after all.",
+        r#"Given the next request breaks the contract"#,
+        |w, _| {
+            Box::pin(async move {
+                w.pending.breaks_contract = true;
+                Ok(())
             })
         },
     );
@@ -321,6 +352,7 @@ async fn send(
         headers,
         body,
     };
+    check_request(w, partner, operation.as_deref(), &url, &req, pending.breaks_contract)?;
     let suite = w.suite.clone();
     let auth = w
         .contract
@@ -354,6 +386,64 @@ async fn send(
         return Err(mock_miss(w.last.as_ref()));
     }
     Ok(())
+}
+
+/// The request against its operation before it goes out: a request the contract forbids is
+/// not sent unless the scenario said it means to send one, and one that was meant to break
+/// the contract but keeps it fails too (the scenario would test nothing).
+fn check_request(
+    w: &World,
+    partner: &str,
+    operation: Option<&str>,
+    url: &url::Url,
+    req: &SentRequest,
+    breaks_contract: bool,
+) -> StepResult {
+    let Some(contract) = w.contract.as_ref() else {
+        return Ok(());
+    };
+    let Some(op) = operation.and_then(|id| contract.partner(partner)?.operation(id)) else {
+        if breaks_contract {
+            return Err(StepFailure::usage(format!(
+                "the request was said to break the contract, but {} {} is no operation of {partner:?}: nothing to break",
+                req.method,
+                url.path()
+            )));
+        }
+        return Ok(());
+    };
+    let query: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+    let view = crate::contract::request_check::RequestView {
+        path: url.path(),
+        query: &query,
+        headers: &req.headers,
+        body: req.body.as_deref(),
+    };
+    let violations = crate::contract::request_check::check(&contract.schemas, op, &view).map_err(StepFailure::usage)?;
+    match (violations.is_empty(), breaks_contract) {
+        (true, false) | (false, true) => Ok(()),
+        (true, true) => Err(StepFailure::usage(format!(
+            "the {} request was meant to break the contract, but it keeps it: this scenario would test no refusal",
+            op.id
+        ))),
+        (false, false) => {
+            let n = violations.len();
+            Err(StepFailure::new(
+                crate::steps::FailureKind::InvalidRequest,
+                format!(
+                    "invalid request: the {} request breaks the contract ({n} violation{}), so it was not sent; if that is what the scenario tests, say so: {}",
+                    op.id,
+                    if n == 1 { "" } else { "s" },
+                    if req.body.is_some() {
+                        format!("When I call \"{}\" with a body that breaks the contract:", op.id)
+                    } else {
+                        "Given the next request breaks the contract".to_string()
+                    }
+                ),
+            )
+            .findings(violations))
+        }
+    }
 }
 
 /// The mock server had no recording for the request: say which one came closest and why.

@@ -212,45 +212,18 @@ pub fn register(r: &mut Registry) {
         "journal",
         "that request's body matches:",
         Attachment::DocString,
-        "The last request the previous journal step found has a JSON body matching the doc string (markers allowed).",
+        "The last request the previous journal step found has a JSON body matching the doc string (markers allowed; fields it does not name may be there too).",
         "And that request's body matches:",
-        |w, a| {
-            Box::pin(async move {
-                let expected = json_docstring(a.docstring()?)?;
-                matching::check_expected(&expected).map_err(StepFailure::usage)?;
-                let Some(last) = w.selected.last() else {
-                    return Err(StepFailure::usage(
-                        "no request was selected: use a \"receives ...\" step first",
-                    ));
-                };
-                if last.body_cut() {
-                    return Err(StepFailure::usage(format!(
-                        "that request's body was {} bytes, over the journal's limit ([mock] journal_body_bytes): only \
-                         its size and SHA-256 ({}) were kept",
-                        last.body_bytes,
-                        last.body_sha256.as_deref().unwrap_or_default()
-                    )));
-                }
-                let actual = match &last.body {
-                    crate::recording::Body::Json(v) => v.clone(),
-                    other => {
-                        return Err(StepFailure::assertion(format!(
-                            "that request's body is not JSON: {other:?}"
-                        )));
-                    }
-                };
-                let mismatches = matching::compare(&expected, &actual, Mode::Contains).map_err(StepFailure::usage)?;
-                if mismatches.is_empty() {
-                    return Ok(());
-                }
-                let (ev, av) = matching::diff_views(&expected, &actual, Mode::Contains);
-                Err(
-                    StepFailure::assertion(format!("the body of {} {} does not match", last.method, last.path))
-                        .findings(mismatches)
-                        .diff(super::assert::pretty(&ev), super::assert::pretty(&av)),
-                )
-            })
-        },
+        |w, a| Box::pin(async move { that_body(w, a.docstring()?, Mode::Contains) }),
+    );
+    builtin(
+        r,
+        "journal",
+        "that request's body is exactly:",
+        Attachment::DocString,
+        "The last request the previous journal step found has a JSON body equal to the doc string (markers allowed; no other fields at any depth).",
+        "And that request's body is exactly:",
+        |w, a| Box::pin(async move { that_body(w, a.docstring()?, Mode::Equals) }),
     );
     builtin(
         r,
@@ -523,4 +496,41 @@ async fn receives(w: &mut World, a: Args, count: Count) -> StepResult {
         op.id
     ))
     .findings(describe(&w.selected)))
+}
+
+/// The body of the request the last journal step selected, against the doc string.
+fn that_body(w: &World, docstring: &str, mode: Mode) -> StepResult {
+    let expected = json_docstring(docstring)?;
+    matching::check_expected(&expected).map_err(StepFailure::usage)?;
+    let Some(last) = w.selected.last() else {
+        return Err(StepFailure::usage(
+            "no request was selected: use a \"receives ...\" step first",
+        ));
+    };
+    if last.body_cut() {
+        return Err(StepFailure::usage(format!(
+            "that request's body was {} bytes, over the journal's limit ([mock] journal_body_bytes): only \
+             its size and SHA-256 ({}) were kept",
+            last.body_bytes,
+            last.body_sha256.as_deref().unwrap_or_default()
+        )));
+    }
+    let actual = match &last.body {
+        crate::recording::Body::Json(v) => v.clone(),
+        other => {
+            return Err(StepFailure::assertion(format!(
+                "that request's body is not JSON: {other:?}"
+            )));
+        }
+    };
+    let mismatches = matching::compare(&expected, &actual, mode).map_err(StepFailure::usage)?;
+    if mismatches.is_empty() {
+        return Ok(());
+    }
+    let (ev, av) = matching::diff_views(&expected, &actual, mode);
+    Err(
+        StepFailure::assertion(format!("the body of {} {} does not match", last.method, last.path))
+            .findings(mismatches)
+            .diff(super::assert::pretty(&ev), super::assert::pretty(&av)),
+    )
 }

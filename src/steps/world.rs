@@ -118,6 +118,8 @@ pub struct PendingRequest {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: Option<Value>,
+    /// The scenario means this request to break the contract (a refusal is what it tests).
+    pub breaks_contract: bool,
 }
 
 pub struct World {
