@@ -435,3 +435,172 @@ fn a_journal_body_is_exactly_what_it_says() {
     );
     assert!(out.stdout.contains("/link"), "{}", out.stdout);
 }
+
+/// 401 and 403 are named for what they are, from the answer's challenge and the operation's
+/// declared scopes; the same scenario against a partner that lets the call in passes.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_failures_are_named_unauthenticated_or_forbidden_with_the_missing_scope() {
+    const SCOPED: &str = r#"openapi: 3.1.0
+info: { title: api, version: "1" }
+paths:
+  /things:
+    get:
+      operationId: listThings
+      security:
+        - oauth: [things:read]
+      responses:
+        '200':
+          description: the things
+          content:
+            application/json:
+              schema: { type: array }
+components:
+  securitySchemes:
+    oauth:
+      type: oauth2
+      flows:
+        clientCredentials:
+          tokenUrl: /oauth/token
+          scopes:
+            things:read: read things
+"#;
+    async fn run_scoped(server: &MockServer) -> Output {
+        let uri = server.uri();
+        tokio::task::spawn_blocking(move || {
+            let ws = tiny_workspace(CONTRACT, LISTED);
+            std::fs::write(ws.path().join("contracts/openapi/api.yaml"), SCOPED).unwrap();
+            contrail(
+                ws.path(),
+                &[
+                    "run",
+                    "--color",
+                    "never",
+                    "--target",
+                    "live",
+                    "--base-url",
+                    &format!("api={uri}"),
+                ],
+            )
+        })
+        .await
+        .unwrap()
+    }
+    let open = partner(json(200)).await;
+    let out = run_scoped(&open).await;
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    let challenge = r#"Bearer error="insufficient_scope", scope="things:read""#;
+    let forbidden = partner(json(403).insert_header("WWW-Authenticate", challenge)).await;
+    let out = run_scoped(&forbidden).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(&format!(
+            "forbidden: missing scope things:read (listThings answered 403; WWW-Authenticate: {challenge}); expected status 200"
+        )),
+        "{}",
+        out.stdout
+    );
+    // Without a challenge, the operation's declared scopes say which one it needs.
+    let forbidden = partner(json(403)).await;
+    let out = run_scoped(&forbidden).await;
+    assert!(
+        out.stdout
+            .contains("forbidden: missing scope things:read (listThings answered 403; no WWW-Authenticate challenge)"),
+        "{}",
+        out.stdout
+    );
+
+    let challenge = r#"Bearer error="invalid_token", error_description="the access token expired""#;
+    let unauthenticated = partner(json(401).insert_header("WWW-Authenticate", challenge)).await;
+    let out = run_scoped(&unauthenticated).await;
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("unauthenticated: the access token expired (listThings answered 401; WWW-Authenticate: "),
+        "{}",
+        out.stdout
+    );
+}
+
+/// The simulator enforces the contract's auth whatever its type, per operation: an API key
+/// or a bearer token where the operation is protected, nothing where it is public, and every
+/// call refused when the credential is not set (fail closed).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_simulator_enforces_api_key_and_bearer_auth_per_operation() {
+    const KEYED: &str = r#"openapi: 3.1.0
+info: { title: api, version: "1" }
+security:
+  - key: []
+paths:
+  /things:
+    get:
+      operationId: listThings
+      responses:
+        '200':
+          description: the things
+          content:
+            application/json:
+              schema: { type: array }
+  /health:
+    get:
+      operationId: health
+      security: []
+      responses:
+        '200':
+          description: up
+          content:
+            application/json:
+              schema: { type: object }
+components:
+  securitySchemes:
+    key: { type: apiKey, in: header, name: X-Api-Key }
+"#;
+    contrail::client::install_crypto_provider();
+    let client = reqwest::Client::new();
+    for (auth, good, wrong) in [
+        (
+            "    auth: { type: api-key, header: X-Api-Key, value: \"${env:VERDICTS_KEY:-k-123}\" }\n",
+            ("x-api-key", "k-123"),
+            ("x-api-key", "k-999"),
+        ),
+        (
+            "    auth: { type: bearer, token: \"${env:VERDICTS_TOKEN:-t-123}\" }\n",
+            ("authorization", "Bearer t-123"),
+            ("authorization", "Bearer t-999"),
+        ),
+    ] {
+        let contract = format!("{CONTRACT}{auth}");
+        let ws = tiny_workspace(&contract, LISTED);
+        std::fs::write(ws.path().join("contracts/openapi/api.yaml"), KEYED).unwrap();
+        let dir = ws.path().to_path_buf();
+        let sim = tokio::task::spawn_blocking(move || start_mock(&dir, "api", &["--simulate"], &[], None))
+            .await
+            .unwrap();
+        let things = format!("{}/things", sim.url);
+        let status = |r: reqwest::Response| r.status().as_u16();
+        assert_eq!(status(client.get(&things).send().await.unwrap()), 401, "{auth}");
+        let refused = client.get(&things).header(wrong.0, wrong.1).send().await.unwrap();
+        assert_eq!(refused.status().as_u16(), 401, "{auth}");
+        assert!(refused.headers().get("www-authenticate").is_some(), "{auth}");
+        let admitted = client.get(&things).header(good.0, good.1).send().await.unwrap();
+        assert_eq!(status(admitted), 200, "{auth}");
+        let health = client.get(format!("{}/health", sim.url)).send().await.unwrap();
+        assert_eq!(status(health), 200, "a public operation: {auth}");
+        drop(sim);
+
+        // The credential is not set: nobody gets in.
+        let unset = contract.replace(":-k-123}", "}").replace(":-t-123}", "}");
+        std::fs::write(ws.path().join("contracts/c.yaml"), unset).unwrap();
+        let dir = ws.path().to_path_buf();
+        let sim = tokio::task::spawn_blocking(move || start_mock(&dir, "api", &["--simulate"], &[], None))
+            .await
+            .unwrap();
+        let refused = client
+            .get(format!("{}/things", sim.url))
+            .header(good.0, good.1)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status().as_u16(), 401, "fail closed: {auth}");
+    }
+}

@@ -134,6 +134,8 @@ pub struct Operation {
     pub responses: BTreeMap<String, Body>,
     /// OAuth scopes the operation's security requirement names.
     pub scopes: Vec<String>,
+    /// Its security requirement lets anyone in (`security: []`, or an alternative `{}`).
+    pub public: bool,
     /// Where it is described, for messages: `file#/paths/~1tickets/post`.
     pub source: String,
 }
@@ -374,6 +376,9 @@ fn build_operation(
         }
     }
     let security = op.get("security").or(global_security);
+    let public = security
+        .and_then(Value::as_array)
+        .is_some_and(|reqs| reqs.is_empty() || reqs.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
     let mut scopes = Vec::new();
     for req in security.and_then(Value::as_array).into_iter().flatten() {
         for (_, list) in req.as_object().into_iter().flatten() {
@@ -393,6 +398,7 @@ fn build_operation(
         request_body,
         responses,
         scopes,
+        public,
         source: format!("{}#{op_ptr}", docs.file_of(base).display()),
     })
 }
@@ -554,6 +560,7 @@ pub fn from_inline(
             request_body,
             responses,
             scopes,
+            public: false,
             source: format!("{}#{op_ptr}", file.display()),
         });
     }

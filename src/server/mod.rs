@@ -695,9 +695,6 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                             .and_then(|p| p.operation_for(method.as_str(), path)) =>
                 {
                     // Not a scenario's request: the system under test's. Play the partner.
-                    if let Some(refused) = sim.check(authorization(), &operation.scopes) {
-                        return simulated(refused);
-                    }
                     let header_pairs: Vec<(String, String)> = headers
                         .iter()
                         .map(|(k, v)| {
@@ -707,6 +704,9 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                             )
                         })
                         .collect();
+                    if let Some(refused) = sim.admit(operation, &header_pairs, &incoming.query) {
+                        return simulated(refused);
+                    }
                     let view = crate::contract::request_check::RequestView {
                         path: &incoming.path,
                         query: &incoming.query,

@@ -74,8 +74,20 @@ struct State {
     rng_state: u64,
 }
 
+/// A partner whose API takes a fixed credential (the contract's `bearer` or `api-key` auth).
+enum KeyGuard {
+    Bearer(Result<String, String>),
+    ApiKey {
+        header: Option<String>,
+        query: Option<String>,
+        value: Result<String, String>,
+    },
+}
+
 pub struct Simulator {
     partner: String,
+    /// The fixed credential it takes, for bearer and API-key partners.
+    key: Option<KeyGuard>,
     /// Path of the token endpoint on this mock, when the partner uses OAuth.
     token_path: Option<String>,
     /// The contract's own client, whose secret is checked.
@@ -119,9 +131,19 @@ impl Simulator {
                 .filter(|d| !d.is_zero())
                 .map(|d| (r.requests, d))
         });
+        let key = match p.and_then(|p| p.doc.auth.as_ref()) {
+            Some(AuthDoc::Bearer { token }) => Some(KeyGuard::Bearer(crate::interpolate::interpolate_env(token))),
+            Some(AuthDoc::ApiKey { header, query, value }) => Some(KeyGuard::ApiKey {
+                header: header.clone(),
+                query: query.clone(),
+                value: crate::interpolate::interpolate_env(value),
+            }),
+            _ => None,
+        };
         let seed = crate::seed::derive(&["simulator", partner]);
         Simulator {
             partner: partner.to_string(),
+            key,
             token_path,
             client,
             default_scopes,
@@ -345,6 +367,78 @@ impl Simulator {
     // ---- the API ---------------------------------------------------------------------------
 
     /// Checks token, scopes and rate limit of an API call; `Some` is the refusal.
+    /// Whether a call of `op` gets in, by the contract's auth and the operation's security
+    /// requirement: a public operation lets anyone in; a bearer or API-key partner wants its
+    /// credential (all are refused when it is unset: fail closed); an OAuth partner a valid
+    /// token with the operation's scopes, within the rate limit. `Some` is the refusal.
+    pub fn admit(
+        &self,
+        op: &crate::contract::Operation,
+        headers: &[(String, String)],
+        query: &[(String, String)],
+    ) -> Option<Answer> {
+        if op.public {
+            return None;
+        }
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        match &self.key {
+            Some(KeyGuard::Bearer(expected)) => {
+                let Ok(expected) = expected else {
+                    return Some(bearer_error(
+                        401,
+                        "invalid_token",
+                        "the contract's bearer token is not set here, so every call is refused",
+                        None,
+                    ));
+                };
+                match header("authorization")
+                    .and_then(|a| a.strip_prefix("Bearer "))
+                    .map(str::trim)
+                {
+                    None => Some(bearer_error(401, "invalid_token", "no bearer token", None)),
+                    Some(t) if t != expected => Some(bearer_error(401, "invalid_token", "unknown bearer token", None)),
+                    Some(_) => None,
+                }
+            }
+            Some(KeyGuard::ApiKey {
+                header: h,
+                query: q,
+                value,
+            }) => {
+                let place = match q {
+                    Some(q) => format!("query parameter {q}"),
+                    None => format!("header {}", h.as_deref().unwrap_or("X-Api-Key")),
+                };
+                let refuse = |why: &str| {
+                    let mut a = answer(401, json!({ "error": "invalid_api_key", "error_description": why }));
+                    a.headers.push((
+                        "www-authenticate".into(),
+                        format!("ApiKey realm=\"{}\", in=\"{place}\"", self.partner),
+                    ));
+                    Some(a)
+                };
+                let Ok(expected) = value else {
+                    return refuse("the contract's API key is not set here, so every call is refused");
+                };
+                let given = match q {
+                    Some(q) => query.iter().find(|(k, _)| k == q).map(|(_, v)| v.as_str()),
+                    None => header(h.as_deref().unwrap_or("X-Api-Key")),
+                };
+                match given {
+                    None => refuse(&format!("no API key in the {place}")),
+                    Some(g) if g != expected => refuse(&format!("unknown API key in the {place}")),
+                    Some(_) => None,
+                }
+            }
+            None => self.check(header("authorization"), &op.scopes),
+        }
+    }
+
     pub fn check(&self, authorization: Option<&str>, scopes: &[String]) -> Option<Answer> {
         self.token_path.as_ref()?;
         let Some(token) = authorization.and_then(|a| a.strip_prefix("Bearer ")).map(str::trim) else {

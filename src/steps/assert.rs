@@ -169,10 +169,25 @@ async fn status(w: &mut World, a: Args) -> StepResult {
     if i64::from(e.response.status) == want {
         return Ok(());
     }
-    Err(fail_with(
-        e,
-        format!("expected status {want}, got {}", e.response.status),
-    ))
+    let got = match auth_words(w, e) {
+        Some(words) => format!("{words}; expected status {want}"),
+        None => format!("expected status {want}, got {}", e.response.status),
+    };
+    Err(fail_with(e, got))
+}
+
+/// A 401 or 403 named for what it is (see `auth_failure`), with the operation's scopes.
+pub fn auth_words(w: &World, e: &Exchange) -> Option<String> {
+    let declared = w
+        .contract
+        .as_ref()
+        .and_then(|c| {
+            c.partner(&e.partner)?
+                .operation(e.operation.as_deref()?)
+                .map(|o| o.scopes.clone())
+        })
+        .unwrap_or_default();
+    super::auth_failure::explain(e, &declared)
 }
 
 async fn header(w: &mut World, a: Args) -> StepResult {
@@ -298,10 +313,11 @@ async fn matches_contract(w: &mut World) -> StepResult {
         }
         ResponseSchema::NoBody { declared } => declared,
         ResponseSchema::UndeclaredStatus { declared } => {
+            let words = auth_words(w, e).map(|w| format!("{w}: ")).unwrap_or_default();
             return Err(fail_with(
                 e,
                 format!(
-                    "{} answered {status}, which the contract does not declare for it (declared: {})",
+                    "{words}{} answered {status}, which the contract does not declare for it (declared: {})",
                     op.id,
                     declared.join(", ")
                 ),

@@ -25,12 +25,14 @@ pub fn register(r: &mut Registry) {
         |w, a| {
             Box::pin(async move {
                 let status = status_of(&a, 3)?;
+                let mut headers = json_ct();
+                headers.extend(challenge(status, &operation(w, a.param(2))?.scopes));
                 fault(
                     w,
                     &a,
                     FaultKind::Respond {
                         status,
-                        headers: json_ct(),
+                        headers,
                         body: error_body(status),
                         retry_after: None,
                     },
@@ -364,6 +366,18 @@ pub fn size_in_bytes(n: i64, unit: &str) -> Result<usize, StepFailure> {
 
 fn json_ct() -> Vec<(String, String)> {
     vec![("content-type".into(), "application/json".into())]
+}
+
+/// What a real OAuth resource server sends with a 401 or 403 (RFC 6750 section 3): the
+/// challenge, and for 403 the scopes the operation needs.
+fn challenge(status: u16, scopes: &[String]) -> Option<(String, String)> {
+    let value = match status {
+        401 => r#"Bearer error="invalid_token", error_description="401 injected by contrail""#.to_string(),
+        403 if scopes.is_empty() => r#"Bearer error="insufficient_scope""#.to_string(),
+        403 => format!(r#"Bearer error="insufficient_scope", scope="{}""#, scopes.join(" ")),
+        _ => return None,
+    };
+    Some(("www-authenticate".into(), value))
 }
 
 fn error_body(status: u16) -> Vec<u8> {

@@ -2,6 +2,7 @@
 //! and the `World` they act on.
 
 pub mod assert;
+pub mod auth_failure;
 pub mod context;
 pub mod declarative;
 pub mod failure;
