@@ -17,7 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::exit::Exit;
 use crate::matching;
 use crate::steps::registry::{Attachment, Lookup, StepBody, StepRef};
-use crate::steps::{Registry, assert, builtin_registry, context, declarative, http, values};
+use crate::steps::{Registry, assert, builtin_registry, context, declarative, http, oauth, values};
 use crate::workspace::Workspace;
 
 pub struct Loaded {
@@ -396,10 +396,41 @@ fn check_use(
                             out.push(at(format!("the contract {:?} has no partner {:?}", c.name, arg(0))));
                         }
                 }
-                http::CALL | http::CALL_WITH_BODY if is_static(&arg(0)) => match &ctx.contract {
+                context::AUTH_SCOPES | oauth::SCOPE_REMOVED if is_static(&arg(0)) => {
+                    if let Some(c) = &ctx.contract {
+                        let partner = (phrase == oauth::SCOPE_REMOVED && is_static(&arg(1))).then(|| arg(1));
+                        if let Some(declared) = c.declared_scopes(partner.as_deref()) {
+                            for scope in arg(0).split_whitespace() {
+                                if !declared.contains(scope) {
+                                    out.push(at(format!(
+                                        "the scope {scope:?} is not declared by the contract {:?} (its auth scopes: {})",
+                                        c.name,
+                                        declared.iter().copied().collect::<Vec<_>>().join(", ")
+                                    )));
+                                }
+                            }
+                        }
+                    }
+                }
+                http::CALL | http::CALL_WITH_BODY | http::CALL_BREAKING if is_static(&arg(0)) => match &ctx.contract {
                     None if ctx.contract_unknown => {}
                     None => out.push(at("no contract is chosen before this call: add Given the contract \"...\" (in the Background, say)".into())),
                     Some(c) => {
+                        // An operation that needs a scope the contract's auth never asks for
+                        // can only be refused.
+                        for op in c.find_operation(&arg(0)) {
+                            if let Some(declared) = c.declared_scopes(Some(&op.partner)) {
+                                for scope in op.scopes.iter().filter(|s| !declared.contains(s.as_str())) {
+                                    out.push(at(format!(
+                                        "{} needs the scope {scope:?}, which the contract {:?} does not declare for {:?} (its auth scopes: {})",
+                                        op.id,
+                                        c.name,
+                                        op.partner,
+                                        declared.iter().copied().collect::<Vec<_>>().join(", ")
+                                    )));
+                                }
+                            }
+                        }
                         if c.find_operation(&arg(0)).is_empty() {
                             let mut ids: Vec<&str> = c.partners.values().flat_map(|p| p.operations.iter().map(|o| o.id.as_str())).collect();
                             ids.sort_by_key(|id| strsim::levenshtein(id, &arg(0)));

@@ -604,3 +604,81 @@ components:
         assert_eq!(refused.status().as_u16(), 401, "fail closed: {auth}");
     }
 }
+
+/// A scope the contract does not declare is a lint error: in an inline operation, in a step,
+/// and in an OpenAPI operation a feature calls.
+#[test]
+fn a_scope_the_contract_does_not_declare_is_a_lint_error() {
+    let contract = |op_scope: &str| {
+        format!(
+            r#"contract: scoped
+version: "1"
+partners:
+  api:
+    auth:
+      type: oauth2-client-credentials
+      token_url: /oauth/token
+      client_id: me
+      client_secret: "${{env:SCOPED_SECRET:-s}}"
+      scopes:
+        things:read: Read things
+    operations:
+      - id: listThings
+        method: GET
+        path: /things
+        scopes: [{op_scope}]
+        responses:
+          "200": {{ schema: {{ type: array }} }}
+"#
+        )
+    };
+    let feature = |scopes: &str| {
+        format!(
+            "Feature: scoped\n  Scenario: read\n    Given the contract \"scoped\"\n    And I authenticate with the scopes \"{scopes}\"\n    When I call \"listThings\"\n    Then the response status is 200\n"
+        )
+    };
+    let lint = |c: &str, f: &str| {
+        let ws = tiny_workspace(c, f);
+        contrail(ws.path(), &["lint"])
+    };
+    let out = lint(&contract("things:read"), &feature("things:read"));
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    let out = lint(&contract("things:write"), &feature("things:read"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all()
+            .contains(r#"the operation "listThings" names the scope "things:write", which partner "api"'s auth does not declare (declared: things:read)"#),
+        "{}",
+        out.all()
+    );
+
+    let out = lint(&contract("things:read"), &feature("things:raed"));
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all().contains(
+            r#"the scope "things:raed" is not declared by the contract "scoped" (its auth scopes: things:read)"#
+        ),
+        "{}",
+        out.all()
+    );
+
+    // An OpenAPI operation that a feature calls needs a scope the contract never asks for.
+    let spec = "openapi: 3.1.0\ninfo: { title: api, version: \"1\" }\npaths:\n  /things:\n    get:\n      operationId: listThings\n      security:\n        - oauth: [things:write]\n      responses:\n        '200': { description: ok }\n";
+    let with_spec = contract("things:read")
+        .split("    operations:")
+        .next()
+        .unwrap_or_default()
+        .replace("    auth:", "    openapi: openapi/api.yaml\n    auth:");
+    let ws = tiny_workspace(&with_spec, &feature("things:read"));
+    std::fs::write(ws.path().join("contracts/openapi/api.yaml"), spec).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.all().contains(
+            r#"listThings needs the scope "things:write", which the contract "scoped" does not declare for "api" (its auth scopes: things:read)"#
+        ),
+        "{}",
+        out.all()
+    );
+}

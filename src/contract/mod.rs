@@ -81,6 +81,26 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// The OAuth scopes the contract declares for `partner` (its auth's `scopes`), or for every
+    /// partner; None when no such partner uses OAuth with declared scopes, so there is nothing to
+    /// check a scope against.
+    pub fn declared_scopes(&self, partner: Option<&str>) -> Option<std::collections::BTreeSet<&str>> {
+        let mut out = std::collections::BTreeSet::new();
+        let mut any = false;
+        for (name, p) in &self.partners {
+            if partner.is_some_and(|w| w != name) {
+                continue;
+            }
+            if let Some(model::AuthDoc::Oauth2ClientCredentials { scopes, .. }) = p.doc.auth.as_ref()
+                && !scopes.is_empty()
+            {
+                any = true;
+                out.extend(scopes.keys().map(String::as_str));
+            }
+        }
+        any.then_some(out)
+    }
+
     /// Loads a contract file and everything it references, reading only under the folder
     /// that holds its folder (the workspace, by convention). All problems found are returned.
     pub fn load(file: &Path) -> Result<Contract, Diagnostics> {
@@ -200,7 +220,34 @@ impl Contract {
                 }
             }
             match operation::from_inline(&contract_url, &value, name, file) {
-                Ok(ops) => operations.extend(ops),
+                Ok(ops) => {
+                    // The contract's own operations name scopes its own auth must declare.
+                    if let Some(model::AuthDoc::Oauth2ClientCredentials { scopes, .. }) = p.auth.as_ref()
+                        && !scopes.is_empty()
+                    {
+                        for (i, op) in ops.iter().enumerate() {
+                            for (j, scope) in op.scopes.iter().enumerate() {
+                                if !scopes.contains_key(scope) {
+                                    errors.push(
+                                        Diagnostic::new(
+                                            file,
+                                            format!(
+                                                "the operation {:?} names the scope {scope:?}, which partner {name:?}'s auth does not declare (declared: {})",
+                                                op.id,
+                                                scopes.keys().cloned().collect::<Vec<_>>().join(", ")
+                                            ),
+                                        )
+                                        .pointer(format!(
+                                            "/partners/{}/operations/{i}/scopes/{j}",
+                                            openapi::escape_pointer(name)
+                                        )),
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    operations.extend(ops);
+                }
                 Err(e) => errors.extend(e),
             }
             let mut seen = std::collections::HashSet::new();

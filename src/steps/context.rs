@@ -10,6 +10,8 @@ use crate::client::auth::Credentials;
 pub const CONTRACT: &str = "the contract {name}";
 pub const PARTNER: &str = "the partner {name}";
 
+pub const AUTH_SCOPES: &str = "I authenticate with the scopes {scopes}";
+
 pub fn register(r: &mut Registry) {
     builtin(
         r,
@@ -46,7 +48,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "auth",
-        "I authenticate with the scopes {scopes}",
+        AUTH_SCOPES,
         Attachment::None,
         "Use an OAuth token that carries only these space-separated scopes.",
         r#"Given I authenticate with the scopes "tickets:read""#,

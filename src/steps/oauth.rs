@@ -6,6 +6,8 @@ use std::time::Duration;
 use super::registry::{Attachment, Registry};
 use super::{StepFailure, World, builtin};
 
+pub const SCOPE_REMOVED: &str = "the scope {scope} is removed from the clients of {partner}";
+
 pub fn register(r: &mut Registry) {
     builtin(
         r,
@@ -53,7 +55,7 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "oauth",
-        "the scope {scope} is removed from the clients of {partner}",
+        SCOPE_REMOVED,
         Attachment::None,
         "Calls needing this scope get 403 insufficient_scope (with WWW-Authenticate) for the rest of the scenario.",
         r#"When the scope "incidents:write" is removed from the clients of "incidents""#,
