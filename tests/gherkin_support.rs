@@ -32,6 +32,7 @@ Feature: Rich Gherkin
         ```
 
     Scenario Outline: Priorities from tagged examples
+      Given the next request <verdict> the contract
       When I call "createTicket" with the body:
         """application/json
         { "title": "Outline", "priority": "<priority>", "customer_id": "${customer}" }
@@ -40,14 +41,14 @@ Feature: Rich Gherkin
 
       @valid
       Examples: valid
-        | priority | status |
-        | low      | 201    |
-        | high     | 201    |
+        | priority | status | verdict |
+        | low      | 201    | keeps   |
+        | high     | 201    | keeps   |
 
       @invalid
       Examples: invalid
-        | priority | status |
-        | urgent   | 422    |
+        | priority | status | verdict |
+        | urgent   | 422    | breaks  |
 "#;
 
 const FRENCH: &str = "# language: fr\nFonctionnalité: Tickets en français\n  Scénario: Lire la liste\n    Soit the contract \"support-escalation\"\n    Quand I call \"listTickets\"\n    Alors the response status is 200\n";

@@ -15,6 +15,7 @@ pub const CALL: &str = "I call {operation}";
 pub const CALL_WITH_BODY: &str = "I call {operation} with the body:";
 pub const CALL_BREAKING: &str = "I call {operation} with a body that breaks the contract:";
 pub const NEXT_BREAKS: &str = "the next request breaks the contract";
+pub const NEXT_KEEPS: &str = "the next request keeps the contract";
 
 pub fn register(r: &mut Registry) {
     builtin(
@@ -154,6 +155,20 @@ pub fn register(r: &mut Registry) {
         |w, _| {
             Box::pin(async move {
                 w.pending.breaks_contract = true;
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "http",
+        NEXT_KEEPS,
+        Attachment::None,
+        "The next request keeps the contract (the default), said out loud: with the phrase above, a Scenario Outline can mix rows that keep and rows that break it (`Given the next request <verdict> the contract`).",
+        r#"Given the next request keeps the contract"#,
+        |w, _| {
+            Box::pin(async move {
+                w.pending.breaks_contract = false;
                 Ok(())
             })
         },
