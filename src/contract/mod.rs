@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod operation;
 pub mod request_check;
 pub mod schema;
+pub mod schema_at;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -114,10 +114,17 @@ pub fn compare(
         }
     }
 
+    let schema = op.and_then(
+        |op| match op.response_schema(live.status, live_type.as_deref().unwrap_or_default()) {
+            ResponseSchema::Schema { schema, .. } => Some(schema),
+            _ => None,
+        },
+    );
     let mut walk = Walk {
         policy,
         op: op_id,
         schema_checked,
+        schema: schema.map(|s| (&contract.schemas, s)),
         violated: &violated,
         out: &mut out,
     };
@@ -325,6 +332,11 @@ struct Walk<'a> {
     policy: &'a FieldPolicy,
     op: Option<&'a str>,
     schema_checked: bool,
+    /// The response's schema: which keys are declared, which are a map's data.
+    schema: Option<(
+        &'a crate::contract::schema::Schemas,
+        &'a crate::contract::operation::SchemaRef,
+    )>,
     violated: &'a BTreeSet<String>,
     out: &'a mut Vec<Finding>,
 }
@@ -365,10 +377,17 @@ impl Walk<'_> {
             _ => {}
         }
         self.kinds(rec, live, path);
+        // With a schema, keys present in one sample and not the other are samples too (an
+        // optional field, another oneOf branch, a map's keys); only a key the schema never
+        // mentions is worth a word, and it is not drift.
+        let rules = self
+            .schema
+            .map(|(schemas, root)| crate::contract::schema_at::object_rules(schemas, root, path));
         for (k, r) in &rec.fields {
             path.push(k.clone());
             match live.fields.get(k) {
                 Some(l) => self.shapes(r, l, path),
+                None if rules.is_some() => {}
                 None if live.kinds.contains(&Kind::Object)
                     && !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) =>
                 {
@@ -385,7 +404,24 @@ impl Walk<'_> {
                 }
                 path.push(k.clone());
                 if !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) {
-                    self.push(path, Change::Added, false, format!("new field ({})", l.kinds_text()));
+                    match rules.as_ref().map(|r| r.key(k)) {
+                        None => self.push(path, Change::Added, false, format!("new field ({})", l.kinds_text())),
+                        Some(crate::contract::schema_at::KeyKind::Undeclared) => {
+                            let place = normalize(&pointer_of(path));
+                            if !self.violated.contains(&place) {
+                                self.out.push(Finding::new(
+                                    Class::Undeclared,
+                                    &place,
+                                    Change::Added,
+                                    format!(
+                                        "new field ({}) the schema does not declare; it allows it, since it says nothing of extra keys",
+                                        l.kinds_text()
+                                    ),
+                                ));
+                            }
+                        }
+                        Some(_) => {}
+                    }
                 }
                 path.pop();
             }

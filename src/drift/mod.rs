@@ -34,6 +34,9 @@ pub enum Class {
     Compatible,
     /// A field the policy calls volatile changed; never drift.
     VolatileIgnored,
+    /// A key the schema neither declares nor describes (no `additionalProperties` given):
+    /// allowed, so no drift, but worth declaring. Listed once per operation.
+    Undeclared,
 }
 
 impl Class {
@@ -42,6 +45,7 @@ impl Class {
             Class::Breaking => "breaking",
             Class::Compatible => "compatible",
             Class::VolatileIgnored => "volatile-ignored",
+            Class::Undeclared => "undeclared",
         }
     }
 }
@@ -102,7 +106,9 @@ pub struct Checked {
 
 impl Checked {
     pub fn drifted(&self) -> bool {
-        self.findings.iter().any(|f| f.class != Class::VolatileIgnored)
+        self.findings
+            .iter()
+            .any(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
     }
     pub fn breaking(&self) -> bool {
         self.findings.iter().any(|f| f.class == Class::Breaking)

@@ -19,6 +19,8 @@ pub struct Summary {
     pub breaking: usize,
     pub compatible: usize,
     pub volatile_ignored: usize,
+    /// Keys the contract allows without declaring them, once per operation and place.
+    pub undeclared: usize,
     pub accepted: usize,
     pub unrecorded: usize,
     pub not_exercised: usize,
@@ -75,6 +77,7 @@ impl Report {
             breaking,
             compatible,
             volatile_ignored,
+            undeclared: undeclared_places(&outcome.checked).len(),
             accepted: outcome.checked.iter().filter(|c| c.accepted).count(),
             unrecorded: outcome.unrecorded.len(),
             not_exercised: outcome.not_exercised.len(),
@@ -121,6 +124,11 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
+    /// Keys the contract allows without declaring them, once per operation.
+    fn undeclared(&self) -> Vec<String> {
+        undeclared_places(&self.interactions)
+    }
+
     /// Places of volatile fields that changed, once each.
     fn volatile_places(&self) -> Vec<&str> {
         let set: BTreeSet<&str> = self
@@ -142,7 +150,7 @@ impl Report {
             let shape = c
                 .findings
                 .iter()
-                .filter(|f| f.class != Class::VolatileIgnored)
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
                 .map(|f| (f.class, super::compare::normalize(&f.place), f.change))
                 .collect();
             groups
@@ -189,7 +197,7 @@ impl Report {
             for f in c
                 .findings
                 .iter()
-                .filter(|f| f.class != Class::VolatileIgnored || verbose)
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared) || verbose)
             {
                 let _ = writeln!(out, "  {:<16} {:<width$}  {}", f.class.label(), f.place, f.message);
             }
@@ -235,6 +243,14 @@ impl Report {
         let volatile = self.volatile_places();
         if !volatile.is_empty() {
             let _ = writeln!(out, "\nVolatile fields that changed (ignored): {}", volatile.join(", "));
+        }
+        let undeclared = self.undeclared();
+        if !undeclared.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nKeys the contract allows but does not declare (not drift; declare them, or say additionalProperties): {}",
+                undeclared.join(", ")
+            );
         }
         if lists && !self.unrecorded.is_empty() {
             let _ = writeln!(
@@ -321,7 +337,11 @@ impl Report {
                 let _ = writeln!(out, "(scenario: {sc})");
             }
             let _ = writeln!(out, "\n| Class | Where | What |\n|---|---|---|");
-            for f in c.findings.iter().filter(|f| f.class != Class::VolatileIgnored) {
+            for f in c
+                .findings
+                .iter()
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
+            {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} |",
@@ -348,6 +368,18 @@ impl Report {
                 volatile.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             );
         }
+        let undeclared = self.undeclared();
+        if !undeclared.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Keys the contract allows but does not declare (not drift)\n\n{}\n\nDeclare them in the schema, or say `additionalProperties`, so that a consumer knows it may rely on them.",
+                undeclared
+                    .iter()
+                    .map(|p| format!("`{p}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
         if !self.unrecorded.is_empty() {
             let _ = writeln!(out, "\n## Sent but not recorded\n");
             for u in &self.unrecorded {
@@ -368,4 +400,24 @@ impl Report {
         }
         out
     }
+}
+
+/// `operation place` of every undeclared key, once each.
+fn undeclared_places(checked: &[Checked]) -> Vec<String> {
+    let set: BTreeSet<String> = checked
+        .iter()
+        .flat_map(|c| {
+            c.findings
+                .iter()
+                .filter(|f| f.class == Class::Undeclared)
+                .map(move |f| {
+                    format!(
+                        "{} {}",
+                        c.operation.as_deref().unwrap_or("?"),
+                        super::compare::normalize(&f.place)
+                    )
+                })
+        })
+        .collect();
+    set.into_iter().collect()
 }

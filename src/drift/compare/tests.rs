@@ -31,6 +31,37 @@ partners:
                 severity: { type: integer }
                 created_at: { type: string }
                 tags: { type: array, items: { type: object, properties: { name: { type: string } } } }
+      - id: getShapes
+        method: get
+        path: /shapes
+        responses:
+          "200":
+            schema:
+              type: object
+              properties:
+                labels:
+                  type: object
+                  additionalProperties: { type: string }
+                counts:
+                  type: object
+                  patternProperties:
+                    "^[a-z]+$": { type: integer }
+                free:
+                  type: object
+                  additionalProperties: true
+                owner:
+                  oneOf:
+                    - type: object
+                      required: [kind, login]
+                      properties:
+                        kind: { const: user }
+                        login: { type: string }
+                    - type: object
+                      required: [kind, slug]
+                      properties:
+                        kind: { const: team }
+                        slug: { type: string }
+                        members: { type: array, items: { type: object, properties: { id: { type: integer } } } }
       - id: getLoose
         method: get
         path: /loose
@@ -101,13 +132,10 @@ fn a_healthy_sample_differs_only_in_ways_the_contract_allows() {
         .insert("date".into(), "Tue, 24 Nov 2026 08:00:00 GMT".into());
     let f = findings("getTicket", response(200, ticket()), live);
     assert!(of(&f, Class::Breaking).is_empty(), "{f:#?}");
-    assert_eq!(
-        of(&f, Class::Compatible),
-        vec![
-            ("/extra".to_string(), Change::Added),
-            ("/note".to_string(), Change::Removed),
-        ]
-    );
+    // An optional field gone is another sample; a key the schema never mentions is named as
+    // such, not as drift.
+    assert!(of(&f, Class::Compatible).is_empty(), "{f:#?}");
+    assert_eq!(of(&f, Class::Undeclared), vec![("/extra".to_string(), Change::Added)]);
     assert_eq!(
         of(&f, Class::VolatileIgnored),
         vec![
@@ -206,4 +234,45 @@ fn the_policy_decides_for_the_fields_it_names() {
         response(200, json!({ "etag": "a", "code": "abc", "created_at": "t1" })),
     );
     assert_eq!(of(&f, Class::Breaking), vec![("/code".to_string(), Change::Pattern)]);
+}
+
+#[test]
+fn another_valid_sample_is_never_a_finding() {
+    let rec = json!({
+        "labels": { "env": "prod", "team": "a" },
+        "counts": { "open": 3 },
+        "free": { "x": 1 },
+        "owner": { "kind": "user", "login": "octocat" }
+    });
+    // Other map keys, other values, another oneOf branch with its own fields and a list.
+    let live = json!({
+        "labels": { "region": "eu" },
+        "counts": { "closed": 7, "open": 0 },
+        "free": { "y": [1, 2] },
+        "owner": { "kind": "team", "slug": "core", "members": [{ "id": 1 }, { "id": 2 }] }
+    });
+    let f = findings("getShapes", response(200, rec.clone()), response(200, live));
+    assert!(f.is_empty(), "{f:#?}");
+
+    // A real type change inside a map value is still breaking, and named by its pointer.
+    let live = json!({ "labels": { "env": 5 }, "owner": { "kind": "user", "login": "octocat" } });
+    let f = findings("getShapes", response(200, rec.clone()), response(200, live));
+    assert_eq!(
+        of(&f, Class::Breaking),
+        vec![("/labels/env".to_string(), Change::Schema)],
+        "{f:#?}"
+    );
+
+    // A key nothing describes, inside a branch: undeclared, not drift.
+    let live = json!({ "owner": { "kind": "user", "login": "octocat", "avatar": "a.png" } });
+    let f = findings("getShapes", response(200, rec), response(200, live));
+    assert_eq!(
+        of(&f, Class::Undeclared),
+        vec![("/owner/avatar".to_string(), Change::Added)],
+        "{f:#?}"
+    );
+    assert!(
+        of(&f, Class::Compatible).is_empty() && of(&f, Class::Breaking).is_empty(),
+        "{f:#?}"
+    );
 }
