@@ -161,11 +161,72 @@ impl Schemas {
         wrapped.insert(slot.clone(), instance.clone());
         let wrapped = Value::Object(wrapped);
         let prefix = format!("/{slot}");
-        Ok(validator
-            .iter_errors(&wrapped)
-            .map(|e| violation(&e, &prefix))
-            .collect())
+        let mut out = Vec::new();
+        for e in validator.iter_errors(&wrapped) {
+            violations(&e, &prefix, 0, &mut out);
+        }
+        Ok(out)
     }
+}
+
+/// The deepest place any error of a branch reaches: the branch that got furthest into the
+/// instance is the one the author meant.
+fn depth(errors: &[jsonschema::ValidationError<'_>]) -> usize {
+    errors
+        .iter()
+        .map(|e| {
+            let own = e.instance_path().to_string().matches('/').count();
+            let nested = match e.kind() {
+                jsonschema::error::ValidationErrorKind::OneOfNotValid { context }
+                | jsonschema::error::ValidationErrorKind::AnyOf { context } => {
+                    context.iter().map(|c| depth(c)).max().unwrap_or(0)
+                }
+                _ => 0,
+            };
+            own.max(nested)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// One error as violations a person can act on. A `oneOf`/`anyOf` that no branch fits is
+/// reported by the closest branch's own errors (deepest first, then fewest), each at its
+/// pointer, never as the whole object "is not valid under any of the schemas".
+fn violations(e: &jsonschema::ValidationError<'_>, prefix: &str, nesting: usize, out: &mut Vec<Violation>) {
+    use jsonschema::error::ValidationErrorKind as K;
+    if let K::OneOfNotValid { context } | K::AnyOf { context } = e.kind()
+        && nesting < 8
+    {
+        let keyword = if matches!(e.kind(), K::AnyOf { .. }) {
+            "anyOf"
+        } else {
+            "oneOf"
+        };
+        let best = context
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !c.is_empty())
+            .max_by(|(ia, a), (ib, b)| depth(a).cmp(&depth(b)).then(b.len().cmp(&a.len())).then(ib.cmp(ia)));
+        if let Some((i, branch)) = best {
+            let mut inner = Vec::new();
+            for sub in branch {
+                violations(sub, prefix, nesting + 1, &mut inner);
+            }
+            let n = context.len();
+            for v in inner {
+                out.push(Violation {
+                    pointer: v.pointer,
+                    message: format!(
+                        "{} (no {keyword} branch fits; the closest of {n}, branch {}, fails here)",
+                        v.message,
+                        i + 1
+                    ),
+                });
+            }
+            return;
+        }
+    }
+    out.push(violation(e, prefix));
 }
 
 /// A missing required property is reported at the property's own pointer, so the message
@@ -180,9 +241,30 @@ fn violation(e: &jsonschema::ValidationError<'_>, prefix: &str) -> Violation {
             pointer: format!("{at}/{}", super::openapi::escape_pointer(name)),
             message: "required by the contract, but missing".into(),
         },
+        jsonschema::error::ValidationErrorKind::OneOfMultipleValid { .. } => Violation {
+            pointer: at,
+            message: "fits more than one oneOf branch, and oneOf wants exactly one".into(),
+        },
         _ => Violation {
             pointer: at,
-            message: e.to_string(),
+            message: short_message(e),
         },
     }
+}
+
+/// jsonschema starts most messages with the instance itself: for an object or a long list
+/// that is the whole thing, printed in a report line. It is said in a few words instead.
+fn short_message(e: &jsonschema::ValidationError<'_>) -> String {
+    let message = e.to_string();
+    let instance = e.instance().to_string();
+    if instance.len() <= 80 || !message.starts_with(&instance) {
+        return message;
+    }
+    let what = match e.instance().as_ref() {
+        Value::Object(m) => format!("an object with {} key(s)", m.len()),
+        Value::Array(a) => format!("a list of {} item(s)", a.len()),
+        Value::String(t) => format!("a string of {} characters", t.chars().count()),
+        other => crate::matching::short(other),
+    };
+    format!("{what}{}", &message[instance.len()..])
 }

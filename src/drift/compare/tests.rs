@@ -276,3 +276,22 @@ fn another_valid_sample_is_never_a_finding() {
         "{f:#?}"
     );
 }
+
+#[test]
+fn a_oneof_failure_names_the_deepest_place_never_the_whole_object() {
+    let rec = json!({ "owner": { "kind": "team", "slug": "core", "members": [{ "id": 1 }] } });
+    let live = json!({ "owner": { "kind": "team", "slug": "core", "members": [{ "id": "x" }] } });
+    let f = findings("getShapes", response(200, rec), response(200, live));
+    let breaking: Vec<&Finding> = f.iter().filter(|x| x.class == Class::Breaking).collect();
+    assert_eq!(breaking.len(), 1, "{f:#?}");
+    assert_eq!(breaking[0].place, "/owner/members/*/id", "{f:#?}");
+    assert!(
+        breaking[0].message.contains(r#""x" is not of type "integer""#),
+        "{f:#?}"
+    );
+    assert!(breaking[0].message.contains("branch 2"), "{f:#?}");
+    assert!(
+        !breaking[0].message.contains("slug"),
+        "the whole object is not printed: {f:#?}"
+    );
+}
