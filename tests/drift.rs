@@ -121,6 +121,31 @@ fn a_drifted_partner_is_breaking_drift_named_by_field() {
         "{f:#?}"
     );
     assert_eq!(r["summary"]["verdict"], "breaking");
+    // One change at the partner (a component's type), one cause, with every place it showed.
+    let causes = r["causes"].as_array().cloned().unwrap_or_default();
+    let severity = causes
+        .iter()
+        .find(|c| c["rule"] == "incidents.yaml#/components/schemas/Severity/type")
+        .unwrap_or_else(|| panic!("no cause for the Severity component: {causes:#?}"));
+    let seen: Vec<&str> = severity["seen"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "incidents createIncident /severity",
+            "incidents getIncident /severity",
+            "incidents listIncidents /items/*/severity"
+        ]
+    );
+    assert!(
+        out.stdout.contains("CAUSE  incidents.yaml#/components/schemas/Severity/type\n  \"2\" is not of type \"integer\"\n  seen in 3 place(s)"),
+        "{}",
+        out.stdout
+    );
 
     // The terminal and Markdown say the same, readably, with a diff.
     assert!(

@@ -30,6 +30,7 @@ pub fn check(
                 out.push(Violation {
                     pointer: place,
                     message: "required by the contract, but missing".into(),
+                    cause: None,
                 });
             }
             continue;
@@ -51,6 +52,7 @@ pub fn check_text(schemas: &Schemas, schema: &SchemaRef, text: &str, place: &str
         .map(|v| Violation {
             pointer: format!("{place}{}", v.pointer),
             message: v.message,
+            cause: None,
         })
         .collect())
 }

@@ -29,6 +29,7 @@ fn missing(place: String) -> Violation {
     Violation {
         pointer: place,
         message: "required by the contract, but missing".into(),
+        cause: None,
     }
 }
 
@@ -162,6 +163,7 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
         out.push(Violation {
             pointer: "header Content-Type".into(),
             message: format!("missing for a body (declared: {})", types.join(", ")),
+            cause: None,
         });
         return Ok(out);
     };
@@ -183,6 +185,7 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
                 "{content_type:?} is not declared for the body (declared: {})",
                 types.join(", ")
             ),
+            cause: None,
         });
         return Ok(out);
     };
@@ -193,10 +196,12 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
             Err(e) => out.push(Violation {
                 pointer: "body".into(),
                 message: format!("not JSON: {e}"),
+                cause: None,
             }),
             Ok(v) => out.extend(schemas.validate(schema, &v)?.into_iter().map(|v| Violation {
                 pointer: format!("body{}", v.pointer),
                 message: v.message,
+                cause: None,
             })),
         }
     }

@@ -47,6 +47,9 @@ pub struct Violation {
     /// JSON pointer into the instance ("" for the root).
     pub pointer: String,
     pub message: String,
+    /// The named schema whose rule it broke (`ticketing.yaml#/components/schemas/Ticket/...`),
+    /// when it is one: many findings across operations can share this one cause.
+    pub cause: Option<String>,
 }
 
 impl std::fmt::Display for Violation {
@@ -221,6 +224,7 @@ fn violations(e: &jsonschema::ValidationError<'_>, prefix: &str, nesting: usize,
                         v.message,
                         i + 1
                     ),
+                    cause: v.cause,
                 });
             }
             return;
@@ -234,22 +238,42 @@ fn violations(e: &jsonschema::ValidationError<'_>, prefix: &str, nesting: usize,
 fn violation(e: &jsonschema::ValidationError<'_>, prefix: &str) -> Violation {
     let full = e.instance_path().to_string();
     let at = full.strip_prefix(prefix).unwrap_or(&full).to_string();
-    match e.kind() {
+    let cause = cause_of(e);
+    let (pointer, message) = match e.kind() {
         jsonschema::error::ValidationErrorKind::Required {
             property: Value::String(name),
-        } => Violation {
-            pointer: format!("{at}/{}", super::openapi::escape_pointer(name)),
-            message: "required by the contract, but missing".into(),
-        },
-        jsonschema::error::ValidationErrorKind::OneOfMultipleValid { .. } => Violation {
-            pointer: at,
-            message: "fits more than one oneOf branch, and oneOf wants exactly one".into(),
-        },
-        _ => Violation {
-            pointer: at,
-            message: short_message(e),
-        },
+        } => (
+            format!("{at}/{}", super::openapi::escape_pointer(name)),
+            "required by the contract, but missing".into(),
+        ),
+        jsonschema::error::ValidationErrorKind::OneOfMultipleValid { .. } => (
+            at,
+            "fits more than one oneOf branch, and oneOf wants exactly one".into(),
+        ),
+        _ => (at, short_message(e)),
+    };
+    Violation {
+        pointer,
+        message,
+        cause,
     }
+}
+
+/// The named schema a rule belongs to: the absolute keyword location when it lies in a
+/// document's `components` or `$defs` (not in an operation's own inline schema), written as
+/// `file#/components/schemas/Ticket/properties/severity/type` with the file's name only.
+fn cause_of(e: &jsonschema::ValidationError<'_>) -> Option<String> {
+    let location = e.absolute_keyword_location()?.to_string();
+    let (doc, fragment) = location.split_once('#')?;
+    let fragment = crate::contract::openapi::percent_decode(fragment);
+    if !(fragment.starts_with("/components/")
+        || fragment.starts_with("/$defs/")
+        || fragment.starts_with("/definitions/"))
+    {
+        return None;
+    }
+    let file = doc.rsplit('/').next().unwrap_or(doc);
+    Some(format!("{file}#{fragment}"))
 }
 
 /// jsonschema starts most messages with the instance itself: for an object or a long list

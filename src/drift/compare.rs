@@ -84,7 +84,7 @@ pub fn compare(
     {
         schema_checked = true;
         // One finding per field: the same violation in every item of a list is said once.
-        let mut by_place: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+        let mut by_place: BTreeMap<String, (String, Option<String>, BTreeSet<String>)> = BTreeMap::new();
         for v in contract.schemas.validate(schema, act)? {
             let segments = segments_of(&v.pointer);
             if matches!(policy.body(op_id, &segments), Some(Action::Ignore | Action::Redact)) {
@@ -93,23 +93,26 @@ pub fn compare(
             let place = normalize(&v.pointer);
             by_place
                 .entry(place)
-                .or_insert_with(|| (v.message, BTreeSet::new()))
-                .1
+                .or_insert_with(|| (v.message, v.cause, BTreeSet::new()))
+                .2
                 .insert(v.pointer);
         }
-        for (place, (message, items)) in by_place {
+        for (place, (message, cause, items)) in by_place {
             let n = items.len();
             let times = if n > 1 {
                 format!(" (in {n} items)")
             } else {
                 String::new()
             };
-            out.push(Finding::new(
-                Class::Breaking,
-                if place.is_empty() { "/" } else { &place },
-                Change::Schema,
-                format!("breaks the contract's schema for {declared}: {message}{times}"),
-            ));
+            out.push(
+                Finding::new(
+                    Class::Breaking,
+                    if place.is_empty() { "/" } else { &place },
+                    Change::Schema,
+                    format!("breaks the contract's schema for {declared}: {message}{times}"),
+                )
+                .caused_by(cause),
+            );
             violated.insert(place);
         }
     }

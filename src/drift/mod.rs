@@ -73,6 +73,10 @@ pub struct Finding {
     pub place: String,
     pub change: Change,
     pub message: String,
+    /// The named schema rule it broke (see `Violation::cause`): findings in many operations
+    /// with one cause are one change at the partner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 impl Finding {
@@ -82,7 +86,13 @@ impl Finding {
             place: place.to_string(),
             change,
             message,
+            cause: None,
         }
+    }
+
+    pub fn caused_by(mut self, cause: Option<String>) -> Finding {
+        self.cause = cause;
+        self
     }
 }
 

@@ -28,12 +28,25 @@ pub struct Summary {
     pub scenarios_failed: bool,
 }
 
+/// One rule of a named schema (a component) that live answers break, wherever it showed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cause {
+    /// `ticketing.yaml#/components/schemas/Ticket/properties/severity/type`.
+    pub rule: String,
+    /// What the first finding said.
+    pub message: String,
+    /// `partner operation place`, once each.
+    pub seen: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub generated_at: String,
     /// Partner -> the live base URL the run compared against.
     pub targets: BTreeMap<String, String>,
     pub summary: Summary,
+    /// Schema changes at the partner, each with every operation and place it showed in.
+    pub causes: Vec<Cause>,
     /// Every replayed interaction, drifted or not (files relative to the workspace).
     pub interactions: Vec<Checked>,
     pub unrecorded: Vec<Unrecorded>,
@@ -84,7 +97,7 @@ impl Report {
             stale: stale.len(),
             scenarios_failed,
         };
-        let interactions = outcome
+        let interactions: Vec<Checked> = outcome
             .checked
             .into_iter()
             .map(|mut c| {
@@ -99,7 +112,9 @@ impl Report {
                 s
             })
             .collect();
+        let causes = causes_of(&interactions);
         Report {
+            causes,
             generated_at: crate::clock::now_rfc3339(false),
             targets,
             summary,
@@ -174,6 +189,16 @@ impl Report {
     pub fn terminal(&self, verbose: bool, lists: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "\nDrift: {}", self.headline());
+        for c in &self.causes {
+            let _ = writeln!(
+                out,
+                "\nCAUSE  {}\n  {}\n  seen in {} place(s): {}",
+                c.rule,
+                c.message,
+                c.seen.len(),
+                c.seen.join("; ")
+            );
+        }
         for group in self.groups() {
             let c = group[0];
             let label = if c.breaking() { "BREAKING" } else { "COMPATIBLE" };
@@ -322,6 +347,19 @@ impl Report {
         if let Some(d) = self.stale_after_days {
             let _ = writeln!(out, "| Older than {d} day(s) | {} |", s.stale);
         }
+        if !self.causes.is_empty() {
+            let _ = writeln!(out, "\n## Causes: schema rules the live answers break\n");
+            let _ = writeln!(out, "| Rule | What | Seen in |\n|---|---|---|");
+            for c in &self.causes {
+                let _ = writeln!(
+                    out,
+                    "| `{}` | {} | {} |",
+                    c.rule,
+                    c.message.replace('|', "\\|"),
+                    c.seen.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join("<br>")
+                );
+            }
+        }
         for group in self.groups() {
             let c = group[0];
             let _ = writeln!(
@@ -420,4 +458,34 @@ fn undeclared_places(checked: &[Checked]) -> Vec<String> {
         })
         .collect();
     set.into_iter().collect()
+}
+
+/// The findings that name a schema rule, grouped by it: one change at the partner shows in
+/// every operation that uses the component, and is one cause to read about.
+fn causes_of(checked: &[Checked]) -> Vec<Cause> {
+    let mut by_rule: BTreeMap<&str, (String, BTreeSet<String>)> = BTreeMap::new();
+    for c in checked {
+        for f in &c.findings {
+            let Some(rule) = f.cause.as_deref() else { continue };
+            let entry = by_rule.entry(rule).or_insert_with(|| {
+                // The message without the "breaks the contract's schema for 200: " lead.
+                let what = f.message.split_once(": ").map_or(f.message.as_str(), |(_, m)| m);
+                (what.to_string(), BTreeSet::new())
+            });
+            entry.1.insert(format!(
+                "{} {} {}",
+                c.partner,
+                c.operation.as_deref().unwrap_or("-"),
+                super::compare::normalize(&f.place)
+            ));
+        }
+    }
+    by_rule
+        .into_iter()
+        .map(|(rule, (message, seen))| Cause {
+            rule: rule.to_string(),
+            message,
+            seen: seen.into_iter().collect(),
+        })
+        .collect()
 }
