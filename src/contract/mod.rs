@@ -279,7 +279,7 @@ impl Contract {
         for (event, w) in &doc.webhooks {
             if let Some(schema) = &w.schema {
                 let ptr = format!("/webhooks/{}/schema", openapi::escape_pointer(event));
-                webhook_schemas.insert(event.clone(), SchemaRef::at(&contract_url, &ptr, schema));
+                webhook_schemas.insert(event.clone(), SchemaRef::inline(&contract_url, &ptr, schema));
             } else if let Some(r) = &w.schema_ref {
                 let Some(root) = spec_roots.get(&w.from.value) else {
                     errors.push(located(

@@ -17,10 +17,27 @@ use crate::diag::{Diagnostic, Diagnostics};
 pub struct SchemaRef {
     /// Unique key: the URL of the schema's location (document + pointer).
     pub key: String,
+    /// A copy with every `$ref` made absolute: what contrail's own walks (payloads, headers,
+    /// drift's key rules) read.
     pub schema: Arc<Value>,
+    /// A schema written in the contract itself is a JSON Schema document of its own: it is
+    /// validated as written, with this base URI, so that `#/$defs/...`, `$id`, `$anchor`,
+    /// `$dynamicRef` and a `$schema` naming another draft mean what the specification says.
+    pub standalone: Option<(String, Arc<Value>)>,
 }
 
 impl SchemaRef {
+    /// A schema written inline in the contract at `pointer` (see `standalone`).
+    pub fn inline(contract_url: &Url, pointer: &str, value: &Value) -> Self {
+        let mut base = contract_url.clone();
+        base.set_query(Some(&format!("schema={pointer}")));
+        base.set_fragment(None);
+        let mut s = Self::at(&base, "", value);
+        s.key = format!("{}#{}", contract_url.as_str(), pointer);
+        s.standalone = Some((base.to_string(), Arc::new(value.clone())));
+        s
+    }
+
     /// Copies the schema at `pointer` of document `base`, rewriting its refs to absolute URLs.
     pub fn at(base: &Url, pointer: &str, value: &Value) -> Self {
         let mut schema = value.clone();
@@ -28,6 +45,7 @@ impl SchemaRef {
         Self {
             key: format!("{}#{}", base.as_str(), pointer),
             schema: Arc::new(schema),
+            standalone: None,
         }
     }
 }
@@ -500,7 +518,7 @@ pub fn from_inline(
             content.insert(
                 "application/json".to_string(),
                 v.get("schema")
-                    .map(|s| SchemaRef::at(contract_url, &format!("{ptr}/schema"), s)),
+                    .map(|s| SchemaRef::inline(contract_url, &format!("{ptr}/schema"), s)),
             );
             let headers = v
                 .get("headers")
@@ -511,7 +529,7 @@ pub fn from_inline(
                     name: name.clone(),
                     required: h.get("required").and_then(Value::as_bool).unwrap_or(false),
                     schema: h.get("schema").map(|s| {
-                        SchemaRef::at(
+                        SchemaRef::inline(
                             contract_url,
                             &format!("{ptr}/headers/{}/schema", escape_pointer(name)),
                             s,

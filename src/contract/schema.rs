@@ -28,9 +28,39 @@ pub struct Schemas {
     root: Map<String, Value>,
     owners: HashMap<String, String>,
     compiled: OnceLock<Result<Validator, String>>,
+    /// Schemas written in the contract, each compiled on its own (see
+    /// `SchemaRef::standalone`): key -> (base URI, schema, its validator once built).
+    standalone: HashMap<String, Standalone>,
     /// Document URL -> document, shared with the registry: for following `$ref`s by hand
     /// (generating webhook payloads).
     docs: HashMap<String, Arc<Value>>,
+}
+
+struct Standalone {
+    base: String,
+    schema: Arc<Value>,
+    compiled: OnceLock<Result<Validator, String>>,
+}
+
+/// The options for a schema that says its own dialect: `$schema` decides (draft 4, 6, 7,
+/// 2019-09, 2020-12), 2020-12 when it says none.
+fn standalone_options<'r>(
+    registry: &'r Registry<'static>,
+    schema: &Value,
+    base: &str,
+) -> jsonschema::ValidationOptions<'r> {
+    let draft = match schema.get("$schema").and_then(Value::as_str) {
+        Some(s) if s.contains("draft-04") => Draft::Draft4,
+        Some(s) if s.contains("draft-06") => Draft::Draft6,
+        Some(s) if s.contains("draft-07") => Draft::Draft7,
+        Some(s) if s.contains("2019-09") => Draft::Draft201909,
+        _ => Draft::Draft202012,
+    };
+    jsonschema::options()
+        .with_draft(draft)
+        .with_registry(registry)
+        .with_base_uri(base.to_string())
+        .should_validate_formats(true)
 }
 
 impl std::fmt::Debug for Schemas {
@@ -85,7 +115,22 @@ impl Schemas {
         let mut by_content: HashMap<String, String> = HashMap::new();
         let mut root = Map::new();
         let mut owners = HashMap::new();
+        let mut standalone = HashMap::new();
+        let mut docs_by_url = docs_by_url;
         for s in schemas {
+            if let Some((base, raw)) = &s.standalone {
+                // Its own document, for contrail's walks that follow `$ref`s by hand.
+                docs_by_url.insert(base.clone(), raw.clone());
+                standalone.insert(
+                    s.key.clone(),
+                    Standalone {
+                        base: base.clone(),
+                        schema: raw.clone(),
+                        compiled: OnceLock::new(),
+                    },
+                );
+                continue;
+            }
             let content = s.schema.to_string();
             let slot = by_content
                 .entry(content)
@@ -104,6 +149,7 @@ impl Schemas {
             root,
             owners,
             compiled: OnceLock::new(),
+            standalone,
             docs: docs_by_url,
         })
     }
@@ -150,11 +196,41 @@ impl Schemas {
     }
 
     pub fn compile(&self) -> Result<(), String> {
-        self.compiled().map(|_| ())
+        self.compiled()?;
+        let mut broken: Vec<String> = self
+            .standalone
+            .iter()
+            .filter_map(|(key, s)| self.standalone_validator(key, s).err())
+            .collect();
+        broken.sort();
+        if broken.is_empty() {
+            Ok(())
+        } else {
+            Err(broken.join("\n"))
+        }
+    }
+
+    fn standalone_validator<'s>(&'s self, key: &str, s: &'s Standalone) -> Result<&'s Validator, String> {
+        s.compiled
+            .get_or_init(|| {
+                standalone_options(&self.registry, &s.schema, &s.base)
+                    .build(&s.schema)
+                    .map_err(|e| format!("the schema at {key} does not compile: {e}"))
+            })
+            .as_ref()
+            .map_err(Clone::clone)
     }
 
     /// Every violation of `schema` by `instance`, by JSON pointer.
     pub fn validate(&self, schema: &SchemaRef, instance: &Value) -> Result<Vec<Violation>, String> {
+        if let Some(s) = self.standalone.get(&schema.key) {
+            let validator = self.standalone_validator(&schema.key, s)?;
+            let mut out = Vec::new();
+            for e in validator.iter_errors(instance) {
+                violations(&e, "", 0, &mut out);
+            }
+            return Ok(out);
+        }
         let slot = self
             .slots
             .get(&schema.key)
