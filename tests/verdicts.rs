@@ -682,3 +682,56 @@ partners:
         out.all()
     );
 }
+
+/// `formats: warn` (the default) says a format miss and passes; `assert` fails the same
+/// scenario on it; `ignore` says nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn format_misses_follow_the_contracts_choice() {
+    let contract = |mode: &str| {
+        format!(
+            "contract: fmt\nversion: \"1\"\n{mode}partners:\n  api:\n    operations:\n      - id: getUser\n        method: GET\n        path: /things\n        responses:\n          \"200\":\n            schema: {{ type: object, properties: {{ email: {{ type: string, format: email }}, site: {{ type: string, format: uri }} }} }}\n"
+        )
+    };
+    let feature = "Feature: f\n  Scenario: a user\n    Given the contract \"fmt\"\n    When I call \"getUser\"\n    Then the response matches the contract\n";
+    let server =
+        partner(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "email": "bot@", "site": "" }))).await;
+    let uri = server.uri();
+    let run = move |mode: &'static str| {
+        let uri = uri.clone();
+        let c = contract(mode);
+        tokio::task::spawn_blocking(move || {
+            let ws = tiny_workspace(&c, feature);
+            contrail(
+                ws.path(),
+                &[
+                    "run",
+                    "--color",
+                    "never",
+                    "--target",
+                    "live",
+                    "--base-url",
+                    &format!("api={uri}"),
+                ],
+            )
+        })
+    };
+    let out = run("").await.unwrap();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr.contains("misses a format (the contract says formats: warn)") && out.stderr.contains("/email"),
+        "{}",
+        out.stderr
+    );
+
+    let out = run("formats: assert\n").await.unwrap();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("/email: \"bot@\" is not a \"email\""),
+        "{}",
+        out.stdout
+    );
+
+    let out = run("formats: ignore\n").await.unwrap();
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.stderr.contains("misses a format"), "{}", out.stderr);
+}

@@ -31,6 +31,7 @@ pub fn check(
                     pointer: place,
                     message: "required by the contract, but missing".into(),
                     cause: None,
+                    format: false,
                 });
             }
             continue;
@@ -51,8 +52,7 @@ pub fn check_text(schemas: &Schemas, schema: &SchemaRef, text: &str, place: &str
         .into_iter()
         .map(|v| Violation {
             pointer: format!("{place}{}", v.pointer),
-            message: v.message,
-            cause: None,
+            ..v
         })
         .collect())
 }

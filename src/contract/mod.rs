@@ -331,7 +331,7 @@ impl Contract {
             .flat_map(|p| &p.operations)
             .flat_map(|op| op.schemas())
             .chain(webhook_schemas.values());
-        let schemas = Schemas::new(&docs, all).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
+        let schemas = Schemas::new(&docs, all, doc.formats).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
         let warnings = Diagnostics(docs.ref_cycles());
         Ok(Contract {
             warnings,

@@ -38,6 +38,11 @@ pub struct ContractDoc {
     /// Fields never to be written to a recording or a report.
     #[serde(default)]
     pub redact: Vec<RedactDoc>,
+    /// What a `format` miss (`email`, `uri`, `date-time`, ...) means: `assert` (a violation),
+    /// `warn` (the default: reported on its own, decides nothing) or `ignore`. Real partners
+    /// send `""` for a `uri` and bot addresses that strict checks refuse.
+    #[serde(default)]
+    pub formats: FormatsMode,
     /// How replay, recording and drift treat individual fields (see `policy`).
     #[serde(default)]
     pub policy: Vec<PolicyDoc>,
@@ -291,4 +296,13 @@ pub struct PolicyDoc {
     /// Limit the rule to one operation.
     #[serde(default)]
     pub operation: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatsMode {
+    Assert,
+    #[default]
+    Warn,
+    Ignore,
 }

@@ -30,6 +30,7 @@ fn missing(place: String) -> Violation {
         pointer: place,
         message: "required by the contract, but missing".into(),
         cause: None,
+        format: false,
     }
 }
 
@@ -164,6 +165,7 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
             pointer: "header Content-Type".into(),
             message: format!("missing for a body (declared: {})", types.join(", ")),
             cause: None,
+            format: false,
         });
         return Ok(out);
     };
@@ -186,6 +188,7 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
                 types.join(", ")
             ),
             cause: None,
+            format: false,
         });
         return Ok(out);
     };
@@ -197,11 +200,11 @@ pub fn check(schemas: &Schemas, op: &Operation, req: &RequestView<'_>) -> Result
                 pointer: "body".into(),
                 message: format!("not JSON: {e}"),
                 cause: None,
+                format: false,
             }),
             Ok(v) => out.extend(schemas.validate(schema, &v)?.into_iter().map(|v| Violation {
                 pointer: format!("body{}", v.pointer),
-                message: v.message,
-                cause: None,
+                ..v
             })),
         }
     }

@@ -31,6 +31,7 @@ pub struct Schemas {
     /// Schemas written in the contract, each compiled on its own (see
     /// `SchemaRef::standalone`): key -> (base URI, schema, its validator once built).
     standalone: HashMap<String, Standalone>,
+    formats: super::model::FormatsMode,
     /// Document URL -> document, shared with the registry: for following `$ref`s by hand
     /// (generating webhook payloads).
     docs: HashMap<String, Arc<Value>>,
@@ -48,6 +49,7 @@ fn standalone_options<'r>(
     registry: &'r Registry<'static>,
     schema: &Value,
     base: &str,
+    formats: bool,
 ) -> jsonschema::ValidationOptions<'r> {
     let draft = match schema.get("$schema").and_then(Value::as_str) {
         Some(s) if s.contains("draft-04") => Draft::Draft4,
@@ -60,7 +62,7 @@ fn standalone_options<'r>(
         .with_draft(draft)
         .with_registry(registry)
         .with_base_uri(base.to_string())
-        .should_validate_formats(true)
+        .should_validate_formats(formats)
 }
 
 impl std::fmt::Debug for Schemas {
@@ -80,6 +82,9 @@ pub struct Violation {
     /// The named schema whose rule it broke (`ticketing.yaml#/components/schemas/Ticket/...`),
     /// when it is one: many findings across operations can share this one cause.
     pub cause: Option<String>,
+    /// A `format` miss: with the contract's `formats: warn` (the default) it is reported on
+    /// its own and decides nothing; `assert` makes it a violation like any other.
+    pub format: bool,
 }
 
 impl std::fmt::Display for Violation {
@@ -89,16 +94,20 @@ impl std::fmt::Display for Violation {
     }
 }
 
-fn options<'r>(registry: &'r Registry<'static>) -> jsonschema::ValidationOptions<'r> {
+fn options<'r>(registry: &'r Registry<'static>, formats: bool) -> jsonschema::ValidationOptions<'r> {
     jsonschema::options()
         .with_draft(Draft::Draft202012)
         .with_registry(registry)
-        .should_validate_formats(true)
+        .should_validate_formats(formats)
 }
 
 impl Schemas {
     /// Indexes the documents and assigns every schema a slot; compiles nothing yet.
-    pub fn new<'a>(docs: &Documents, schemas: impl IntoIterator<Item = &'a SchemaRef>) -> Result<Self, String> {
+    pub fn new<'a>(
+        docs: &Documents,
+        schemas: impl IntoIterator<Item = &'a SchemaRef>,
+        formats: super::model::FormatsMode,
+    ) -> Result<Self, String> {
         // Shared, not copied: a partner's spec can be 10 MB.
         let resources: Vec<(String, Arc<Value>)> = docs
             .docs
@@ -151,6 +160,7 @@ impl Schemas {
             compiled: OnceLock::new(),
             standalone,
             docs: docs_by_url,
+            formats,
         })
     }
 
@@ -158,7 +168,7 @@ impl Schemas {
         self.compiled
             .get_or_init(|| {
                 let root = serde_json::json!({ "properties": Value::Object(self.root.clone()) });
-                options(&self.registry)
+                options(&self.registry, self.check_formats())
                     .build(&root)
                     .map_err(|e| self.name_broken(&e.to_string()))
             })
@@ -172,12 +182,15 @@ impl Schemas {
             .root
             .iter()
             .filter_map(|(slot, schema)| {
-                options(&self.registry).build(schema).err().map(|e| {
-                    format!(
-                        "the schema at {} does not compile: {e}",
-                        self.owners.get(slot).map(String::as_str).unwrap_or(slot)
-                    )
-                })
+                options(&self.registry, self.check_formats())
+                    .build(schema)
+                    .err()
+                    .map(|e| {
+                        format!(
+                            "the schema at {} does not compile: {e}",
+                            self.owners.get(slot).map(String::as_str).unwrap_or(slot)
+                        )
+                    })
             })
             .collect();
         broken.sort();
@@ -213,7 +226,7 @@ impl Schemas {
     fn standalone_validator<'s>(&'s self, key: &str, s: &'s Standalone) -> Result<&'s Validator, String> {
         s.compiled
             .get_or_init(|| {
-                standalone_options(&self.registry, &s.schema, &s.base)
+                standalone_options(&self.registry, &s.schema, &s.base, self.check_formats())
                     .build(&s.schema)
                     .map_err(|e| format!("the schema at {key} does not compile: {e}"))
             })
@@ -221,8 +234,31 @@ impl Schemas {
             .map_err(Clone::clone)
     }
 
-    /// Every violation of `schema` by `instance`, by JSON pointer.
+    fn check_formats(&self) -> bool {
+        self.formats != super::model::FormatsMode::Ignore
+    }
+
+    /// Every violation of `schema` by `instance` that decides a verdict, by JSON pointer
+    /// (format misses only when the contract says `formats: assert`).
     pub fn validate(&self, schema: &SchemaRef, instance: &Value) -> Result<Vec<Violation>, String> {
+        Ok(self.validate_split(schema, instance)?.0)
+    }
+
+    /// The violations that decide, and apart the format misses that only warn (`formats:
+    /// warn`, the default; none with `assert`, where they decide, or `ignore`).
+    pub fn validate_split(
+        &self,
+        schema: &SchemaRef,
+        instance: &Value,
+    ) -> Result<(Vec<Violation>, Vec<Violation>), String> {
+        let all = self.validate_all(schema, instance)?;
+        Ok(match self.formats {
+            super::model::FormatsMode::Assert => (all, Vec::new()),
+            _ => all.into_iter().partition(|v| !v.format),
+        })
+    }
+
+    fn validate_all(&self, schema: &SchemaRef, instance: &Value) -> Result<Vec<Violation>, String> {
         if let Some(s) = self.standalone.get(&schema.key) {
             let validator = self.standalone_validator(&schema.key, s)?;
             let mut out = Vec::new();
@@ -300,7 +336,7 @@ fn violations(e: &jsonschema::ValidationError<'_>, prefix: &str, nesting: usize,
                         v.message,
                         i + 1
                     ),
-                    cause: v.cause,
+                    ..v
                 });
             }
             return;
@@ -332,6 +368,7 @@ fn violation(e: &jsonschema::ValidationError<'_>, prefix: &str) -> Violation {
         pointer,
         message,
         cause,
+        format: matches!(e.kind(), jsonschema::error::ValidationErrorKind::Format { .. }),
     }
 }
 

@@ -85,7 +85,17 @@ pub fn compare(
         schema_checked = true;
         // One finding per field: the same violation in every item of a list is said once.
         let mut by_place: BTreeMap<String, (String, Option<String>, BTreeSet<String>)> = BTreeMap::new();
-        for v in contract.schemas.validate(schema, act)? {
+        let (deciding, format_misses) = contract.schemas.validate_split(schema, act)?;
+        for v in format_misses {
+            let place = normalize(&v.pointer);
+            out.push(Finding::new(
+                Class::Format,
+                &place,
+                Change::Schema,
+                format!("{} (formats: warn)", v.message),
+            ));
+        }
+        for v in deciding {
             let segments = segments_of(&v.pointer);
             if matches!(policy.body(op_id, &segments), Some(Action::Ignore | Action::Redact)) {
                 continue;

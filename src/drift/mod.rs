@@ -37,6 +37,9 @@ pub enum Class {
     /// A key the schema neither declares nor describes (no `additionalProperties` given):
     /// allowed, so no drift, but worth declaring. Listed once per operation.
     Undeclared,
+    /// A value that misses its `format` where the contract says `formats: warn` (the
+    /// default): said, never drift.
+    Format,
 }
 
 impl Class {
@@ -46,6 +49,7 @@ impl Class {
             Class::Compatible => "compatible",
             Class::VolatileIgnored => "volatile-ignored",
             Class::Undeclared => "undeclared",
+            Class::Format => "format",
         }
     }
 }
@@ -118,7 +122,7 @@ impl Checked {
     pub fn drifted(&self) -> bool {
         self.findings
             .iter()
-            .any(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
+            .any(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
     }
     pub fn breaking(&self) -> bool {
         self.findings.iter().any(|f| f.class == Class::Breaking)

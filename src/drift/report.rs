@@ -165,7 +165,7 @@ impl Report {
             let shape = c
                 .findings
                 .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
                 .map(|f| (f.class, super::compare::normalize(&f.place), f.change))
                 .collect();
             groups
@@ -222,7 +222,7 @@ impl Report {
             for f in c
                 .findings
                 .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared) || verbose)
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format) || verbose)
             {
                 let _ = writeln!(out, "  {:<16} {:<width$}  {}", f.class.label(), f.place, f.message);
             }
@@ -275,6 +275,14 @@ impl Report {
                 out,
                 "\nKeys the contract allows but does not declare (not drift; declare them, or say additionalProperties): {}",
                 undeclared.join(", ")
+            );
+        }
+        let formats = places_of(&self.interactions, Class::Format);
+        if !formats.is_empty() {
+            let _ = writeln!(
+                out,
+                "\nValues that miss their format (formats: warn; not drift): {}",
+                formats.join(", ")
             );
         }
         if lists && !self.unrecorded.is_empty() {
@@ -378,7 +386,7 @@ impl Report {
             for f in c
                 .findings
                 .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared))
+                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
             {
                 let _ = writeln!(
                     out,
@@ -418,6 +426,14 @@ impl Report {
                     .join(", ")
             );
         }
+        let formats = places_of(&self.interactions, Class::Format);
+        if !formats.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n## Values that miss their format (formats: warn; not drift)\n\n{}",
+                formats.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+            );
+        }
         if !self.unrecorded.is_empty() {
             let _ = writeln!(out, "\n## Sent but not recorded\n");
             for u in &self.unrecorded {
@@ -442,19 +458,21 @@ impl Report {
 
 /// `operation place` of every undeclared key, once each.
 fn undeclared_places(checked: &[Checked]) -> Vec<String> {
+    places_of(checked, Class::Undeclared)
+}
+
+/// `operation place` of every finding of `class`, once each.
+fn places_of(checked: &[Checked], class: Class) -> Vec<String> {
     let set: BTreeSet<String> = checked
         .iter()
         .flat_map(|c| {
-            c.findings
-                .iter()
-                .filter(|f| f.class == Class::Undeclared)
-                .map(move |f| {
-                    format!(
-                        "{} {}",
-                        c.operation.as_deref().unwrap_or("?"),
-                        super::compare::normalize(&f.place)
-                    )
-                })
+            c.findings.iter().filter(move |f| f.class == class).map(move |f| {
+                format!(
+                    "{} {}",
+                    c.operation.as_deref().unwrap_or("?"),
+                    super::compare::normalize(&f.place)
+                )
+            })
         })
         .collect();
     set.into_iter().collect()

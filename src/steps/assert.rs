@@ -308,7 +308,26 @@ async fn matches_contract(w: &mut World) -> StepResult {
     let declared = match op.response_schema(status, &ct) {
         ResponseSchema::Schema { declared, schema } => {
             let actual = response_json(e)?;
-            violations.extend(contract.schemas.validate(schema, &actual).map_err(StepFailure::usage)?);
+            let (deciding, format_misses) = contract
+                .schemas
+                .validate_split(schema, &actual)
+                .map_err(StepFailure::usage)?;
+            violations.extend(deciding);
+            if !format_misses.is_empty() {
+                // `formats: warn`: said, and decides nothing.
+                let list: Vec<String> = format_misses.iter().map(|v| v.to_string()).collect();
+                eprintln!(
+                    "{}",
+                    crate::secrets::mask_text(
+                        &format!(
+                            "warning: the {status} response of {} misses a format (the contract says formats: warn): {}",
+                            op.id,
+                            list.join("; ")
+                        ),
+                        crate::secrets::MASK
+                    )
+                );
+            }
             declared
         }
         ResponseSchema::NoBody { declared } => declared,

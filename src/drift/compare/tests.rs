@@ -31,6 +31,7 @@ partners:
                 severity: { type: integer }
                 created_at: { type: string }
                 tags: { type: array, items: { type: object, properties: { name: { type: string } } } }
+                homepage: { type: string, format: uri }
       - id: getShapes
         method: get
         path: /shapes
@@ -294,4 +295,32 @@ fn a_oneof_failure_names_the_deepest_place_never_the_whole_object() {
         !breaking[0].message.contains("slug"),
         "the whole object is not printed: {f:#?}"
     );
+}
+
+#[test]
+fn a_format_miss_warns_by_default_and_decides_with_assert() {
+    let mut live = ticket();
+    live["homepage"] = json!("");
+    let f = findings("getTicket", response(200, ticket()), response(200, live.clone()));
+    assert!(
+        of(&f, Class::Breaking).is_empty(),
+        "formats: warn is the default: {f:#?}"
+    );
+    assert_eq!(
+        of(&f, Class::Format),
+        vec![("/homepage".to_string(), Change::Schema)],
+        "{f:#?}"
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("c.yaml"), format!("{CONTRACT}formats: assert\n")).expect("write");
+    let c = Contract::load(&dir.path().join("c.yaml")).expect("contract loads");
+    let op = c.partner("p").and_then(|p| p.operation("getTicket"));
+    let f = compare(&c, op, &response(200, ticket()), &response(200, live)).expect("compares");
+    assert_eq!(
+        of(&f, Class::Breaking),
+        vec![("/homepage".to_string(), Change::Schema)],
+        "{f:#?}"
+    );
+    assert!(of(&f, Class::Format).is_empty(), "{f:#?}");
 }
