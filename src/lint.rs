@@ -384,6 +384,8 @@ fn check_use(
             match phrase {
                 context::CONTRACT if is_static(&arg(0)) => match ctx.catalog.get(&arg(0)) {
                     Some(c) => ctx.contract = Some(c.clone()),
+                    // Its file did not load: that error is reported once, at the file.
+                    None if ctx.catalog.failed.contains(&arg(0)) => ctx.contract_unknown = true,
                     None => {
                         ctx.contract_unknown = true;
                         let known: Vec<&str> = ctx.catalog.contracts.keys().map(String::as_str).collect();

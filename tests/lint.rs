@@ -249,3 +249,35 @@ fn a_committed_recording_holding_a_secret_fails_lint_without_printing_it() {
     );
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// A contract that does not load is one error, at its file: the features naming it are not
+/// told, each, that no such contract exists.
+#[test]
+fn a_broken_contract_is_reported_once_not_once_per_feature() {
+    let ws = workspace_copy();
+    let file = ws.path().join("contracts/support-escalation.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("version: 1.0.0", "version: [oops")).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("contracts/support-escalation.yaml:4:"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("no contract named"), "{}", out.stderr);
+    assert!(out.stderr.contains("1 problem(s)"), "{}", out.stderr);
+    // A feature naming a contract that truly does not exist is still told.
+    std::fs::write(&file, &text).unwrap();
+    std::fs::write(
+        ws.path().join("features/typo.feature"),
+        "Feature: t\n  Scenario: t\n    Given the contract \"support-escalaton\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert!(
+        out.stderr.contains("no contract named \"support-escalaton\""),
+        "{}",
+        out.stderr
+    );
+}

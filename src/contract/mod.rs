@@ -443,6 +443,9 @@ fn check_names(file: &Path, doc: &ContractDoc, errors: &mut Diagnostics) {
 #[derive(Debug, Default)]
 pub struct Catalog {
     pub contracts: BTreeMap<String, Arc<Contract>>,
+    /// Names of contracts whose file did not load (from its `contract:` line, else the file's
+    /// stem): a feature naming one is not told again that no such contract exists.
+    pub failed: Vec<String>,
 }
 
 impl Catalog {
@@ -467,7 +470,10 @@ impl Catalog {
                         catalog.contracts.insert(c.name.clone(), Arc::new(c));
                     }
                 }
-                Err(e) => errors.extend(e),
+                Err(e) => {
+                    errors.extend(e);
+                    catalog.failed.push(name_of_failed(&file));
+                }
             }
         }
         (catalog, errors)
@@ -476,6 +482,16 @@ impl Catalog {
     pub fn get(&self, name: &str) -> Option<&Arc<Contract>> {
         self.contracts.get(name)
     }
+}
+
+/// The name a contract file that did not load means to have.
+fn name_of_failed(file: &Path) -> String {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    text.lines()
+        .find_map(|l| l.strip_prefix("contract:"))
+        .map(|n| n.trim().trim_matches(['"', '\'']).to_string())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| file.file_stem().unwrap_or_default().to_string_lossy().into_owned())
 }
 
 /// Contract files directly under `dir` (sorted), telling them from OpenAPI documents by content:
