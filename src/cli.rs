@@ -39,6 +39,9 @@ pub enum Command {
         /// of scenarios that are gone (exit 2 when there is any).
         #[arg(long)]
         stale: bool,
+        /// Warnings (what loads but is likely wrong) fail too, with exit 2.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Serve a partner's recordings on 127.0.0.1 (or record them from a live URL) until stopped.
     Mock {
@@ -250,7 +253,8 @@ pub fn main() -> Exit {
             paths,
             allow_secret,
             stale,
-        } => crate::lint::lint(&ws, &paths, &allow_secret, stale),
+            deny_warnings,
+        } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
         Command::Steps {
             json,
             markdown,

@@ -195,7 +195,7 @@ fn scan_recordings(recordings: &[(PathBuf, crate::recording::Interaction)], allo
 }
 
 /// `contrail lint`: prints every problem; exit 0 when there is none, 2 otherwise.
-pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: bool) -> Exit {
+pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: bool, deny_warnings: bool) -> Exit {
     let (recordings, mut problems) = all_recordings(ws);
     problems.extend(scan_recordings(&recordings, allow_secrets));
     let loaded = match load(ws, paths, true) {
@@ -212,14 +212,20 @@ pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: 
     };
     match loaded {
         Ok(l) => {
-            // Warnings: printed, never a failure.
+            // Warnings: printed; a failure only with --deny-warnings.
             let root = ws.root.clone();
+            let mut warned = 0;
             for c in l.catalog.contracts.values() {
                 for w in &c.warnings.0 {
                     let mut shown = w.clone();
                     shown.file = crate::diag::display_path(&w.file, &root);
                     eprintln!("warning: {shown}");
+                    warned += 1;
                 }
+            }
+            if deny_warnings && warned > 0 {
+                eprintln!("{warned} warning(s), denied by --deny-warnings");
+                return Exit::BadInput;
             }
             let scenarios: usize = l
                 .features

@@ -281,3 +281,41 @@ fn a_broken_contract_is_reported_once_not_once_per_feature() {
         out.stderr
     );
 }
+
+/// Specs that load but are likely wrong are warned about (exit 0), and `--deny-warnings` makes
+/// them fail; a clean spec gives no warning.
+#[test]
+fn specs_that_load_but_look_wrong_are_warnings() {
+    let contract = "contract: w\nversion: \"1\"\npartners:\n  api:\n    openapi: openapi/api.yaml\n";
+    let feature = "Feature: f\n  Scenario: s\n    Given the contract \"w\"\n";
+    let lint = |spec: &str, extra: &[&str]| {
+        let ws = tiny_workspace(contract, feature);
+        std::fs::write(ws.path().join("contracts/openapi/api.yaml"), spec).unwrap();
+        let mut args = vec!["lint"];
+        args.extend(extra);
+        contrail(ws.path(), &args)
+    };
+    let clean = "openapi: 3.1.0\ninfo: {title: t, version: \"1\"}\npaths:\n  /things/{id}:\n    get:\n      operationId: getThing\n      parameters:\n        - {name: id, in: path, required: true, schema: {type: string}}\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: [object, \"null\"]}\n";
+    let out = lint(clean, &["--deny-warnings"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(!out.stderr.contains("warning"), "{}", out.stderr);
+
+    let wrong = "openapi: 3.1.0\ninfo: {title: t, version: \"1\"}\npaths:\n  /things?kind=a:\n    get:\n      operationId: listThings\n      responses: {'200': {description: ok}}\n  things/{id}:\n    get:\n      operationId: getThing\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {type: object, nullable: true}\n";
+    let out = lint(wrong, &[]);
+    assert_eq!(out.code, 0, "warnings do not fail: {}", out.all());
+    for expected in [
+        "the path \"/things?kind=a\" holds a query",
+        "the path \"things/{id}\" does not start with `/`",
+        "the path parameter {id} is not declared",
+        "`nullable` is OpenAPI 3.0",
+    ] {
+        assert!(out.stderr.contains(expected), "no {expected:?} in\n{}", out.stderr);
+    }
+    assert!(
+        out.stderr.contains("warning: contracts/openapi/api.yaml"),
+        "{}",
+        out.stderr
+    );
+    let out = lint(wrong, &["--deny-warnings"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+}

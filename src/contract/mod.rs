@@ -121,6 +121,7 @@ impl Contract {
         let base_dir = file.parent().unwrap_or(Path::new("."));
 
         let mut docs = openapi::Documents::default();
+        let mut spec_warnings = Vec::new();
         docs.insert(contract_url.clone(), file.to_path_buf(), value.clone());
         let mut errors = Diagnostics::default();
         // Partner and contract names become folder and file names (recordings/<partner>/).
@@ -211,7 +212,10 @@ impl Contract {
                     match docs.load_openapi(&spec_path, roots) {
                         Ok(root) => {
                             match operation::from_openapi(&docs, &root, name) {
-                                Ok(ops) => operations.extend(ops),
+                                Ok((ops, w)) => {
+                                    operations.extend(ops);
+                                    spec_warnings.extend(w);
+                                }
                                 Err(e) => errors.extend(e),
                             }
                             spec_roots.insert(name.clone(), root);
@@ -332,7 +336,9 @@ impl Contract {
             .flat_map(|op| op.schemas())
             .chain(webhook_schemas.values());
         let schemas = Schemas::new(&docs, all, doc.formats).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
-        let warnings = Diagnostics(docs.ref_cycles());
+        let mut warnings = Diagnostics(docs.ref_cycles());
+        warnings.extend(Diagnostics(std::mem::take(&mut docs.warnings)));
+        warnings.extend(Diagnostics(spec_warnings));
         Ok(Contract {
             warnings,
             name: doc.contract.clone(),

@@ -30,7 +30,12 @@ pub enum Dialect {
 pub struct Documents {
     pub docs: BTreeMap<Url, Arc<Value>>,
     pub files: BTreeMap<Url, PathBuf>,
+    /// What loads but is likely wrong (a keyword of the other OpenAPI version): `lint` warns.
+    pub warnings: Vec<Diagnostic>,
 }
+
+/// At most this many warnings of one kind per file; then one line says how many more.
+const WARNINGS_PER_KIND: usize = 5;
 
 impl Documents {
     pub fn get(&self, url: &Url) -> Option<&Arc<Value>> {
@@ -149,14 +154,29 @@ impl Documents {
                 },
             };
             let mut refs = Vec::new();
+            let mut misplaced: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
             visit_structural(&mut doc, "", &mut |pointer, obj| {
                 if let Some(Value::String(r)) = obj.get("$ref") {
                     refs.push((pointer.to_string(), r.clone()));
+                }
+                if let Some(kind) = other_version_keyword(dialect, obj) {
+                    misplaced.entry(kind).or_default().push(pointer.to_string());
                 }
                 if dialect == Dialect::Oas30 {
                     translate_oas30(obj);
                 }
             });
+            for (kind, pointers) in misplaced {
+                for p in pointers.iter().take(WARNINGS_PER_KIND) {
+                    self.warnings.push(Diagnostic::new(&file, kind).pointer(p.clone()));
+                }
+                if pointers.len() > WARNINGS_PER_KIND {
+                    self.warnings.push(Diagnostic::new(
+                        &file,
+                        format!("... and {} more of: {kind}", pointers.len() - WARNINGS_PER_KIND),
+                    ));
+                }
+            }
             for (pointer, r) in refs {
                 to_check.push((url.clone(), file.clone(), pointer.clone(), r.clone()));
                 match url.join(&r) {
@@ -368,6 +388,31 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
 }
 
 /// OAS 3.0 schema -> JSON Schema 2020-12, in place, for one object.
+/// A keyword of the other OpenAPI version in a schema: it loads, but means nothing (or not
+/// what its author thought) in this one.
+fn other_version_keyword(dialect: Dialect, obj: &Map<String, Value>) -> Option<&'static str> {
+    match dialect {
+        Dialect::Oas31 if obj.contains_key("nullable") => {
+            Some("`nullable` is OpenAPI 3.0: a 3.1 document ignores it; write `type: [T, \"null\"]`")
+        }
+        Dialect::Oas31
+            if obj
+                .get("exclusiveMinimum")
+                .or(obj.get("exclusiveMaximum"))
+                .is_some_and(Value::is_boolean) =>
+        {
+            Some("a boolean `exclusiveMinimum`/`exclusiveMaximum` is OpenAPI 3.0: in 3.1 the bound itself is the value")
+        }
+        Dialect::Oas30 if obj.get("type").is_some_and(Value::is_array) => {
+            Some("`type` as a list is OpenAPI 3.1: a 3.0 schema has one type (use `nullable: true` or `oneOf`)")
+        }
+        Dialect::Oas30 if obj.contains_key("const") || obj.contains_key("$defs") => {
+            Some("`const` and `$defs` are OpenAPI 3.1 (JSON Schema 2020-12): a 3.0 document does not have them")
+        }
+        _ => None,
+    }
+}
+
 pub fn translate_oas30(obj: &mut Map<String, Value>) {
     if let Some(nullable) = obj.remove("nullable")
         && nullable == Value::Bool(true)

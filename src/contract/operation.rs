@@ -236,6 +236,18 @@ impl Operation {
     }
 }
 
+/// Every `{name}` of a path template, several per segment too (`{base}...{head}`).
+pub fn template_names(template: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else { break };
+        out.push(&rest[open + 1..open + close]);
+        rest = &rest[open + close + 1..];
+    }
+    out
+}
+
 pub fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
     let t: Vec<&str> = template.trim_end_matches('/').split('/').collect();
     let p: Vec<&str> = path.trim_end_matches('/').split('/').collect();
@@ -244,39 +256,89 @@ pub fn match_template(template: &str, path: &str) -> Option<BTreeMap<String, Str
     }
     let mut params = BTreeMap::new();
     for (ts, ps) in t.iter().zip(&p) {
-        match (ts.find('{'), ts.rfind('}')) {
-            (Some(open), Some(close)) if close > open => {
-                let (prefix, suffix) = (&ts[..open], &ts[close + 1..]);
-                if ps.len() < prefix.len() + suffix.len() || !ps.starts_with(prefix) || !ps.ends_with(suffix) {
-                    return None;
-                }
-                let value = &ps[prefix.len()..ps.len() - suffix.len()];
-                if value.is_empty() {
-                    return None;
-                }
-                params.insert(ts[open + 1..close].to_string(), super::openapi::percent_decode(value));
+        if !ts.contains('{') {
+            if ts != ps {
+                return None;
             }
-            _ if ts == ps => {}
-            _ => return None,
+            continue;
         }
+        match_segment(ts, ps, &mut params)?;
     }
     Some(params)
 }
 
-/// Builds the operations of an OpenAPI document.
-pub fn from_openapi(docs: &Documents, root: &Url, partner: &str) -> Result<Vec<Operation>, Diagnostics> {
+/// One template segment against one path segment: literals in order, each `{name}` taking
+/// the shortest non-empty text up to the next literal (`{base}...{head}` on `main...dev`).
+fn match_segment(template: &str, segment: &str, params: &mut BTreeMap<String, String>) -> Option<()> {
+    let open = template.find('{')?;
+    let prefix = &template[..open];
+    let mut rest = segment.strip_prefix(prefix)?;
+    let mut tpl = &template[open..];
+    while let Some(t) = tpl.strip_prefix('{') {
+        let close = t.find('}')?;
+        let name = &t[..close];
+        tpl = &t[close + 1..];
+        // The literal up to the next parameter (or the end).
+        let lit_end = tpl.find('{').unwrap_or(tpl.len());
+        let literal = &tpl[..lit_end];
+        let value_len = if tpl[lit_end..].is_empty() {
+            // The last parameter: the literal must end the segment.
+            rest.len()
+                .checked_sub(literal.len())
+                .filter(|_| rest.ends_with(literal))?
+        } else if literal.is_empty() {
+            return None; // two parameters with nothing between them: ambiguous
+        } else {
+            // At least one character (a whole one: the path may hold any UTF-8).
+            let first = rest.chars().next()?.len_utf8();
+            rest[first..].find(literal)? + first
+        };
+        let value = &rest[..value_len];
+        if value.is_empty() {
+            return None;
+        }
+        params.insert(name.to_string(), super::openapi::percent_decode(value));
+        rest = &rest[value_len + literal.len()..];
+        tpl = &tpl[lit_end..];
+    }
+    rest.is_empty().then_some(())
+}
+
+/// Builds the operations of an OpenAPI document, with warnings for what loads but is likely
+/// wrong (a query in a path key, a path without its leading `/`, path parameters the template
+/// and the declarations disagree on).
+pub fn from_openapi(
+    docs: &Documents,
+    root: &Url,
+    partner: &str,
+) -> Result<(Vec<Operation>, Vec<Diagnostic>), Diagnostics> {
     let file = docs.file_of(root);
     let doc = docs
         .get(root)
         .ok_or_else(|| Diagnostics::from(Diagnostic::new(&file, "document not loaded")))?;
     let mut errors = Diagnostics::default();
+    let mut warnings = Vec::new();
     let mut out = Vec::new();
     let global_security = doc.get("security");
     let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
-        return Ok(out);
+        return Ok((out, warnings));
     };
     for (path, item) in paths {
         let item_ptr = format!("/paths/{}", escape_pointer(path));
+        if path.contains('?') {
+            warnings.push(
+                Diagnostic::new(
+                    &file,
+                    format!("the path {path:?} holds a query: a path key is a path only; declare query parameters under `parameters` (in: query)"),
+                )
+                .pointer(item_ptr.clone()),
+            );
+        }
+        if !path.starts_with('/') {
+            warnings.push(
+                Diagnostic::new(&file, format!("the path {path:?} does not start with `/`")).pointer(item_ptr.clone()),
+            );
+        }
         let (item_base, item) = match docs.deref(root, item) {
             Ok(x) => x,
             Err(e) => {
@@ -299,12 +361,44 @@ pub fn from_openapi(docs: &Documents, root: &Url, partner: &str) -> Result<Vec<O
                 method,
                 path,
             ) {
-                Ok(o) => out.push(o),
+                Ok(o) => {
+                    let in_template = template_names(path);
+                    for name in &in_template {
+                        if !o.params.iter().any(|p| p.location == ParamIn::Path && p.name == *name) {
+                            warnings.push(
+                                Diagnostic::new(
+                                    &file,
+                                    format!("{} {path}: the path parameter {{{name}}} is not declared (a parameter with in: path)", o.method),
+                                )
+                                .pointer(op_ptr.clone()),
+                            );
+                        }
+                    }
+                    for p in o.params.iter().filter(|p| p.location == ParamIn::Path) {
+                        if !in_template.contains(&p.name.as_str()) {
+                            warnings.push(
+                                Diagnostic::new(
+                                    &file,
+                                    format!(
+                                        "{} {path}: the path parameter {:?} is declared but not in the path",
+                                        o.method, p.name
+                                    ),
+                                )
+                                .pointer(op_ptr.clone()),
+                            );
+                        }
+                    }
+                    out.push(o)
+                }
                 Err(e) => errors.push(Diagnostic::new(&file, e).pointer(op_ptr)),
             }
         }
     }
-    if errors.is_empty() { Ok(out) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok((out, warnings))
+    } else {
+        Err(errors)
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -597,5 +691,13 @@ mod tests {
         assert!(match_template("/tickets/{id}", "/tickets").is_none());
         assert!(match_template("/tickets/{id}", "/incidents/1").is_none());
         assert_eq!(match_template("/tickets/{id}", "/tickets/a%20b").unwrap()["id"], "a b");
+        // Several parameters in one segment (GitHub's compare).
+        let m = match_template("/compare/{base}...{head}", "/compare/main...feature/x").is_none();
+        assert!(m, "a slash ends a segment");
+        let m = match_template("/compare/{base}...{head}", "/compare/main...dev").unwrap();
+        assert_eq!((m["base"].as_str(), m["head"].as_str()), ("main", "dev"));
+        assert!(match_template("/compare/{base}...{head}", "/compare/main..dev").is_none());
+        let m = match_template("/files/{name}.{ext}", "/files/a.tar.gz").unwrap();
+        assert_eq!((m["name"].as_str(), m["ext"].as_str()), ("a", "tar.gz"));
     }
 }
