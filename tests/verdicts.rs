@@ -735,3 +735,43 @@ async fn format_misses_follow_the_contracts_choice() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(!out.stderr.contains("misses a format"), "{}", out.stderr);
 }
+
+/// A JavaScript pattern the Rust engines refuse (`\p{XDigit}`) no longer breaks the contract:
+/// it loads with a warning at the keyword, and values are checked by what it means.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_javascript_pattern_loads_with_a_warning_and_still_checks() {
+    let contract = "contract: pat\nversion: \"1\"\npartners:\n  api:\n    operations:\n      - id: getColour\n        method: GET\n        path: /things\n        responses:\n          \"200\":\n            schema: { type: object, properties: { hex: { type: string, pattern: '^\\p{XDigit}{6}$' } } }\n";
+    let feature = "Feature: f\n  Scenario: a colour\n    Given the contract \"pat\"\n    When I call \"getColour\"\n    Then the response matches the contract\n";
+    let ws = tiny_workspace(contract, feature);
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("(at /partners/api/operations/0/responses/200/schema/properties/hex/pattern)")
+            && out.stderr.contains("checked as \"^[0-9A-Fa-f]{6}$\""),
+        "{}",
+        out.stderr
+    );
+    for (hex, code) in [("c0ffee", 0), ("coffee", 1)] {
+        let server = partner(ResponseTemplate::new(200).set_body_json(serde_json::json!({ "hex": hex }))).await;
+        let uri = server.uri();
+        let dir = ws.path().to_path_buf();
+        let out = tokio::task::spawn_blocking(move || {
+            contrail(
+                &dir,
+                &[
+                    "run",
+                    "--color",
+                    "never",
+                    "--target",
+                    "live",
+                    "--base-url",
+                    &format!("api={uri}"),
+                ],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(out.code, code, "{hex}: {}", out.all());
+    }
+}

@@ -10,6 +10,7 @@ pub mod headers;
 pub mod model;
 pub mod openapi;
 pub mod operation;
+pub mod pattern;
 pub mod request_check;
 pub mod schema;
 pub mod schema_at;
@@ -116,12 +117,18 @@ impl Contract {
         let doc: ContractDoc = crate::yaml::from_yaml(file, &text)?;
         // Parsed twice on purpose: the typed parse keeps line/column spans for messages, the
         // Value is the document inline schemas are resolved in (contracts are small).
-        let value: Value = crate::yaml::from_yaml(file, &text)?;
+        let mut value: Value = crate::yaml::from_yaml(file, &text)?;
         let contract_url = openapi::file_url(file)?;
         let base_dir = file.parent().unwrap_or(Path::new("."));
 
         let mut docs = openapi::Documents::default();
         let mut spec_warnings = Vec::new();
+        // Inline schemas' JavaScript patterns, as in the OpenAPI documents (see `pattern`).
+        openapi::visit_structural(&mut value, "", &mut |pointer, obj| {
+            for (at, message) in pattern::fix_object(obj, pointer) {
+                spec_warnings.push(Diagnostic::new(file, message).pointer(at));
+            }
+        });
         docs.insert(contract_url.clone(), file.to_path_buf(), value.clone());
         let mut errors = Diagnostics::default();
         // Partner and contract names become folder and file names (recordings/<partner>/).

@@ -155,6 +155,7 @@ impl Documents {
             };
             let mut refs = Vec::new();
             let mut misplaced: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+            let mut patterns: Vec<(String, String)> = Vec::new();
             visit_structural(&mut doc, "", &mut |pointer, obj| {
                 if let Some(Value::String(r)) = obj.get("$ref") {
                     refs.push((pointer.to_string(), r.clone()));
@@ -162,10 +163,14 @@ impl Documents {
                 if let Some(kind) = other_version_keyword(dialect, obj) {
                     misplaced.entry(kind).or_default().push(pointer.to_string());
                 }
+                patterns.extend(super::pattern::fix_object(obj, pointer));
                 if dialect == Dialect::Oas30 {
                     translate_oas30(obj);
                 }
             });
+            for (p, message) in patterns {
+                self.warnings.push(Diagnostic::new(&file, message).pointer(p));
+            }
             for (kind, pointers) in misplaced {
                 for p in pointers.iter().take(WARNINGS_PER_KIND) {
                     self.warnings.push(Diagnostic::new(&file, kind).pointer(p.clone()));
