@@ -5,6 +5,57 @@ use serde_json::Value;
 
 use super::describe;
 
+/// How many items an array may have: `#[3]`, `#[>=1]`, `#[<=5]`, `#[2..4]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Len {
+    Exactly(usize),
+    AtLeast(usize),
+    AtMost(usize),
+    Between(usize, usize),
+}
+
+impl Len {
+    pub fn parse(text: &str) -> Result<Len, String> {
+        let t = text.trim();
+        let n = |s: &str| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("{text:?} is not a length"))
+        };
+        Ok(if let Some(r) = t.strip_prefix(">=") {
+            Len::AtLeast(n(r)?)
+        } else if let Some(r) = t.strip_prefix("<=") {
+            Len::AtMost(n(r)?)
+        } else if let Some((a, b)) = t.split_once("..") {
+            let (a, b) = (n(a)?, n(b)?);
+            if a > b {
+                return Err(format!("{text:?}: {a} is more than {b}"));
+            }
+            Len::Between(a, b)
+        } else {
+            Len::Exactly(n(t)?)
+        })
+    }
+
+    pub fn allows(self, len: usize) -> bool {
+        match self {
+            Len::Exactly(n) => len == n,
+            Len::AtLeast(n) => len >= n,
+            Len::AtMost(n) => len <= n,
+            Len::Between(a, b) => (a..=b).contains(&len),
+        }
+    }
+
+    pub fn words(self) -> String {
+        match self {
+            Len::Exactly(n) => format!("{n} item(s)"),
+            Len::AtLeast(n) => format!("at least {n} item(s)"),
+            Len::AtMost(n) => format!("at most {n} item(s)"),
+            Len::Between(a, b) => format!("{a} to {b} items"),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Marker {
     /// Anything, even a missing field.
@@ -21,9 +72,12 @@ pub enum Marker {
     Boolean,
     Object,
     Array {
-        len: Option<usize>,
+        len: Option<Len>,
         each: Option<Box<Marker>>,
     },
+    /// `#media TYPE`: a media type equal to TYPE, parameters (`; charset=...`), case and
+    /// whitespace aside.
+    Media(String),
     Uuid,
     DateTime,
     Date,
@@ -73,9 +127,12 @@ impl Marker {
                     .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !s.contains(' '))
             }),
             Marker::Uri => v.as_str().is_some_and(|s| url::Url::parse(s).is_ok()),
-            Marker::Regex(re) => match v.as_str() {
-                Some(s) => re.is_match(s),
-                None => {
+            Marker::Media(want) => v.as_str().is_some_and(|s| media_type(s) == *want),
+            Marker::Regex(re) => match v {
+                Value::String(s) => re.is_match(s),
+                // A number's JSON text (`#regex [0-9]{4}` on 2026).
+                Value::Number(n) => re.is_match(&n.to_string()),
+                _ => {
                     return Err(format!(
                         "expected a string matching {}, got {}",
                         re.as_str(),
@@ -88,9 +145,9 @@ impl Marker {
                     return Err(format!("expected {}, got {}", self.name(), describe(v)));
                 };
                 if let Some(n) = len
-                    && items.len() != *n
+                    && !n.allows(items.len())
                 {
-                    return Err(format!("expected an array of {n} item(s), got {}", items.len()));
+                    return Err(format!("expected an array of {}, got {}", n.words(), items.len()));
                 }
                 if let Some(m) = each {
                     for (i, item) in items.iter().enumerate() {
@@ -121,7 +178,8 @@ impl Marker {
             Marker::Integer => "an integer".into(),
             Marker::Boolean => "a boolean".into(),
             Marker::Object => "an object".into(),
-            Marker::Array { len: Some(n), .. } => format!("an array of {n} item(s)"),
+            Marker::Array { len: Some(n), .. } => format!("an array of {}", n.words()),
+            Marker::Media(t) => format!("the media type {t}"),
             Marker::Array { len: None, .. } => "an array".into(),
             Marker::Uuid => "a UUID".into(),
             Marker::DateTime => "an RFC 3339 date-time".into(),
@@ -147,14 +205,26 @@ pub const MARKERS: &[(&str, &str)] = &[
     ("#object", "an object"),
     (
         "#[]",
-        "an array; #[N] an array of N items; #[] #string an array whose items are all strings",
+        "an array; #[N] of N items, #[>=N] at least N, #[<=N] at most N, #[N..M] N to M; #[] #string an array whose items are all strings",
+    ),
+    (
+        "[\"#each\", T]",
+        "an array whose every item matches the pattern T (an object, a marker...); \"#each >=1\" (or 3, <=5, 2..4) says how many",
+    ),
+    (
+        "#media TYPE",
+        "a media type equal to TYPE, parameters such as charset, case and spaces aside",
     ),
     ("#uuid", "a UUID string"),
     ("#date-time", "an RFC 3339 date-time string"),
     ("#date", "a YYYY-MM-DD date string"),
     ("#email", "an e-mail address"),
     ("#uri", "an absolute URI"),
-    ("#regex RE", "a string that RE matches as a whole"),
+    (
+        "#regex RE",
+        "a string (or a number's JSON text) that RE matches as a whole",
+    ),
+    ("\\#text", "the literal string \"#text\" (a leading # escaped)"),
     (
         "##marker",
         "optional: missing or null, or else the marker (e.g. ##string)",
@@ -177,11 +247,7 @@ fn parse_marker(s: &str) -> Result<Marker, String> {
         let len = if len.trim().is_empty() {
             None
         } else {
-            Some(
-                len.trim()
-                    .parse::<usize>()
-                    .map_err(|_| format!("marker {s:?}: {len:?} is not a length"))?,
-            )
+            Some(Len::parse(len).map_err(|e| format!("marker {s:?}: {e}"))?)
         };
         let tail = tail.trim();
         let each = if tail.is_empty() {
@@ -190,6 +256,13 @@ fn parse_marker(s: &str) -> Result<Marker, String> {
             Some(Box::new(parse_marker(tail)?))
         };
         return Ok(Marker::Array { len, each });
+    }
+    if let Some(t) = s.strip_prefix("#media ") {
+        let t = media_type(t);
+        if !t.contains('/') {
+            return Err(format!("marker {s:?}: {t:?} is not a media type (type/subtype)"));
+        }
+        return Ok(Marker::Media(t));
     }
     Ok(match s {
         "#ignore" => Marker::Ignore,
@@ -296,4 +369,9 @@ fn is_date_time(s: &str) -> bool {
         }
         _ => false,
     }
+}
+
+/// A media type as compared: the part before any `;`, without spaces, lower case.
+pub fn media_type(s: &str) -> String {
+    s.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }

@@ -36,12 +36,43 @@ impl std::fmt::Display for Mismatch {
 
 /// Checks that every marker in `expected` is well formed (lint runs this on doc strings).
 pub fn check_expected(expected: &Value) -> Result<(), String> {
+    if let Some((_, template)) = each(expected)? {
+        return check_expected(template);
+    }
     match expected {
+        Value::String(s) if s.starts_with("\\#") => Ok(()),
         Value::String(s) => Marker::parse(s).map(|_| ()),
         Value::Array(items) => items.iter().try_for_each(check_expected),
         Value::Object(map) => map.values().try_for_each(check_expected),
         _ => Ok(()),
     }
+}
+
+/// `["#each", T]` (or `"#each >=1"` and the other lengths): every item of the array matches
+/// the pattern T. None for any other expected value.
+fn each(expected: &Value) -> Result<Option<(Option<marker::Len>, &Value)>, String> {
+    let Value::Array(items) = expected else { return Ok(None) };
+    let Some(Value::String(head)) = items.first() else {
+        return Ok(None);
+    };
+    let Some(rest) = head.strip_prefix("#each") else {
+        return Ok(None);
+    };
+    if !rest.is_empty() && !rest.starts_with(' ') {
+        return Ok(None);
+    }
+    let [_, template] = items.as_slice() else {
+        return Err(format!(
+            "[\"{head}\", ...] takes exactly one pattern after it, got {}",
+            items.len() - 1
+        ));
+    };
+    let len = if rest.trim().is_empty() {
+        None
+    } else {
+        Some(marker::Len::parse(rest).map_err(|e| format!("\"{head}\": {e}"))?)
+    };
+    Ok(Some((len, template)))
 }
 
 /// Every way `actual` fails `expected`. An empty list means it matches.
@@ -85,6 +116,21 @@ fn walk(
         fail(format!("missing; expected {}", short(expected)));
         return Ok(());
     };
+    if let Some((len, template)) = each(expected)? {
+        let Value::Array(items) = actual else {
+            fail(format!("expected an array, got {}", describe(actual)));
+            return Ok(());
+        };
+        if let Some(n) = len
+            && !n.allows(items.len())
+        {
+            fail(format!("expected an array of {}, got {}", n.words(), items.len()));
+        }
+        for (i, item) in items.iter().enumerate() {
+            walk(template, Some(item), &format!("{pointer}/{i}"), mode, out)?;
+        }
+        return Ok(());
+    }
     match (expected, actual) {
         (Value::Object(exp), Value::Object(act)) => {
             for (key, e) in exp {
@@ -115,9 +161,12 @@ fn walk(
             }
         }
         (Value::Number(e), Value::Number(a)) => {
-            let same = match (e.as_i64(), a.as_i64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => e.as_f64() == a.as_f64(),
+            // Integers exactly (all of u64 and i64); floats as floats.
+            let same = match (e.as_i64(), a.as_i64(), e.as_u64(), a.as_u64()) {
+                (Some(x), Some(y), _, _) => x == y,
+                (_, _, Some(x), Some(y)) => x == y,
+                _ if e.is_f64() || a.is_f64() => e.as_f64() == a.as_f64(),
+                _ => false,
             };
             if !same {
                 fail(format!("expected {e}, got {a}"));
@@ -133,6 +182,10 @@ fn walk(
 /// value, and in `Contains` mode the actual side keeps only the keys the expectation names.
 /// The diff of the two views then shows exactly the mismatches.
 pub fn diff_views(expected: &Value, actual: &Value, mode: Mode) -> (Value, Value) {
+    if let (Ok(Some((_, template))), Value::Array(items)) = (each(expected), actual) {
+        let (e, a): (Vec<Value>, Vec<Value>) = items.iter().map(|i| diff_views(template, i, mode)).unzip();
+        return (Value::Array(e), Value::Array(a));
+    }
     if let Value::String(s) = expected
         && let Ok(Some(marker)) = Marker::parse(s)
     {

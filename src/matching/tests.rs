@@ -138,3 +138,49 @@ fn diff_views_hide_what_matched() {
         json!({ "id": "123e4567-e89b-12d3-a456-426614174000", "severity": 2 })
     );
 }
+
+#[test]
+fn array_lengths_item_templates_numbers_and_media_types() {
+    let ok = |e: Value, a: Value| compare(&e, &a, Mode::Contains).expect("well formed").is_empty();
+    // Lengths.
+    assert!(ok(json!("#[>=1]"), json!([1])));
+    assert!(!ok(json!("#[>=1]"), json!([])));
+    assert!(ok(json!("#[<=2] #integer"), json!([1, 2])));
+    assert!(!ok(json!("#[<=2]"), json!([1, 2, 3])));
+    assert!(ok(json!("#[2..3]"), json!([1, 2, 3])) && !ok(json!("#[2..3]"), json!([1])));
+    assert!(check_expected(&json!("#[3..2]")).is_err());
+    // Every item matches a pattern, objects included.
+    let each = json!(["#each >=1", { "id": "#integer", "name": "#string" }]);
+    assert!(ok(
+        each.clone(),
+        json!([{ "id": 1, "name": "a", "extra": true }, { "id": 2, "name": "b" }])
+    ));
+    let bad = compare(
+        &each,
+        &json!([{ "id": 1, "name": "a" }, { "id": "2", "name": "b" }]),
+        Mode::Contains,
+    )
+    .unwrap();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].pointer, "/1/id");
+    assert!(!ok(each.clone(), json!([])), "at least one item");
+    assert!(ok(json!(["#each", "#uuid"]), json!([])));
+    assert!(check_expected(&json!(["#each", "#nonsense"])).is_err());
+    assert!(check_expected(&json!(["#each", 1, 2])).is_err());
+    // A regex over a number's text.
+    assert!(ok(json!("#regex 20[0-9]{2}"), json!(2026)));
+    assert!(!ok(json!("#regex 20[0-9]{2}"), json!(1999)));
+    // Media types, charset and case aside.
+    assert!(ok(
+        json!("#media application/json"),
+        json!("Application/JSON ; charset=utf-8")
+    ));
+    assert!(!ok(json!("#media application/json"), json!("application/problem+json")));
+    assert!(check_expected(&json!("#media json")).is_err());
+    // Integers beyond i64 compare exactly.
+    assert!(!ok(json!(18446744073709551615u64), json!(18446744073709551614u64)));
+    assert!(ok(json!(18446744073709551615u64), json!(18446744073709551615u64)));
+    // A literal leading '#'.
+    assert!(ok(json!("\\#heading"), json!("#heading")));
+    assert!(check_expected(&json!({ "title": "\\#heading" })).is_ok());
+}
