@@ -60,3 +60,38 @@ fn without_retries_the_503_stands_and_the_checks_say_so() {
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("took 1 attempt(s), expected 3"), "{}", out.stdout);
 }
+
+/// A payload is data: sent from a file byte for byte (spacing, key order, a "#..." string and
+/// a GitHub-Actions-like `${{ ... }}` untouched, signed over exactly those bytes), and a
+/// "#..." string in a doc-string payload is no marker to lint.
+#[test]
+fn a_payload_file_is_sent_byte_for_byte_and_payloads_are_data() {
+    let payload = "{ \"type\": \"ticket.escalated\", \"id\" : \"evt_0123456789ab\", \"occurred_at\": \"2026-11-28T06:00:00Z\",\n  \"ticket\" :{\"title\": \"# Deploy ${{ secrets.TOKEN }}\",  \"id\": \"T-9\", \"priority\": \"high\", \"link\": \"https://desk.example/tickets/T-9\" } }\n";
+    let feature = "@sut\nFeature: f\n  Scenario Outline: from a file\n    Given the contract \"support-escalation\"\n    When \"ticketing\" sends the \"ticket.escalated\" webhook from the file \"payloads/<file>\"\n    Then the system under test answers 202\n\n    Examples:\n      | file        |\n      | odd.json    |\n";
+    let ws = workspace(feature);
+    std::fs::create_dir_all(ws.path().join("payloads")).unwrap();
+    std::fs::write(ws.path().join("payloads/odd.json"), payload).unwrap();
+    let kept = ws.path().join("kept.bin");
+    let toml = std::fs::read_to_string(ws.path().join("contrail.toml")).unwrap();
+    let toml = toml.replace(
+        "\"--unavailable-first\", \"2\"",
+        &format!("\"--keep-webhooks\", {:?}", kept.display().to_string()),
+    );
+    std::fs::write(ws.path().join("contrail.toml"), toml).unwrap();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        payload,
+        "the bytes sent are the file's"
+    );
+
+    // A doc-string payload with a "#..." string lints clean (it is data, not a pattern).
+    std::fs::write(
+        ws.path().join("features/f.feature"),
+        "@sut\nFeature: f\n  Scenario: doc\n    Given the contract \"support-escalation\"\n    When \"ticketing\" sends the \"ticket.escalated\" webhook:\n      \"\"\"json\n      { \"ticket\": { \"id\": \"T-1\", \"title\": \"# heading\", \"priority\": \"high\", \"link\": \"https://desk.example/tickets/T-1\" } }\n      \"\"\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}

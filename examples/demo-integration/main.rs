@@ -47,6 +47,8 @@ pub struct Options {
     pub bugs: BTreeSet<String>,
     /// Answer 503 to the first N webhooks (a deploy in progress): for partner retries.
     pub unavailable_first: u32,
+    /// Append each webhook's body, as received, to this file (for tests of byte-exact delivery).
+    pub keep_webhooks: Option<String>,
     /// A CA file (PEM) to trust besides the system's, for an incidents API over HTTPS with a
     /// private CA (contrail's mock hands its own as `CONTRAIL_MOCK_CA`).
     pub ca: Option<String>,
@@ -69,6 +71,7 @@ fn parse_args() -> Result<Options, String> {
         webhook_secret: env("TICKETING_WEBHOOK_SECRET", "whsec_demo"),
         bugs: BTreeSet::new(),
         unavailable_first: 0,
+        keep_webhooks: None,
         ca: std::env::var("CONTRAIL_MOCK_CA").ok().filter(|c| !c.is_empty()),
     };
     let mut args = std::env::args().skip(1);
@@ -85,6 +88,7 @@ fn parse_args() -> Result<Options, String> {
                 o.unavailable_first = value()?.parse().map_err(|_| "--unavailable-first needs a number")?
             }
             "--ca" => o.ca = Some(value()?),
+            "--keep-webhooks" => o.keep_webhooks = Some(value()?),
             "--bug" => {
                 let b = value()?;
                 if !BUGS.contains(&b.as_str()) {
@@ -94,7 +98,7 @@ fn parse_args() -> Result<Options, String> {
             }
             "--help" | "-h" => {
                 println!(
-                    "contrail-demo-integration --incidents-url URL --token-url URL [--port N] [--client-id ID] [--client-secret S] [--webhook-secret S] [--unavailable-first N] [--ca PEM] [--bug NAME]...\nbugs: {}",
+                    "contrail-demo-integration --incidents-url URL --token-url URL [--port N] [--client-id ID] [--client-secret S] [--webhook-secret S] [--unavailable-first N] [--ca PEM] [--keep-webhooks FILE] [--bug NAME]...\nbugs: {}",
                     BUGS.join(", ")
                 );
                 std::process::exit(0);

@@ -106,6 +106,12 @@ fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> Result<(), String> 
 }
 
 async fn receive(AxState(s): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(file) = &s.opts.keep_webhooks {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(file) {
+            let _ = f.write_all(&body);
+        }
+    }
     let n = s.received.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     if n < s.opts.unavailable_first {
         return answer(

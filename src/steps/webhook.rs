@@ -99,6 +99,15 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "webhooks",
+        "{partner} sends the {event} webhook from the file {path}",
+        Attachment::None,
+        "Delivers the payload in this file (under the workspace) byte for byte: no interpolation, no made-up fields, signed over exactly those bytes; it must be JSON valid against the event's schema. A Scenario Outline can name the file from its Examples.",
+        r#"When "github" sends the "issues" webhook from the file "payloads/issue-opened.json""#,
+        |w, a| Box::pin(async move { send_file(w, &a).await }),
+    );
+    builtin(
+        r,
+        "webhooks",
         "{partner} sends an invalid {event} webhook:",
         Attachment::DocString,
         "Delivers exactly this payload, signed, without checking it against the schema.",
@@ -537,6 +546,39 @@ fn prepare(
     Ok((scheme, payload))
 }
 
+/// A payload file, sent as its bytes are.
+async fn send_file(w: &mut World, a: &Args) -> StepResult {
+    let path = w.suite.workspace.root.join(a.param(2));
+    let text = w
+        .suite
+        .workspace
+        .read_roots()
+        .read(&path)
+        .map_err(|e| StepFailure::usage(format!("the payload file: {e}")))?;
+    let payload: Value = serde_json::from_str(&text).map_err(|e| {
+        StepFailure::usage(format!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let event = a.param(1);
+    let scheme = scheme(w, a.param(0), event)?;
+    let c = contract_of(w)?;
+    if let Some(schema) = c.webhook_schemas.get(event) {
+        let violations = c.schemas.validate(schema, &payload).map_err(StepFailure::usage)?;
+        if !violations.is_empty() {
+            return Err(StepFailure::usage(format!(
+                "the payload in {} breaks the contract's schema for {event:?}",
+                path.display()
+            ))
+            .findings(violations));
+        }
+    }
+    deliver(w, a, scheme, text.into_bytes(), None, Signing::Good).await
+}
+
 /// The doc string's JSON as the payload.
 async fn send_docstring(w: &mut World, a: &Args, signing: Signing, validate: bool) -> StepResult {
     let given = json_docstring(a.docstring()?)?;
@@ -585,10 +627,18 @@ async fn deliver(
         .url()?
         .join(path)
         .map_err(|e| StepFailure::usage(format!("[sut.webhooks] {partner}: {e}")))?;
+    let github = scheme
+        .as_ref()
+        .is_some_and(|s| matches!(s.style, crate::webhook::sign::Style::GitHub));
     let id = match id {
         Some(id) => id,
+        // GitHub's X-GitHub-Delivery is a GUID; the others' ids are opaque.
+        None if github => Rng::new(w.draw("delivery id")).uuid(),
         None => format!("msg_{}", Rng::new(w.draw("delivery id")).uuid().replace('-', "")),
     };
+    // What GitHub sends beside the signature, stable per partner and event within a run.
+    let hook_id = Rng::new(crate::seed::derive(&["github hook", &partner])).next_u64() % 900_000_000 + 100_000_000;
+    let target_id = Rng::new(crate::seed::derive(&["github target", &partner])).next_u64() % 900_000_000 + 100_000_000;
     let retry = w.vars.get(&retry_var(&partner)) == Some(&Value::Bool(true));
     let policy = contract_of(w)?.doc.webhooks.get(&event).and_then(|h| h.retry.clone());
     let attempts_allowed = if retry {
@@ -627,15 +677,32 @@ async fn deliver(
             Signing::Stale(age) => now.saturating_sub(age),
             _ => now,
         };
-        let mut headers: Vec<(String, String)> = vec![
-            ("Content-Type".into(), "application/json".into()),
-            (
-                "User-Agent".into(),
-                format!("contrail-webhooks/{} ({partner})", env!("CARGO_PKG_VERSION")),
-            ),
-            ("X-Event-Type".into(), event.clone()),
-            ("X-Delivery-Id".into(), id.clone()),
-        ];
+        let mut headers: Vec<(String, String)> = vec![("Content-Type".into(), "application/json".into())];
+        if github {
+            // As GitHub sends them: the event without its action (`issues`, not
+            // `issues.opened`), a GUID delivery, the hook and its target.
+            let gh_event = event.split('.').next().unwrap_or(&event).to_string();
+            headers.extend([
+                (
+                    "User-Agent".into(),
+                    format!("GitHub-Hookshot/{:07x}", hook_id % 0xFFF_FFFF),
+                ),
+                ("X-GitHub-Event".into(), gh_event),
+                ("X-GitHub-Delivery".into(), id.clone()),
+                ("X-GitHub-Hook-ID".into(), hook_id.to_string()),
+                ("X-GitHub-Hook-Installation-Target-ID".into(), target_id.to_string()),
+                ("X-GitHub-Hook-Installation-Target-Type".into(), "repository".into()),
+            ]);
+        } else {
+            headers.extend([
+                (
+                    "User-Agent".into(),
+                    format!("contrail-webhooks/{} ({partner})", env!("CARGO_PKG_VERSION")),
+                ),
+                ("X-Event-Type".into(), event.clone()),
+                ("X-Delivery-Id".into(), id.clone()),
+            ]);
+        }
         if let Some(s) = &scheme {
             let signer = match signing {
                 Signing::Bad => Scheme {
@@ -644,10 +711,6 @@ async fn deliver(
                 },
                 _ => s.clone(),
             };
-            if matches!(signer.style, crate::webhook::sign::Style::GitHub) {
-                headers.push(("X-GitHub-Event".into(), event.clone()));
-                headers.push(("X-GitHub-Delivery".into(), id.clone()));
-            }
             headers.extend(signer.headers(&body, ts, &id));
         }
         let req = SentRequest {
