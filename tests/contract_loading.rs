@@ -292,11 +292,20 @@ fn a_schema_that_does_not_compile_is_named_by_location() {
     write(
         dir.path(),
         "c.yaml",
-        "contract: c\nversion: \"1\"\npartners:\n  p:\n    operations:\n      - id: good\n        method: get\n        path: /a\n        responses:\n          \"200\":\n            schema: {type: string}\n      - id: bad\n        method: get\n        path: /b\n        responses:\n          \"200\":\n            schema: {type: string, pattern: \"([unclosed\"}\n",
+        "contract: c\nversion: \"1\"\npartners:\n  p:\n    operations:\n      - id: good\n        method: get\n        path: /a\n        responses:\n          \"200\":\n            schema: {type: string}\n      - id: bad\n        method: get\n        path: /b\n        responses:\n          \"200\":\n            schema: {type: strng, pattern: \"([unclosed\"}\n",
     );
     let c = Contract::load(&dir.path().join("c.yaml")).unwrap();
     let errors = c.compile_all();
     assert_eq!(errors.len(), 1, "{errors}");
+    // The pattern that cannot compile is left out with a warning, not a second error.
+    assert!(
+        c.warnings
+            .0
+            .iter()
+            .any(|w| w.message.contains("\"([unclosed\" cannot be compiled")),
+        "{:?}",
+        c.warnings
+    );
     assert!(
         errors.0[0]
             .message
