@@ -464,12 +464,16 @@ components:
           scopes:
             things:read: read things
 "#;
+    /// The run's output, its JUnit report appended to stderr.
     async fn run_scoped(server: &MockServer) -> Output {
         let uri = server.uri();
         tokio::task::spawn_blocking(move || {
             let ws = tiny_workspace(CONTRACT, LISTED);
             std::fs::write(ws.path().join("contracts/openapi/api.yaml"), SCOPED).unwrap();
-            contrail(
+            let junit = ws.path().join("junit.xml");
+            let base = format!("api={uri}");
+            let junit_arg = junit.display().to_string();
+            let mut out = contrail(
                 ws.path(),
                 &[
                     "run",
@@ -478,9 +482,14 @@ components:
                     "--target",
                     "live",
                     "--base-url",
-                    &format!("api={uri}"),
+                    &base,
+                    "--junit",
+                    &junit_arg,
                 ],
-            )
+            );
+            out.stderr
+                .push_str(&std::fs::read_to_string(&junit).unwrap_or_default());
+            out
         })
         .await
         .unwrap()
@@ -499,6 +508,13 @@ components:
         )),
         "{}",
         out.stdout
+    );
+    // JUnit says the class.
+    assert!(
+        out.stderr
+            .contains(r#"<failure type="forbidden" message="forbidden: missing scope things:read"#),
+        "{}",
+        out.stderr
     );
     // Without a challenge, the operation's declared scopes say which one it needs.
     let forbidden = partner(json(403)).await;
@@ -519,6 +535,11 @@ components:
             .contains("unauthenticated: the access token expired (listThings answered 401; WWW-Authenticate: "),
         "{}",
         out.stdout
+    );
+    assert!(
+        out.stderr.contains(r#"<failure type="unauthenticated""#),
+        "{}",
+        out.stderr
     );
 }
 

@@ -133,6 +133,14 @@ pub struct Settings {
 /// A report file, masked on its way out like everything contrail writes. A path that cannot
 /// be written is the user's to fix (a folder that is a file, no permission).
 fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
+    Ok(match path {
+        None => Box::new(io::sink()),
+        Some(_) => Box::new(MaskingWriter::new(output_raw(path)?)),
+    })
+}
+
+/// The file itself, unmasked (the caller masks).
+fn output_raw(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
     match path {
         None => Ok(Box::new(io::sink())),
         Some(p) => {
@@ -141,7 +149,7 @@ fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
                     .map_err(|e| RunError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
             }
             File::create(p)
-                .map(|f| Box::new(MaskingWriter::new(io::BufWriter::new(f))) as Box<dyn Write>)
+                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
                 .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
         }
     }
@@ -159,7 +167,12 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         *ids = None;
     }
 
-    let junit = output(&s.junit)?;
+    let junit: Box<dyn Write> = match &s.junit {
+        None => Box::new(io::sink()),
+        Some(_) => Box::new(MaskingWriter::new(super::junit_types::FailureTypes::new(output_raw(
+            &s.junit,
+        )?))),
+    };
     let json = output(&s.cucumber_json)?;
     let writer = writer::Basic::raw(MaskingWriter::new(io::stdout()), s.color, s.verbose)
         .summarized()

@@ -4,6 +4,7 @@
 mod cucumber_glue;
 pub mod drift;
 mod error;
+mod junit_types;
 pub mod processes;
 pub mod services;
 pub mod sut;
