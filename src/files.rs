@@ -19,6 +19,10 @@ pub const MAX_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone, Default)]
 pub struct Roots {
     dirs: Vec<PathBuf>,
+    /// Remote `$ref` prefixes (`https://schemas.example.com/`) with the local folder that holds
+    /// their copies: `[schemas] remote` in contrail.toml. A remote reference is never fetched;
+    /// one this map does not cover is refused.
+    remote: Vec<(String, PathBuf)>,
 }
 
 impl Roots {
@@ -27,10 +31,33 @@ impl Roots {
         let mut out: Vec<PathBuf> = dirs.into_iter().filter_map(|d| std::fs::canonicalize(d).ok()).collect();
         out.sort();
         out.dedup();
-        Roots { dirs: out }
+        Roots {
+            dirs: out,
+            remote: Vec::new(),
+        }
     }
 
     /// The folders, for messages.
+    /// Also reads remote references under `prefix` from the files in `dir`.
+    pub fn with_remote(mut self, prefix: &str, dir: PathBuf) -> Roots {
+        self.remote.push((prefix.to_string(), dir));
+        // The longest prefix first, so a more specific mapping wins.
+        self.remote.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        self
+    }
+
+    /// The local copy of a remote document (`http(s)://...`, no fragment), when the remote
+    /// map covers it; the path is then read like any other (inside the roots, capped).
+    pub fn remote_file(&self, url: &str) -> Option<PathBuf> {
+        let (prefix, dir) = self.remote.iter().find(|(p, _)| url.starts_with(p.as_str()))?;
+        let rest = &url[prefix.len()..];
+        // No way out of the folder: only plain path segments.
+        if rest.split('/').any(|seg| seg == ".." || seg.contains('\\')) {
+            return None;
+        }
+        Some(dir.join(rest))
+    }
+
     pub fn describe(&self) -> String {
         self.dirs
             .iter()

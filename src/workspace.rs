@@ -30,6 +30,20 @@ pub struct Config {
     /// The system under test: started after the mock servers, for scenarios tagged `@sut`.
     #[serde(default)]
     pub sut: Option<SutConfig>,
+    /// How schemas are found.
+    #[serde(default)]
+    pub schemas: SchemasConfig,
+}
+
+/// `[schemas]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Remote `$ref` prefix -> the folder (relative to the workspace, inside what may be read)
+    /// holding local copies: `"https://schemas.example.com/" = "vendor/schemas"`. Remote
+    /// references are never fetched; these are the only ones followed.
+    #[serde(default)]
+    pub remote: BTreeMap<String, PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -233,13 +247,17 @@ impl Workspace {
     /// contrail.toml names, and its `[paths] read_roots`.
     pub fn read_roots(&self) -> crate::files::Roots {
         let p = &self.config.paths;
-        crate::files::Roots::new(
+        let mut roots = crate::files::Roots::new(
             [&p.features, &p.contracts, &p.steps, &p.recordings]
                 .into_iter()
                 .chain(&p.read_roots)
                 .map(|d| self.root.join(d))
                 .chain([self.root.clone()]),
-        )
+        );
+        for (prefix, dir) in &self.config.schemas.remote {
+            roots = roots.with_remote(prefix, self.root.join(dir));
+        }
+        roots
     }
 }
 

@@ -319,3 +319,48 @@ fn specs_that_load_but_look_wrong_are_warnings() {
     let out = lint(wrong, &["--deny-warnings"]);
     assert_eq!(out.code, 2, "{}", out.all());
 }
+
+/// A remote `$ref` is never fetched: one that `[schemas] remote` maps to a local copy is read
+/// from it (and checks values), one it does not map is an error with the way out.
+#[test]
+fn remote_refs_are_read_from_mapped_copies_only() {
+    let contract = "contract: r\nversion: \"1\"\npartners:\n  api:\n    openapi: openapi/api.yaml\n";
+    let feature = "Feature: f\n  Scenario: s\n    Given the contract \"r\"\n";
+    let spec = |host: &str| {
+        format!(
+            "openapi: 3.1.0\ninfo: {{title: t, version: \"1\"}}\npaths:\n  /things:\n    get:\n      operationId: getThing\n      responses:\n        '200':\n          description: ok\n          content:\n            application/json:\n              schema: {{$ref: 'https://{host}/thing.json'}}\n"
+        )
+    };
+    let ws = tiny_workspace(contract, feature);
+    std::fs::create_dir_all(ws.path().join("vendor")).unwrap();
+    std::fs::write(
+        ws.path().join("vendor/thing.json"),
+        r#"{"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        "[schemas.remote]\n\"https://schemas.example.com/\" = \"vendor\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("contracts/openapi/api.yaml"),
+        spec("schemas.example.com"),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    std::fs::write(
+        ws.path().join("contracts/openapi/api.yaml"),
+        spec("elsewhere.example.com"),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("$ref \"https://elsewhere.example.com/thing.json\" is remote: contrail never fetches one; give it a local copy with [schemas] remote"),
+        "{}",
+        out.stderr
+    );
+}

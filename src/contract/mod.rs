@@ -342,6 +342,10 @@ impl Contract {
             .flat_map(|p| &p.operations)
             .flat_map(|op| op.schemas())
             .chain(webhook_schemas.values());
+        let remote = docs.load_remote_refs(roots);
+        if !remote.is_empty() {
+            return Err(remote);
+        }
         let schemas = Schemas::new(&docs, all, doc.formats).map_err(|e| Diagnostics::from(Diagnostic::new(file, e)))?;
         let mut warnings = Diagnostics(docs.ref_cycles());
         warnings.extend(Diagnostics(std::mem::take(&mut docs.warnings)));

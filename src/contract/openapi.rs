@@ -195,13 +195,17 @@ impl Documents {
                                         .or_insert((file.clone(), pointer.clone()));
                                     queue.push_back((target, p, None))
                                 }
-                                Err(()) => errors.push(
-                                    Diagnostic::new(
-                                        &file,
-                                        format!("$ref {r:?} is not a local file; only local references are followed"),
-                                    )
-                                    .pointer(pointer),
-                                ),
+                                Err(()) => match roots.remote_file(target.as_str()) {
+                                    // A remote document with a local copy: read from it, known
+                                    // by its URL (its own relative refs stay remote).
+                                    Some(p) => {
+                                        referrers
+                                            .entry(target.clone())
+                                            .or_insert((file.clone(), pointer.clone()));
+                                        queue.push_back((target, p, None))
+                                    }
+                                    None => errors.push(Diagnostic::new(&file, not_fetched(&r)).pointer(pointer)),
+                                },
                             }
                         }
                     }
@@ -285,6 +289,84 @@ fn describe_missing(docs: &Documents, target: &Url) -> String {
 pub fn file_url(path: &Path) -> Result<Url, Diagnostic> {
     let abs = std::fs::canonicalize(path).map_err(|e| Diagnostic::new(path, format!("cannot open: {e}")))?;
     Url::from_file_path(&abs).map_err(|()| Diagnostic::new(path, "cannot turn this path into a file URL"))
+}
+
+fn not_fetched(r: &str) -> String {
+    format!(
+        "$ref {r:?} is remote: contrail never fetches one; give it a local copy with [schemas] remote in contrail.toml (prefix = \"folder\")"
+    )
+}
+
+impl Documents {
+    /// Loads the local copies of the remote documents that any loaded document (inline
+    /// schemas included) refers to, and theirs in turn: relative references are read against
+    /// the base in force, `$id` included. A remote reference without a copy is left for the
+    /// validator to report, named.
+    pub fn load_remote_refs(&mut self, roots: &crate::files::Roots) -> Diagnostics {
+        let mut errors = Diagnostics::default();
+        let mut queue: VecDeque<Url> = VecDeque::new();
+        let mut seen = std::collections::HashSet::new();
+        for (url, doc) in &self.docs {
+            remote_targets(doc, url, &mut queue);
+        }
+        while let Some(url) = queue.pop_front() {
+            if self.docs.contains_key(&url) || !seen.insert(url.clone()) {
+                continue;
+            }
+            let Some(path) = roots.remote_file(url.as_str()) else {
+                continue;
+            };
+            // No copy there: perhaps an identifier a schema declares for itself (`$id`), else
+            // the validator names the reference it cannot resolve.
+            if !path.is_file() {
+                continue;
+            }
+            match read_document(&path, roots) {
+                Ok(doc) => {
+                    remote_targets(&doc, &url, &mut queue);
+                    self.insert(url, path, doc);
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        errors
+    }
+}
+
+/// Every remote (`http`/`https`) document `v` refers to, read against `base` and the `$id`s
+/// met on the way.
+fn remote_targets(v: &Value, base: &Url, out: &mut VecDeque<Url>) {
+    match v {
+        Value::Object(map) => {
+            // `$id`, or draft 4's `id` when it reads as a URI reference (not a property value).
+            let id = map.get("$id").and_then(Value::as_str).or_else(|| {
+                map.get("id")
+                    .and_then(Value::as_str)
+                    .filter(|i| i.contains("://") || i.ends_with('/') || i.ends_with(".json"))
+            });
+            let base = match id.map(|id| base.join(id)) {
+                Some(Ok(b)) => b,
+                _ => base.clone(),
+            };
+            for (k, child) in map {
+                if is_literal_key(k) {
+                    continue;
+                }
+                if matches!(k.as_str(), "$ref" | "$dynamicRef")
+                    && let Some(r) = child.as_str()
+                    && let Ok(mut target) = base.join(r)
+                {
+                    target.set_fragment(None);
+                    if matches!(target.scheme(), "http" | "https") {
+                        out.push_back(target);
+                    }
+                }
+                remote_targets(child, &base, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|i| remote_targets(i, base, out)),
+        _ => {}
+    }
 }
 
 fn read_document(path: &Path, roots: &crate::files::Roots) -> Result<Value, Diagnostics> {
