@@ -473,9 +473,9 @@ fn check_use(
                 && let Some(c) = &ctx.contract
             {
                 let event = arg(i);
-                match c.doc.webhooks.get(&event) {
+                match c.webhook_sender(&event) {
                     None => {
-                        let known: Vec<&str> = c.doc.webhooks.keys().map(String::as_str).collect();
+                        let known = c.webhook_names();
                         out.push(at(format!(
                             "the contract {:?} declares no webhook {event:?} (webhooks: {})",
                             c.name,
@@ -486,14 +486,13 @@ fn check_use(
                             }
                         )));
                     }
-                    Some(hook) => {
+                    Some(sender) => {
                         if let Some(p) = def.phrase.params.iter().position(|p| p.name == "partner")
                             && is_static(&arg(p))
-                            && arg(p) != hook.from.value
+                            && arg(p) != sender
                         {
                             out.push(at(format!(
-                                "the webhook {event:?} comes from {:?}, not {:?}",
-                                hook.from.value,
+                                "the webhook {event:?} comes from {sender:?}, not {:?}",
                                 arg(p)
                             )));
                         }

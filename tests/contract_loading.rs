@@ -459,3 +459,18 @@ fn durations_are_checked_when_the_contract_loads() {
     );
     assert!(e.contains("rate_limit.per must be longer than 0"), "{e}");
 }
+
+#[test]
+fn an_openapi_31_documents_webhooks_are_the_contracts_events() {
+    let (_d, c) = contract_with_spec(
+        "openapi: 3.1.0\ninfo: {title: t, version: \"1\"}\npaths: {}\nwebhooks:\n  thingCreated:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Thing'}\ncomponents:\n  schemas:\n    Thing: {type: object, required: [id], properties: {id: {type: string}, owner: {$ref: '#/components/schemas/Owner'}}}\n    Owner: {type: object, required: [login], properties: {login: {type: string}}}\n",
+    );
+    let c = c.unwrap();
+    assert_eq!(c.webhook_sender("thingCreated"), Some("p"));
+    let schema = &c.webhook_schemas["thingCreated"];
+    let check = |v: Value| c.schemas.validate(schema, &v).unwrap().len();
+    assert_eq!(check(json!({ "id": "t", "owner": { "login": "o" } })), 0);
+    // Nested `$ref`s are followed: the owner's login is required too.
+    assert_eq!(check(json!({ "id": "t", "owner": {} })), 1);
+    assert_eq!(check(json!({})), 1);
+}

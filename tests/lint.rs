@@ -364,3 +364,29 @@ fn remote_refs_are_read_from_mapped_copies_only() {
         out.stderr
     );
 }
+
+/// OAS 3.1's top-level `webhooks:` of a partner's document are events a feature may name
+/// without restating them in the contract; an event neither declares is still an error.
+#[test]
+fn webhooks_of_an_openapi_31_document_can_be_named() {
+    let contract = "contract: h\nversion: \"1\"\npartners:\n  api:\n    openapi: openapi/api.yaml\n";
+    let spec = "openapi: 3.1.0\ninfo: {title: t, version: \"1\"}\npaths: {}\nwebhooks:\n  thingCreated:\n    post:\n      requestBody:\n        content:\n          application/json:\n            schema: {$ref: '#/components/schemas/Thing'}\n      responses: {'200': {description: ok}}\ncomponents:\n  schemas:\n    Thing: {type: object, required: [id], properties: {id: {type: string}}}\n";
+    let lint = |event: &str| {
+        let feature = format!(
+            "@sut\nFeature: f\n  Scenario: s\n    Given the contract \"h\"\n    When \"api\" sends the \"{event}\" webhook\n"
+        );
+        let ws = tiny_workspace(contract, &feature);
+        std::fs::write(ws.path().join("contracts/openapi/api.yaml"), spec).unwrap();
+        contrail(ws.path(), &["lint"])
+    };
+    let out = lint("thingCreated");
+    assert_eq!(out.code, 0, "{}", out.all());
+    let out = lint("thingCreatd");
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr
+            .contains("declares no webhook \"thingCreatd\" (webhooks: thingCreated)"),
+        "{}",
+        out.stderr
+    );
+}

@@ -76,6 +76,8 @@ pub struct Contract {
     pub schemas: Schemas,
     /// Webhook event name -> payload schema.
     pub webhook_schemas: BTreeMap<String, SchemaRef>,
+    /// Webhooks known only from a partner's OpenAPI 3.1 `webhooks:` (event -> that partner).
+    pub imported_webhooks: BTreeMap<String, String>,
     /// How replay, recording and drift treat each field.
     pub policy: crate::policy::FieldPolicy,
     /// What loads but is likely wrong (a `$ref` cycle): `lint` prints these as warnings.
@@ -83,6 +85,30 @@ pub struct Contract {
 }
 
 impl Contract {
+    /// The partner that sends `event`: as the contract declares it, else as a partner's
+    /// OpenAPI document does.
+    pub fn webhook_sender(&self, event: &str) -> Option<&str> {
+        self.doc
+            .webhooks
+            .get(event)
+            .map(|h| h.from.value.as_str())
+            .or_else(|| self.imported_webhooks.get(event).map(String::as_str))
+    }
+
+    /// Every event a feature may name.
+    pub fn webhook_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .doc
+            .webhooks
+            .keys()
+            .chain(self.imported_webhooks.keys())
+            .map(String::as_str)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The OAuth scopes the contract declares for `partner` (its auth's `scopes`), or for every
     /// partner; None when no such partner uses OAuth with declared scopes, so there is nothing to
     /// check a scope against.
@@ -326,6 +352,56 @@ impl Contract {
             }
         }
 
+        // OAS 3.1's top-level `webhooks:` of each partner's document: every one there can be
+        // named in a feature without restating it here (the contract adds signature and retry).
+        let mut imported_webhooks = BTreeMap::new();
+        for (partner, root) in &spec_roots {
+            let Some(hooks) = docs
+                .get(root)
+                .and_then(|d| d.get("webhooks"))
+                .and_then(Value::as_object)
+            else {
+                continue;
+            };
+            for (event, item) in hooks {
+                if webhook_schemas.contains_key(event) {
+                    continue;
+                }
+                let Ok((item_base, item)) = docs.deref(root, item) else {
+                    continue;
+                };
+                let Some((method, op)) = item
+                    .as_object()
+                    .and_then(|m| m.iter().find(|(k, _)| openapi::METHODS.contains(&k.as_str())))
+                else {
+                    continue;
+                };
+                let Some(body) = op.get("requestBody") else { continue };
+                let Ok((body_base, body)) = docs.deref(&item_base, body) else {
+                    continue;
+                };
+                let Some((media, schema)) = body
+                    .get("content")
+                    .and_then(Value::as_object)
+                    .and_then(|c| c.iter().find(|(k, _)| k.contains("json")))
+                    .and_then(|(k, m)| m.get("schema").map(|s| (k, s)))
+                else {
+                    continue;
+                };
+                let ptr = if body_base == item_base && item_base == *root {
+                    format!(
+                        "/webhooks/{}/{method}/requestBody/content/{}/schema",
+                        openapi::escape_pointer(event),
+                        openapi::escape_pointer(media)
+                    )
+                } else {
+                    format!("/webhooks/{}@{}", openapi::escape_pointer(event), body_base.path())
+                };
+                webhook_schemas.insert(event.clone(), SchemaRef::at(&body_base, &ptr, schema));
+                imported_webhooks.insert(event.clone(), partner.clone());
+            }
+        }
+
         let policy = match crate::policy::FieldPolicy::from_docs(&doc.redact, &doc.policy) {
             Ok(p) => Some(p),
             Err(e) => {
@@ -359,6 +435,7 @@ impl Contract {
             partners,
             schemas,
             webhook_schemas,
+            imported_webhooks,
             policy,
         })
     }

@@ -488,12 +488,23 @@ fn contract_of(w: &World) -> Result<std::sync::Arc<Contract>, StepFailure> {
 /// The contract's signature scheme for an event from a partner.
 fn scheme(w: &World, partner: &str, event: &str) -> Result<Option<Scheme>, StepFailure> {
     let c = contract_of(w)?;
+    // Known only from the partner's OpenAPI document: unsigned (the contract says nothing of
+    // a signature), from that partner.
+    if c.doc.webhooks.get(event).is_none()
+        && let Some(sender) = c.imported_webhooks.get(event)
+    {
+        if sender != partner {
+            return Err(StepFailure::usage(format!(
+                "the webhook {event:?} comes from {sender:?}, not {partner:?}"
+            )));
+        }
+        return Ok(None);
+    }
     let hook = c.doc.webhooks.get(event).ok_or_else(|| {
-        let known: Vec<&str> = c.doc.webhooks.keys().map(String::as_str).collect();
         StepFailure::usage(format!(
             "the contract {:?} declares no webhook {event:?} (webhooks: {})",
             c.name,
-            known.join(", ")
+            c.webhook_names().join(", ")
         ))
     })?;
     if hook.from.value != partner {
