@@ -490,7 +490,7 @@ fn scheme(w: &World, partner: &str, event: &str) -> Result<Option<Scheme>, StepF
     let c = contract_of(w)?;
     // Known only from the partner's OpenAPI document: unsigned (the contract says nothing of
     // a signature), from that partner.
-    if c.doc.webhooks.get(event).is_none()
+    if !c.doc.webhooks.contains_key(event)
         && let Some(sender) = c.imported_webhooks.get(event)
     {
         if sender != partner {
