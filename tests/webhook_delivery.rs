@@ -95,3 +95,28 @@ fn a_payload_file_is_sent_byte_for_byte_and_payloads_are_data() {
     let out = contrail(ws.path(), &["lint"]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// Header steps apply to webhook deliveries: a scenario that replaces the signature header
+/// gets the refusal, the same scenario without it the acceptance.
+#[test]
+fn a_header_step_applies_to_the_next_webhook() {
+    let base = "@sut\nFeature: f\n  Scenario: signature\n    Given the contract \"support-escalation\"\n";
+    let sent = "    When \"ticketing\" sends the \"ticket.escalated\" webhook\n";
+    let kept = format!("{base}{sent}    Then the system under test answers 202\n");
+    let ws = workspace(&kept);
+    let toml = std::fs::read_to_string(ws.path().join("contrail.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("contrail.toml"),
+        toml.replace(", \"--unavailable-first\", \"2\"", ""),
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+
+    let replaced = format!(
+        "{base}    And the header \"Stripe-Signature\" is \"t=1,v1=00\"\n{sent}    Then the system under test answers 401\n"
+    );
+    std::fs::write(ws.path().join("features/f.feature"), replaced).unwrap();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}

@@ -669,6 +669,7 @@ async fn deliver(
         .unwrap_or((false, None));
     let first_wait = backoff.1.unwrap_or(Duration::from_millis(500));
 
+    let extra_headers = std::mem::take(&mut w.pending.headers);
     let mut attempts = 0;
     let (mut status, mut response) = (0u16, String::new());
     let mut wait = first_wait;
@@ -723,6 +724,12 @@ async fn deliver(
                 _ => s.clone(),
             };
             headers.extend(signer.headers(&body, ts, &id));
+        }
+        // Headers the scenario set (`the header ... is ...`) apply to the delivery too,
+        // replacing one of the same name.
+        for (k, v) in &extra_headers {
+            headers.retain(|(h, _)| !h.eq_ignore_ascii_case(k));
+            headers.push((k.clone(), v.clone()));
         }
         let req = SentRequest {
             method: "POST".into(),
