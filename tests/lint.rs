@@ -390,3 +390,23 @@ fn webhooks_of_an_openapi_31_document_can_be_named() {
         out.stderr
     );
 }
+
+/// A schema that does not compile is named at the keyword that broke, once, however many
+/// operations reach it.
+#[test]
+fn a_broken_component_is_one_problem_at_its_keyword() {
+    let contract = "contract: b\nversion: \"1\"\npartners:\n  api:\n    openapi: openapi/api.yaml\n";
+    let spec = "openapi: 3.1.0\ninfo: {title: t, version: \"1\"}\npaths:\n  /x:\n    get:\n      operationId: getX\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {$ref: '#/components/schemas/X'}}}}\n  /y:\n    get:\n      operationId: getY\n      responses:\n        '200': {description: ok, content: {application/json: {schema: {type: array, items: {$ref: '#/components/schemas/X'}}}}}\ncomponents:\n  schemas:\n    X: {type: object, properties: {a: {type: strng}}}\n";
+    let ws = tiny_workspace(contract, "Feature: f\n  Scenario: s\n    Given the contract \"b\"\n");
+    std::fs::write(ws.path().join("contracts/openapi/api.yaml"), spec).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(out.stderr.contains("1 problem(s)"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "api.yaml#/components/schemas/X/properties/a/type (and 1 more schema(s) that reach it) does not compile"
+        ),
+        "{}",
+        out.stderr
+    );
+}

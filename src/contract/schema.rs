@@ -177,28 +177,37 @@ impl Schemas {
     }
 
     /// The combined schema did not compile: find which schemas are to blame.
+    /// The combined schema did not compile: find which schemas are to blame, each named at
+    /// the keyword that broke (its pointer), and a broken component that many operations
+    /// reach reported once, with how many reach it.
     fn name_broken(&self, combined_error: &str) -> String {
-        let mut broken: Vec<String> = self
-            .root
-            .iter()
-            .filter_map(|(slot, schema)| {
-                options(&self.registry, self.check_formats())
-                    .build(schema)
-                    .err()
-                    .map(|e| {
-                        format!(
-                            "the schema at {} does not compile: {e}",
-                            self.owners.get(slot).map(String::as_str).unwrap_or(slot)
-                        )
-                    })
+        // Error text -> the places that hit it.
+        let mut by_error: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (slot, schema) in &self.root {
+            if let Err(e) = options(&self.registry, self.check_formats()).build(schema) {
+                let owner = self.owners.get(slot).map(String::as_str).unwrap_or(slot);
+                by_error
+                    .entry(e.to_string())
+                    .or_default()
+                    .push(keyword_place(owner, &e.instance_path().to_string()));
+            }
+        }
+        if by_error.is_empty() {
+            return format!("the contract's schemas do not compile: {combined_error}");
+        }
+        let mut lines: Vec<String> = by_error
+            .into_iter()
+            .map(|(e, mut places)| {
+                places.sort();
+                let more = match places.len() {
+                    1 => String::new(),
+                    n => format!(" (and {} more schema(s) that reach it)", n - 1),
+                };
+                format!("the schema at {}{more} does not compile: {e}", places[0])
             })
             .collect();
-        broken.sort();
-        if broken.is_empty() {
-            format!("the contract's schemas do not compile: {combined_error}")
-        } else {
-            broken.join("\n")
-        }
+        lines.sort();
+        lines.join("\n")
     }
 
     /// Compiles everything (lint does this so that a broken schema is found before a run).
@@ -228,7 +237,12 @@ impl Schemas {
             .get_or_init(|| {
                 standalone_options(&self.registry, &s.schema, &s.base, self.check_formats())
                     .build(&s.schema)
-                    .map_err(|e| format!("the schema at {key} does not compile: {e}"))
+                    .map_err(|e| {
+                        format!(
+                            "the schema at {} does not compile: {e}",
+                            keyword_place(key, &e.instance_path().to_string())
+                        )
+                    })
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -404,4 +418,16 @@ fn short_message(e: &jsonschema::ValidationError<'_>) -> String {
         other => crate::matching::short(other),
     };
     format!("{what}{}", &message[instance.len()..])
+}
+
+/// Where a compile error is: the schema's location with the keyword's path inside it, or,
+/// when the path is the document's own (a component the schema reached), that place.
+fn keyword_place(owner: &str, path: &str) -> String {
+    let doc_level = ["/components/", "/$defs/", "/definitions/", "/paths/", "/webhooks/"];
+    if doc_level.iter().any(|p| path.starts_with(p)) {
+        let doc = owner.split_once('#').map_or(owner, |(d, _)| d);
+        format!("{doc}#{path}")
+    } else {
+        format!("{owner}{path}")
+    }
 }
