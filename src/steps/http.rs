@@ -224,21 +224,7 @@ pub fn register(r: &mut Registry) {
 }
 
 async fn body_file(w: &mut World, a: Args) -> StepResult {
-    let path = w.suite.workspace.root.join(a.param(0));
-    let text = w
-        .suite
-        .workspace
-        .read_roots()
-        .read(&path)
-        .map_err(|e| StepFailure::usage(format!("the body file: {e}")))?;
-    let v = serde_json::from_str(&text).map_err(|e| {
-        StepFailure::usage(format!(
-            "{}:{}:{}: not valid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let (_, v) = super::values::json_file(w, a.param(0), "the body file")?;
     w.pending.body = Some(v);
     Ok(())
 }

@@ -116,6 +116,27 @@ pub fn table_object(rows: &[Vec<String>]) -> Result<Value, StepFailure> {
     Ok(out)
 }
 
+/// A JSON file of the workspace (`what` names it in errors): its text as read, and the value.
+/// Read only under the workspace's roots, like every file a step names.
+pub fn json_file(w: &super::world::World, relative: &str, what: &str) -> Result<(String, Value), StepFailure> {
+    let path = w.suite.workspace.root.join(relative);
+    let text = w
+        .suite
+        .workspace
+        .read_roots()
+        .read(&path)
+        .map_err(|e| StepFailure::usage(format!("{what}: {e}")))?;
+    let value = serde_json::from_str(&text).map_err(|e| {
+        StepFailure::usage(format!(
+            "{}:{}:{}: not valid JSON: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    Ok((text, value))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -559,21 +559,7 @@ fn prepare(
 
 /// A payload file, sent as its bytes are.
 async fn send_file(w: &mut World, a: &Args) -> StepResult {
-    let path = w.suite.workspace.root.join(a.param(2));
-    let text = w
-        .suite
-        .workspace
-        .read_roots()
-        .read(&path)
-        .map_err(|e| StepFailure::usage(format!("the payload file: {e}")))?;
-    let payload: Value = serde_json::from_str(&text).map_err(|e| {
-        StepFailure::usage(format!(
-            "{}:{}:{}: not valid JSON: {e}",
-            path.display(),
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let (text, payload) = super::values::json_file(w, a.param(2), "the payload file")?;
     let event = a.param(1);
     let scheme = scheme(w, a.param(0), event)?;
     let c = contract_of(w)?;
@@ -582,7 +568,7 @@ async fn send_file(w: &mut World, a: &Args) -> StepResult {
         if !violations.is_empty() {
             return Err(StepFailure::usage(format!(
                 "the payload in {} breaks the contract's schema for {event:?}",
-                path.display()
+                a.param(2)
             ))
             .findings(violations));
         }
