@@ -557,6 +557,67 @@ fn prepare(
     Ok((scheme, payload))
 }
 
+/// The headers of a delivery besides its signature. GitHub's as GitHub sends them: the event
+/// without its action (`issues`, not `issues.opened`), a GUID delivery, the hook and its
+/// target, the Hookshot user agent; the others' are contrail's own.
+fn delivery_headers(
+    github: bool,
+    partner: &str,
+    event: &str,
+    id: &str,
+    hook_id: u64,
+    target_id: u64,
+) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = vec![("Content-Type".into(), "application/json".into())];
+    if github {
+        let gh_event = event.split('.').next().unwrap_or(event).to_string();
+        headers.extend([
+            (
+                "User-Agent".into(),
+                format!("GitHub-Hookshot/{:07x}", hook_id % 0xFFF_FFFF),
+            ),
+            ("X-GitHub-Event".into(), gh_event),
+            ("X-GitHub-Delivery".into(), id.to_string()),
+            ("X-GitHub-Hook-ID".into(), hook_id.to_string()),
+            ("X-GitHub-Hook-Installation-Target-ID".into(), target_id.to_string()),
+            ("X-GitHub-Hook-Installation-Target-Type".into(), "repository".into()),
+        ]);
+    } else {
+        headers.extend([
+            (
+                "User-Agent".into(),
+                format!("contrail-webhooks/{} ({partner})", env!("CARGO_PKG_VERSION")),
+            ),
+            ("X-Event-Type".into(), event.to_string()),
+            ("X-Delivery-Id".into(), id.to_string()),
+        ]);
+    }
+    headers
+}
+
+#[cfg(test)]
+#[test]
+fn github_deliveries_carry_what_github_sends() {
+    let h = delivery_headers(
+        true,
+        "github",
+        "issues.opened",
+        "9b2c4f1e-0d3a-4c5b-8e6f-7a8b9c0d1e2f",
+        123456789,
+        987654321,
+    );
+    let get = |k: &str| h.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("X-GitHub-Event"), Some("issues"));
+    assert_eq!(get("X-GitHub-Delivery"), Some("9b2c4f1e-0d3a-4c5b-8e6f-7a8b9c0d1e2f"));
+    assert_eq!(get("X-GitHub-Hook-ID"), Some("123456789"));
+    assert_eq!(get("X-GitHub-Hook-Installation-Target-ID"), Some("987654321"));
+    assert_eq!(get("X-GitHub-Hook-Installation-Target-Type"), Some("repository"));
+    assert!(get("User-Agent").is_some_and(|u| u.starts_with("GitHub-Hookshot/")));
+    assert!(get("X-Delivery-Id").is_none(), "no contrail headers in GitHub's style");
+    let other = delivery_headers(false, "ticketing", "ticket.escalated", "msg_1", 1, 2);
+    assert!(other.iter().all(|(k, _)| !k.starts_with("X-GitHub")));
+}
+
 /// A payload file, sent as its bytes are.
 async fn send_file(w: &mut World, a: &Args) -> StepResult {
     let (text, payload) = super::values::json_file(w, a.param(2), "the payload file")?;
@@ -675,32 +736,7 @@ async fn deliver(
             Signing::Stale(age) => now.saturating_sub(age),
             _ => now,
         };
-        let mut headers: Vec<(String, String)> = vec![("Content-Type".into(), "application/json".into())];
-        if github {
-            // As GitHub sends them: the event without its action (`issues`, not
-            // `issues.opened`), a GUID delivery, the hook and its target.
-            let gh_event = event.split('.').next().unwrap_or(&event).to_string();
-            headers.extend([
-                (
-                    "User-Agent".into(),
-                    format!("GitHub-Hookshot/{:07x}", hook_id % 0xFFF_FFFF),
-                ),
-                ("X-GitHub-Event".into(), gh_event),
-                ("X-GitHub-Delivery".into(), id.clone()),
-                ("X-GitHub-Hook-ID".into(), hook_id.to_string()),
-                ("X-GitHub-Hook-Installation-Target-ID".into(), target_id.to_string()),
-                ("X-GitHub-Hook-Installation-Target-Type".into(), "repository".into()),
-            ]);
-        } else {
-            headers.extend([
-                (
-                    "User-Agent".into(),
-                    format!("contrail-webhooks/{} ({partner})", env!("CARGO_PKG_VERSION")),
-                ),
-                ("X-Event-Type".into(), event.clone()),
-                ("X-Delivery-Id".into(), id.clone()),
-            ]);
-        }
+        let mut headers = delivery_headers(github, &partner, &event, &id, hook_id, target_id);
         if let Some(s) = &scheme {
             let signer = match signing {
                 Signing::Bad => Scheme {
