@@ -399,7 +399,22 @@ impl Walk<'_> {
         for (k, r) in &rec.fields {
             path.push(k.clone());
             match live.fields.get(k) {
-                Some(l) => self.shapes(r, l, path),
+                Some(l) => {
+                    if rules
+                        .as_ref()
+                        .is_some_and(|rules| rules.key(k) == crate::contract::schema_at::KeyKind::Undeclared)
+                        && !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact))
+                    {
+                        let place = normalize(&pointer_of(path));
+                        self.out.push(Finding::new(
+                            Class::Undeclared,
+                            &place,
+                            Change::Undeclared,
+                            "sent then and now, but the schema does not declare it".into(),
+                        ));
+                    }
+                    self.shapes(r, l, path)
+                }
                 None if rules.is_some() => {}
                 None if live.kinds.contains(&Kind::Object)
                     && !matches!(self.policy.body(self.op, path), Some(Action::Ignore | Action::Redact)) =>

@@ -68,6 +68,8 @@ pub enum Change {
     Value,
     /// A value no longer matches the policy's regex.
     Pattern,
+    /// A key the schema does not declare, sent both then and now.
+    Undeclared,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -324,3 +324,24 @@ fn a_format_miss_warns_by_default_and_decides_with_assert() {
     );
     assert!(of(&f, Class::Format).is_empty(), "{f:#?}");
 }
+
+#[test]
+fn an_undeclared_key_sent_both_times_is_named_once_as_undeclared() {
+    let mut rec = ticket();
+    rec["extra"] = json!(1);
+    let mut live = ticket();
+    live["extra"] = json!(2);
+    let f = findings("getTicket", response(200, rec), response(200, live));
+    assert_eq!(
+        of(&f, Class::Undeclared),
+        vec![("/extra".to_string(), Change::Undeclared)],
+        "{f:#?}"
+    );
+    assert!(
+        of(&f, Class::Compatible).is_empty() && of(&f, Class::Breaking).is_empty(),
+        "{f:#?}"
+    );
+    // A declared key sent both times is nothing.
+    let f = findings("getTicket", response(200, ticket()), response(200, ticket()));
+    assert!(f.iter().all(|x| x.class != Class::Undeclared), "{f:#?}");
+}
