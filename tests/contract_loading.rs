@@ -306,10 +306,11 @@ fn a_schema_that_does_not_compile_is_named_by_location() {
         "{:?}",
         c.warnings
     );
+    // Named at the keyword that broke, in the file that holds it.
     assert!(
         errors.0[0]
-            .message
-            .contains("/partners/p/operations/1/responses/200/schema"),
+            .to_string()
+            .contains("c.yaml (at /partners/p/operations/1/responses/200/schema/type): this schema does not compile"),
         "{errors}"
     );
 }

@@ -404,7 +404,7 @@ fn a_broken_component_is_one_problem_at_its_keyword() {
     assert!(out.stderr.contains("1 problem(s)"), "{}", out.stderr);
     assert!(
         out.stderr.contains(
-            "api.yaml#/components/schemas/X/properties/a/type (and 1 more schema(s) that reach it) does not compile"
+            "contracts/openapi/api.yaml (at /components/schemas/X/properties/a/type): this schema (and 1 more schema(s) that reach it) does not compile"
         ),
         "{}",
         out.stderr

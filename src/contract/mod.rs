@@ -454,10 +454,24 @@ impl Contract {
     }
 
     /// Compiles every schema (lint does this so that a broken schema is found before a run).
+    fn locate_compile_error(&self, line: &str) -> Diagnostic {
+        let located = line.strip_prefix("the schema at ").and_then(|rest| {
+            let (place, tail) = rest.split_once(' ')?;
+            let (doc, pointer) = place.split_once('#')?;
+            let mut url = url::Url::parse(doc).ok()?;
+            // An inline schema's base carries its place as a query; the file is the contract.
+            url.set_query(None);
+            let path = url.to_file_path().ok()?;
+            Some(Diagnostic::new(path, format!("this schema {tail}")).pointer(pointer.to_string()))
+        });
+        located.unwrap_or_else(|| Diagnostic::new(&self.file, line))
+    }
+
     pub fn compile_all(&self) -> Diagnostics {
         match self.schemas.compile() {
             Ok(()) => Diagnostics::default(),
-            Err(e) => Diagnostics(e.lines().map(|l| Diagnostic::new(&self.file, l)).collect()),
+            // Each at the document and pointer of the keyword that broke, where the line names one.
+            Err(e) => Diagnostics(e.lines().map(|l| self.locate_compile_error(l)).collect()),
         }
     }
 }
