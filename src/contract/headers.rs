@@ -57,18 +57,6 @@ pub fn check_text(schemas: &Schemas, schema: &SchemaRef, text: &str, place: &str
         .collect())
 }
 
-/// The target of a `$ref` met at `base` (a document URL; refs in a contract's own schemas are
-/// absolute already, refs inside the documents are relative to theirs), with its own base.
-fn follow<'a>(schemas: &'a Schemas, base: &str, r: &str) -> Option<(String, &'a Value)> {
-    let abs = match url::Url::parse(base).and_then(|b| b.join(r)) {
-        Ok(u) => u.to_string(),
-        Err(_) => r.to_string(),
-    };
-    let target = schemas.resolve_ref(&abs)?;
-    let doc = abs.split_once('#').map_or(abs.as_str(), |(d, _)| d).to_string();
-    Some((doc, target))
-}
-
 /// The JSON types a schema allows, following `$ref`s and looking through `allOf`/`anyOf`/
 /// `oneOf` (bounded: a cycle ends the search).
 fn types(schemas: &Schemas, schema: &Value, base: &str, depth: usize, out: &mut Vec<String>) {
@@ -77,7 +65,7 @@ fn types(schemas: &Schemas, schema: &Value, base: &str, depth: usize, out: &mut 
     }
     let Some(obj) = schema.as_object() else { return };
     if let Some(r) = obj.get("$ref").and_then(Value::as_str)
-        && let Some((b, target)) = follow(schemas, base, r)
+        && let Some((b, target)) = schemas.follow(base, r)
     {
         types(schemas, target, &b, depth + 1, out);
     }
@@ -102,22 +90,6 @@ fn types(schemas: &Schemas, schema: &Value, base: &str, depth: usize, out: &mut 
     }
 }
 
-/// The schema a chain of `$ref`s ends at, with its base.
-fn resolved<'a>(schemas: &'a Schemas, schema: &'a Value, base: &str) -> (String, &'a Value) {
-    let (mut b, mut s) = (base.to_string(), schema);
-    for _ in 0..16 {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| follow(schemas, &b, r))
-        {
-            Some((nb, t)) => (b, s) = (nb, t),
-            None => break,
-        }
-    }
-    (b, s)
-}
-
 /// `text` read as the schema's type when it is one (see the module comment).
 fn typed(schemas: &Schemas, schema: &Value, base: &str, text: &str, depth: usize) -> Value {
     let mut allowed = Vec::new();
@@ -134,7 +106,7 @@ fn typed(schemas: &Schemas, schema: &Value, base: &str, text: &str, depth: usize
         return Value::Bool(trimmed == "true");
     }
     if has("array") && !has("string") && depth < 16 {
-        let (b, s) = resolved(schemas, schema, base);
+        let (b, s) = schemas.resolve_chain(schema, base);
         let items = s.get("items").cloned().unwrap_or(Value::Bool(true));
         if trimmed.is_empty() {
             return Value::Array(Vec::new());

@@ -54,17 +54,7 @@ fn cookies<'a>(headers: &'a [(String, String)], name: &str) -> Vec<&'a str> {
 
 fn allows_object(schemas: &Schemas, schema: Option<&super::operation::SchemaRef>) -> bool {
     let Some(s) = schema else { return false };
-    let mut s: &Value = &s.schema;
-    for _ in 0..16 {
-        match s
-            .get("$ref")
-            .and_then(Value::as_str)
-            .and_then(|r| schemas.resolve_ref(r))
-        {
-            Some(t) => s = t,
-            None => break,
-        }
-    }
+    let (_, s) = schemas.resolve_chain(&s.schema, "");
     match s.get("type") {
         Some(Value::String(t)) => t == "object",
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),

@@ -217,6 +217,32 @@ impl Schemas {
         self.docs.get(doc)?.pointer(pointer)
     }
 
+    /// The target of `$ref` `r` met where the base URI is `base` (`""` where refs are absolute
+    /// already, as in a `SchemaRef`'s copy), with the target's own document as its base: for
+    /// contrail's walks that follow references by hand.
+    pub fn follow(&self, base: &str, r: &str) -> Option<(String, &Value)> {
+        let abs = match url::Url::parse(base).and_then(|b| b.join(r)) {
+            Ok(u) => u.to_string(),
+            Err(_) => r.to_string(),
+        };
+        let target = self.resolve_ref(&abs)?;
+        let doc = abs.split_once('#').map_or(abs.as_str(), |(d, _)| d).to_string();
+        Some((doc, target))
+    }
+
+    /// The schema a chain of `$ref`s starting at `schema` ends at, with its base (bounded: a
+    /// cycle ends the walk).
+    pub fn resolve_chain<'a>(&'a self, schema: &'a Value, base: &str) -> (String, &'a Value) {
+        let (mut b, mut s) = (base.to_string(), schema);
+        for _ in 0..16 {
+            match s.get("$ref").and_then(Value::as_str).and_then(|r| self.follow(&b, r)) {
+                Some((nb, t)) => (b, s) = (nb, t),
+                None => break,
+            }
+        }
+        (b, s)
+    }
+
     pub fn compile(&self) -> Result<(), String> {
         self.compiled()?;
         let mut broken: Vec<String> = self

@@ -58,16 +58,6 @@ struct At<'a> {
 
 const MAX_DEPTH: usize = 32;
 
-fn follow<'a>(schemas: &'a Schemas, base: &str, r: &str) -> Option<At<'a>> {
-    let abs = match url::Url::parse(base).and_then(|b| b.join(r)) {
-        Ok(u) => u.to_string(),
-        Err(_) => r.to_string(),
-    };
-    let schema = schemas.resolve_ref(&abs)?;
-    let doc = abs.split_once('#').map_or(abs.as_str(), |(d, _)| d).to_string();
-    Some(At { base: doc, schema })
-}
-
 /// `at` and every schema it brings in by `$ref` and the combinators, each once.
 fn expand<'a>(schemas: &'a Schemas, at: At<'a>, depth: usize, out: &mut Vec<At<'a>>) {
     if depth > MAX_DEPTH || out.iter().any(|o| std::ptr::eq(o.schema, at.schema)) {
@@ -77,36 +67,19 @@ fn expand<'a>(schemas: &'a Schemas, at: At<'a>, depth: usize, out: &mut Vec<At<'
     out.push(at.clone());
     for key in ["$ref", "$dynamicRef"] {
         if let Some(r) = obj.get(key).and_then(Value::as_str)
-            && let Some(t) = follow(schemas, &at.base, r)
+            && let Some((base, schema)) = schemas.follow(&at.base, r)
         {
-            expand(schemas, t, depth + 1, out);
+            expand(schemas, At { base, schema }, depth + 1, out);
         }
     }
-    for key in ["allOf", "anyOf", "oneOf"] {
-        for sub in obj.get(key).and_then(Value::as_array).into_iter().flatten() {
-            expand(
-                schemas,
-                At {
-                    base: at.base.clone(),
-                    schema: sub,
-                },
-                depth + 1,
-                out,
-            );
-        }
-    }
-    for key in ["if", "then", "else"] {
-        if let Some(sub) = obj.get(key) {
-            expand(
-                schemas,
-                At {
-                    base: at.base.clone(),
-                    schema: sub,
-                },
-                depth + 1,
-                out,
-            );
-        }
+    // The branches of the combinators and of if/then/else, all in the same document.
+    let branches = ["allOf", "anyOf", "oneOf"]
+        .into_iter()
+        .flat_map(|k| obj.get(k).and_then(Value::as_array).into_iter().flatten())
+        .chain(["if", "then", "else"].into_iter().filter_map(|k| obj.get(k)));
+    for schema in branches {
+        let base = at.base.clone();
+        expand(schemas, At { base, schema }, depth + 1, out);
     }
 }
 
