@@ -39,8 +39,7 @@ impl Received {
     }
 
     pub fn content_type(&self) -> Option<String> {
-        self.header("content-type")
-            .map(|c| c.split(';').next().unwrap_or(c).trim().to_ascii_lowercase())
+        self.header("content-type").map(crate::contract::headers::media_type)
     }
 
     /// The body as JSON; the error says what the body was instead.

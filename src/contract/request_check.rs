@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::headers::check_text;
+use super::headers::{check_text, media_type};
 use super::operation::{Operation, ParamIn};
 use super::schema::{Schemas, Violation};
 
@@ -60,16 +60,6 @@ fn allows_object(schemas: &Schemas, schema: Option<&super::operation::SchemaRef>
         Some(Value::Array(ts)) => ts.iter().any(|t| t == "object"),
         _ => s.get("properties").is_some(),
     }
-}
-
-/// The media type of a `Content-Type` value: lower case, parameters dropped.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
 }
 
 /// Whether a declared media type (`application/json`, `application/*`, `*/*`) covers `actual`.

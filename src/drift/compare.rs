@@ -76,13 +76,15 @@ pub fn compare(
     };
 
     // The contract first: what it forbids is breaking whatever the recording held.
-    let mut schema_checked = false;
+    let declared_schema =
+        op.and_then(
+            |op| match op.response_schema(live.status, live_type.as_deref().unwrap_or_default()) {
+                ResponseSchema::Schema { declared, schema } => Some((declared, schema)),
+                _ => None,
+            },
+        );
     let mut violated = BTreeSet::new();
-    if let Some(op) = op
-        && let ResponseSchema::Schema { declared, schema } =
-            op.response_schema(live.status, live_type.as_deref().unwrap_or_default())
-    {
-        schema_checked = true;
+    if let Some((declared, schema)) = declared_schema {
         // One finding per field: the same violation in every item of a list is said once.
         let mut by_place: BTreeMap<String, (String, Option<String>, BTreeSet<String>)> = BTreeMap::new();
         let (deciding, format_misses) = contract.schemas.validate_split(schema, act)?;
@@ -127,17 +129,10 @@ pub fn compare(
         }
     }
 
-    let schema = op.and_then(
-        |op| match op.response_schema(live.status, live_type.as_deref().unwrap_or_default()) {
-            ResponseSchema::Schema { schema, .. } => Some(schema),
-            _ => None,
-        },
-    );
     let mut walk = Walk {
         policy,
         op: op_id,
-        schema_checked,
-        schema: schema.map(|s| (&contract.schemas, s)),
+        schema: declared_schema.map(|(_, s)| (&contract.schemas, s)),
         violated: &violated,
         out: &mut out,
     };
@@ -152,7 +147,7 @@ fn media_type(r: &RecordedResponse) -> Option<String> {
     r.headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        .map(|(_, v)| v.split(';').next().unwrap_or(v).trim().to_ascii_lowercase())
+        .map(|(_, v)| crate::contract::headers::media_type(v))
 }
 
 /// Header values: only what the policy names is compared (volatile ones are reported as
@@ -344,8 +339,8 @@ impl Shape {
 struct Walk<'a> {
     policy: &'a FieldPolicy,
     op: Option<&'a str>,
-    schema_checked: bool,
-    /// The response's schema: which keys are declared, which are a map's data.
+    /// The response's schema, when the contract has one: the body was validated against it,
+    /// and it says which keys are declared and which are a map's data.
     schema: Option<(
         &'a crate::contract::schema::Schemas,
         &'a crate::contract::operation::SchemaRef,
@@ -363,10 +358,10 @@ impl Walk<'_> {
         }
         let class = match self.policy.body(self.op, path) {
             Some(Action::Volatile) => Class::VolatileIgnored,
-            _ if structural_breaking && !self.schema_checked => Class::Breaking,
+            _ if structural_breaking && self.schema.is_none() => Class::Breaking,
             _ => Class::Compatible,
         };
-        let message = match (class, self.schema_checked) {
+        let message = match (class, self.schema.is_some()) {
             (Class::VolatileIgnored, _) => format!("{message} (volatile)"),
             (Class::Compatible, true) if structural_breaking => format!("{message}; the contract allows it"),
             (Class::Breaking, _) => format!("{message}; the contract has no schema for this response that allows it"),
@@ -466,7 +461,7 @@ impl Walk<'_> {
         // schema that accepted the new kind (a nullable field now null, another oneOf branch)
         // makes it another sample of the same contract: no finding, unless the policy names it.
         let volatile = matches!(self.policy.body(self.op, path), Some(Action::Volatile));
-        if self.schema_checked && !volatile {
+        if self.schema.is_some() && !volatile {
             return;
         }
         if live.kinds.difference(&rec.kinds).next().is_some() {

@@ -43,6 +43,12 @@ pub enum Class {
 }
 
 impl Class {
+    /// Whether a finding of this class is drift (breaking or compatible); the others are said
+    /// and never counted.
+    pub fn is_drift(self) -> bool {
+        matches!(self, Class::Breaking | Class::Compatible)
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Class::Breaking => "breaking",
@@ -122,9 +128,7 @@ pub struct Checked {
 
 impl Checked {
     pub fn drifted(&self) -> bool {
-        self.findings
-            .iter()
-            .any(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
+        self.findings.iter().any(|f| f.class.is_drift())
     }
     pub fn breaking(&self) -> bool {
         self.findings.iter().any(|f| f.class == Class::Breaking)

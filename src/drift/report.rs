@@ -90,7 +90,7 @@ impl Report {
             breaking,
             compatible,
             volatile_ignored,
-            undeclared: undeclared_places(&outcome.checked).len(),
+            undeclared: places_of(&outcome.checked, Class::Undeclared).len(),
             accepted: outcome.checked.iter().filter(|c| c.accepted).count(),
             unrecorded: outcome.unrecorded.len(),
             not_exercised: outcome.not_exercised.len(),
@@ -139,11 +139,6 @@ impl Report {
         serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 
-    /// Keys the contract allows without declaring them, once per operation.
-    fn undeclared(&self) -> Vec<String> {
-        undeclared_places(&self.interactions)
-    }
-
     /// Places of volatile fields that changed, once each.
     fn volatile_places(&self) -> Vec<&str> {
         let set: BTreeSet<&str> = self
@@ -165,7 +160,7 @@ impl Report {
             let shape = c
                 .findings
                 .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
+                .filter(|f| f.class.is_drift())
                 .map(|f| (f.class, super::compare::normalize(&f.place), f.change))
                 .collect();
             groups
@@ -219,11 +214,7 @@ impl Report {
                 let _ = writeln!(out, "  scenario:  {s}");
             }
             let width = c.findings.iter().map(|f| f.place.len()).max().unwrap_or(0);
-            for f in c
-                .findings
-                .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format) || verbose)
-            {
+            for f in c.findings.iter().filter(|f| f.class.is_drift() || verbose) {
                 let _ = writeln!(out, "  {:<16} {:<width$}  {}", f.class.label(), f.place, f.message);
             }
             if let Some(d) = &c.diff {
@@ -269,7 +260,7 @@ impl Report {
         if !volatile.is_empty() {
             let _ = writeln!(out, "\nVolatile fields that changed (ignored): {}", volatile.join(", "));
         }
-        let undeclared = self.undeclared();
+        let undeclared = places_of(&self.interactions, Class::Undeclared);
         if !undeclared.is_empty() {
             let _ = writeln!(
                 out,
@@ -383,11 +374,7 @@ impl Report {
                 let _ = writeln!(out, "(scenario: {sc})");
             }
             let _ = writeln!(out, "\n| Class | Where | What |\n|---|---|---|");
-            for f in c
-                .findings
-                .iter()
-                .filter(|f| !matches!(f.class, Class::VolatileIgnored | Class::Undeclared | Class::Format))
-            {
+            for f in c.findings.iter().filter(|f| f.class.is_drift()) {
                 let _ = writeln!(
                     out,
                     "| {} | `{}` | {} |",
@@ -414,7 +401,7 @@ impl Report {
                 volatile.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
             );
         }
-        let undeclared = self.undeclared();
+        let undeclared = places_of(&self.interactions, Class::Undeclared);
         if !undeclared.is_empty() {
             let _ = writeln!(
                 out,
@@ -454,11 +441,6 @@ impl Report {
         }
         out
     }
-}
-
-/// `operation place` of every undeclared key, once each.
-fn undeclared_places(checked: &[Checked]) -> Vec<String> {
-    places_of(checked, Class::Undeclared)
 }
 
 /// `operation place` of every finding of `class`, once each.

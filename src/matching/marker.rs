@@ -4,6 +4,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::describe;
+use crate::contract::headers::media_type;
 
 /// How many items an array may have: `#[3]`, `#[>=1]`, `#[<=5]`, `#[2..4]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -369,9 +370,4 @@ fn is_date_time(s: &str) -> bool {
         }
         _ => false,
     }
-}
-
-/// A media type as compared: the part before any `;`, without spaces, lower case.
-pub fn media_type(s: &str) -> String {
-    s.split(';').next().unwrap_or_default().trim().to_ascii_lowercase()
 }
