@@ -531,81 +531,91 @@ impl Simulator {
             );
         };
         let resolve = |r: &str| contract.schemas.resolve_ref(r).cloned();
-        // The headers the contract requires on this answer, made from their schemas.
-        let declared_headers = |rng: &mut Rng| -> Vec<(String, String)> {
-            let Some((_, declared)) = op.response_for(status) else {
-                return Vec::new();
-            };
-            declared
-                .headers
-                .iter()
-                .filter(|h| h.required)
-                .map(|h| {
-                    let value = match &h.schema {
-                        Some(sc) => generate::fill(&sc.schema, None, &resolve, rng),
-                        None => Value::String(String::new()),
-                    };
-                    let text = match value {
-                        Value::String(t) => t,
-                        Value::Array(items) => items
-                            .iter()
-                            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
-                            .collect::<Vec<_>>()
-                            .join(","),
-                        other => other.to_string(),
-                    };
-                    (h.name.to_ascii_lowercase(), text)
-                })
-                .collect()
-        };
-        let ResponseSchema::Schema { schema, .. } = op.response_schema(status, "application/json") else {
-            let mut s = self.state();
-            let mut rng = Rng::new(s.rng_state);
-            let headers = declared_headers(&mut rng);
-            s.rng_state = rng.next_u64();
-            return Answer {
-                status,
-                headers,
-                body: Value::Null,
-            };
-        };
-        let resolved = match schema.schema.get("$ref").and_then(|r| r.as_str()) {
-            Some(r) => resolve(r).unwrap_or_else(|| (*schema.schema).clone()),
-            None => (*schema.schema).clone(),
-        };
-        let mut given = match resolved.get("example") {
-            Some(Value::Object(e)) => e.clone(),
-            _ => serde_json::Map::new(),
-        };
-        let props = resolved.get("properties").and_then(|p| p.as_object());
-        if let (Body::Json(Value::Object(req)), Some(props)) = (request, props) {
-            for (k, v) in req {
-                if props.contains_key(k) {
-                    given.insert(k.clone(), v.clone());
-                }
-            }
-        }
         let mut s = self.state();
         let mut rng = Rng::new(s.rng_state);
-        // A new resource gets a new id, not the example's.
-        if let Some(id_schema) = props.and_then(|p| p.get("id")) {
-            given.insert("id".into(), generate::fill(id_schema, None, &resolve, &mut rng));
-        }
-        // The example and the request's fields make an object; an array or a scalar answer is
-        // made from its schema alone.
-        let is_object = props.is_some() || resolved.get("type").and_then(Value::as_str) == Some("object");
-        let body = generate::fill(
-            &resolved,
-            is_object.then_some(&Value::Object(given)),
-            &resolve,
-            &mut rng,
-        );
-        let headers = declared_headers(&mut rng);
+        let body = match op.response_schema(status, "application/json") {
+            ResponseSchema::Schema { schema, .. } => Some(made_body(schema, request, &resolve, &mut rng)),
+            _ => None,
+        };
+        let headers = required_headers(op, status, &resolve, &mut rng);
         s.rng_state = rng.next_u64();
-        let mut a = answer(status, body);
+        let mut a = match body {
+            Some(body) => answer(status, body),
+            None => Answer {
+                status,
+                headers: Vec::new(),
+                body: Value::Null,
+            },
+        };
         a.headers.extend(headers);
         a
     }
+}
+
+/// An answer's body from its schema: the example and the request's fields of the same names
+/// make an object (with a new id, not the example's); an array or a scalar is made from the
+/// schema alone.
+fn made_body(
+    schema: &crate::contract::operation::SchemaRef,
+    request: &Body,
+    resolve: &dyn Fn(&str) -> Option<Value>,
+    rng: &mut Rng,
+) -> Value {
+    let resolved = match schema.schema.get("$ref").and_then(|r| r.as_str()) {
+        Some(r) => resolve(r).unwrap_or_else(|| (*schema.schema).clone()),
+        None => (*schema.schema).clone(),
+    };
+    let mut given = match resolved.get("example") {
+        Some(Value::Object(e)) => e.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let props = resolved.get("properties").and_then(|p| p.as_object());
+    if let (Body::Json(Value::Object(req)), Some(props)) = (request, props) {
+        for (k, v) in req {
+            if props.contains_key(k) {
+                given.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if let Some(id_schema) = props.and_then(|p| p.get("id")) {
+        given.insert("id".into(), generate::fill(id_schema, None, &resolve, rng));
+    }
+    let is_object = props.is_some() || resolved.get("type").and_then(Value::as_str) == Some("object");
+    generate::fill(&resolved, is_object.then_some(&Value::Object(given)), &resolve, rng)
+}
+
+/// The headers the contract requires on an answer of `op` with `status`, made from their
+/// schemas (a list joined with commas, as HTTP writes one).
+fn required_headers(
+    op: &crate::contract::Operation,
+    status: u16,
+    resolve: &dyn Fn(&str) -> Option<Value>,
+    rng: &mut Rng,
+) -> Vec<(String, String)> {
+    let Some((_, declared)) = op.response_for(status) else {
+        return Vec::new();
+    };
+    declared
+        .headers
+        .iter()
+        .filter(|h| h.required)
+        .map(|h| {
+            let value = match &h.schema {
+                Some(sc) => generate::fill(&sc.schema, None, &resolve, rng),
+                None => Value::String(String::new()),
+            };
+            let text = match value {
+                Value::String(t) => t,
+                Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_string))
+                    .collect::<Vec<_>>()
+                    .join(","),
+                other => other.to_string(),
+            };
+            (h.name.to_ascii_lowercase(), text)
+        })
+        .collect()
 }
 
 #[cfg(test)]
