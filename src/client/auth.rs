@@ -81,8 +81,12 @@ impl TokenCache {
                     url.query_pairs_mut().append_pair(q, &value);
                     req.url = url.to_string();
                 } else {
-                    req.headers
-                        .push((header.clone().unwrap_or_else(|| "X-Api-Key".into()), value));
+                    req.headers.push((
+                        header
+                            .clone()
+                            .unwrap_or_else(|| crate::contract::model::DEFAULT_API_KEY_HEADER.into()),
+                        value,
+                    ));
                 }
                 Ok(())
             }

@@ -105,6 +105,9 @@ pub struct InlineHeaderDoc {
     pub description: Option<String>,
 }
 
+/// The header an API key travels in when the contract names neither `header` nor `query`.
+pub const DEFAULT_API_KEY_HEADER: &str = "X-Api-Key";
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum AuthDoc {

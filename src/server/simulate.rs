@@ -410,9 +410,10 @@ impl Simulator {
                 query: q,
                 value,
             }) => {
+                let key_header = h.as_deref().unwrap_or(crate::contract::model::DEFAULT_API_KEY_HEADER);
                 let place = match q {
                     Some(q) => format!("query parameter {q}"),
-                    None => format!("header {}", h.as_deref().unwrap_or("X-Api-Key")),
+                    None => format!("header {key_header}"),
                 };
                 let refuse = |why: &str| {
                     let mut a = answer(401, json!({ "error": "invalid_api_key", "error_description": why }));
@@ -427,7 +428,7 @@ impl Simulator {
                 };
                 let given = match q {
                     Some(q) => query.iter().find(|(k, _)| k == q).map(|(_, v)| v.as_str()),
-                    None => header(h.as_deref().unwrap_or("X-Api-Key")),
+                    None => header(key_header),
                 };
                 match given {
                     None => refuse(&format!("no API key in the {place}")),
