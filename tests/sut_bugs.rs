@@ -20,21 +20,8 @@ fn workspace(bugs: &[&str]) -> tempfile::TempDir {
         ws.path().join("features/escalation-service.feature"),
     )
     .expect("copy the feature");
-    let mut command = vec![
-        env!("CARGO_BIN_EXE_contrail-demo-integration").to_string(),
-        "--port".into(),
-        "{port}".into(),
-        "--incidents-url".into(),
-        "{partners.incidents.url}".into(),
-        "--token-url".into(),
-        "{partners.incidents.token_url}".into(),
-    ];
-    for b in bugs {
-        command.extend(["--bug".to_string(), b.to_string()]);
-    }
-    let toml = format!(
-        "[sut]\ncommand = {command:?}\nready = \"/health\"\n\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
-    );
+    let bug_args: Vec<&str> = bugs.iter().flat_map(|b| ["--bug", b]).collect();
+    let toml = common::demo_sut_toml(&bug_args, "", "");
     std::fs::write(ws.path().join("contrail.toml"), toml).expect("contrail.toml");
     ws
 }

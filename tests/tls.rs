@@ -232,22 +232,8 @@ fn https_sut_workspace(sut_env: &str) -> tempfile::TempDir {
         ws.path().join("features/escalation-service.feature"),
     )
     .unwrap();
-    let command = [
-        env!("CARGO_BIN_EXE_contrail-demo-integration"),
-        "--port",
-        "{port}",
-        "--incidents-url",
-        "{partners.incidents.url}",
-        "--token-url",
-        "{partners.incidents.token_url}",
-    ];
-    std::fs::write(
-        ws.path().join("contrail.toml"),
-        format!(
-            "[mock]\nhttps = true\n\n[sut]\ncommand = {command:?}\nready = \"/health\"\nenv = {{ {sut_env} }}\n\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
-        ),
-    )
-    .unwrap();
+    let toml = demo_sut_toml(&[], &format!("env = {{ {sut_env} }}\n"), "[mock]\nhttps = true\n\n");
+    std::fs::write(ws.path().join("contrail.toml"), toml).unwrap();
     ws
 }
 

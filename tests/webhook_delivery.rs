@@ -6,25 +6,18 @@ mod common;
 use common::{contrail, copy_dir, repo};
 
 fn workspace(feature: &str) -> tempfile::TempDir {
+    workspace_with(feature, &["--unavailable-first", "2"])
+}
+
+/// The bundled workspace (recordings included) with this one feature, and the demo
+/// integration as a fresh system under test per scenario, called with `sut_args`.
+fn workspace_with(feature: &str, sut_args: &[&str]) -> tempfile::TempDir {
     let ws = common::workspace_copy();
     copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
     std::fs::remove_dir_all(ws.path().join("features")).expect("features");
     std::fs::create_dir_all(ws.path().join("features")).expect("features");
     std::fs::write(ws.path().join("features/f.feature"), feature).expect("feature");
-    let command = [
-        env!("CARGO_BIN_EXE_contrail-demo-integration"),
-        "--port",
-        "{port}",
-        "--incidents-url",
-        "{partners.incidents.url}",
-        "--token-url",
-        "{partners.incidents.token_url}",
-        "--unavailable-first",
-        "2",
-    ];
-    let toml = format!(
-        "[sut]\ncommand = {command:?}\nready = \"/health\"\nper_scenario = true\n\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
-    );
+    let toml = common::demo_sut_toml(sut_args, "per_scenario = true\n", "");
     std::fs::write(ws.path().join("contrail.toml"), toml).expect("contrail.toml");
     ws
 }
@@ -68,16 +61,12 @@ fn without_retries_the_503_stands_and_the_checks_say_so() {
 fn a_payload_file_is_sent_byte_for_byte_and_payloads_are_data() {
     let payload = "{ \"type\": \"ticket.escalated\", \"id\" : \"evt_0123456789ab\", \"occurred_at\": \"2026-11-28T06:00:00Z\",\n  \"ticket\" :{\"title\": \"# Deploy ${{ secrets.TOKEN }}\",  \"id\": \"T-9\", \"priority\": \"high\", \"link\": \"https://desk.example/tickets/T-9\" } }\n";
     let feature = "@sut\nFeature: f\n  Scenario Outline: from a file\n    Given the contract \"support-escalation\"\n    When \"ticketing\" sends the \"ticket.escalated\" webhook from the file \"payloads/<file>\"\n    Then the system under test answers 202\n\n    Examples:\n      | file        |\n      | odd.json    |\n";
-    let ws = workspace(feature);
+    let dir = tempfile::tempdir().unwrap();
+    let kept = dir.path().join("kept.bin");
+    let kept_arg = kept.display().to_string();
+    let ws = workspace_with(feature, &["--keep-webhooks", &kept_arg]);
     std::fs::create_dir_all(ws.path().join("payloads")).unwrap();
     std::fs::write(ws.path().join("payloads/odd.json"), payload).unwrap();
-    let kept = ws.path().join("kept.bin");
-    let toml = std::fs::read_to_string(ws.path().join("contrail.toml")).unwrap();
-    let toml = toml.replace(
-        "\"--unavailable-first\", \"2\"",
-        &format!("\"--keep-webhooks\", {:?}", kept.display().to_string()),
-    );
-    std::fs::write(ws.path().join("contrail.toml"), toml).unwrap();
     let out = contrail(ws.path(), &["run", "--color", "never"]);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(
@@ -103,13 +92,7 @@ fn a_header_step_applies_to_the_next_webhook() {
     let base = "@sut\nFeature: f\n  Scenario: signature\n    Given the contract \"support-escalation\"\n";
     let sent = "    When \"ticketing\" sends the \"ticket.escalated\" webhook\n";
     let kept = format!("{base}{sent}    Then the system under test answers 202\n");
-    let ws = workspace(&kept);
-    let toml = std::fs::read_to_string(ws.path().join("contrail.toml")).unwrap();
-    std::fs::write(
-        ws.path().join("contrail.toml"),
-        toml.replace(", \"--unavailable-first\", \"2\"", ""),
-    )
-    .unwrap();
+    let ws = workspace_with(&kept, &[]);
     let out = contrail(ws.path(), &["run", "--color", "never"]);
     assert_eq!(out.code, 0, "{}", out.all());
 

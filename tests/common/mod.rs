@@ -218,3 +218,22 @@ pub fn edited_tickets(edit: impl Fn(&str) -> String) -> tempfile::TempDir {
     std::fs::write(&file, edited).unwrap();
     ws
 }
+
+/// A `contrail.toml` whose `[sut]` is the built demo integration, called with `extra_args`
+/// after its usual ones, ticketing's webhooks delivered to it; `sut_lines` go under `[sut]`
+/// (`per_scenario = true`, `env = {...}`) and `before` above it (`[mock]` settings).
+pub fn demo_sut_toml(extra_args: &[&str], sut_lines: &str, before: &str) -> String {
+    let mut command = vec![
+        env!("CARGO_BIN_EXE_contrail-demo-integration"),
+        "--port",
+        "{port}",
+        "--incidents-url",
+        "{partners.incidents.url}",
+        "--token-url",
+        "{partners.incidents.token_url}",
+    ];
+    command.extend(extra_args);
+    format!(
+        "{before}[sut]\ncommand = {command:?}\nready = \"/health\"\n{sut_lines}\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
+    )
+}
