@@ -14,8 +14,7 @@ use crate::client::{Exchange, SentRequest};
 pub const CALL: &str = "I call {operation}";
 pub const CALL_WITH_BODY: &str = "I call {operation} with the body:";
 pub const CALL_BREAKING: &str = "I call {operation} with a body that breaks the contract:";
-pub const NEXT_BREAKS: &str = "the next request breaks the contract";
-pub const NEXT_KEEPS: &str = "the next request keeps the contract";
+pub const NEXT_REQUEST: &str = "the next request {verdict:word} the contract";
 
 pub fn register(r: &mut Registry) {
     builtin(
@@ -148,27 +147,21 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "http",
-        NEXT_BREAKS,
+        NEXT_REQUEST,
         Attachment::None,
-        "The next request breaks the contract on purpose (a missing required header, a bad query value): it is sent, and the step that sends it fails if it keeps the contract after all.",
+        "Says whether the next request breaks the contract on purpose (`breaks`: a missing required header, a bad query value; it is sent, and the step that sends it fails if it keeps the contract after all) or keeps it (`keeps`, the default); a Scenario Outline can mix rows with `Given the next request <verdict> the contract`.",
         r#"Given the next request breaks the contract"#,
-        |w, _| {
+        |w, a| {
             Box::pin(async move {
-                w.pending.breaks_contract = true;
-                Ok(())
-            })
-        },
-    );
-    builtin(
-        r,
-        "http",
-        NEXT_KEEPS,
-        Attachment::None,
-        "The next request keeps the contract (the default), said out loud: with the phrase above, a Scenario Outline can mix rows that keep and rows that break it (`Given the next request <verdict> the contract`).",
-        r#"Given the next request keeps the contract"#,
-        |w, _| {
-            Box::pin(async move {
-                w.pending.breaks_contract = false;
+                w.pending.breaks_contract = match a.param(0) {
+                    "breaks" => true,
+                    "keeps" => false,
+                    other => {
+                        return Err(StepFailure::usage(format!(
+                            "the next request {other:?} the contract: say breaks or keeps"
+                        )));
+                    }
+                };
                 Ok(())
             })
         },
