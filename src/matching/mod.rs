@@ -7,6 +7,7 @@
 //! mismatch by JSON pointer, so a failure says exactly which field is wrong and how.
 
 pub mod marker;
+pub mod number;
 
 use serde_json::Value;
 
@@ -161,14 +162,7 @@ fn walk(
             }
         }
         (Value::Number(e), Value::Number(a)) => {
-            // Integers exactly (all of u64 and i64); floats as floats.
-            let same = match (e.as_i64(), a.as_i64(), e.as_u64(), a.as_u64()) {
-                (Some(x), Some(y), _, _) => x == y,
-                (_, _, Some(x), Some(y)) => x == y,
-                _ if e.is_f64() || a.is_f64() => e.as_f64() == a.as_f64(),
-                _ => false,
-            };
-            if !same {
+            if !number::same(e, a) {
                 fail(format!("expected {e}, got {a}"));
             }
         }

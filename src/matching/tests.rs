@@ -109,6 +109,24 @@ fn exact_values_and_numbers() {
     bad(json!({ "s": "a" }), json!({ "s": "b" }));
     bad(json!({ "b": true }), json!({ "b": "true" }));
     ok(json!({ "lit": "\\#hash" }), json!({ "lit": "#hash" }));
+}
+
+/// Numbers read from text keep their digits: an id past 2^64 and a currency amount past
+/// f64's 17 digits are compared as written, not as the nearest float.
+#[test]
+fn big_integers_and_decimals_compare_exactly() {
+    let parse = |t: &str| -> Value { serde_json::from_str(t).unwrap() };
+    bad(
+        parse(r#"{"id": 12345678901234567890123}"#),
+        parse(r#"{"id": 12345678901234567890124}"#),
+    );
+    ok(
+        parse(r#"{"id": 12345678901234567890123}"#),
+        parse(r#"{"id": 12345678901234567890123}"#),
+    );
+    let m = bad(parse(r#"{"amount": 0.1}"#), parse(r#"{"amount": 0.10000000000000001}"#));
+    assert_eq!(m[0].to_string(), "/amount: expected 0.1, got 0.10000000000000001");
+    ok(parse(r#"{"amount": 19.90}"#), parse(r#"{"amount": 19.9}"#));
     bad(json!({ "lit": "\\#hash" }), json!({ "lit": "hash" }));
 }
 

@@ -327,6 +327,7 @@ impl FieldPolicy {
                     })
                     .collect(),
             ),
+            Value::Number(n) => Value::Number(crate::matching::number::canonical(n)),
             other => other.clone(),
         }
     }
@@ -384,6 +385,7 @@ impl FieldPolicy {
                     path.pop();
                 }
             }
+            (Some(Value::Number(r)), Some(Value::Number(a))) if crate::matching::number::same(r, a) => {}
             (Some(r), Some(a)) if r == a => {}
             (Some(r), Some(a)) => out.push((
                 pointer(),

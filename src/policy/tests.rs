@@ -72,6 +72,23 @@ fn exact_part_drops_what_is_not_compared_exactly() {
     assert_eq!(p.exact_part(None, &v), json!({"title": "t", "customer": {"name": "n"}}));
 }
 
+/// A system that writes a recorded amount another way (`19.90` for `19.9`) still finds its
+/// recording, and nothing rounds: two ids past 2^64 that differ in the last digit differ.
+#[test]
+fn numbers_compare_by_value_and_exactly() {
+    let p = policy(&[]);
+    let parse = |t: &str| -> serde_json::Value { serde_json::from_str(t).unwrap() };
+    let (a, b) = (parse(r#"{"amount": 19.90}"#), parse(r#"{"amount": 19.9}"#));
+    assert_eq!(p.exact_part(None, &a).to_string(), p.exact_part(None, &b).to_string());
+    assert!(p.body_differences(None, &a, &b).is_empty());
+    let (a, b) = (
+        parse(r#"{"id": 12345678901234567890123}"#),
+        parse(r#"{"id": 12345678901234567890124}"#),
+    );
+    assert_ne!(p.exact_part(None, &a).to_string(), p.exact_part(None, &b).to_string());
+    assert_eq!(p.body_differences(None, &a, &b).len(), 1);
+}
+
 #[test]
 fn later_rules_override_defaults_and_bad_actions_are_errors() {
     let p = policy(&[("header", "Date", "ignore", None)]);
