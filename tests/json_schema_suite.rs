@@ -13,12 +13,23 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+/// How a suite schema reaches contrail.
+#[derive(Clone, Copy)]
+enum Via {
+    /// As an operation's inline response schema in the contract file.
+    Contract,
+    /// As a schema file that an OpenAPI document of this version `$ref`s from a response, as
+    /// partners split large specs. The file is a resource of its own (its own base URI), so
+    /// `#` and `#/$defs/...` inside it mean what the suite means.
+    OpenApi(&'static str),
+}
+
 struct Tally {
     passed: usize,
     failed: Vec<String>,
 }
 
-fn run_draft(dir: &str, dialect: Option<&str>) -> Tally {
+fn run_draft(dir: &str, dialect: Option<&str>, via: Via) -> Tally {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/json-schema-test-suite")
         .join(dir);
@@ -45,14 +56,32 @@ fn run_draft(dir: &str, dialect: Option<&str>) -> Tally {
             {
                 m.insert("$schema".into(), json!(d));
             }
-            let contract = json!({
-                "contract": "suite",
-                "version": "1",
-                "partners": { "p": { "operations": [
-                    { "id": "op", "method": "GET", "path": "/x", "responses": { "200": { "schema": schema } } }
-                ] } }
-            });
-            let path = work.path().join(format!("{name}-{g}.yaml"));
+            let stem = format!("{name}-{g}");
+            let contract = match via {
+                Via::Contract => json!({
+                    "contract": "suite",
+                    "version": "1",
+                    "partners": { "p": { "operations": [
+                        { "id": "op", "method": "GET", "path": "/x", "responses": { "200": { "schema": schema } } }
+                    ] } }
+                }),
+                Via::OpenApi(version) => {
+                    let schema_file = format!("{stem}.schema.json");
+                    std::fs::write(work.path().join(&schema_file), schema.to_string()).expect("write");
+                    let spec = json!({
+                        "openapi": version,
+                        "info": { "title": "suite", "version": "1" },
+                        "paths": { "/x": { "get": { "operationId": "op", "responses": { "200": {
+                            "description": "ok",
+                            "content": { "application/json": { "schema": { "$ref": schema_file } } }
+                        } } } } }
+                    });
+                    let spec_file = format!("{stem}.openapi.json");
+                    std::fs::write(work.path().join(&spec_file), spec.to_string()).expect("write");
+                    json!({ "contract": "suite", "version": "1", "partners": { "p": { "openapi": spec_file } } })
+                }
+            };
+            let path = work.path().join(format!("{stem}.yaml"));
             std::fs::write(&path, contract.to_string()).expect("write");
             // The suite's remote documents (http://localhost:1234/...) from their local copies,
             // as `[schemas] remote` maps them in a workspace: nothing is fetched.
@@ -126,12 +155,31 @@ fn report(draft: &str, t: &Tally, floor: f64) {
 
 #[test]
 fn draft2020_12_through_the_contract_path() {
-    let t = run_draft("draft2020-12", None);
+    let t = run_draft("draft2020-12", None, Via::Contract);
     report("draft2020-12", &t, 99.5);
 }
 
 #[test]
 fn draft4_through_the_contract_path() {
-    let t = run_draft("draft4", Some("http://json-schema.org/draft-04/schema#"));
+    let t = run_draft("draft4", Some("http://json-schema.org/draft-04/schema#"), Via::Contract);
     report("draft4", &t, 99.5);
+}
+
+#[test]
+fn draft2020_12_through_an_openapi_3_1_document() {
+    let t = run_draft("draft2020-12", None, Via::OpenApi("3.1.0"));
+    report("draft2020-12 via OAS 3.1", &t, 99.5);
+}
+
+#[test]
+fn draft4_through_an_openapi_3_0_document() {
+    let t = run_draft(
+        "draft4",
+        Some("http://json-schema.org/draft-04/schema#"),
+        Via::OpenApi("3.0.3"),
+    );
+    // OAS 3.0's Schema Object is not draft 4: it has no `id` (so no base changes or
+    // location-independent identifiers) and ignores a `$ref`'s siblings; those tests fail by
+    // design (docs/decisions.md lists them).
+    report("draft4 via OAS 3.0", &t, 95.0);
 }

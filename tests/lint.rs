@@ -363,6 +363,22 @@ fn remote_refs_are_read_from_mapped_copies_only() {
         "{}",
         out.stderr
     );
+
+    // `http://localhost/<a file in the workspace>` names a server, not the disk: the file
+    // exists and may be read, yet a remote reference never reads it.
+    let local = ws.path().join("vendor/thing.json").canonicalize().unwrap();
+    let spec_text = spec("elsewhere.example.com").replace(
+        "https://elsewhere.example.com/thing.json",
+        &format!("http://localhost{}", local.display()),
+    );
+    std::fs::write(ws.path().join("contracts/openapi/api.yaml"), spec_text).unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("is remote: contrail never fetches one"),
+        "{}",
+        out.stderr
+    );
 }
 
 /// OAS 3.1's top-level `webhooks:` of a partner's document are events a feature may name

@@ -461,7 +461,7 @@ impl Contract {
             let mut url = url::Url::parse(doc).ok()?;
             // An inline schema's base carries its place as a query; the file is the contract.
             url.set_query(None);
-            let path = url.to_file_path().ok()?;
+            let path = openapi::local_path(&url)?;
             Some(Diagnostic::new(path, format!("this schema {tail}")).pointer(pointer.to_string()))
         });
         located.unwrap_or_else(|| Diagnostic::new(&self.file, line))

@@ -32,6 +32,8 @@ pub struct Documents {
     pub files: BTreeMap<Url, PathBuf>,
     /// What loads but is likely wrong (a keyword of the other OpenAPI version): `lint` warns.
     pub warnings: Vec<Diagnostic>,
+    /// Resources that OAS 3.1 schemas name with `$id`: their URL -> (document, pointer).
+    pub embedded: BTreeMap<Url, (Url, String)>,
 }
 
 /// At most this many warnings of one kind per file; then one line says how many more.
@@ -182,20 +184,37 @@ impl Documents {
                     ));
                 }
             }
+            // OAS 3.1 schemas are JSON Schema 2020-12: `$id` moves the base of the refs
+            // beneath it and names a resource that lives inside this document, not a file.
+            let ids = if dialect == Dialect::Oas31 {
+                embedded_ids(&doc, &url)
+            } else {
+                Default::default()
+            };
             for (pointer, r) in refs {
-                to_check.push((url.clone(), file.clone(), pointer.clone(), r.clone()));
-                match url.join(&r) {
+                let base = if dialect == Dialect::Oas31 {
+                    base_at(&doc, &url, &pointer)
+                } else {
+                    url.clone()
+                };
+                to_check.push((base.clone(), file.clone(), pointer.clone(), r.clone()));
+                match base.join(&r) {
                     Ok(mut target) => {
                         target.set_fragment(None);
-                        if target != url && !self.docs.contains_key(&target) {
-                            match target.to_file_path() {
-                                Ok(p) => {
+                        if target != url
+                            && !self.docs.contains_key(&target)
+                            && !ids.contains_key(&target)
+                            && !self.embedded.contains_key(&target)
+                            && !is_known_metaschema(&target)
+                        {
+                            match local_path(&target) {
+                                Some(p) => {
                                     referrers
                                         .entry(target.clone())
                                         .or_insert((file.clone(), pointer.clone()));
                                     queue.push_back((target, p, None))
                                 }
-                                Err(()) => match roots.remote_file(target.as_str()) {
+                                None => match roots.remote_file(target.as_str()) {
                                     // A remote document with a local copy: read from it, known
                                     // by its URL (its own relative refs stay remote).
                                     Some(p) => {
@@ -213,6 +232,9 @@ impl Documents {
                         Diagnostic::new(&file, format!("$ref {r:?} is not a valid reference: {e}")).pointer(pointer),
                     ),
                 }
+            }
+            for (id, pointer) in ids {
+                self.embedded.entry(id).or_insert((url.clone(), pointer));
             }
             self.insert(url, file, doc);
         }
@@ -234,20 +256,31 @@ impl Documents {
     /// A diagnostic if `r`, met at `pointer` of the document `base`, designates nothing.
     fn broken_ref(&self, base: &Url, file: &Path, pointer: &str, r: &str) -> Option<Diagnostic> {
         let target = base.join(r).ok()?;
-        if self.resolve_url(&target).is_some() {
+        if self.resolve_url(&target).is_some() || is_known_metaschema(&target) {
             return None;
         }
         Some(Diagnostic::new(file, format!("broken $ref {r:?}: {}", describe_missing(self, &target))).pointer(pointer))
     }
 
-    /// The value a URL with a JSON-pointer fragment designates.
+    /// The value a URL designates: a JSON-pointer fragment in a loaded document or in a
+    /// resource a schema names with `$id`, or an `$anchor` / `$dynamicAnchor` name.
     pub fn resolve_url(&self, url: &Url) -> Option<&Value> {
-        let doc = self.get(url)?;
-        let pointer = url.fragment().map(percent_decode).unwrap_or_default();
-        if pointer.is_empty() {
-            Some(doc)
+        let mut key = url.clone();
+        key.set_fragment(None);
+        let resource = match self.docs.get(&key) {
+            Some(doc) => doc.as_ref(),
+            None => {
+                let (doc_url, at) = self.embedded.get(&key)?;
+                self.docs.get(doc_url)?.pointer(at)?
+            }
+        };
+        let fragment = url.fragment().map(percent_decode).unwrap_or_default();
+        if fragment.is_empty() {
+            Some(resource)
+        } else if fragment.starts_with('/') {
+            resource.pointer(&fragment)
         } else {
-            doc.pointer(&pointer)
+            find_anchor(resource, &fragment)
         }
     }
 
@@ -273,10 +306,9 @@ fn describe_missing(docs: &Documents, target: &Url) -> String {
     if docs.get(target).is_none() {
         format!(
             "the file {} was not found or could not be loaded",
-            target
-                .to_file_path()
+            local_path(target)
                 .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| target.to_string())
+                .unwrap_or_else(|| target.to_string())
         )
     } else {
         format!(
@@ -284,6 +316,15 @@ fn describe_missing(docs: &Documents, target: &Url) -> String {
             target.fragment().map(percent_decode).unwrap_or_default()
         )
     }
+}
+
+/// The file a `file:` URL names. `Url::to_file_path` alone also turns
+/// `http://localhost/x.json` into `/x.json`: a remote reference must never read the disk.
+pub fn local_path(url: &Url) -> Option<PathBuf> {
+    if url.scheme() != "file" {
+        return None;
+    }
+    url.to_file_path().ok()
 }
 
 pub fn file_url(path: &Path) -> Result<Url, Diagnostic> {
@@ -331,6 +372,101 @@ impl Documents {
         }
         errors
     }
+}
+
+/// The base URI in force at `pointer` of a 2020-12 document: the document's URL joined with
+/// every `$id` on the way down (a schema's own `$id` included).
+fn base_at(doc: &Value, url: &Url, pointer: &str) -> Url {
+    let mut base = url.clone();
+    let mut here = doc;
+    let mut segments = pointer.split('/').skip(1).map(unescape_pointer);
+    loop {
+        if let Some(id) = here.get("$id").and_then(Value::as_str)
+            && let Ok(b) = base.join(id)
+        {
+            base = b;
+        }
+        let Some(seg) = segments.next() else { return base };
+        let next = match here {
+            Value::Object(m) => m.get(&seg),
+            Value::Array(a) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            _ => None,
+        };
+        match next {
+            Some(n) => here = n,
+            None => return base,
+        }
+    }
+}
+
+/// Every resource a 2020-12 document's schemas name with `$id` (URL without fragment, read
+/// against the base in force) and the pointer of the schema that names it.
+fn embedded_ids(doc: &Value, url: &Url) -> BTreeMap<Url, String> {
+    fn walk(v: &Value, base: &Url, pointer: &mut String, out: &mut BTreeMap<Url, String>) {
+        match v {
+            Value::Object(map) => {
+                let mut base = base.clone();
+                if let Some(id) = map.get("$id").and_then(Value::as_str)
+                    && let Ok(mut b) = base.join(id)
+                {
+                    b.set_fragment(None);
+                    out.entry(b.clone()).or_insert_with(|| pointer.clone());
+                    base = b;
+                }
+                for (k, c) in map {
+                    if is_literal_key(k) {
+                        continue;
+                    }
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&escape_pointer(k));
+                    walk(c, &base, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    let len = pointer.len();
+                    pointer.push_str(&format!("/{i}"));
+                    walk(c, base, pointer, out);
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(doc, url, &mut String::new(), &mut out);
+    out.remove(url);
+    out
+}
+
+/// The schema in `resource` that declares `$anchor` or `$dynamicAnchor` `name`. Searched
+/// through the whole resource (an embedded resource with the same anchor is rare enough that
+/// the validator, which scopes anchors exactly, has the last word).
+fn find_anchor<'a>(resource: &'a Value, name: &str) -> Option<&'a Value> {
+    match resource {
+        Value::Object(map) => {
+            if ["$anchor", "$dynamicAnchor"]
+                .iter()
+                .any(|k| map.get(*k).and_then(Value::as_str) == Some(name))
+            {
+                return Some(resource);
+            }
+            map.iter()
+                .filter(|(k, _)| !is_literal_key(k))
+                .find_map(|(_, c)| find_anchor(c, name))
+        }
+        Value::Array(a) => a.iter().find_map(|c| find_anchor(c, name)),
+        _ => None,
+    }
+}
+
+/// The JSON Schema metaschemas, which the validator carries itself: a `$ref` to one is
+/// neither a file nor a fetch.
+fn is_known_metaschema(url: &Url) -> bool {
+    url.host_str() == Some("json-schema.org")
+        && (url.path().starts_with("/draft/") || url.path().starts_with("/draft-0"))
 }
 
 /// Every remote (`http`/`https`) document `v` refers to, read against `base` and the `$id`s
@@ -544,6 +680,10 @@ fn make_nullable(obj: &mut Map<String, Value>) {
             );
         }
     }
+}
+
+fn unescape_pointer(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
 }
 
 pub fn escape_pointer(token: &str) -> String {
