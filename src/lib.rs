@@ -14,6 +14,7 @@ pub mod drift;
 pub mod exit;
 pub mod feature;
 pub mod files;
+pub mod gherkin;
 pub mod interpolate;
 pub mod lint;
 pub mod matching;
