@@ -1,11 +1,17 @@
-//! Feature files: found under the given paths, parsed with gherkin, errors located.
+//! Feature files: found under the given paths (`.feature`, and Markdown with Gherkin,
+//! `.feature.md`), parsed with contrail's own Gherkin parser (`crate::gherkin`), and handed to
+//! cucumber-rs as its `gherkin::Feature` values with every Scenario Outline already expanded,
+//! one scenario per Examples row at that row's line, as Gherkin's pickles are. So `lint`, the
+//! runner and every report count and name the same scenarios, and the runner never meets a
+//! placeholder rule of its own.
 
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::gherkin::ast;
 use cucumber::gherkin;
 
-/// `*.feature` files under `paths` (files are taken as they are, folders searched), sorted.
+/// Feature files under `paths` (files are taken as they are, folders searched), sorted.
 pub fn feature_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     let mut out = Vec::new();
     for p in paths {
@@ -22,90 +28,228 @@ pub fn feature_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
     Ok(out)
 }
 
+fn is_feature_file(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x.eq_ignore_ascii_case("feature")) || crate::gherkin::is_markdown(p)
+}
+
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.filter_map(Result::ok) {
         let p = e.path();
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().is_some_and(|x| x.eq_ignore_ascii_case("feature")) {
+        } else if is_feature_file(&p) {
             out.push(p);
         }
     }
 }
 
-/// Parses one feature file; a syntax error names the file, line and column. A UTF-8
-/// byte-order mark (editors on Windows write one) is accepted.
-pub fn parse(path: &Path) -> Result<gherkin::Feature, Diagnostic> {
-    // Only a file that starts with the mark is read here; the others once, by the parser.
-    let mut head = [0u8; 3];
-    let has_bom = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
-        && head == *"\u{feff}".as_bytes();
-    if has_bom {
-        let raw = std::fs::read(path).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
-        let rest = &raw[3..];
-        // gherkin 0.16 reads the mark as part of the first keyword, and only its path parser
-        // reports errors in full: it parses a copy without the mark.
-        static COPIES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let copy = std::env::temp_dir().join(format!(
-            "contrail-{}-{}.feature",
-            std::process::id(),
-            COPIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        ));
-        std::fs::write(&copy, rest).map_err(|e| Diagnostic::new(path, format!("cannot read: {e}")))?;
-        let parsed = parse_file(path, &copy);
-        let _ = std::fs::remove_file(&copy);
-        return parsed.map(|mut f| {
-            f.path = Some(path.to_path_buf());
-            f
-        });
-    }
-    parse_file(path, path)
-}
-
-/// Parses `file`, naming `path` in errors.
-fn parse_file(path: &Path, file: &Path) -> Result<gherkin::Feature, Diagnostic> {
-    match gherkin::Feature::parse_path(file, gherkin::GherkinEnv::default()) {
-        Ok(f) => Ok(f),
-        Err(gherkin::ParseFileError::Reading { source, .. }) => {
-            Err(Diagnostic::new(path, format!("cannot read: {source}")))
-        }
-        Err(gherkin::ParseFileError::Parsing { error, source, .. }) => {
-            // ParseError keeps its position private; its Display is "Error at L:C: {expected}".
-            let text = source.to_string();
-            let mut d = Diagnostic::new(
-                path,
-                match &error {
-                    Some(env) => format!("not valid Gherkin: {env}"),
-                    None => format!(
-                        "not valid Gherkin here; expected one of {}",
-                        text.split_once(": ").map(|(_, e)| e).unwrap_or("a Gherkin keyword")
-                    ),
-                },
-            );
-            if let Some((l, c)) = text
-                .strip_prefix("Error at ")
-                .and_then(|r| r.split(':').next().zip(r.split(':').nth(1)))
-                && let (Ok(l), Ok(c)) = (l.trim().parse(), c.trim().parse())
-            {
-                d = d.at(l, c);
-            }
-            Err(d)
-        }
+/// Parses one feature file: its feature (`None` for a file with no `Feature:`, which is valid
+/// Gherkin and runs nothing), or every syntax error in it, each at its line and column.
+pub fn parse(path: &Path) -> Result<Option<gherkin::Feature>, Diagnostics> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Diagnostics(vec![Diagnostic::new(path, format!("cannot read: {e}"))]))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            path,
+            format!(
+                "not UTF-8 text (byte {} is not valid UTF-8)",
+                e.utf8_error().valid_up_to()
+            ),
+        )])
+    })?;
+    let options = crate::gherkin::Options {
+        markdown: crate::gherkin::is_markdown(path),
+        ..Default::default()
+    };
+    match crate::gherkin::parse(&text, &path.display().to_string(), options) {
+        Ok(parsed) => Ok(parsed.document.feature.map(|f| to_cucumber(&f, path))),
+        Err(errors) => Err(Diagnostics(
+            errors
+                .into_iter()
+                .map(|e| {
+                    Diagnostic::new(path, format!("not valid Gherkin: {}", e.message)).at(e.line, e.column.unwrap_or(0))
+                })
+                .collect(),
+        )),
     }
 }
 
-/// Parses every feature file, keeping all errors.
+/// Parses every feature file, keeping all errors of all files.
 pub fn parse_all(files: &[PathBuf]) -> (Vec<(PathBuf, gherkin::Feature)>, Diagnostics) {
     let mut ok = Vec::new();
     let mut errors = Diagnostics::default();
     for f in files {
         match parse(f) {
-            Ok(feat) => ok.push((f.clone(), feat)),
-            Err(e) => errors.push(e),
+            Ok(Some(feat)) => ok.push((f.clone(), feat)),
+            Ok(None) => {}
+            Err(e) => errors.extend(e),
         }
     }
     (ok, errors)
+}
+
+fn position(l: ast::Location) -> gherkin::LineCol {
+    gherkin::LineCol {
+        line: l.line,
+        col: l.column.unwrap_or(0),
+    }
+}
+
+const NO_SPAN: gherkin::Span = gherkin::Span { start: 0, end: 0 };
+
+fn description(d: &str) -> Option<String> {
+    (!d.trim().is_empty()).then(|| d.to_string())
+}
+
+fn tags(t: &[ast::Tag]) -> Vec<String> {
+    t.iter().map(|t| t.name.trim_start_matches('@').to_string()).collect()
+}
+
+/// `<name>` replaced by the row's value, literally, as Gherkin's pickles do (a placeholder
+/// with no column stays as written).
+fn fill(text: &str, row: &[(String, String)]) -> String {
+    let mut out = text.to_string();
+    for (name, value) in row {
+        out = out.replace(&format!("<{name}>"), value);
+    }
+    out
+}
+
+/// Steps typed as Gherkin types them: a conjunction (`And`, `But`, `*`) takes the type of the
+/// step before it (`Given` at the start).
+fn steps(steps: &[ast::Step], row: &[(String, String)], mut last: gherkin::StepType) -> Vec<gherkin::Step> {
+    steps
+        .iter()
+        .map(|s| {
+            let ty = match s.keyword_type {
+                Some("Context") => gherkin::StepType::Given,
+                Some("Action") => gherkin::StepType::When,
+                Some("Outcome") => gherkin::StepType::Then,
+                _ => last,
+            };
+            last = ty;
+            gherkin::Step {
+                keyword: s.keyword.clone(),
+                ty,
+                value: fill(&s.text, row),
+                docstring: s.doc_string.as_ref().map(|d| fill(&d.content, row)),
+                table: s.data_table.as_ref().map(|t| gherkin::Table {
+                    rows: t
+                        .rows
+                        .iter()
+                        .map(|r| r.cells.iter().map(|c| fill(&c.value, row)).collect())
+                        .collect(),
+                    span: NO_SPAN,
+                    position: position(t.location),
+                }),
+                span: NO_SPAN,
+                position: position(s.location),
+            }
+        })
+        .collect()
+}
+
+fn background(b: &ast::Background) -> gherkin::Background {
+    gherkin::Background {
+        keyword: b.keyword.clone(),
+        name: b.name.clone(),
+        description: description(&b.description),
+        steps: steps(&b.steps, &[], gherkin::StepType::Given),
+        span: NO_SPAN,
+        position: position(b.location),
+    }
+}
+
+/// A scenario, or one per Examples row for an outline (none for Examples without rows).
+fn scenarios(s: &ast::Scenario) -> Vec<gherkin::Scenario> {
+    let plain = |row: &[(String, String)], tags_of: Vec<String>, at: ast::Location, examples| gherkin::Scenario {
+        keyword: s.keyword.clone(),
+        name: fill(&s.name, row),
+        description: description(&s.description),
+        steps: steps(&s.steps, row, gherkin::StepType::Given),
+        examples,
+        tags: tags_of,
+        span: NO_SPAN,
+        position: position(at),
+    };
+    if s.examples.is_empty() {
+        return vec![plain(&[], tags(&s.tags), s.location, Vec::new())];
+    }
+    let mut out = Vec::new();
+    for ex in &s.examples {
+        let Some(header) = &ex.table_header else { continue };
+        for row in &ex.table_body {
+            let values: Vec<(String, String)> = header
+                .cells
+                .iter()
+                .zip(&row.cells)
+                .map(|(h, v)| (h.value.clone(), v.value.clone()))
+                .collect();
+            let mut t = tags(&s.tags);
+            t.extend(tags(&ex.tags));
+            // The row's own Examples table (header and this row), as the identity of a
+            // recording names it.
+            let examples = vec![gherkin::Examples {
+                keyword: ex.keyword.clone(),
+                name: (!ex.name.is_empty()).then(|| ex.name.clone()),
+                description: description(&ex.description),
+                table: Some(gherkin::Table {
+                    rows: vec![
+                        header.cells.iter().map(|c| c.value.clone()).collect(),
+                        row.cells.iter().map(|c| c.value.clone()).collect(),
+                    ],
+                    span: NO_SPAN,
+                    position: position(header.location),
+                }),
+                tags: tags(&ex.tags),
+                span: NO_SPAN,
+                position: position(ex.location),
+            }];
+            out.push(plain(&values, t, row.location, examples));
+        }
+    }
+    out
+}
+
+/// The feature as cucumber-rs holds one, outlines expanded.
+pub fn to_cucumber(f: &ast::Feature, path: &Path) -> gherkin::Feature {
+    let mut feature = gherkin::Feature {
+        keyword: f.keyword.clone(),
+        name: f.name.clone(),
+        description: description(&f.description),
+        background: None,
+        scenarios: Vec::new(),
+        rules: Vec::new(),
+        tags: tags(&f.tags),
+        span: NO_SPAN,
+        position: position(f.location),
+        path: Some(path.to_path_buf()),
+    };
+    for child in &f.children {
+        match child {
+            ast::FeatureChild::Background(b) => feature.background = Some(background(b)),
+            ast::FeatureChild::Scenario(s) => feature.scenarios.extend(scenarios(s)),
+            ast::FeatureChild::Rule(r) => {
+                let mut rule = gherkin::Rule {
+                    keyword: r.keyword.clone(),
+                    name: r.name.clone(),
+                    description: description(&r.description),
+                    background: None,
+                    scenarios: Vec::new(),
+                    tags: tags(&r.tags),
+                    span: NO_SPAN,
+                    position: position(r.location),
+                };
+                for c in &r.children {
+                    match c {
+                        ast::RuleChild::Background(b) => rule.background = Some(background(b)),
+                        ast::RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s)),
+                    }
+                }
+                feature.rules.push(rule);
+            }
+        }
+    }
+    feature
 }

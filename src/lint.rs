@@ -271,14 +271,6 @@ fn check_feature(
     registry: &Registry,
     out: &mut Diagnostics,
 ) {
-    use cucumber::feature::Ext as _;
-    let feature = match feature.clone().expand_examples() {
-        Ok(f) => f,
-        Err(e) => {
-            out.push(Diagnostic::new(file, format!("cannot expand the Examples: {e}")));
-            return;
-        }
-    };
     let mut groups: Vec<(Vec<&gherkin::Step>, &gherkin::Scenario)> = Vec::new();
     let bg: Vec<&gherkin::Step> = feature.background.iter().flat_map(|b| &b.steps).collect();
     for sc in &feature.scenarios {

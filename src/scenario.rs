@@ -89,13 +89,10 @@ pub fn clashes(identities: &[(Identity, usize)]) -> Vec<(String, usize, usize)> 
     out
 }
 
-/// Every scenario of a feature (outlines expanded), with its identity and line.
+/// Every scenario of a feature (its outlines are expanded as it is parsed), with its identity
+/// and line.
 pub fn all(feature: &gherkin::Feature) -> Vec<(Identity, usize)> {
-    use cucumber::feature::Ext as _;
-    match feature.clone().expand_examples() {
-        Ok(expanded) => of_expanded(&expanded),
-        Err(_) => Vec::new(),
-    }
+    of_expanded(feature)
 }
 
 /// The identities of a feature whose outlines are expanded already (as cucumber runs it; rows
@@ -144,7 +141,8 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> gherkin::Feature {
-        gherkin::Feature::parse(text, gherkin::GherkinEnv::default()).unwrap()
+        let parsed = crate::gherkin::parse(text, "t.feature", Default::default()).unwrap();
+        crate::feature::to_cucumber(&parsed.document.feature.unwrap(), std::path::Path::new("t.feature"))
     }
 
     const FEATURE: &str = "Feature: Tickets\n  Background:\n    Given the contract \"c\"\n\n  Scenario: Create\n    When I call \"createTicket\"\n\n  Rule: Escalation\n    Scenario Outline: Escalate <p>\n      When I escalate \"<p>\"\n      Examples:\n        | p    |\n        | high |\n        | low  |\n";

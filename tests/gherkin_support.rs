@@ -122,3 +122,89 @@ fn a_byte_order_mark_is_accepted_in_features_contracts_and_recordings() {
     let out = contrail(ws.path(), &["run", "features/tickets.feature", "--color", "never"]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+/// Markdown with Gherkin (`.feature.md`) is found and run: the Markdown rendition of a bundled
+/// scenario is the same scenario (same names and steps), so it replays the same recordings and
+/// passes; the same file with a wrong expectation fails.
+#[test]
+fn markdown_with_gherkin_runs_against_the_same_recordings() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    std::fs::remove_dir_all(ws.path().join("features")).unwrap();
+    std::fs::create_dir_all(ws.path().join("features")).unwrap();
+    let md = "# Feature: The ticketing API keeps its contract\n\nThe same scenario as in `tickets.feature`, written as Markdown.\n\n## Background:\n\n* Given the contract \"support-escalation\"\n\n## Scenario: An unknown ticket is a 404 with an error body\n\nA prose paragraph between the heading and the steps.\n\n* Given the path parameter \"id\" is \"T-999999\"\n* When I call \"getTicket\"\n* Then the response status is 404\n* And the response matches the contract\n* And the response body matches:\n  ```json\n  { \"error\": \"not_found\", \"message\": \"#string\" }\n  ```\n";
+    let file = ws.path().join("features/tickets.feature.md");
+    std::fs::write(&file, md).unwrap();
+    let lint = contrail(ws.path(), &["lint"]);
+    assert!(
+        lint.stdout.contains("1 feature file(s), 1 scenario(s)"),
+        "{}",
+        lint.all()
+    );
+    let out = contrail(ws.path(), &["run", "--target", "replay", "--color", "never"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("1 scenario (1 passed)"), "{}", out.stdout);
+
+    std::fs::write(&file, md.replace("\"not_found\"", "\"gone\"")).unwrap();
+    let out = contrail(ws.path(), &["run", "--target", "replay", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("/error: expected \"gone\", got \"not_found\""),
+        "{}",
+        out.stdout
+    );
+}
+
+/// Every syntax error in a file is reported, each at the line and column the official
+/// parsers give, in one message per error (no parser internals).
+#[test]
+fn every_syntax_error_is_reported_at_its_line_and_column() {
+    let ws = tiny_workspace(
+        "contract: tiny\nversion: \"1\"\npartners: {}\n",
+        "\ninvalid line here\n\nFeature: Two errors\n\n  Scenario: s\n    Given the variable \"a\" is \"b\"\n\nanother invalid line here\n",
+    );
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("features/f.feature:2:1") && out.stderr.contains("features/f.feature:9:1"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains("unexpected \"another invalid line here\""),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("#EOF"), "{}", out.stderr);
+}
+
+/// What the official parsers accept, contrail accepts: an empty file, a feature with no
+/// scenarios yet, escaped pipes and `\n` in cells, a placeholder no Examples column names
+/// (kept as written). (Every other case of the official data: tests/gherkin_conformance.rs.)
+#[test]
+fn gherkin_that_official_parsers_accept_is_accepted() {
+    let ws = tiny_workspace("contract: tiny\nversion: \"1\"\npartners: {}\n", "");
+    std::fs::write(
+        ws.path().join("features/later.feature"),
+        "Feature: Nothing yet\n  Written down first.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("features/rich.feature"),
+        "Feature: Rich\n  Scenario: Escapes in a table\n    Given the request body has the fields:\n      | field | value      |\n      | title | a \\| b c\\nd |\n\n  Scenario Outline: <kept> stays <x>\n    Given the variable \"v\" is \"<x>\"\n\n    Examples:\n      | x    |\n      | one  |\n      | two  |\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    // The empty file holds no feature; the outline's two rows are two scenarios, as a run
+    // counts them.
+    assert!(
+        out.stdout.contains("2 feature file(s), 3 scenario(s)"),
+        "{}",
+        out.stdout
+    );
+    let out = contrail(ws.path(), &["run", "--color", "never", "--name", "stays"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("<kept> stays one"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 scenarios (2 passed)"), "{}", out.stdout);
+}

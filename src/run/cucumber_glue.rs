@@ -49,19 +49,18 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
     type Output = futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
 
     fn parse(self, input: Vec<gherkin::Feature>, _: Self::Cli) -> Self::Output {
-        use cucumber::feature::Ext as _;
+        // Outlines are expanded already (crate::feature), one scenario per Examples row.
         let features: Vec<_> = input
             .into_iter()
             .map(|mut f| {
                 super::sut::serialize(&mut f);
-                let expanded = f.expand_examples().map_err(cucumber::parser::Error::from)?;
                 if let Ok(mut ids) = IDENTITIES.lock() {
                     let ids = ids.get_or_insert_with(Default::default);
-                    for (identity, line) in crate::scenario::of_expanded(&expanded) {
-                        ids.insert((expanded.path.clone(), line), identity);
+                    for (identity, line) in crate::scenario::of_expanded(&f) {
+                        ids.insert((f.path.clone(), line), identity);
                     }
                 }
-                Ok(expanded)
+                Ok(f)
             })
             .collect();
         futures::stream::iter(features)

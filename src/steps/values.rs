@@ -1,27 +1,13 @@
-//! Reading values out of step text: JSON doc strings (with or without a media type line),
+//! Reading values out of step text: JSON doc strings,
 //! `{x:value}` parameters, field paths and data tables.
 
 use serde_json::{Map, Value};
 
 use super::failure::StepFailure;
 
-/// gherkin leaves a doc string's media type (```"""json```) as its first line; drop it.
-pub fn strip_media_type(doc: &str) -> &str {
-    let first = doc.lines().next().unwrap_or("").trim();
-    let is_media = !first.is_empty()
-        && !first.contains(' ')
-        && first.chars().all(|c| c.is_ascii_alphanumeric() || "/+.-".contains(c))
-        && (matches!(first, "json" | "text" | "xml" | "yaml" | "form" | "plain") || first.contains('/'));
-    if is_media {
-        doc.split_once('\n').map(|(_, rest)| rest).unwrap_or("")
-    } else {
-        doc
-    }
-}
-
 pub fn json_docstring(doc: &str) -> Result<Value, StepFailure> {
-    let text = strip_media_type(doc);
-    serde_json::from_str(text).map_err(|e| {
+    // The parser keeps a doc string's media type (a fence's `json`) out of its content.
+    serde_json::from_str(doc).map_err(|e| {
         StepFailure::usage(format!(
             "the doc string is not valid JSON: line {} column {} of the doc string: {e}",
             e.line(),
@@ -141,14 +127,6 @@ pub fn json_file(w: &super::world::World, relative: &str, what: &str) -> Result<
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn media_type_line_is_dropped_only_when_it_is_one() {
-        assert_eq!(strip_media_type("json\n{\"a\":1}"), "{\"a\":1}");
-        assert_eq!(strip_media_type("application/json\n{}"), "{}");
-        assert_eq!(strip_media_type("{\"a\":1}"), "{\"a\":1}");
-        assert_eq!(strip_media_type("hello world\nmore"), "hello world\nmore");
-    }
 
     #[test]
     fn tables_build_nested_objects_with_typed_cells() {
