@@ -364,7 +364,7 @@ fn check_use(
                 }
                 t
             };
-            for sub in m.steps.clone() {
+            for sub in m.sub_steps().cloned().collect::<Vec<_>>() {
                 let sub_args: Vec<String> = sub.step.raw_args.iter().map(|a| subst(a)).collect();
                 let sub_doc = sub.docstring.as_deref().map(subst);
                 let within = |msg: String| {

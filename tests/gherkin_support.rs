@@ -208,3 +208,72 @@ fn gherkin_that_official_parsers_accept_is_accepted() {
     assert!(out.stdout.contains("<kept> stays one"), "{}", out.stdout);
     assert!(out.stdout.contains("2 scenarios (2 passed)"), "{}", out.stdout);
 }
+
+const TABLE_STEPS: &str = r#"steps:
+  - phrase: 'these tickets exist:'
+    summary: Opens one ticket per row (title, priority).
+    table: true
+    do:
+      - each row:
+          - step: 'I call "createTicket" with the body:'
+            docstring: '{ "title": "${row.title}", "priority": "${row.priority}", "customer_id": "C-9" }'
+          - the response status is 201
+  - phrase: 'a ticket with these fields is created:'
+    summary: Opens a ticket from a field | value table.
+    table: true
+    do:
+      - step: 'the request body has the fields:'
+        table: ${table}
+      - I call "createTicket"
+      - the response status is 201
+"#;
+
+const TABLE_FEATURE: &str = r#"Feature: Declarative steps take tables
+  Background:
+    Given the contract "support-escalation"
+
+  Scenario: One ticket per row
+    Given these tickets exist:
+      | title  | priority |
+      | First  | low      |
+      | Second | high     |
+    Then the response field "title" is "Second"
+
+  Scenario: A ticket from fields
+    Given a ticket with these fields is created:
+      | field       | value  |
+      | title       | Fields |
+      | priority    | med    |
+      | customer_id | C-3    |
+    Then the response field "title" is "Fields"
+"#;
+
+/// A declarative phrase takes a data table and passes it on whole or runs its steps once per
+/// row; a bad row fails the scenario naming the row, and the rows before it ran.
+#[test]
+fn declarative_steps_take_tables() {
+    let partner = start_partner(&[]);
+    let ws = workspace_copy();
+    std::fs::remove_dir_all(ws.path().join("features")).unwrap();
+    std::fs::create_dir_all(ws.path().join("features")).unwrap();
+    std::fs::write(ws.path().join("steps/tables.yaml"), TABLE_STEPS).unwrap();
+    std::fs::write(ws.path().join("features/tables.feature"), TABLE_FEATURE).unwrap();
+    let out = run(ws.path(), &partner, &[]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(out.stdout.contains("2 scenarios (2 passed)"), "{}", out.stdout);
+
+    std::fs::write(
+        ws.path().join("features/tables.feature"),
+        TABLE_FEATURE.replace("| Second | high     |", "| Second | urgent   |"),
+    )
+    .unwrap();
+    let out = run(ws.path(), &partner, &[]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("these tickets exist: -> I call \"createTicket\" with the body: (table row 3)"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("/priority"), "{}", out.stdout);
+}

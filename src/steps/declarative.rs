@@ -10,9 +10,12 @@
 //!         ...
 //! ```
 //! Parameters are written `{name}` (a quoted string in the feature), `{n:int}`, `{w:word}` or
-//! `{v:value}`, and used as `${name}` inside the expansion; `${docstring}` is the doc string
-//! given to the declarative step. Every expansion is resolved when the file loads: a sub-step
-//! that matches nothing, or a cycle between declarative steps, is an error with file and line.
+//! `{v:value}`, and used as `${name}` inside the expansion. A phrase that takes a doc string
+//! (`docstring: true`) gets it as `${docstring}`; one that takes a data table (`table: true`)
+//! passes it on whole (`table: ${table}` on a sub-step), gets it as JSON (`${table}`: an array
+//! of objects keyed by the header row), or runs steps once per row (`each row:`, with
+//! `${row.COLUMN}`). Every expansion is resolved when the file loads: a sub-step that matches
+//! nothing, or a cycle between declarative steps, is an error with file and line.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,7 +23,9 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::phrase::Phrase;
-use super::registry::{Attachment, Lookup, MacroDef, Origin, Registry, StepBody, StepDef, SubStep, strip_keyword};
+use super::registry::{
+    Attachment, Lookup, MacroDef, MacroItem, Origin, Registry, StepBody, StepDef, SubStep, TableArg, strip_keyword,
+};
 use crate::diag::{Diagnostic, Diagnostics};
 
 #[derive(Debug, Deserialize)]
@@ -42,6 +47,9 @@ struct MacroDoc {
     /// Whether the phrase takes a doc string (passed on as `${docstring}`).
     #[serde(default)]
     docstring: bool,
+    /// Whether the phrase takes a data table (`table: ${table}`, `${table}`, `each row:`).
+    #[serde(default)]
+    table: bool,
     #[serde(rename = "do")]
     expansion: Vec<SubStepDoc>,
 }
@@ -55,8 +63,20 @@ enum SubStepDoc {
         #[serde(default)]
         docstring: Option<String>,
         #[serde(default)]
-        table: Option<Vec<Vec<String>>>,
+        table: Option<TableDoc>,
     },
+    EachRow {
+        #[serde(rename = "each row")]
+        each_row: Vec<SubStepDoc>,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum TableDoc {
+    Rows(Vec<Vec<String>>),
+    /// `${table}`: the declarative step's own table.
+    Passed(String),
 }
 
 /// Step files directly under `dir`, sorted.
@@ -122,10 +142,20 @@ pub fn load_into(registry: &mut Registry, dir: &Path) -> Diagnostics {
                 group: m.group.clone().unwrap_or_else(|| "project".into()),
                 summary: m.summary.clone().unwrap_or_else(|| "(declarative step)".into()),
                 example,
-                attachment: if m.docstring {
-                    Attachment::DocString
-                } else {
-                    Attachment::None
+                attachment: match (m.docstring, m.table) {
+                    (true, true) => {
+                        errors.push(
+                            Diagnostic::new(
+                                &file,
+                                format!("the phrase {:?} takes a doc string or a table, not both", m.phrase),
+                            )
+                            .at(line, 1),
+                        );
+                        continue;
+                    }
+                    (true, false) => Attachment::DocString,
+                    (false, true) => Attachment::Table,
+                    (false, false) => Attachment::None,
                 },
                 body: StepBody::Macro(MacroDef { steps: Vec::new() }),
                 origin: Origin::File {
@@ -137,72 +167,146 @@ pub fn load_into(registry: &mut Registry, dir: &Path) -> Diagnostics {
         }
     }
     for (idx, file, text, subs) in pending {
-        let mut resolved = Vec::new();
+        let takes_table = registry.get(idx).attachment == Attachment::Table;
+        let mut items = Vec::new();
         for sub in subs {
-            let (raw, docstring, table) = match sub {
-                SubStepDoc::Text(t) => (t, None, None),
-                SubStepDoc::Full { step, docstring, table } => (step, docstring, table),
-            };
-            let line = line_of(&text, &raw);
-            let stripped = strip_keyword(&raw).to_string();
-            match registry.lookup(&stripped) {
-                Lookup::Found(step) => {
-                    let def = registry.get(step.index);
-                    let has = |a: Attachment| match a {
-                        Attachment::DocString => docstring.is_some(),
-                        Attachment::Table => table.is_some(),
-                        Attachment::None => true,
-                    };
-                    if !has(def.attachment) {
+            match sub {
+                SubStepDoc::EachRow { each_row } => {
+                    let line = line_of(&text, "each row");
+                    if !takes_table {
                         errors.push(
                             Diagnostic::new(
                                 &file,
-                                format!(
-                                    "{stripped:?} needs a {} (add `docstring:` or `table:` to this entry)",
-                                    if def.attachment == Attachment::Table {
-                                        "table"
-                                    } else {
-                                        "doc string"
-                                    }
-                                ),
+                                "`each row:` needs a phrase that takes a table (add `table: true`)",
                             )
                             .at(line, 1),
                         );
                     }
-                    resolved.push(SubStep {
-                        text: stripped,
-                        step,
-                        docstring,
-                        table,
-                    });
-                }
-                Lookup::Undefined { suggestion } => {
-                    let mut d =
-                        Diagnostic::new(&file, format!("the expansion step {stripped:?} matches no known step"))
-                            .at(line, 1);
-                    if let Some(s) = suggestion {
-                        d = d.help(format!("did you mean: {s}"));
+                    let mut steps = Vec::new();
+                    for inner in each_row {
+                        if matches!(inner, SubStepDoc::EachRow { .. }) {
+                            errors.push(
+                                Diagnostic::new(&file, "`each row:` inside `each row:` is not supported").at(line, 1),
+                            );
+                            continue;
+                        }
+                        if let Some(s) = resolve(registry, &file, &text, inner, takes_table, &mut errors) {
+                            steps.push(s);
+                        }
                     }
-                    errors.push(d);
+                    items.push(MacroItem::EachRow(steps));
                 }
-                Lookup::Ambiguous(phrases) => errors.push(
-                    Diagnostic::new(
-                        &file,
-                        format!(
-                            "the expansion step {stripped:?} matches several steps: {}",
-                            phrases.join(" | ")
-                        ),
-                    )
-                    .at(line, 1),
-                ),
+                other => {
+                    if let Some(s) = resolve(registry, &file, &text, other, takes_table, &mut errors) {
+                        items.push(MacroItem::Step(s));
+                    }
+                }
             }
         }
         if let StepBody::Macro(m) = &mut registry.get_mut(idx).body {
-            m.steps = resolved;
+            m.steps = items;
         }
     }
     errors.extend(find_cycles(registry));
     errors
+}
+
+/// One expansion entry, looked up; `None` (with the error recorded) when it matches nothing.
+fn resolve(
+    registry: &Registry,
+    file: &Path,
+    text: &str,
+    sub: SubStepDoc,
+    takes_table: bool,
+    errors: &mut Diagnostics,
+) -> Option<SubStep> {
+    let (raw, docstring, table) = match sub {
+        SubStepDoc::Text(t) => (t, None, None),
+        SubStepDoc::Full { step, docstring, table } => (step, docstring, table),
+        SubStepDoc::EachRow { .. } => return None,
+    };
+    let line = line_of(text, &raw);
+    let table = match table {
+        None => None,
+        Some(TableDoc::Rows(rows)) => Some(TableArg::Rows(rows)),
+        Some(TableDoc::Passed(s)) if s.trim() == "${table}" => {
+            if !takes_table {
+                errors.push(
+                    Diagnostic::new(
+                        file,
+                        "`table: ${table}` needs a phrase that takes a table (add `table: true`)",
+                    )
+                    .at(line, 1),
+                );
+            }
+            Some(TableArg::Passed)
+        }
+        Some(TableDoc::Passed(s)) => {
+            errors.push(
+                Diagnostic::new(
+                    file,
+                    format!("`table:` is a list of rows or `${{table}}` (the phrase's own table), not {s:?}"),
+                )
+                .at(line, 1),
+            );
+            return None;
+        }
+    };
+    let stripped = strip_keyword(&raw).to_string();
+    match registry.lookup(&stripped) {
+        Lookup::Found(step) => {
+            let def = registry.get(step.index);
+            let has = match def.attachment {
+                Attachment::DocString => docstring.is_some(),
+                Attachment::Table => table.is_some(),
+                Attachment::None => true,
+            };
+            if !has {
+                errors.push(
+                    Diagnostic::new(
+                        file,
+                        format!(
+                            "{stripped:?} needs a {} (add `docstring:` or `table:` to this entry)",
+                            if def.attachment == Attachment::Table {
+                                "table"
+                            } else {
+                                "doc string"
+                            }
+                        ),
+                    )
+                    .at(line, 1),
+                );
+            }
+            Some(SubStep {
+                text: stripped,
+                step,
+                docstring,
+                table,
+            })
+        }
+        Lookup::Undefined { suggestion } => {
+            let mut d =
+                Diagnostic::new(file, format!("the expansion step {stripped:?} matches no known step")).at(line, 1);
+            if let Some(s) = suggestion {
+                d = d.help(format!("did you mean: {s}"));
+            }
+            errors.push(d);
+            None
+        }
+        Lookup::Ambiguous(phrases) => {
+            errors.push(
+                Diagnostic::new(
+                    file,
+                    format!(
+                        "the expansion step {stripped:?} matches several steps: {}",
+                        phrases.join(" | ")
+                    ),
+                )
+                .at(line, 1),
+            );
+            None
+        }
+    }
 }
 
 fn origin_text(o: &Origin) -> String {
@@ -240,7 +344,7 @@ fn find_cycles(registry: &Registry) -> Diagnostics {
         .iter()
         .enumerate()
         .filter_map(|(i, d)| match &d.body {
-            StepBody::Macro(m) => Some((i, m.steps.iter().map(|s| s.step.index).collect())),
+            StepBody::Macro(m) => Some((i, m.sub_steps().map(|s| s.step.index).collect())),
             StepBody::Builtin(_) => None,
         })
         .collect();
@@ -334,6 +438,38 @@ mod tests {
         let (_, errors, _d) =
             load("steps:\n  - phrase: step a\n    do:\n      - step b\n  - phrase: step b\n    do:\n      - step a\n");
         assert!(errors.0.iter().any(|e| e.message.contains("cycle")), "{errors}");
+    }
+
+    #[test]
+    fn a_table_is_passed_on_or_run_row_by_row() {
+        let (r, errors, _d) = load(
+            "steps:\n  - phrase: 'these fields are sent:'\n    table: true\n    do:\n      - step: 'the request body has the fields:'\n        table: ${table}\n  - phrase: 'these tickets exist:'\n    table: true\n    do:\n      - each row:\n          - the variable \"t\" is \"${row.title}\"\n",
+        );
+        assert!(errors.is_empty(), "{errors}");
+        let Lookup::Found(f) = r.lookup("these tickets exist:") else {
+            panic!("the phrase is known")
+        };
+        let def = r.get(f.index);
+        assert_eq!(def.attachment, Attachment::Table);
+        let StepBody::Macro(m) = &def.body else {
+            panic!("a macro")
+        };
+        assert!(matches!(&m.steps[..], [MacroItem::EachRow(rows)] if rows.len() == 1));
+    }
+
+    #[test]
+    fn table_uses_need_a_phrase_that_takes_a_table() {
+        let (_, errors, _d) = load(
+            "steps:\n  - phrase: no table here\n    do:\n      - each row:\n          - the response status is 200\n      - step: 'the request body has the fields:'\n        table: ${table}\n  - phrase: both\n    table: true\n    docstring: true\n    do:\n      - the response status is 200\n  - phrase: odd table\n    table: true\n    do:\n      - step: 'the request body has the fields:'\n        table: rows please\n",
+        );
+        let text = errors.to_string();
+        assert!(text.contains("`each row:` needs a phrase that takes a table"), "{text}");
+        assert!(
+            text.contains("`table: ${table}` needs a phrase that takes a table"),
+            "{text}"
+        );
+        assert!(text.contains("takes a doc string or a table, not both"), "{text}");
+        assert!(text.contains("not \"rows please\""), "{text}");
     }
 
     #[test]

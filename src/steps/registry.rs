@@ -29,14 +29,33 @@ impl std::fmt::Debug for StepBody {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StepBody::Builtin(_) => write!(f, "Builtin"),
-            StepBody::Macro(m) => write!(f, "Macro({} steps)", m.steps.len()),
+            StepBody::Macro(m) => write!(f, "Macro({} steps)", m.sub_steps().count()),
         }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct MacroDef {
-    pub steps: Vec<SubStep>,
+    pub steps: Vec<MacroItem>,
+}
+
+impl MacroDef {
+    /// Every sub-step, those run per table row included.
+    pub fn sub_steps(&self) -> impl Iterator<Item = &SubStep> {
+        self.steps.iter().flat_map(|i| match i {
+            MacroItem::Step(s) => std::slice::from_ref(s),
+            MacroItem::EachRow(subs) => subs.as_slice(),
+        })
+    }
+}
+
+/// One entry of a declarative step's expansion.
+#[derive(Debug, Clone)]
+pub enum MacroItem {
+    Step(SubStep),
+    /// Steps run once per row of the declarative step's table (its first row names the
+    /// columns), each row's cells bound as `${row.COLUMN}`.
+    EachRow(Vec<SubStep>),
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +63,16 @@ pub struct SubStep {
     pub text: String,
     pub step: StepRef,
     pub docstring: Option<String>,
-    pub table: Option<Vec<Vec<String>>>,
+    pub table: Option<TableArg>,
+}
+
+/// The table a sub-step gets.
+#[derive(Debug, Clone)]
+pub enum TableArg {
+    /// Written in the expansion (cells may use `${...}`).
+    Rows(Vec<Vec<String>>),
+    /// The declarative step's own table, passed on (`table: ${table}`).
+    Passed,
 }
 
 /// Where a definition comes from, for `contrail steps` and for lint messages.

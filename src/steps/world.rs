@@ -7,7 +7,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::failure::{StepFailure, StepResult};
-use super::registry::{Lookup, Registry, StepBody, StepRef};
+use super::registry::{Lookup, MacroItem, Registry, StepBody, StepRef, SubStep, TableArg};
 use crate::client::auth::{Credentials, TokenCache};
 use crate::client::{Exchange, HttpClient};
 use crate::contract::{Catalog, Contract};
@@ -343,20 +343,51 @@ impl World {
                     if let Some(d) = docstring {
                         bound.insert("docstring".into(), d);
                     }
-                    for sub in &m.steps {
-                        let r = self
-                            .execute(
-                                registry,
-                                sub.step.clone(),
-                                sub.docstring.clone(),
-                                sub.table.clone(),
-                                Some(&bound),
-                                depth + 1,
-                            )
-                            .await;
-                        if let Err(mut f) = r {
-                            f.within.insert(0, format!("{} -> {}", def.phrase.text, sub.text));
-                            return Err(f);
+                    if let Some(rows) = &table {
+                        bound.insert("table".into(), table_json(rows).to_string());
+                    }
+                    for item in &m.steps {
+                        // `None`: once, no row bound; `Some((index, cells))`: once per table row.
+                        type Rows<'r> = Vec<Option<(usize, &'r Vec<String>)>>;
+                        let (subs, rows): (&[SubStep], Rows<'_>) = match item {
+                            MacroItem::Step(sub) => (std::slice::from_ref(sub), vec![None]),
+                            MacroItem::EachRow(subs) => {
+                                let rows = table.as_deref().unwrap_or_default();
+                                (subs.as_slice(), rows.iter().enumerate().skip(1).map(Some).collect())
+                            }
+                        };
+                        let header = table.as_ref().and_then(|t| t.first());
+                        for row in rows {
+                            let mut scope = bound.clone();
+                            if let (Some((_, cells)), Some(header)) = (row, header) {
+                                for (name, value) in header.iter().zip(cells) {
+                                    scope.insert(format!("row.{name}"), value.clone());
+                                }
+                            }
+                            for sub in subs {
+                                let sub_table = match &sub.table {
+                                    Some(TableArg::Rows(r)) => Some(r.clone()),
+                                    Some(TableArg::Passed) => table.clone(),
+                                    None => None,
+                                };
+                                let r = self
+                                    .execute(
+                                        registry,
+                                        sub.step.clone(),
+                                        sub.docstring.clone(),
+                                        sub_table,
+                                        Some(&scope),
+                                        depth + 1,
+                                    )
+                                    .await;
+                                if let Err(mut f) = r {
+                                    let at_row =
+                                        row.map(|(i, _)| format!(" (table row {})", i + 1)).unwrap_or_default();
+                                    f.within
+                                        .insert(0, format!("{} -> {}{at_row}", def.phrase.text, sub.text));
+                                    return Err(f);
+                                }
+                            }
                         }
                     }
                     Ok(())
@@ -385,4 +416,24 @@ impl World {
             ))
         })
     }
+}
+
+/// A data table as JSON: one object per row after the first, keyed by the first row's cells.
+fn table_json(rows: &[Vec<String>]) -> serde_json::Value {
+    let Some((header, body)) = rows.split_first() else {
+        return serde_json::Value::Array(Vec::new());
+    };
+    serde_json::Value::Array(
+        body.iter()
+            .map(|row| {
+                serde_json::Value::Object(
+                    header
+                        .iter()
+                        .zip(row)
+                        .map(|(h, v)| (h.clone(), serde_json::Value::String(v.clone())))
+                        .collect(),
+                )
+            })
+            .collect(),
+    )
 }
