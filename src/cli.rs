@@ -151,6 +151,15 @@ pub struct RunArgs {
     /// Also write a Cucumber JSON report here.
     #[arg(long, value_name = "FILE")]
     pub cucumber_json: Option<PathBuf>,
+    /// Parse, expand outlines, resolve every step and list the scenarios that would run, with
+    /// undefined and ambiguous steps shown; starts nothing and sends nothing (exit 1 when a
+    /// step is undefined or ambiguous).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// A pending step (`this scenario is pending "..."`) fails the run, as it does in CI
+    /// recipes; without it a pending scenario is reported and the run can pass.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -184,6 +193,8 @@ impl Scenarios {
             base_urls: self.base_urls,
             junit: None,
             cucumber_json: None,
+            dry_run: false,
+            strict: false,
             color: self.color.coloring(),
             verbose: self.verbose,
         }
@@ -321,6 +332,8 @@ pub fn main() -> Exit {
                 record_missing: args.record_missing,
                 junit: args.junit,
                 cucumber_json: args.cucumber_json,
+                dry_run: args.dry_run,
+                strict: args.strict,
                 ..args.scenarios.options(args.target)
             };
             runtime.block_on(async {

@@ -75,6 +75,43 @@ pub fn parse(path: &Path) -> Result<Option<gherkin::Feature>, Diagnostics> {
     }
 }
 
+/// Which scenarios a run takes (`--tags`, `--name`), decided before anything is checked or
+/// started: a scenario left out is neither checked for undefined steps nor run.
+#[derive(Default)]
+pub struct Selection {
+    pub tags: Option<gherkin::tagexpr::TagOperation>,
+    pub name: Option<regex::Regex>,
+}
+
+impl Selection {
+    /// Whether the scenario is taken (tags of its feature and rule count as its own).
+    pub fn keeps(&self, f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario) -> bool {
+        let tags_ok = self.tags.as_ref().is_none_or(|t| {
+            use cucumber::tag::Ext as _;
+            t.eval(f.tags.iter().chain(r.iter().flat_map(|r| &r.tags)).chain(s.tags.iter()))
+        });
+        tags_ok && self.name.as_ref().is_none_or(|n| n.is_match(&s.name))
+    }
+
+    /// The features with only the scenarios taken (features and rules left empty are kept:
+    /// they run nothing).
+    pub fn apply(&self, features: &mut [(PathBuf, gherkin::Feature)]) {
+        if self.tags.is_none() && self.name.is_none() {
+            return;
+        }
+        for (_, f) in features.iter_mut() {
+            let scenarios = std::mem::take(&mut f.scenarios);
+            f.scenarios = scenarios.into_iter().filter(|s| self.keeps(f, None, s)).collect();
+            let mut rules = std::mem::take(&mut f.rules);
+            for r in &mut rules {
+                let scenarios = std::mem::take(&mut r.scenarios);
+                r.scenarios = scenarios.into_iter().filter(|s| self.keeps(f, Some(r), s)).collect();
+            }
+            f.rules = rules;
+        }
+    }
+}
+
 /// Parses every feature file, keeping all errors of all files.
 pub fn parse_all(files: &[PathBuf]) -> (Vec<(PathBuf, gherkin::Feature)>, Diagnostics) {
     let mut ok = Vec::new();

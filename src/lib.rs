@@ -21,6 +21,7 @@ pub mod matching;
 pub mod panics;
 pub mod policy;
 pub mod recording;
+pub mod results;
 pub mod run;
 pub mod scenario;
 pub mod secrets;

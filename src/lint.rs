@@ -26,9 +26,31 @@ pub struct Loaded {
     pub features: Vec<(PathBuf, gherkin::Feature)>,
 }
 
-/// Loads and checks everything a run needs. `deep` (lint) also compiles every schema; lint
-/// checks the recordings itself.
-pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Diagnostics> {
+/// How `load` checks: `lint` checks every scenario and refuses undefined steps; a run checks
+/// only the scenarios it takes and leaves undefined and ambiguous steps to be reported as such
+/// when their scenario runs (the other scenarios still run).
+pub struct Mode<'a> {
+    /// Also compile every schema (lint).
+    pub deep: bool,
+    pub selection: &'a crate::feature::Selection,
+    /// An undefined or ambiguous step is a problem that stops everything.
+    pub undefined_is_problem: bool,
+}
+
+impl Mode<'_> {
+    pub fn lint() -> Mode<'static> {
+        static ALL: crate::feature::Selection = crate::feature::Selection { tags: None, name: None };
+        Mode {
+            deep: true,
+            selection: &ALL,
+            undefined_is_problem: true,
+        }
+    }
+}
+
+/// Loads and checks everything a run needs; lint checks the recordings itself.
+pub fn load(ws: &Workspace, paths: &[PathBuf], mode: Mode<'_>) -> Result<Loaded, Diagnostics> {
+    let deep = mode.deep;
     let mut errors = Diagnostics::default();
     let (catalog, e) = Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     errors.extend(e);
@@ -59,10 +81,18 @@ pub fn load(ws: &Workspace, paths: &[PathBuf], deep: bool) -> Result<Loaded, Dia
             "no .feature files here",
         ));
     }
-    let (features, e) = crate::feature::parse_all(&files);
+    let (mut features, e) = crate::feature::parse_all(&files);
     errors.extend(e);
+    mode.selection.apply(&mut features);
     for (file, feature) in &features {
-        check_feature(file, feature, &catalog, &registry, &mut errors);
+        check_feature(
+            file,
+            feature,
+            &catalog,
+            &registry,
+            mode.undefined_is_problem,
+            &mut errors,
+        );
     }
     errors.extend(check_identities(&features));
     // One outline row after another repeats the same finding: keep each once.
@@ -198,7 +228,7 @@ fn scan_recordings(recordings: &[(PathBuf, crate::recording::Interaction)], allo
 pub fn lint(ws: &Workspace, paths: &[PathBuf], allow_secrets: &[String], stale: bool, deny_warnings: bool) -> Exit {
     let (recordings, mut problems) = all_recordings(ws);
     problems.extend(scan_recordings(&recordings, allow_secrets));
-    let loaded = match load(ws, paths, true) {
+    let loaded = match load(ws, paths, Mode::lint()) {
         Ok(l) => {
             if stale {
                 problems.extend(stale_recordings(&recordings, &l.features));
@@ -262,6 +292,8 @@ struct Ctx<'a> {
     /// A `the contract` step named a contract that does not load: later checks would only
     /// repeat that one problem.
     contract_unknown: bool,
+    /// Whether an undefined or ambiguous step is reported here (lint) or left to the run.
+    undefined_is_problem: bool,
 }
 
 fn check_feature(
@@ -269,6 +301,7 @@ fn check_feature(
     feature: &gherkin::Feature,
     catalog: &Catalog,
     registry: &Registry,
+    undefined_is_problem: bool,
     out: &mut Diagnostics,
 ) {
     let mut groups: Vec<(Vec<&gherkin::Step>, &gherkin::Scenario)> = Vec::new();
@@ -290,6 +323,7 @@ fn check_feature(
             registry,
             contract: None,
             contract_unknown: false,
+            undefined_is_problem,
         };
         for step in background.into_iter().chain(&scenario.steps) {
             check_step(&mut ctx, step, out);
@@ -301,6 +335,7 @@ fn check_step(ctx: &mut Ctx<'_>, step: &gherkin::Step, out: &mut Diagnostics) {
     let file = ctx.file;
     let at = |msg: String| Diagnostic::new(file, msg).at(step.position.line, step.position.col);
     match ctx.registry.lookup(&step.value) {
+        Lookup::Undefined { .. } | Lookup::Ambiguous(_) if !ctx.undefined_is_problem => {}
         Lookup::Undefined { suggestion } => {
             let mut d = at(format!("undefined step: {}", step.value));
             if let Some(s) = suggestion {

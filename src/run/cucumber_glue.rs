@@ -3,21 +3,19 @@
 //! never "skips" an unknown step), and the composed writers.
 
 use super::RunError;
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use cucumber::gherkin::tagexpr::TagOperation;
 use cucumber::tag::Ext as _;
-use cucumber::writer::{self, Coloring, Stats as _};
+use cucumber::writer::Coloring;
 use cucumber::{WriterExt as _, gherkin};
 use futures::future::LocalBoxFuture;
 use regex::Regex;
 
 use crate::exit::Exit;
-use crate::secrets::MaskingWriter;
 use crate::steps::report::{Redactor, render_failure};
 use crate::steps::{FailureKind, Suite, World};
 
@@ -125,33 +123,28 @@ pub struct Settings {
     pub cucumber_json: Option<PathBuf>,
     pub color: Coloring,
     pub verbose: u8,
+    pub strict: bool,
+    /// The workspace: feature files are named relative to it.
+    pub root: PathBuf,
     /// Restarts the system under test between @sut scenarios when it is `per_scenario`.
     pub sut: Option<Arc<super::sut::SutRunner>>,
 }
 
-/// A report file, masked on its way out like everything contrail writes. A path that cannot
-/// be written is the user's to fix (a folder that is a file, no permission).
-fn output(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
-    Ok(match path {
-        None => Box::new(io::sink()),
-        Some(_) => Box::new(MaskingWriter::new(output_raw(path)?)),
-    })
-}
-
-/// The file itself, unmasked (the caller masks).
-fn output_raw(path: &Option<PathBuf>) -> Result<Box<dyn Write>, RunError> {
-    match path {
-        None => Ok(Box::new(io::sink())),
-        Some(p) => {
-            if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| RunError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
-            }
-            File::create(p)
-                .map(|f| Box::new(io::BufWriter::new(f)) as Box<dyn Write>)
-                .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
-        }
+/// A report path that cannot be written is the user's to fix (a folder that is a file, no
+/// permission): found before any scenario runs, not after. The report itself is written at
+/// the end, atomically (`run::events`).
+fn writable(path: &Option<PathBuf>) -> Result<(), RunError> {
+    let Some(p) = path else { return Ok(()) };
+    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| RunError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
     }
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map(drop)
+        .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
 }
 
 pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, RunError> {
@@ -166,18 +159,22 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         *ids = None;
     }
 
-    let junit: Box<dyn Write> = match &s.junit {
-        None => Box::new(io::sink()),
-        Some(_) => Box::new(MaskingWriter::new(super::junit_types::FailureTypes::new(output_raw(
-            &s.junit,
-        )?))),
+    writable(&s.junit)?;
+    writable(&s.cucumber_json)?;
+    let color = match s.color {
+        Coloring::Always => true,
+        Coloring::Never => false,
+        Coloring::Auto => std::io::IsTerminal::is_terminal(&io::stdout()),
     };
-    let json = output(&s.cucumber_json)?;
-    let writer = writer::Basic::raw(MaskingWriter::new(io::stdout()), s.color, s.verbose)
-        .summarized()
-        .tee::<World, _>(writer::JUnit::for_tee(junit, 0))
-        .tee::<World, _>(writer::Json::for_tee(json))
-        .normalized();
+    let writer = super::events::Collector::new(super::events::Settings {
+        color,
+        verbose: s.verbose > 0,
+        strict: s.strict,
+        root: s.root.clone(),
+        junit: s.junit.clone(),
+        cucumber_json: s.cucumber_json.clone(),
+    })
+    .normalized();
 
     let sut_runner = s.sut.clone();
     let sut_after = s.sut.clone();
@@ -262,15 +259,12 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         .lock()
         .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = None;
 
+    let collector = result.inner_writer();
+    if let Some(e) = &collector.write_error {
+        return Err(RunError::BadInput(e.clone()));
+    }
     if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
         return Ok(Exit::Harness);
     }
-    if result.parsing_errors() > 0 {
-        return Ok(Exit::BadInput);
-    }
-    Ok(if result.execution_has_failed() {
-        Exit::Failed
-    } else {
-        Exit::Passed
-    })
+    Ok(if collector.failed() { Exit::Failed } else { Exit::Passed })
 }

@@ -3,8 +3,9 @@
 
 mod cucumber_glue;
 pub mod drift;
+mod dry_run;
 mod error;
-mod junit_types;
+mod events;
 pub mod processes;
 pub mod services;
 pub mod sut;
@@ -49,6 +50,10 @@ pub struct RunOptions {
     pub base_urls: Vec<(String, String)>,
     pub junit: Option<PathBuf>,
     pub cucumber_json: Option<PathBuf>,
+    /// List what would run; start nothing.
+    pub dry_run: bool,
+    /// Pending steps fail the run (undefined and ambiguous ones always do).
+    pub strict: bool,
     pub color: cucumber::writer::Coloring,
     pub verbose: u8,
 }
@@ -158,9 +163,31 @@ async fn prepare_and_run(
         .transpose()
         .map_err(|e| RunError::BadInput(format!("--name: {e}")))?;
 
+    if opts.dry_run {
+        let selection = crate::feature::Selection {
+            tags: tags.clone(),
+            name: name.clone(),
+        };
+        let mode = lint::Mode {
+            deep: false,
+            selection: &selection,
+            undefined_is_problem: false,
+        };
+        let loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
+        return dry_run::report(&ws, &loaded, &opts).map(Done::from);
+    }
     let seed = crate::seed::init().map_err(RunError::BadInput)?;
     eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)");
-    let loaded = lint::load(&ws, &opts.paths, false).map_err(RunError::Problems)?;
+    let selection = crate::feature::Selection {
+        tags: tags.clone(),
+        name: name.clone(),
+    };
+    let mode = lint::Mode {
+        deep: false,
+        selection: &selection,
+        undefined_is_problem: false,
+    };
+    let loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
 
     crate::client::auth::remember_catalog_secrets(&loaded.catalog);
     let mut partner_tls = BTreeMap::new();
@@ -273,6 +300,7 @@ async fn prepare_and_run(
         features,
     } = loaded;
     let sut_runner = started.sut.clone();
+    let root = ws.root.clone();
     let suite = Arc::new(Suite {
         workspace: ws,
         catalog,
@@ -308,6 +336,8 @@ async fn prepare_and_run(
             cucumber_json: opts.cucumber_json,
             color: opts.color,
             verbose: opts.verbose,
+            strict: opts.strict,
+            root,
             sut: sut_runner,
         },
     )

@@ -86,6 +86,16 @@ pub fn register(r: &mut Registry) {
             })
         },
     );
+    builtin(
+        r,
+        "data",
+        "this scenario is pending {reason}",
+        Attachment::None,
+        "Marks the rest of the scenario as not written yet: its steps are skipped and the \
+         scenario is reported pending (a failure only under --strict).",
+        r#"Then this scenario is pending "the partner's v2 API is not in the sandbox yet""#,
+        |_, a| Box::pin(async move { Err(StepFailure::usage(format!("pending: {}", a.param(0)))) }),
+    );
 }
 
 async fn contract(w: &mut World, a: Args) -> StepResult {

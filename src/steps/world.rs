@@ -288,9 +288,10 @@ impl World {
                 }
                 Err(f)
             }
-            Lookup::Ambiguous(phrases) => {
-                Err(StepFailure::usage(format!("the step {text:?} matches more than one definition")).findings(phrases))
-            }
+            Lookup::Ambiguous(phrases) => Err(StepFailure::usage(format!(
+                "ambiguous step: {text:?} matches more than one definition"
+            ))
+            .findings(phrases)),
         }
     }
 

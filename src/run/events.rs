@@ -1,0 +1,314 @@
+//! cucumber-rs's events turned into `results::ScenarioOutcome`s: every step of a scenario is
+//! known when it starts (background steps included), each is marked as its event comes
+//! (a step never reached stays skipped), and its failure text says its status (undefined,
+//! ambiguous, pending, failed with its class). Each finished scenario is printed at once; at
+//! the end the summary is printed and the JUnit and Cucumber JSON files are written, all
+//! masked. cucumber-rs keeps scheduling the scenarios; what they mean is ours.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use cucumber::event::{self, Cucumber};
+use cucumber::{Event, gherkin, parser};
+
+use crate::results::{self, Heading, ScenarioOutcome, Status, StepOutcome};
+use crate::secrets::MaskingWriter;
+use crate::steps::World;
+
+pub struct Collector {
+    out: MaskingWriter<std::io::Stdout>,
+    color: bool,
+    verbose: bool,
+    strict: bool,
+    root: PathBuf,
+    junit: Option<PathBuf>,
+    cucumber_json: Option<PathBuf>,
+    /// Scenarios running, by (feature file, line).
+    running: Vec<Running>,
+    pub outcomes: Vec<ScenarioOutcome>,
+    last_heading: Option<(String, Option<String>)>,
+    /// A report file that could not be written.
+    pub write_error: Option<String>,
+}
+
+struct Running {
+    key: (Option<PathBuf>, usize),
+    outcome: ScenarioOutcome,
+    /// (background?, line, column) of each step, in outcome order.
+    places: Vec<(bool, usize, usize)>,
+    started: Option<Instant>,
+}
+
+pub struct Settings {
+    pub color: bool,
+    pub verbose: bool,
+    pub strict: bool,
+    pub root: PathBuf,
+    pub junit: Option<PathBuf>,
+    pub cucumber_json: Option<PathBuf>,
+}
+
+fn heading(keyword: &str, name: &str, line: usize, description: &Option<String>, tags: &[String]) -> Heading {
+    Heading {
+        keyword: keyword.to_string(),
+        name: name.to_string(),
+        line,
+        description: description.clone().unwrap_or_default(),
+        tags: tags.to_vec(),
+    }
+}
+
+fn step_outcome(s: &gherkin::Step, background: bool) -> StepOutcome {
+    StepOutcome {
+        keyword: s.keyword.clone(),
+        text: s.value.clone(),
+        line: s.position.line,
+        column: s.position.col,
+        docstring: s.docstring.clone(),
+        table: s.table.as_ref().map(|t| t.rows.clone()),
+        background,
+        status: Status::Skipped,
+        message: None,
+        world: None,
+        duration: std::time::Duration::ZERO,
+    }
+}
+
+/// The text a failed step left: contrail's failure rendering, or a panic's message.
+fn failure_text(err: &event::StepError) -> String {
+    match err {
+        event::StepError::Panic(info) => info
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_else(|| "the step failed".into()),
+        event::StepError::NotFound => "undefined step".into(),
+        event::StepError::AmbiguousMatch(e) => format!("ambiguous step: {e}"),
+    }
+}
+
+impl Collector {
+    pub fn new(s: Settings) -> Collector {
+        Collector {
+            out: MaskingWriter::new(std::io::stdout()),
+            color: s.color,
+            verbose: s.verbose,
+            strict: s.strict,
+            root: s.root,
+            junit: s.junit,
+            cucumber_json: s.cucumber_json,
+            running: Vec::new(),
+            outcomes: Vec::new(),
+            last_heading: None,
+            write_error: None,
+        }
+    }
+
+    fn uri(&self, f: &gherkin::Feature) -> String {
+        f.path
+            .as_ref()
+            .map(|p| crate::diag::display_path(p, &self.root).display().to_string())
+            .unwrap_or_else(|| f.name.clone())
+    }
+
+    fn start(&mut self, f: &gherkin::Feature, r: Option<&gherkin::Rule>, sc: &gherkin::Scenario) {
+        let background = f
+            .background
+            .iter()
+            .chain(r.and_then(|r| r.background.as_ref()))
+            .flat_map(|b| &b.steps)
+            .map(|s| (true, s));
+        let steps: Vec<(bool, &gherkin::Step)> = background.chain(sc.steps.iter().map(|s| (false, s))).collect();
+        let mut tags = f.tags.clone();
+        if let Some(r) = r {
+            tags.extend(r.tags.iter().cloned());
+        }
+        tags.extend(sc.tags.iter().cloned());
+        let outcome = ScenarioOutcome {
+            uri: self.uri(f),
+            feature: heading(&f.keyword, &f.name, f.position.line, &f.description, &f.tags),
+            rule: r.map(|r| heading(&r.keyword, &r.name, r.position.line, &r.description, &r.tags)),
+            scenario: heading(&sc.keyword, &sc.name, sc.position.line, &sc.description, &sc.tags),
+            tags,
+            background: r
+                .and_then(|r| r.background.as_ref())
+                .or(f.background.as_ref())
+                .map(|b| heading(&b.keyword, &b.name, b.position.line, &b.description, &[])),
+            steps: steps.iter().map(|(b, s)| step_outcome(s, *b)).collect(),
+        };
+        self.running.push(Running {
+            key: (f.path.clone(), sc.position.line),
+            places: steps
+                .iter()
+                .map(|(b, s)| (*b, s.position.line, s.position.col))
+                .collect(),
+            outcome,
+            started: None,
+        });
+    }
+
+    fn running(&mut self, f: &gherkin::Feature, sc: &gherkin::Scenario) -> Option<&mut Running> {
+        let key = (f.path.clone(), sc.position.line);
+        self.running.iter_mut().find(|r| r.key == key)
+    }
+
+    fn step(
+        &mut self,
+        f: &gherkin::Feature,
+        sc: &gherkin::Scenario,
+        background: bool,
+        step: &gherkin::Step,
+        ev: event::Step<World>,
+    ) {
+        let verbose = self.verbose;
+        let Some(run) = self.running(f, sc) else { return };
+        let place = (background, step.position.line, step.position.col);
+        let Some(i) = run.places.iter().position(|p| *p == place) else {
+            return;
+        };
+        let elapsed = run.started.map(|t| t.elapsed()).unwrap_or_default();
+        let s = &mut run.outcome.steps[i];
+        match ev {
+            event::Step::Started => run.started = Some(Instant::now()),
+            event::Step::Passed(..) => {
+                s.status = Status::Passed;
+                s.duration = elapsed;
+            }
+            event::Step::Skipped => s.status = Status::Skipped,
+            event::Step::Failed(_, _, world, err) => {
+                let text = failure_text(&err);
+                s.status = Status::of_failure(&text);
+                s.message = Some(text);
+                s.duration = elapsed;
+                if verbose {
+                    s.world = world.map(|w| format!("{w:#?}"));
+                }
+            }
+        }
+    }
+
+    /// A hook that failed before the steps: the first step says so (nothing after it ran).
+    fn hook_failed(&mut self, f: &gherkin::Feature, sc: &gherkin::Scenario, info: &event::Info) {
+        let text = info
+            .downcast_ref::<String>()
+            .cloned()
+            .unwrap_or_else(|| "a hook around the scenario failed".into());
+        if let Some(run) = self.running(f, sc)
+            && let Some(first) = run.outcome.steps.first_mut()
+        {
+            first.status = Status::Failed("harness");
+            first.message = Some(format!("internal error in contrail (a bug, not your input): {text}"));
+        }
+    }
+
+    fn finish(&mut self, f: &gherkin::Feature, sc: &gherkin::Scenario) {
+        let key = (f.path.clone(), sc.position.line);
+        let Some(i) = self.running.iter().position(|r| r.key == key) else {
+            return;
+        };
+        let run = self.running.remove(i);
+        let o = run.outcome;
+        let this = (o.uri.clone(), o.rule.as_ref().map(|r| r.name.clone()));
+        let new_feature = self.last_heading.as_ref().is_none_or(|(u, _)| *u != this.0);
+        let new_rule = self.last_heading.as_ref().is_none_or(|l| *l != this);
+        let text = format!(
+            "{}{}",
+            results::terminal::headings(&o, new_feature, new_rule),
+            results::terminal::scenario(&o, self.color, self.verbose)
+        );
+        let _ = self.out.write_all(text.as_bytes());
+        let _ = self.out.flush();
+        self.last_heading = Some(this);
+        self.outcomes.push(o);
+    }
+
+    fn finished(&mut self) {
+        // Reports list scenarios as the files do, whichever finished first.
+        self.outcomes
+            .sort_by(|a, b| (&a.uri, a.scenario.line).cmp(&(&b.uri, b.scenario.line)));
+        let _ = self
+            .out
+            .write_all(results::terminal::summary(&self.outcomes).as_bytes());
+        let _ = self.out.flush();
+        if let Some(path) = self.junit.clone() {
+            let xml = results::junit::render(&self.outcomes, self.strict);
+            self.write(&path, &xml);
+        }
+        if let Some(path) = self.cucumber_json.clone() {
+            let root = self.root.clone();
+            let places = move |uri: &str| tag_places(&root.join(uri));
+            let json = results::cucumber_json::render(&self.outcomes, &places);
+            self.write(&path, &serde_json::to_string_pretty(&json).unwrap_or_default());
+        }
+    }
+
+    fn write(&mut self, path: &Path, text: &str) {
+        let masked = crate::secrets::mask_text(text, crate::secrets::MASK);
+        if let Err(e) = crate::recording::write_atomic(path, masked.as_bytes()) {
+            self.write_error = Some(format!("cannot write {}: {e}", path.display()));
+        }
+    }
+
+    /// Whether the run failed (`--strict`: pending steps too).
+    pub fn failed(&self) -> bool {
+        results::failed(&self.outcomes, self.strict)
+    }
+}
+
+/// Where a feature file's own tags are, read again with contrail's parser.
+fn tag_places(path: &Path) -> Vec<(String, usize, usize)> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let options = crate::gherkin::Options {
+        markdown: crate::gherkin::is_markdown(path),
+        ..Default::default()
+    };
+    crate::gherkin::parse(&text, "", options)
+        .ok()
+        .and_then(|p| p.document.feature)
+        .map(|f| {
+            f.tags
+                .into_iter()
+                .map(|t| (t.name, t.location.line, t.location.column.unwrap_or(1)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl cucumber::Writer<World> for Collector {
+    type Cli = cucumber::cli::Empty;
+
+    async fn handle_event(&mut self, ev: parser::Result<Event<Cucumber<World>>>, _: &Self::Cli) {
+        let Ok(ev) = ev else { return };
+        let (value, _) = ev.split();
+        match value {
+            Cucumber::Feature(f, event::Feature::Scenario(sc, e)) => self.scenario(&f, None, &sc, e.event),
+            Cucumber::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, e))) => {
+                self.scenario(&f, Some(&*r), &sc, e.event)
+            }
+            Cucumber::Finished => self.finished(),
+            _ => {}
+        }
+    }
+}
+
+impl Collector {
+    fn scenario(
+        &mut self,
+        f: &gherkin::Feature,
+        r: Option<&gherkin::Rule>,
+        sc: &gherkin::Scenario,
+        ev: event::Scenario<World>,
+    ) {
+        match ev {
+            event::Scenario::Started => self.start(f, r, sc),
+            event::Scenario::Background(step, e) => self.step(f, sc, true, &step, e),
+            event::Scenario::Step(step, e) => self.step(f, sc, false, &step, e),
+            event::Scenario::Hook(_, event::Hook::Failed(_, info)) => self.hook_failed(f, sc, &info),
+            event::Scenario::Finished => self.finish(f, sc),
+            _ => {}
+        }
+    }
+}
