@@ -102,18 +102,19 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     );
     assert_eq!(out.code, 1, "an undefined step: {}", out.all());
     assert!(
-        out.stdout.contains("Scenario: Fine  (features/f.feature:2)  would run"),
+        out.stdout
+            .contains("Scenario: Fine\n   -  Given the contract \"tiny\"  (skipped)"),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout.contains("? When the frobnicator spins   undefined"),
+        out.stdout
+            .contains("?  When the frobnicator spins\n      Step undefined: features/f.feature:11:5"),
         "{}",
         out.stdout
     );
     assert!(
-        out.stdout
-            .contains("2 scenario(s) (1 would run, 1 undefined or ambiguous)"),
+        out.stdout.contains("2 scenarios (1 undefined, 1 skipped)"),
         "{}",
         out.stdout
     );
@@ -121,7 +122,7 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     assert!(!ws.path().join("started").exists(), "the dry run started a service");
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
-        xml.contains("<skipped message=\"dry run\"/>") && xml.contains("type=\"undefined\""),
+        xml.contains("<skipped message=\"skipped\"/>") && xml.contains("type=\"undefined\""),
         "{xml}"
     );
     assert!(xml.contains("classname=\"Feature: Statuses\""), "{xml}");
@@ -138,5 +139,5 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     let ws2 = tiny_workspace(CONTRACT, &feature.replace("    When the frobnicator spins\n", ""));
     let out = contrail(ws2.path(), &["run", "--dry-run"]);
     assert_eq!(out.code, 0, "{}", out.all());
-    assert!(out.stdout.contains("2 scenario(s) (2 would run)"), "{}", out.stdout);
+    assert!(out.stdout.contains("2 scenarios (2 skipped)"), "{}", out.stdout);
 }

@@ -75,6 +75,83 @@ fn step_outcome(s: &gherkin::Step, background: bool) -> StepOutcome {
     }
 }
 
+/// A scenario before it runs: every step (background steps first) skipped until it runs,
+/// and each step's (background?, line, column) to find it again by its events.
+pub(super) fn outcome_of(
+    root: &Path,
+    f: &gherkin::Feature,
+    r: Option<&gherkin::Rule>,
+    sc: &gherkin::Scenario,
+) -> (ScenarioOutcome, Vec<(bool, usize, usize)>) {
+    let background = f
+        .background
+        .iter()
+        .chain(r.and_then(|r| r.background.as_ref()))
+        .flat_map(|b| &b.steps)
+        .map(|s| (true, s));
+    let steps: Vec<(bool, &gherkin::Step)> = background.chain(sc.steps.iter().map(|s| (false, s))).collect();
+    let mut tags = f.tags.clone();
+    if let Some(r) = r {
+        tags.extend(r.tags.iter().cloned());
+    }
+    tags.extend(sc.tags.iter().cloned());
+    let uri = f
+        .path
+        .as_ref()
+        .map(|p| crate::diag::display_path(p, root).display().to_string())
+        .unwrap_or_else(|| f.name.clone());
+    let outcome = ScenarioOutcome {
+        uri,
+        feature: heading(&f.keyword, &f.name, f.position.line, &f.description, &f.tags),
+        rule: r.map(|r| heading(&r.keyword, &r.name, r.position.line, &r.description, &r.tags)),
+        scenario: heading(&sc.keyword, &sc.name, sc.position.line, &sc.description, &sc.tags),
+        tags,
+        background: r
+            .and_then(|r| r.background.as_ref())
+            .or(f.background.as_ref())
+            .map(|b| heading(&b.keyword, &b.name, b.position.line, &b.description, &[])),
+        steps: steps.iter().map(|(b, s)| step_outcome(s, *b)).collect(),
+    };
+    let places = steps
+        .iter()
+        .map(|(b, s)| (*b, s.position.line, s.position.col))
+        .collect();
+    (outcome, places)
+}
+
+/// Every feature's scenarios in file order (feature-level ones, then each rule's).
+pub(super) fn scenarios_of(f: &gherkin::Feature) -> impl Iterator<Item = (Option<&gherkin::Rule>, &gherkin::Scenario)> {
+    f.scenarios.iter().map(|s| (None, s)).chain(
+        f.rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+    )
+}
+
+/// The report files of a run (or a dry run), masked and written atomically.
+pub(super) fn write_reports(
+    outcomes: &[ScenarioOutcome],
+    root: &Path,
+    strict: bool,
+    junit: Option<&Path>,
+    cucumber_json: Option<&Path>,
+) -> Result<(), String> {
+    let write = |path: &Path, text: &str| {
+        let masked = crate::secrets::mask_text(text, crate::secrets::MASK);
+        crate::recording::write_atomic(path, masked.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    };
+    if let Some(path) = junit {
+        write(path, &results::junit::render(outcomes, strict))?;
+    }
+    if let Some(path) = cucumber_json {
+        let places = |uri: &str| tag_places(&root.join(uri));
+        let json = results::cucumber_json::render(outcomes, &places);
+        write(path, &serde_json::to_string_pretty(&json).unwrap_or_default())?;
+    }
+    Ok(())
+}
+
 /// The text a failed step left: contrail's failure rendering, or a panic's message.
 fn failure_text(err: &event::StepError) -> String {
     match err {
@@ -105,44 +182,11 @@ impl Collector {
         }
     }
 
-    fn uri(&self, f: &gherkin::Feature) -> String {
-        f.path
-            .as_ref()
-            .map(|p| crate::diag::display_path(p, &self.root).display().to_string())
-            .unwrap_or_else(|| f.name.clone())
-    }
-
     fn start(&mut self, f: &gherkin::Feature, r: Option<&gherkin::Rule>, sc: &gherkin::Scenario) {
-        let background = f
-            .background
-            .iter()
-            .chain(r.and_then(|r| r.background.as_ref()))
-            .flat_map(|b| &b.steps)
-            .map(|s| (true, s));
-        let steps: Vec<(bool, &gherkin::Step)> = background.chain(sc.steps.iter().map(|s| (false, s))).collect();
-        let mut tags = f.tags.clone();
-        if let Some(r) = r {
-            tags.extend(r.tags.iter().cloned());
-        }
-        tags.extend(sc.tags.iter().cloned());
-        let outcome = ScenarioOutcome {
-            uri: self.uri(f),
-            feature: heading(&f.keyword, &f.name, f.position.line, &f.description, &f.tags),
-            rule: r.map(|r| heading(&r.keyword, &r.name, r.position.line, &r.description, &r.tags)),
-            scenario: heading(&sc.keyword, &sc.name, sc.position.line, &sc.description, &sc.tags),
-            tags,
-            background: r
-                .and_then(|r| r.background.as_ref())
-                .or(f.background.as_ref())
-                .map(|b| heading(&b.keyword, &b.name, b.position.line, &b.description, &[])),
-            steps: steps.iter().map(|(b, s)| step_outcome(s, *b)).collect(),
-        };
+        let (outcome, places) = outcome_of(&self.root, f, r, sc);
         self.running.push(Running {
             key: (f.path.clone(), sc.position.line),
-            places: steps
-                .iter()
-                .map(|(b, s)| (*b, s.position.line, s.position.col))
-                .collect(),
+            places,
             outcome,
             started: None,
         });
@@ -231,22 +275,14 @@ impl Collector {
             .out
             .write_all(results::terminal::summary(&self.outcomes).as_bytes());
         let _ = self.out.flush();
-        if let Some(path) = self.junit.clone() {
-            let xml = results::junit::render(&self.outcomes, self.strict);
-            self.write(&path, &xml);
-        }
-        if let Some(path) = self.cucumber_json.clone() {
-            let root = self.root.clone();
-            let places = move |uri: &str| tag_places(&root.join(uri));
-            let json = results::cucumber_json::render(&self.outcomes, &places);
-            self.write(&path, &serde_json::to_string_pretty(&json).unwrap_or_default());
-        }
-    }
-
-    fn write(&mut self, path: &Path, text: &str) {
-        let masked = crate::secrets::mask_text(text, crate::secrets::MASK);
-        if let Err(e) = crate::recording::write_atomic(path, masked.as_bytes()) {
-            self.write_error = Some(format!("cannot write {}: {e}", path.display()));
+        if let Err(e) = write_reports(
+            &self.outcomes,
+            &self.root,
+            self.strict,
+            self.junit.as_deref(),
+            self.cucumber_json.as_deref(),
+        ) {
+            self.write_error = Some(e);
         }
     }
 
