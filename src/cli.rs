@@ -151,15 +151,22 @@ pub struct RunArgs {
     /// Also write a Cucumber JSON report here.
     #[arg(long, value_name = "FILE")]
     pub cucumber_json: Option<PathBuf>,
+    /// Also write Cucumber Messages (NDJSON) here, for Cucumber's HTML formatter and report
+    /// services.
+    #[arg(long, value_name = "FILE")]
+    pub messages: Option<PathBuf>,
     /// Parse, expand outlines, resolve every step and list the scenarios that would run, with
     /// undefined and ambiguous steps shown; starts nothing and sends nothing (exit 1 when a
     /// step is undefined or ambiguous).
     #[arg(long)]
     pub dry_run: bool,
-    /// A pending step (`this scenario is pending "..."`) fails the run, as it does in CI
-    /// recipes; without it a pending scenario is reported and the run can pass.
-    #[arg(long)]
+    /// A pending step (`this scenario is pending "..."`) fails the run (the default, as in
+    /// Cucumber).
+    #[arg(long, overrides_with = "no_strict")]
     pub strict: bool,
+    /// A pending step is reported but does not fail the run.
+    #[arg(long, overrides_with = "strict")]
+    pub no_strict: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,8 +200,9 @@ impl Scenarios {
             base_urls: self.base_urls,
             junit: None,
             cucumber_json: None,
+            messages: None,
             dry_run: false,
-            strict: false,
+            strict: true,
             color: self.color.coloring(),
             verbose: self.verbose,
         }
@@ -332,8 +340,9 @@ pub fn main() -> Exit {
                 record_missing: args.record_missing,
                 junit: args.junit,
                 cucumber_json: args.cucumber_json,
+                messages: args.messages,
                 dry_run: args.dry_run,
-                strict: args.strict,
+                strict: !args.no_strict,
                 ..args.scenarios.options(args.target)
             };
             runtime.block_on(async {

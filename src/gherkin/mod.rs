@@ -49,6 +49,8 @@ pub struct Options<'a> {
     pub language: &'a str,
     /// Markdown with Gherkin rather than classic Gherkin.
     pub markdown: bool,
+    /// The first id to give (ids stay unique across the documents of one message stream).
+    pub first_id: usize,
 }
 
 impl Default for Options<'_> {
@@ -56,6 +58,7 @@ impl Default for Options<'_> {
         Options {
             language: "en",
             markdown: false,
+            first_id: 0,
         }
     }
 }
@@ -65,6 +68,8 @@ impl Default for Options<'_> {
 pub struct Parsed {
     pub document: GherkinDocument,
     pub pickles: Vec<Pickle>,
+    /// The next id after the document's and the pickles'.
+    pub next_id: usize,
 }
 
 /// Parses `source`, known as `uri` in the messages. A UTF-8 byte-order mark is skipped.
@@ -77,9 +82,13 @@ pub fn parse(source: &str, uri: &str, options: Options<'_>) -> Result<Parsed, Ve
             message: format!("Language not supported: {}", options.language),
         }]
     })?;
-    let (document, next_id) = parser::Parser::new(source, language, options.markdown).parse(uri)?;
-    let pickles = pickle::compile(&document, next_id);
-    Ok(Parsed { document, pickles })
+    let (document, next_id) = parser::Parser::new(source, language, options.markdown, options.first_id).parse(uri)?;
+    let (pickles, next_id) = pickle::compile(&document, next_id);
+    Ok(Parsed {
+        document,
+        pickles,
+        next_id,
+    })
 }
 
 /// Markdown with Gherkin is told apart by its file name, as the official tools do.

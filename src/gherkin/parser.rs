@@ -144,7 +144,7 @@ pub struct Parser<'s> {
 const MAX_ERRORS: usize = 10;
 
 impl<'s> Parser<'s> {
-    pub fn new(source: &'s str, language: &'static Dialect, markdown: bool) -> Parser<'s> {
+    pub fn new(source: &'s str, language: &'static Dialect, markdown: bool, first_id: usize) -> Parser<'s> {
         Parser {
             lines: line::lines(source),
             matcher: Matcher::new(language, markdown),
@@ -154,7 +154,7 @@ impl<'s> Parser<'s> {
             }],
             comments: Vec::new(),
             errors: Vec::new(),
-            next_id: 0,
+            next_id: first_id,
         }
     }
 
@@ -653,7 +653,9 @@ impl<'s> Parser<'s> {
             R::ExamplesTable => Item::Rows(self.rows(&node)?),
             R::Description => {
                 let mut lines: Vec<&str> = node.tokens(Kind::Other).map(|t| t.text.as_str()).collect();
-                while lines.last().is_some_and(|l| l.is_empty()) {
+                // Trailing blank lines are not part of it (whitespace-only ones included, as the
+                // reference implementation trims them).
+                while lines.last().is_some_and(|l| l.trim().is_empty()) {
                     lines.pop();
                 }
                 Item::Description(lines.join("\n"))

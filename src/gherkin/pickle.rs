@@ -84,10 +84,11 @@ struct Compiler<'d> {
     out: Vec<Pickle>,
 }
 
-/// The pickles of a document; ids continue from `next_id` (the document's own ids come first).
-pub fn compile(doc: &GherkinDocument, next_id: usize) -> Vec<Pickle> {
+/// The pickles of a document and the next free id; ids continue from `next_id` (the
+/// document's own ids come first).
+pub fn compile(doc: &GherkinDocument, next_id: usize) -> (Vec<Pickle>, usize) {
     let Some(feature) = &doc.feature else {
-        return Vec::new();
+        return (Vec::new(), next_id);
     };
     let mut c = Compiler {
         uri: &doc.uri,
@@ -112,7 +113,7 @@ pub fn compile(doc: &GherkinDocument, next_id: usize) -> Vec<Pickle> {
             }
         }
     }
-    c.out
+    (c.out, c.next_id)
 }
 
 /// `<name>` replaced by the row's value for each column, literally (a value may hold `$`,

@@ -5,6 +5,7 @@
 
 pub mod cucumber_json;
 pub mod junit;
+pub mod messages;
 pub mod terminal;
 
 use std::time::Duration;
@@ -16,7 +17,8 @@ pub enum Status {
     /// With the failure's class: `assertion`, `invalid request`, `unauthenticated`,
     /// `forbidden`, `replay miss`, `harness`.
     Failed(&'static str),
-    /// Not run: a step before it did not pass.
+    /// Not run: a step before it did not pass, or the scenario skipped itself on purpose
+    /// (`this scenario is skipped "why"`).
     Skipped,
     /// No definition matches the step.
     Undefined,
@@ -36,6 +38,8 @@ impl Status {
             Status::Ambiguous
         } else if m.starts_with("pending:") {
             Status::Pending
+        } else if m.starts_with("skipped:") {
+            Status::Skipped
         } else {
             Status::Failed(class_of(m))
         }
@@ -111,6 +115,8 @@ pub struct StepOutcome {
     /// `-v`: the scenario's state when the step failed.
     pub world: Option<String>,
     pub duration: Duration,
+    /// When it started (not for steps that did not run).
+    pub started: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug, Clone)]
@@ -124,6 +130,9 @@ pub struct ScenarioOutcome {
     pub tags: Vec<String>,
     /// The Background whose steps ran first (the rule's when it has one), if any.
     pub background: Option<Heading>,
+    /// When it started and finished (a dry run has neither).
+    pub started: Option<std::time::SystemTime>,
+    pub finished: Option<std::time::SystemTime>,
     pub steps: Vec<StepOutcome>,
 }
 

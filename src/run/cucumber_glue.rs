@@ -8,8 +8,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use cucumber::gherkin::tagexpr::TagOperation;
-use cucumber::tag::Ext as _;
 use cucumber::writer::Coloring;
 use cucumber::{WriterExt as _, gherkin};
 use futures::future::LocalBoxFuture;
@@ -115,12 +113,11 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
 }
 
 pub struct Settings {
-    pub tags: Option<TagOperation>,
-    pub name: Option<Regex>,
     pub jobs: usize,
     pub fail_fast: bool,
     pub junit: Option<PathBuf>,
     pub cucumber_json: Option<PathBuf>,
+    pub messages: Option<PathBuf>,
     pub color: Coloring,
     pub verbose: u8,
     pub strict: bool,
@@ -151,6 +148,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     let redactor = Arc::new(Redactor::for_contracts(
         suite.catalog.contracts.values().map(|c| c.as_ref()),
     ));
+    let suite_for_reports = suite.clone();
     *SUITE
         .lock()
         .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = Some((suite, redactor));
@@ -161,6 +159,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
 
     writable(&s.junit)?;
     writable(&s.cucumber_json)?;
+    writable(&s.messages)?;
     let color = match s.color {
         Coloring::Always => true,
         Coloring::Never => false,
@@ -171,8 +170,12 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
         verbose: s.verbose > 0,
         strict: s.strict,
         root: s.root.clone(),
-        junit: s.junit.clone(),
-        cucumber_json: s.cucumber_json.clone(),
+        files: super::events::ReportFiles {
+            junit: s.junit.clone(),
+            cucumber_json: s.cucumber_json.clone(),
+            messages: s.messages.clone(),
+        },
+        suite: suite_for_reports,
     })
     .normalized();
 
@@ -238,23 +241,9 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     if s.fail_fast {
         cucumber = cucumber.fail_fast();
     }
-    let (tags, name) = (s.tags, s.name);
+    // The features hold only the scenarios --tags and --name chose (crate::feature::Selection).
     let features: Vec<gherkin::Feature> = features.into_iter().map(|(_, f)| f).collect();
-    let result = cucumber
-        .filter_run(features, move |feature, rule, scenario| {
-            let tags_ok = tags.as_ref().is_none_or(|t| {
-                t.eval(
-                    feature
-                        .tags
-                        .iter()
-                        .chain(rule.iter().flat_map(|r| &r.tags))
-                        .chain(scenario.tags.iter()),
-                )
-            });
-            let name_ok = name.as_ref().is_none_or(|n| n.is_match(&scenario.name));
-            tags_ok && name_ok
-        })
-        .await;
+    let result = cucumber.run(features).await;
     *SUITE
         .lock()
         .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = None;

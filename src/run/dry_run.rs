@@ -61,12 +61,18 @@ pub fn report(ws: &Workspace, loaded: &Loaded, opts: &RunOptions) -> Result<Exit
     text.push_str(&results::terminal::summary(&outcomes));
     text.push_str("[Dry run: nothing was started or sent; every defined step is shown as skipped]\n");
     print!("{}", crate::secrets::mask_text(&text, crate::secrets::MASK));
+    let files = super::events::ReportFiles {
+        junit: opts.junit.clone(),
+        cucumber_json: opts.cucumber_json.clone(),
+        messages: opts.messages.clone(),
+    };
     write_reports(
         &outcomes,
         &ws.root,
         opts.strict,
-        opts.junit.as_deref(),
-        opts.cucumber_json.as_deref(),
+        &files,
+        &loaded.registry,
+        std::time::SystemTime::now(),
     )
     .map_err(RunError::BadInput)?;
     Ok(if results::failed(&outcomes, opts.strict) {

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use cucumber::event::{self, Cucumber};
@@ -22,8 +23,9 @@ pub struct Collector {
     verbose: bool,
     strict: bool,
     root: PathBuf,
-    junit: Option<PathBuf>,
-    cucumber_json: Option<PathBuf>,
+    files: ReportFiles,
+    suite: Arc<crate::steps::Suite>,
+    started: std::time::SystemTime,
     /// Scenarios running, by (feature file, line).
     running: Vec<Running>,
     pub outcomes: Vec<ScenarioOutcome>,
@@ -45,8 +47,17 @@ pub struct Settings {
     pub verbose: bool,
     pub strict: bool,
     pub root: PathBuf,
+    pub files: ReportFiles,
+    /// For the step definitions the messages list.
+    pub suite: Arc<crate::steps::Suite>,
+}
+
+/// The report files asked for.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFiles {
     pub junit: Option<PathBuf>,
     pub cucumber_json: Option<PathBuf>,
+    pub messages: Option<PathBuf>,
 }
 
 fn heading(keyword: &str, name: &str, line: usize, description: &Option<String>, tags: &[String]) -> Heading {
@@ -72,6 +83,7 @@ fn step_outcome(s: &gherkin::Step, background: bool) -> StepOutcome {
         message: None,
         world: None,
         duration: std::time::Duration::ZERO,
+        started: None,
     }
 }
 
@@ -111,6 +123,8 @@ pub(super) fn outcome_of(
             .or(f.background.as_ref())
             .map(|b| heading(&b.keyword, &b.name, b.position.line, &b.description, &[])),
         steps: steps.iter().map(|(b, s)| step_outcome(s, *b)).collect(),
+        started: None,
+        finished: None,
     };
     let places = steps
         .iter()
@@ -133,23 +147,95 @@ pub(super) fn write_reports(
     outcomes: &[ScenarioOutcome],
     root: &Path,
     strict: bool,
-    junit: Option<&Path>,
-    cucumber_json: Option<&Path>,
+    files: &ReportFiles,
+    registry: &crate::steps::Registry,
+    started: std::time::SystemTime,
 ) -> Result<(), String> {
     let write = |path: &Path, text: &str| {
         let masked = crate::secrets::mask_text(text, crate::secrets::MASK);
         crate::recording::write_atomic(path, masked.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
     };
-    if let Some(path) = junit {
+    if let Some(path) = &files.junit {
         write(path, &results::junit::render(outcomes, strict))?;
     }
-    if let Some(path) = cucumber_json {
+    if let Some(path) = &files.cucumber_json {
         let places = |uri: &str| tag_places(&root.join(uri));
         let json = results::cucumber_json::render(outcomes, &places);
         write(path, &serde_json::to_string_pretty(&json).unwrap_or_default())?;
     }
+    if let Some(path) = &files.messages {
+        write(path, &messages(outcomes, root, strict, registry, started))?;
+    }
     Ok(())
+}
+
+/// The Cucumber Messages stream: each feature file that ran is read again (source, document
+/// and pickles, ids unique across files), then the definitions and what ran.
+fn messages(
+    outcomes: &[ScenarioOutcome],
+    root: &Path,
+    strict: bool,
+    registry: &crate::steps::Registry,
+    started: std::time::SystemTime,
+) -> String {
+    use crate::results::messages::{Definition, Document, Run};
+    let mut uris: Vec<&str> = outcomes.iter().map(|o| o.uri.as_str()).collect();
+    uris.sort_unstable();
+    uris.dedup();
+    let mut next_id = 0;
+    let mut documents = Vec::new();
+    for uri in uris {
+        let path = root.join(uri);
+        let Ok(source) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let markdown = crate::gherkin::is_markdown(&path);
+        let options = crate::gherkin::Options {
+            markdown,
+            first_id: next_id,
+            ..Default::default()
+        };
+        if let Ok(parsed) = crate::gherkin::parse(&source, uri, options) {
+            next_id = parsed.next_id;
+            documents.push(Document {
+                uri: uri.to_string(),
+                source,
+                markdown,
+                parsed,
+            });
+        }
+    }
+    let definitions: Vec<Definition> = registry
+        .defs()
+        .iter()
+        .map(|d| match &d.origin {
+            crate::steps::registry::Origin::File { path, line } => Definition {
+                phrase: d.phrase.text.clone(),
+                uri: crate::diag::display_path(path, root).display().to_string(),
+                line: Some(*line),
+            },
+            crate::steps::registry::Origin::Builtin => Definition {
+                phrase: d.phrase.text.clone(),
+                uri: "contrail:built-in".into(),
+                line: None,
+            },
+        })
+        .collect();
+    let matches = |text: &str| match registry.lookup(text) {
+        crate::steps::registry::Lookup::Found(f) => vec![f.index],
+        _ => Vec::new(),
+    };
+    results::messages::render(&Run {
+        documents: &documents,
+        definitions: &definitions,
+        matches: &matches,
+        outcomes,
+        started,
+        finished: std::time::SystemTime::now(),
+        success: !results::failed(outcomes, strict),
+        next_id,
+    })
 }
 
 /// The text a failed step left: contrail's failure rendering, or a panic's message.
@@ -173,8 +259,9 @@ impl Collector {
             verbose: s.verbose,
             strict: s.strict,
             root: s.root,
-            junit: s.junit,
-            cucumber_json: s.cucumber_json,
+            files: s.files,
+            suite: s.suite,
+            started: std::time::SystemTime::now(),
             running: Vec::new(),
             outcomes: Vec::new(),
             last_heading: None,
@@ -183,7 +270,8 @@ impl Collector {
     }
 
     fn start(&mut self, f: &gherkin::Feature, r: Option<&gherkin::Rule>, sc: &gherkin::Scenario) {
-        let (outcome, places) = outcome_of(&self.root, f, r, sc);
+        let (mut outcome, places) = outcome_of(&self.root, f, r, sc);
+        outcome.started = Some(std::time::SystemTime::now());
         self.running.push(Running {
             key: (f.path.clone(), sc.position.line),
             places,
@@ -214,7 +302,10 @@ impl Collector {
         let elapsed = run.started.map(|t| t.elapsed()).unwrap_or_default();
         let s = &mut run.outcome.steps[i];
         match ev {
-            event::Step::Started => run.started = Some(Instant::now()),
+            event::Step::Started => {
+                run.started = Some(Instant::now());
+                s.started = Some(std::time::SystemTime::now());
+            }
             event::Step::Passed(..) => {
                 s.status = Status::Passed;
                 s.duration = elapsed;
@@ -252,7 +343,8 @@ impl Collector {
             return;
         };
         let run = self.running.remove(i);
-        let o = run.outcome;
+        let mut o = run.outcome;
+        o.finished = Some(std::time::SystemTime::now());
         let this = (o.uri.clone(), o.rule.as_ref().map(|r| r.name.clone()));
         let new_feature = self.last_heading.as_ref().is_none_or(|(u, _)| *u != this.0);
         let new_rule = self.last_heading.as_ref().is_none_or(|l| *l != this);
@@ -279,8 +371,9 @@ impl Collector {
             &self.outcomes,
             &self.root,
             self.strict,
-            self.junit.as_deref(),
-            self.cucumber_json.as_deref(),
+            &self.files,
+            &self.suite.registry,
+            self.started,
         ) {
             self.write_error = Some(e);
         }

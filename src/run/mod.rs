@@ -50,6 +50,7 @@ pub struct RunOptions {
     pub base_urls: Vec<(String, String)>,
     pub junit: Option<PathBuf>,
     pub cucumber_json: Option<PathBuf>,
+    pub messages: Option<PathBuf>,
     /// List what would run; start nothing.
     pub dry_run: bool,
     /// Pending steps fail the run (undefined and ambiguous ones always do).
@@ -163,21 +164,8 @@ async fn prepare_and_run(
         .transpose()
         .map_err(|e| RunError::BadInput(format!("--name: {e}")))?;
 
-    if opts.dry_run {
-        let selection = crate::feature::Selection {
-            tags: tags.clone(),
-            name: name.clone(),
-        };
-        let mode = lint::Mode {
-            deep: false,
-            selection: &selection,
-            undefined_is_problem: false,
-        };
-        let loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
-        return dry_run::report(&ws, &loaded, &opts).map(Done::from);
-    }
-    let seed = crate::seed::init().map_err(RunError::BadInput)?;
-    eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)");
+    // The scenarios are chosen before anything is checked; a run leaves undefined steps to be
+    // reported as such when their scenario runs.
     let selection = crate::feature::Selection {
         tags: tags.clone(),
         name: name.clone(),
@@ -188,6 +176,11 @@ async fn prepare_and_run(
         undefined_is_problem: false,
     };
     let loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
+    if opts.dry_run {
+        return dry_run::report(&ws, &loaded, &opts).map(Done::from);
+    }
+    let seed = crate::seed::init().map_err(RunError::BadInput)?;
+    eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)");
 
     crate::client::auth::remember_catalog_secrets(&loaded.catalog);
     let mut partner_tls = BTreeMap::new();
@@ -328,12 +321,11 @@ async fn prepare_and_run(
         suite,
         features,
         cucumber_glue::Settings {
-            tags,
-            name,
             jobs,
             fail_fast: opts.fail_fast,
             junit: opts.junit,
             cucumber_json: opts.cucumber_json,
+            messages: opts.messages,
             color: opts.color,
             verbose: opts.verbose,
             strict: opts.strict,

@@ -96,6 +96,16 @@ pub fn register(r: &mut Registry) {
         r#"Then this scenario is pending "the partner's v2 API is not in the sandbox yet""#,
         |_, a| Box::pin(async move { Err(StepFailure::usage(format!("pending: {}", a.param(0)))) }),
     );
+    builtin(
+        r,
+        "data",
+        "this scenario is skipped {reason}",
+        Attachment::None,
+        "Skips the rest of the scenario on purpose (the sandbox lacks what it needs today): its \
+         steps are skipped and the scenario is reported skipped, with the reason; not a failure.",
+        r#"Given this scenario is skipped "the EU sandbox has no incidents API""#,
+        |_, a| Box::pin(async move { Err(StepFailure::usage(format!("skipped: {}", a.param(0)))) }),
+    );
 }
 
 async fn contract(w: &mut World, a: Args) -> StepResult {
