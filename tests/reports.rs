@@ -176,3 +176,68 @@ fn every_status_in_every_report() {
         "{xml}"
     );
 }
+
+/// `lint`, `--dry-run`, a run and every report count the bundled suite's scenarios alike (an
+/// outline row is a scenario): the terminal, JUnit testcases, Cucumber JSON scenario elements
+/// and Cucumber Messages test cases.
+#[test]
+fn counts_agree_across_lint_dry_run_run_and_every_report() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let lint = contrail(ws.path(), &["lint"]);
+    assert_eq!(lint.code, 0, "{}", lint.all());
+    let n: usize = lint
+        .stdout
+        .split(" scenario(s)")
+        .next()
+        .and_then(|head| head.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("lint counts scenarios");
+    assert!(n > 10, "{}", lint.stdout);
+
+    let dry = contrail(ws.path(), &["run", "--dry-run", "--target", "replay"]);
+    assert_eq!(dry.code, 0, "{}", dry.all());
+    assert!(
+        dry.stdout.contains(&format!("{n} scenarios ({n} skipped)")),
+        "{}",
+        dry.stdout
+    );
+
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "--target",
+            "replay",
+            "--color",
+            "never",
+            "--junit",
+            "r/j.xml",
+            "--cucumber-json",
+            "r/c.json",
+            "--messages",
+            "r/m.ndjson",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert!(
+        out.stdout.contains(&format!("{n} scenarios ({n} passed)")),
+        "{}",
+        out.stdout
+    );
+    let xml = std::fs::read_to_string(ws.path().join("r/j.xml")).unwrap();
+    assert_eq!(xml.matches("<testcase ").count(), n, "{xml}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ws.path().join("r/c.json")).unwrap()).unwrap();
+    let elements = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["elements"].as_array().unwrap())
+        .filter(|e| e["type"] == "scenario")
+        .count();
+    assert_eq!(elements, n);
+    let messages = std::fs::read_to_string(ws.path().join("r/m.ndjson")).unwrap();
+    assert_eq!(messages.lines().filter(|l| l.starts_with("{\"testCase\":")).count(), n);
+    assert_eq!(messages.lines().filter(|l| l.starts_with("{\"pickle\":")).count(), n);
+}
