@@ -2,9 +2,7 @@
 //! (passed, failed, skipped, undefined, pending), a Background, a Rule, an outline, a doc string
 //! and a table. The terminal names each status (never "panicked"), JUnit gives every testcase a
 //! `classname` and each failure its class, and the Cucumber JSON validates against the
-//! official schema (tests/fixtures/cucumber-json-schema). Ambiguous steps are reported the same
-//! way, but declarative steps that would collide are refused when they load, so no feature here
-//! can reach one.
+//! official schema (tests/fixtures/cucumber-json-schema). Ambiguous steps: tests/statuses.rs.
 
 mod common;
 use common::*;

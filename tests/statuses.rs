@@ -141,3 +141,58 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     assert_eq!(out.code, 0, "{}", out.all());
     assert!(out.stdout.contains("2 scenarios (2 skipped)"), "{}", out.stdout);
 }
+
+/// Two declarative phrases that both match a step make it ambiguous: `lint` names both, a run
+/// fails that scenario as ambiguous (terminal, JUnit; Cucumber JSON has no such status and
+/// says failed with the reason) and runs the others.
+#[test]
+fn an_ambiguous_step_fails_only_its_scenario() {
+    let feature = "Feature: Ambiguity\n  Scenario: Clear\n    Given the variable \"a\" is \"b\"\n\n  Scenario: Two meanings\n    Given the ticket \"T-1\" is closed\n";
+    let ws = tiny_workspace(CONTRACT, feature);
+    std::fs::create_dir_all(ws.path().join("steps")).unwrap();
+    // The specific phrase first: the general one's sample text does not collide with it, yet
+    // both match `the ticket "T-1" is closed`.
+    std::fs::write(
+        ws.path().join("steps/tickets.yaml"),
+        "steps:\n  - phrase: the ticket {id} is closed\n    do:\n      - the variable \"state\" is \"closed\"\n  - phrase: the ticket {id} is {state:word}\n    do:\n      - the variable \"state\" is \"${state}\"\n",
+    )
+    .unwrap();
+    let out = contrail(ws.path(), &["lint"]);
+    assert_eq!(out.code, 2, "{}", out.all());
+    assert!(
+        out.stderr.contains("the step matches several definitions"),
+        "{}",
+        out.stderr
+    );
+
+    let out = contrail(
+        ws.path(),
+        &[
+            "run",
+            "--color",
+            "never",
+            "--junit",
+            "j.xml",
+            "--cucumber-json",
+            "c.json",
+        ],
+    );
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains("2 scenarios (1 passed, 1 ambiguous)"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("Step ambiguous: features/f.feature:6:5"),
+        "{}",
+        out.stdout
+    );
+    let xml = std::fs::read_to_string(ws.path().join("j.xml")).unwrap();
+    assert!(xml.contains("<failure type=\"ambiguous\""), "{xml}");
+    let json = std::fs::read_to_string(ws.path().join("c.json")).unwrap();
+    assert!(
+        json.contains("\"status\": \"failed\"") && json.contains("ambiguous step"),
+        "{json}"
+    );
+}
