@@ -102,23 +102,6 @@ fn normalized(ndjson: &str) -> Vec<Value> {
     out
 }
 
-/// Every line against the official schema of a message (tests/fixtures/cucumber-messages).
-fn schema_errors(ndjson: &str) -> Vec<String> {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("tests/fixtures/cucumber-messages/messages.schema.json")).unwrap(),
-    )
-    .unwrap();
-    let validator = jsonschema::validator_for(&schema).expect("the messages schema compiles");
-    let mut out = Vec::new();
-    for (i, line) in ndjson.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let v: Value = serde_json::from_str(line).expect("a message");
-        for e in validator.iter_errors(&v) {
-            out.push(format!("line {}: {}: {e}", i + 1, e.instance_path()));
-        }
-    }
-    out
-}
-
 fn run_case(name: &str) -> (Vec<Value>, Vec<Value>, Output) {
     let fixtures = repo().join("tests/fixtures/cck");
     let feature = std::fs::read_to_string(fixtures.join(format!("{name}.feature"))).unwrap();
@@ -129,7 +112,7 @@ fn run_case(name: &str) -> (Vec<Value>, Vec<Value>, Output) {
     std::fs::write(ws.path().join("steps/cck.yaml"), STEPS).unwrap();
     let out = contrail(ws.path(), &["run", "--color", "never", "--messages", "m.ndjson"]);
     let ours = std::fs::read_to_string(ws.path().join("m.ndjson")).unwrap_or_default();
-    let invalid = schema_errors(&ours);
+    let invalid = messages_schema_errors(&ours);
     assert!(invalid.is_empty(), "{name}: messages the schema refuses: {invalid:#?}");
     let expected = std::fs::read_to_string(fixtures.join(format!("{name}.ndjson"))).unwrap();
     (normalized(&ours), normalized(&expected), out)

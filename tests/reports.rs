@@ -238,4 +238,17 @@ fn counts_agree_across_lint_dry_run_run_and_every_report() {
     let messages = std::fs::read_to_string(ws.path().join("r/m.ndjson")).unwrap();
     assert_eq!(messages.lines().filter(|l| l.starts_with("{\"testCase\":")).count(), n);
     assert_eq!(messages.lines().filter(|l| l.starts_with("{\"pickle\":")).count(), n);
+    // Each request a step sent is attached to its step, request and response, masked.
+    let exchanges: Vec<&str> = messages
+        .lines()
+        .filter(|l| l.starts_with("{\"attachment\":") && l.contains("exchange.txt"))
+        .collect();
+    assert!(exchanges.len() >= n, "{} exchanges for {n} scenarios", exchanges.len());
+    assert!(exchanges.iter().all(|l| l.contains("HTTP ")), "{exchanges:?}");
+    let invalid = messages_schema_errors(&messages);
+    assert!(invalid.is_empty(), "{invalid:#?}");
+    assert!(
+        json.to_string().contains("\"output\":[\""),
+        "Cucumber JSON carries the exchanges"
+    );
 }

@@ -116,6 +116,8 @@ async fn a_partner_echoing_every_secret_leaves_none_in_recordings_reports_or_out
                 "reports/junit.xml",
                 "--cucumber-json",
                 "reports/cucumber.json",
+                "--messages",
+                "reports/messages.ndjson",
             ],
             &[("ECHO_SECRET", CLIENT_SECRET)],
         )
@@ -145,6 +147,7 @@ async fn a_partner_echoing_every_secret_leaves_none_in_recordings_reports_or_out
     );
     assert!(files.iter().any(|(p, _)| p.ends_with("junit.xml")));
     assert!(files.iter().any(|(p, _)| p.ends_with("cucumber.json")));
+    assert!(files.iter().any(|(p, _)| p.ends_with("messages.ndjson")));
     files.push(("stdout".into(), out.stdout.clone()));
     files.push(("stderr".into(), out.stderr.clone()));
     for (file, text) in &files {

@@ -47,6 +47,9 @@ fn step(s: &StepOutcome) -> Value {
     if let Some(rows) = &s.table {
         v["rows"] = Value::Array(rows.iter().map(|r| json!({ "cells": r })).collect());
     }
+    if !s.attachments.is_empty() {
+        v["output"] = json!(s.attachments);
+    }
     v
 }
 

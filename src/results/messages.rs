@@ -144,6 +144,17 @@ pub fn render(run: &Run<'_>) -> String {
                 "testStepId": step_id,
                 "timestamp": timestamp(at),
             }}));
+            for a in &s.attachments {
+                out.push(json!({ "attachment": {
+                    "testCaseStartedId": started_id,
+                    "testStepId": step_id,
+                    "body": a,
+                    "contentEncoding": "IDENTITY",
+                    "mediaType": "text/plain",
+                    "fileName": "exchange.txt",
+                    "timestamp": timestamp(at),
+                }}));
+            }
             if let Some(m) = &s.message {
                 out.push(json!({ "attachment": {
                     "testCaseStartedId": started_id,

@@ -117,6 +117,8 @@ pub struct StepOutcome {
     pub duration: Duration,
     /// When it started (not for steps that did not run).
     pub started: Option<std::time::SystemTime>,
+    /// What the step sent and got back, as text (masked), one per request.
+    pub attachments: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -66,6 +66,7 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
 fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'_, ()> {
     Box::pin(async move {
         let table = ctx.step.table.as_ref().map(|t| t.rows.clone());
+        let sent_before = world.sent;
         let step = world.run_step(&ctx.step.value, ctx.step.docstring.as_deref(), table.as_deref());
         // A panic in a step is a bug in contrail, not a failed expectation: said so, and the
         // run ends with exit 3 (cucumber would report it as an ordinary failure).
@@ -79,6 +80,21 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                 )));
             }
         };
+        // The exchange a step made goes to the reports with its result (masked as failures are).
+        if world.sent > sent_before
+            && let (Some(e), Some((path, line))) = (&world.last, &world.place)
+        {
+            let redactor = SUITE
+                .lock()
+                .ok()
+                .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
+                .unwrap_or_default();
+            let text = crate::steps::report::render_exchange(e, &redactor);
+            super::events::attach(
+                (path.clone(), *line, ctx.step.position.line, ctx.step.position.col),
+                crate::secrets::mask_text(&text, crate::secrets::MASK).into_owned(),
+            );
+        }
         if let Err(failure) = result {
             if failure.kind == FailureKind::Harness {
                 HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
@@ -206,6 +222,7 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
                     |i| i.id.clone(),
                 ));
                 world.steps_hash = identity.map(|i| i.steps);
+                world.place = Some((feature.path.clone(), scenario.position.line));
                 let runner = sut_runner
                     .clone()
                     .filter(|_| super::sut::tagged(feature, rule, scenario));

@@ -84,6 +84,7 @@ fn step_outcome(s: &gherkin::Step, background: bool) -> StepOutcome {
         world: None,
         duration: std::time::Duration::ZERO,
         started: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -238,6 +239,29 @@ fn messages(
     })
 }
 
+/// Where a step ran: (feature file, scenario line, step line, step column).
+type StepKey = (Option<PathBuf>, usize, usize, usize);
+
+/// Exchanges steps made, waiting for their step's result event (the step function sees the
+/// World, the writer does not).
+static ATTACHMENTS: std::sync::Mutex<Vec<(StepKey, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Keeps what a step attaches (its request and response) for the reports.
+pub(super) fn attach(key: StepKey, text: String) {
+    if let Ok(mut a) = ATTACHMENTS.lock() {
+        a.push((key, text));
+    }
+}
+
+fn take_attachments(key: &StepKey) -> Vec<String> {
+    let Ok(mut a) = ATTACHMENTS.lock() else {
+        return Vec::new();
+    };
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *a).into_iter().partition(|(k, _)| k == key);
+    *a = rest;
+    mine.into_iter().map(|(_, t)| t).collect()
+}
+
 /// The text a failed step left: contrail's failure rendering, or a panic's message.
 fn failure_text(err: &event::StepError) -> String {
     match err {
@@ -300,7 +324,11 @@ impl Collector {
             return;
         };
         let elapsed = run.started.map(|t| t.elapsed()).unwrap_or_default();
+        let key = (f.path.clone(), sc.position.line, step.position.line, step.position.col);
         let s = &mut run.outcome.steps[i];
+        if !matches!(ev, event::Step::Started) {
+            s.attachments.extend(take_attachments(&key));
+        }
         match ev {
             event::Step::Started => {
                 run.started = Some(Instant::now());

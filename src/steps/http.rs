@@ -369,6 +369,7 @@ async fn send(
         })?;
     let (request, response, elapsed) = suite.client.send(req).await?;
     let unmatched = response.header(crate::server::UNMATCHED_HEADER).is_some();
+    w.sent += 1;
     w.last = Some(Exchange {
         partner: partner.to_string(),
         operation,

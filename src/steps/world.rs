@@ -147,6 +147,11 @@ pub struct World {
     pub uses_sut: bool,
     /// Values made up so far (see `draw`).
     pub draws: u64,
+    /// Requests sent to partners so far: a step that sent one attaches the exchange to its
+    /// result in the reports.
+    pub sent: u64,
+    /// The scenario's place (feature file, line), for the reports' attachments.
+    pub place: Option<(Option<std::path::PathBuf>, usize)>,
 }
 
 /// What `-v` shows of a scenario when it fails: what a tester reasons about (variables, the
@@ -232,6 +237,8 @@ impl World {
             suite,
             scenario: None,
             steps_hash: None,
+            sent: 0,
+            place: None,
             contract: None,
             partner: None,
             credentials: Credentials::Contract,

@@ -237,3 +237,20 @@ pub fn demo_sut_toml(extra_args: &[&str], sut_lines: &str, before: &str) -> Stri
         "{before}[sut]\ncommand = {command:?}\nready = \"/health\"\n{sut_lines}\n[sut.webhooks]\nticketing = \"/webhooks/ticketing\"\n"
     )
 }
+
+/// Every line against the official schema of a message (tests/fixtures/cucumber-messages).
+pub fn messages_schema_errors(ndjson: &str) -> Vec<String> {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/cucumber-messages/messages.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the messages schema compiles");
+    let mut out = Vec::new();
+    for (i, line) in ndjson.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: serde_json::Value = serde_json::from_str(line).expect("a message");
+        for e in validator.iter_errors(&v) {
+            out.push(format!("line {}: {}: {e}", i + 1, e.instance_path()));
+        }
+    }
+    out
+}
