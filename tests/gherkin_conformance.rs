@@ -1,5 +1,5 @@
 //! contrail's Gherkin parser against the official conformance data (cucumber/gherkin
-//! `testdata`, in ../shared/gherkin-testdata with its licence): every good file parses to the
+//! `testdata`, copied into tests/fixtures/gherkin-testdata with its licence): every good file parses to the
 //! expected document and pickles, every bad file fails with the expected errors, each at the
 //! line and column the official parsers give.
 
@@ -9,7 +9,7 @@ use contrail::gherkin::{self, Options};
 use serde_json::Value;
 
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/gherkin-testdata")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gherkin-testdata")
 }
 
 fn sources(dir: &str) -> Vec<PathBuf> {
