@@ -1,9 +1,10 @@
 //! cucumber-rs's events turned into `results::ScenarioOutcome`s: every step of a scenario is
 //! known when it starts (background steps included), each is marked as its event comes
 //! (a step never reached stays skipped), and its failure text says its status (undefined,
-//! ambiguous, pending, failed with its class). Each finished scenario is printed at once; at
-//! the end the summary is printed and the JUnit and Cucumber JSON files are written, all
-//! masked. cucumber-rs keeps scheduling the scenarios; what they mean is ours.
+//! ambiguous, pending, failed with its class), with the exchanges it made attached. Each
+//! finished scenario is printed at once; at the end the summary is printed and the JUnit,
+//! Cucumber JSON and Cucumber Messages files are written, all masked. cucumber-rs keeps
+//! scheduling the scenarios; what they mean is ours.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
