@@ -97,3 +97,85 @@ pub fn is_markdown(path: &std::path::Path) -> bool {
         .and_then(|n| n.to_str())
         .is_some_and(|n| n.to_ascii_lowercase().ends_with(".feature.md"))
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    /// Pieces real feature files are made of, and the awkward ones (escapes at the end of a
+    /// line, open fences, multi-byte and right-to-left text, tabs, a BOM, CR).
+    const PIECES: &[&str] = &[
+        "Feature: f",
+        "# Feature: m",
+        "Rule: r",
+        "Background:",
+        "Scenario: s",
+        "Scenario Outline: <x>",
+        "Examples:",
+        "## Scenario: md",
+        "* Given md",
+        "Given a",
+        "And b",
+        "* c",
+        "When d <x>",
+        "Then e",
+        "| x |",
+        "| a \\| b | \\n |",
+        "| 1\\",
+        "|",
+        "  | 𝄞 | é |",
+        "\"\"\"",
+        "\"\"\"json",
+        "```",
+        "````",
+        "\\\"\\\"\\\"",
+        "@t @u",
+        "@a b",
+        "`@md`",
+        "# language: fr",
+        "# language: xx-nope",
+        "#c",
+        "Fonctionnalité: f",
+        "Soit x",
+        "  ",
+        "\t",
+        "\u{feff}",
+        "שלום",
+        "\r",
+        "text",
+    ];
+
+    fn source() -> impl Strategy<Value = String> {
+        prop::collection::vec((prop::sample::select(PIECES), 0usize..6), 0..40).prop_map(|lines| {
+            lines
+                .into_iter()
+                .map(|(piece, indent)| format!("{}{piece}", " ".repeat(indent)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Whatever the lines, the parser answers (a document or errors) without panicking, and
+        /// every error is placed within the file (the end of the file at most).
+        #[test]
+        fn any_lines_parse_or_fail_with_placed_errors(text in source(), markdown in any::<bool>()) {
+            let lines = text.split('\n').count();
+            match super::parse(&text, "f.feature", super::Options { markdown, ..Default::default() }) {
+                Ok(parsed) => {
+                    let _ = serde_json::to_string(&parsed.document);
+                }
+                Err(errors) => {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.len() <= 11);
+                    for e in errors {
+                        prop_assert!(e.line >= 1 && e.line <= lines + 1, "{e} in {lines} lines");
+                        prop_assert!(!e.message.contains('\n'), "{}", e.message);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -172,6 +172,8 @@ impl<'s> Parser<'s> {
             }
         }
         if !self.errors.is_empty() {
+            // The official parsers stop at the eleventh error; a line can add two at once here.
+            self.errors.truncate(MAX_ERRORS + 1);
             return Err(self.errors);
         }
         self.close_until(|r| r == R::Document);
