@@ -52,6 +52,16 @@ const STEPS: &str = r#"steps:
   - phrase: an unimplemented pending step
     do:
       - this scenario is pending "the kit's step says so"
+  - phrase: 'the following table is transposed:'
+    table: true
+    do:
+      - step: 'the variable "transposed" is the table transposed:'
+        table: ${table}
+  - phrase: 'it should be:'
+    table: true
+    do:
+      - step: 'the variable "transposed" equals the table:'
+        table: ${table}
 "#;
 
 fn drop_keys(v: &mut Value, keys: &[&str]) {
@@ -124,6 +134,7 @@ fn the_compatibility_kit_cases_contrail_can_express() {
     for name in [
         "minimal",
         "backgrounds",
+        "data-tables",
         "doc-strings",
         "rules-backgrounds",
         "skipped",
@@ -149,4 +160,23 @@ fn the_compatibility_kit_cases_contrail_can_express() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The table steps that make the kit's data-tables case Rust-free fail when the table is not
+/// what was kept, with a diff.
+#[test]
+fn a_transposed_table_that_differs_fails_with_a_diff() {
+    let feature = "Feature: Tables\n  Scenario: transposed\n    When the following table is transposed:\n      | a | b |\n      | 1 | 2 |\n    Then it should be:\n      | a | 2 |\n      | b | 1 |\n";
+    let ws = tiny_workspace("contract: cck\nversion: \"1\"\npartners: {}\n", feature);
+    std::fs::create_dir_all(ws.path().join("steps")).unwrap();
+    std::fs::write(ws.path().join("steps/cck.yaml"), STEPS).unwrap();
+    let out = contrail(ws.path(), &["run", "--color", "never"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("the variable \"transposed\" is not the table below the step"),
+        "{}",
+        out.stdout
+    );
+    assert!(out.stdout.contains("diff (- expected, + actual)"), "{}", out.stdout);
 }

@@ -89,6 +89,67 @@ pub fn register(r: &mut Registry) {
     builtin(
         r,
         "data",
+        "the variable {name} is the table:",
+        Attachment::Table,
+        "Keep a data table as a variable: its rows, each a list of cells (${name.0.1} is the \
+         second cell of the first row).",
+        "Given the variable \"expected\" is the table:",
+        |w, a| {
+            Box::pin(async move {
+                let rows = table_value(a.table()?.clone());
+                w.vars.insert(a.param(0).to_string(), rows);
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "data",
+        "the variable {name} is the table transposed:",
+        Attachment::Table,
+        "Keep a data table turned on its side (rows become columns): a field | value table \
+         written across the page, read down it.",
+        "Given the variable \"ticket\" is the table transposed:",
+        |w, a| {
+            Box::pin(async move {
+                let rows = a.table()?;
+                let width = rows.iter().map(Vec::len).max().unwrap_or(0);
+                let transposed: Vec<Vec<String>> = (0..width)
+                    .map(|c| rows.iter().map(|r| r.get(c).cloned().unwrap_or_default()).collect())
+                    .collect();
+                w.vars.insert(a.param(0).to_string(), table_value(transposed));
+                Ok(())
+            })
+        },
+    );
+    builtin(
+        r,
+        "data",
+        "the variable {name} equals the table:",
+        Attachment::Table,
+        "The variable holds exactly these rows and cells (as kept by `is the table:`).",
+        "Then the variable \"transposed\" equals the table:",
+        |w, a| {
+            Box::pin(async move {
+                let name = a.param(0);
+                let want = table_value(a.table()?.clone());
+                let got = w
+                    .vars
+                    .get(name)
+                    .ok_or_else(|| StepFailure::usage(format!("no variable {name:?} is set in this scenario")))?;
+                if *got == want {
+                    return Ok(());
+                }
+                Err(
+                    StepFailure::assertion(format!("the variable {name:?} is not the table below the step"))
+                        .diff(super::assert::pretty(&want), super::assert::pretty(got)),
+                )
+            })
+        },
+    );
+    builtin(
+        r,
+        "data",
         "this scenario is pending {reason}",
         Attachment::None,
         "Marks the rest of the scenario as not written yet: its steps are skipped and the \
@@ -147,4 +208,13 @@ async fn scopes(w: &mut World, a: Args) -> StepResult {
     let wanted: Vec<String> = a.param(0).split_whitespace().map(str::to_string).collect();
     w.credentials = Credentials::Scopes(wanted);
     Ok(())
+}
+
+/// A table as JSON: a list of rows, each a list of its cells.
+fn table_value(rows: Vec<Vec<String>>) -> Value {
+    Value::Array(
+        rows.into_iter()
+            .map(|r| Value::Array(r.into_iter().map(Value::String).collect()))
+            .collect(),
+    )
 }
