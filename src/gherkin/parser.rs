@@ -355,26 +355,20 @@ impl<'s> Parser<'s> {
                 self.start(R::Background);
                 State::Header(Block::Background)
             }
-            Kind::ScenarioLine => {
-                if state == State::Tags(Block::Scenario) {
-                    self.end();
-                } else {
-                    self.close_until(|r| matches!(r, R::Rule | R::Feature));
-                    self.start(R::ScenarioDefinition);
-                }
-                self.start(R::Scenario);
-                State::Header(Block::Scenario)
-            }
-            Kind::ExamplesLine => {
-                if state == State::Tags(Block::Examples) {
-                    self.end();
-                } else {
-                    self.close_until(|r| r == R::Scenario);
-                    self.start(R::ExamplesDefinition);
-                }
-                self.start(R::Examples);
-                State::Header(Block::Examples)
-            }
+            Kind::ScenarioLine => self.definition(
+                state,
+                Block::Scenario,
+                |r| matches!(r, R::Rule | R::Feature),
+                R::ScenarioDefinition,
+                R::Scenario,
+            ),
+            Kind::ExamplesLine => self.definition(
+                state,
+                Block::Examples,
+                |r| r == R::Scenario,
+                R::ExamplesDefinition,
+                R::Examples,
+            ),
             Kind::StepLine => {
                 self.close_until(|r| matches!(r, R::Background | R::Scenario));
                 let block = if self.top() == R::Background {
@@ -427,6 +421,19 @@ impl<'s> Parser<'s> {
         };
         self.build(kind, token);
         next
+    }
+
+    /// A Scenario or Examples line: after its tags (whose definition is open already), or
+    /// as a new definition in its container; then the block itself.
+    fn definition(&mut self, state: State, block: Block, container: fn(R) -> bool, definition: R, inner: R) -> State {
+        if state == State::Tags(block) {
+            self.end();
+        } else {
+            self.close_until(container);
+            self.start(definition);
+        }
+        self.start(inner);
+        State::Header(block)
     }
 
     fn top(&self) -> R {
