@@ -63,6 +63,13 @@ pub struct Token {
     pub language: &'static str,
 }
 
+impl Token {
+    /// Where the line's content starts (column 1 for the end of the file, which has none).
+    pub fn location(&self) -> super::ast::Location {
+        super::ast::Location::new(self.line, self.column.unwrap_or(1))
+    }
+}
+
 pub struct Matcher {
     dialect: &'static Dialect,
     markdown: bool,

@@ -512,7 +512,7 @@ impl<'s> Parser<'s> {
         for t in node.tokens(Kind::TableRow) {
             rows.push(ast::TableRow {
                 id: self.id(),
-                location: Location::new(t.line, t.column.unwrap_or(1)),
+                location: t.location(),
                 cells: t
                     .items
                     .iter()
@@ -562,7 +562,7 @@ impl<'s> Parser<'s> {
                 };
                 Item::Step(ast::Step {
                     id: self.id(),
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     keyword: line.keyword.clone().unwrap_or_default(),
                     keyword_type: line.keyword_type.map(|k| k.as_str()),
                     text: line.text.clone(),
@@ -576,7 +576,7 @@ impl<'s> Parser<'s> {
                 };
                 let content: Vec<&str> = node.tokens(Kind::Other).map(|t| t.text.as_str()).collect();
                 Item::DocString(ast::DocString {
-                    location: Location::new(fence.line, fence.column.unwrap_or(1)),
+                    location: fence.location(),
                     content: content.join("\n"),
                     delimiter: fence.keyword.clone().unwrap_or_default(),
                     media_type: (!fence.text.is_empty()).then(|| fence.text.clone()),
@@ -598,7 +598,7 @@ impl<'s> Parser<'s> {
                 let steps = Self::steps(&mut node);
                 Item::Background(ast::Background {
                     id: self.id(),
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     keyword: line.keyword.unwrap_or_default(),
                     name: line.text,
                     description,
@@ -626,7 +626,7 @@ impl<'s> Parser<'s> {
                 Item::Scenario(ast::Scenario {
                     id: self.id(),
                     tags,
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     keyword: line.keyword.unwrap_or_default(),
                     name: line.text,
                     description,
@@ -651,7 +651,7 @@ impl<'s> Parser<'s> {
                 Item::Examples(ast::Examples {
                     id: self.id(),
                     tags,
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     keyword: line.keyword.unwrap_or_default(),
                     name: line.text,
                     description,
@@ -690,7 +690,7 @@ impl<'s> Parser<'s> {
                 Item::Rule(ast::Rule {
                     id: self.id(),
                     tags,
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     keyword: line.keyword.unwrap_or_default(),
                     name: line.text,
                     description,
@@ -722,7 +722,7 @@ impl<'s> Parser<'s> {
                 let description = header.description();
                 Item::Feature(ast::Feature {
                     tags,
-                    location: Location::new(line.line, line.column.unwrap_or(1)),
+                    location: line.location(),
                     language: line.language.to_string(),
                     keyword: line.keyword.unwrap_or_default(),
                     name: line.text,
