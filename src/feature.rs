@@ -75,6 +75,15 @@ pub fn parse(path: &Path) -> Result<Option<gherkin::Feature>, Diagnostics> {
     }
 }
 
+/// A feature's scenarios in file order (the feature's own, then each rule's), with their rule.
+pub fn scenarios(f: &gherkin::Feature) -> impl Iterator<Item = (Option<&gherkin::Rule>, &gherkin::Scenario)> {
+    f.scenarios.iter().map(|s| (None, s)).chain(
+        f.rules
+            .iter()
+            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
+    )
+}
+
 /// Which scenarios a run takes (`--tags`, `--name`), decided before anything is checked or
 /// started: a scenario left out is neither checked for undefined steps nor run.
 #[derive(Default)]
@@ -199,7 +208,7 @@ fn background(b: &ast::Background) -> gherkin::Background {
 }
 
 /// A scenario, or one per Examples row for an outline (none for Examples without rows).
-fn scenarios(s: &ast::Scenario) -> Vec<gherkin::Scenario> {
+fn expand(s: &ast::Scenario) -> Vec<gherkin::Scenario> {
     let plain = |row: &[(String, String)], tags_of: Vec<String>, at: ast::Location, examples| gherkin::Scenario {
         keyword: s.keyword.clone(),
         name: fill(&s.name, row),
@@ -266,7 +275,7 @@ pub fn to_cucumber(f: &ast::Feature, path: &Path) -> gherkin::Feature {
     for child in &f.children {
         match child {
             ast::FeatureChild::Background(b) => feature.background = Some(background(b)),
-            ast::FeatureChild::Scenario(s) => feature.scenarios.extend(scenarios(s)),
+            ast::FeatureChild::Scenario(s) => feature.scenarios.extend(expand(s)),
             ast::FeatureChild::Rule(r) => {
                 let mut rule = gherkin::Rule {
                     keyword: r.keyword.clone(),
@@ -281,7 +290,7 @@ pub fn to_cucumber(f: &ast::Feature, path: &Path) -> gherkin::Feature {
                 for c in &r.children {
                     match c {
                         ast::RuleChild::Background(b) => rule.background = Some(background(b)),
-                        ast::RuleChild::Scenario(s) => rule.scenarios.extend(scenarios(s)),
+                        ast::RuleChild::Scenario(s) => rule.scenarios.extend(expand(s)),
                     }
                 }
                 feature.rules.push(rule);

@@ -209,7 +209,7 @@ async fn prepare_and_run(
         _ => None,
     };
     let through_mocks = target != Target::Live || drift.is_some();
-    let sut_needed = sut::needed(&loaded.features, tags.as_ref(), name.as_ref());
+    let sut_needed = sut::needed(&loaded.features);
     if sut_needed && ws.config.sut.is_none() {
         return Err(RunError::BadInput(
             "scenarios tagged @sut need a system under test: add [sut] to contrail.toml".into(),

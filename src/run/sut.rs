@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use cucumber::gherkin::{self, tagexpr::TagOperation};
-use cucumber::tag::Ext as _;
-use regex::Regex;
+use cucumber::gherkin;
 use url::Url;
 
 use super::services::{self, RunningService};
@@ -30,24 +28,12 @@ fn tags<'a>(f: &'a gherkin::Feature, r: Option<&'a gherkin::Rule>, s: &'a gherki
         .collect()
 }
 
-/// Whether any scenario the filters select is tagged `@sut`.
-pub fn needed(
-    features: &[(std::path::PathBuf, gherkin::Feature)],
-    filter: Option<&TagOperation>,
-    name: Option<&Regex>,
-) -> bool {
-    let selected = |f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario| {
-        let t = tags(f, r, s);
-        t.iter().any(|t| *t == TAG)
-            && filter.is_none_or(|op| op.eval(t.iter().copied()))
-            && name.is_none_or(|n| n.is_match(&s.name))
-    };
-    features.iter().any(|(_, f)| {
-        f.scenarios.iter().any(|s| selected(f, None, s))
-            || f.rules
-                .iter()
-                .any(|r| r.scenarios.iter().any(|s| selected(f, Some(r), s)))
-    })
+/// Whether any scenario of the run is tagged `@sut` (the features hold only the scenarios
+/// `--tags` and `--name` chose: `feature::Selection`).
+pub fn needed(features: &[(std::path::PathBuf, gherkin::Feature)]) -> bool {
+    features
+        .iter()
+        .any(|(_, f)| crate::feature::scenarios(f).any(|(r, s)| tagged(f, r, s)))
 }
 
 /// Whether a scenario (with its rule and feature) is tagged `@sut`.
