@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static PANICKED: AtomicBool = AtomicBool::new(false);
 
-fn message_of(payload: &(dyn std::any::Any + Send)) -> String {
+pub fn message_of(payload: &(dyn std::any::Any + Send)) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())

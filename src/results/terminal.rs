@@ -27,20 +27,34 @@ fn mark(status: &Status) -> (&'static str, &'static str) {
     }
 }
 
-/// `Feature: name` (and its rule's heading) when a scenario of a new feature or rule comes.
-pub fn headings(o: &ScenarioOutcome, new_feature: bool, new_rule: bool) -> String {
-    let mut out = String::new();
-    if new_feature {
-        let _ = writeln!(out, "{}: {}", o.feature.keyword, o.feature.name);
+/// Scenarios one after the other, each under its feature's (and rule's) heading, given once
+/// per run of scenarios of the same feature and rule.
+#[derive(Default)]
+pub struct Printer {
+    /// The feature file and rule of the scenario printed last.
+    last: Option<(String, Option<String>)>,
+}
+
+impl Printer {
+    pub fn scenario(&mut self, o: &ScenarioOutcome, color: bool, verbose: bool) -> String {
+        let this = (o.uri.clone(), o.rule.as_ref().map(|r| r.name.clone()));
+        let new_feature = self.last.as_ref().is_none_or(|(uri, _)| *uri != this.0);
+        let new_rule = self.last.as_ref() != Some(&this);
+        let mut out = String::new();
+        if new_feature {
+            let _ = writeln!(out, "{}: {}", o.feature.keyword, o.feature.name);
+        }
+        if let (Some(r), true) = (&o.rule, new_rule) {
+            let _ = writeln!(out, "  {}: {}", r.keyword, r.name);
+        }
+        out.push_str(&scenario(o, color, verbose));
+        self.last = Some(this);
+        out
     }
-    if let (Some(r), true) = (&o.rule, new_rule || new_feature) {
-        let _ = writeln!(out, "  {}: {}", r.keyword, r.name);
-    }
-    out
 }
 
 /// One finished scenario.
-pub fn scenario(o: &ScenarioOutcome, color: bool, verbose: bool) -> String {
+fn scenario(o: &ScenarioOutcome, color: bool, verbose: bool) -> String {
     let indent = if o.rule.is_some() { "    " } else { "  " };
     let mut out = format!("{indent}{}: {}\n", o.scenario.keyword, o.scenario.name);
     for s in &o.steps {

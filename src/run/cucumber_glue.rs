@@ -80,15 +80,15 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                 )));
             }
         };
+        let redactor = SUITE
+            .lock()
+            .ok()
+            .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
+            .unwrap_or_default();
         // The exchange a step made goes to the reports with its result (masked as failures are).
         if world.sent > sent_before
             && let (Some(e), Some((path, line))) = (&world.last, &world.place)
         {
-            let redactor = SUITE
-                .lock()
-                .ok()
-                .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
-                .unwrap_or_default();
             let text = crate::steps::report::render_exchange(e, &redactor);
             super::events::attach(
                 (path.clone(), *line, ctx.step.position.line, ctx.step.position.col),
@@ -99,11 +99,6 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
             if failure.kind == FailureKind::Harness {
                 HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
             }
-            let redactor = SUITE
-                .lock()
-                .ok()
-                .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
-                .unwrap_or_default();
             let mut text = render_failure(&failure, &redactor);
             if world.uses_sut
                 && let Some(sut) = &world.suite.sut
@@ -122,8 +117,10 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                     }
                 }
             }
-            // resume_unwind fails the step without running the panic hook (no "thread panicked").
-            std::panic::resume_unwind(Box::new(text));
+            // resume_unwind fails the step without running the panic hook (no "thread panicked");
+            // the writer reads the status from the failure's kind, not from its words.
+            let status = super::events::status_of(failure.kind, &text);
+            std::panic::resume_unwind(Box::new(super::events::StepPayload { status, text }));
         }
     })
 }

@@ -5,40 +5,31 @@
 //! Nothing is started and nothing is sent. `--junit` and `--cucumber-json` are written from
 //! the same results as a run's, so a pipeline can be tried before anything runs.
 
-use super::events::{outcome_of, scenarios_of, write_reports};
+use super::events::{outcome_of, status_of, write_reports};
 use super::{RunError, RunOptions};
 use crate::exit::Exit;
 use crate::lint::Loaded;
-use crate::results::{self, ScenarioOutcome, Status};
+use crate::results::{self, ScenarioOutcome};
+use crate::steps::StepFailure;
 use crate::steps::registry::Lookup;
+use crate::steps::report::{Redactor, render_failure};
 use crate::workspace::Workspace;
 
 /// Every scenario that would run, each step's status as far as can be known without running.
 fn outcomes(ws: &Workspace, loaded: &Loaded) -> Vec<ScenarioOutcome> {
     let mut out = Vec::new();
     for (_, feature) in &loaded.features {
-        for (rule, scenario) in scenarios_of(feature) {
+        for (rule, scenario) in crate::feature::scenarios(feature) {
             let (mut o, _) = outcome_of(&ws.root, feature, rule, scenario);
             for step in &mut o.steps {
-                match loaded.registry.lookup(&step.text) {
-                    Lookup::Found(_) => {}
-                    Lookup::Undefined { suggestion } => {
-                        step.status = Status::Undefined;
-                        let mut m = format!("undefined step: {}", step.text);
-                        if let Some(s) = suggestion {
-                            m.push_str(&format!("\n  - did you mean: {s}"));
-                        }
-                        step.message = Some(m);
-                    }
-                    Lookup::Ambiguous(phrases) => {
-                        step.status = Status::Ambiguous;
-                        step.message = Some(format!(
-                            "ambiguous step: {:?} matches more than one definition\n  - {}",
-                            step.text,
-                            phrases.join("\n  - ")
-                        ));
-                    }
-                }
+                // The same failure a run would give the step, so both read alike.
+                let failure = match loaded.registry.lookup(&step.text) {
+                    Lookup::Found(_) => continue,
+                    Lookup::Undefined { suggestion } => StepFailure::undefined(&step.text, suggestion),
+                    Lookup::Ambiguous(phrases) => StepFailure::ambiguous(&step.text, phrases),
+                };
+                step.message = Some(render_failure(&failure, &Redactor::default()));
+                step.status = status_of(failure.kind, "");
             }
             out.push(o);
         }
@@ -49,14 +40,9 @@ fn outcomes(ws: &Workspace, loaded: &Loaded) -> Vec<ScenarioOutcome> {
 pub fn report(ws: &Workspace, loaded: &Loaded, opts: &RunOptions) -> Result<Exit, RunError> {
     let outcomes = outcomes(ws, loaded);
     let mut text = String::new();
-    let mut last: Option<(String, Option<String>)> = None;
+    let mut printer = results::terminal::Printer::default();
     for o in &outcomes {
-        let this = (o.uri.clone(), o.rule.as_ref().map(|r| r.name.clone()));
-        let new_feature = last.as_ref().is_none_or(|(u, _)| *u != this.0);
-        let new_rule = last.as_ref().is_none_or(|l| *l != this);
-        text.push_str(&results::terminal::headings(o, new_feature, new_rule));
-        text.push_str(&results::terminal::scenario(o, false, false));
-        last = Some(this);
+        text.push_str(&printer.scenario(o, false, false));
     }
     text.push_str(&results::terminal::summary(&outcomes));
     text.push_str("[Dry run: nothing was started or sent; every defined step is shown as skipped]\n");

@@ -16,7 +16,7 @@ use cucumber::{Event, gherkin, parser};
 
 use crate::results::{self, Heading, ScenarioOutcome, Status, StepOutcome};
 use crate::secrets::MaskingWriter;
-use crate::steps::World;
+use crate::steps::{FailureKind, World};
 
 pub struct Collector {
     out: MaskingWriter<std::io::Stdout>,
@@ -30,7 +30,7 @@ pub struct Collector {
     /// Scenarios running, by (feature file, line).
     running: Vec<Running>,
     pub outcomes: Vec<ScenarioOutcome>,
-    last_heading: Option<(String, Option<String>)>,
+    printer: results::terminal::Printer,
     /// A report file that could not be written.
     pub write_error: Option<String>,
 }
@@ -133,15 +133,6 @@ pub(super) fn outcome_of(
         .map(|(b, s)| (*b, s.position.line, s.position.col))
         .collect();
     (outcome, places)
-}
-
-/// Every feature's scenarios in file order (feature-level ones, then each rule's).
-pub(super) fn scenarios_of(f: &gherkin::Feature) -> impl Iterator<Item = (Option<&gherkin::Rule>, &gherkin::Scenario)> {
-    f.scenarios.iter().map(|s| (None, s)).chain(
-        f.rules
-            .iter()
-            .flat_map(|r| r.scenarios.iter().map(move |s| (Some(r), s))),
-    )
 }
 
 /// The report files of a run (or a dry run), masked and written atomically.
@@ -263,16 +254,39 @@ fn take_attachments(key: &StepKey) -> Vec<String> {
     mine.into_iter().map(|(_, t)| t).collect()
 }
 
-/// The text a failed step left: contrail's failure rendering, or a panic's message.
-fn failure_text(err: &event::StepError) -> String {
+/// What a step that did not pass hands to the writer: its status, decided from the failure's
+/// kind where the failure is made, and its text as the terminal shows it.
+pub(super) struct StepPayload {
+    pub status: Status,
+    pub text: String,
+}
+
+/// A failure's status: its kind says it; an assertion's class (unauthenticated, forbidden,
+/// replay miss) is in the words its message starts with.
+pub(super) fn status_of(kind: FailureKind, text: &str) -> Status {
+    match kind {
+        FailureKind::Undefined => Status::Undefined,
+        FailureKind::Ambiguous => Status::Ambiguous,
+        FailureKind::Pending => Status::Pending,
+        FailureKind::Skipped => Status::Skipped,
+        FailureKind::Harness => Status::Failed("harness"),
+        FailureKind::InvalidRequest => Status::Failed("invalid request"),
+        FailureKind::Assertion | FailureKind::Usage => Status::Failed(results::class_of(text)),
+    }
+}
+
+/// A failed step's status and text: contrail's payload, or a panic that is a bug (harness).
+fn failure_of(err: &event::StepError) -> (Status, String) {
     match err {
-        event::StepError::Panic(info) => info
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| info.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_else(|| "the step failed".into()),
-        event::StepError::NotFound => "undefined step".into(),
-        event::StepError::AmbiguousMatch(e) => format!("ambiguous step: {e}"),
+        event::StepError::Panic(info) => match info.downcast_ref::<StepPayload>() {
+            Some(p) => (p.status.clone(), p.text.clone()),
+            None => {
+                let text = crate::panics::message_of(info.as_ref());
+                (Status::Failed(results::class_of(&text)), text)
+            }
+        },
+        event::StepError::NotFound => (Status::Undefined, "undefined step".into()),
+        event::StepError::AmbiguousMatch(e) => (Status::Ambiguous, format!("ambiguous step: {e}")),
     }
 }
 
@@ -289,7 +303,7 @@ impl Collector {
             started: std::time::SystemTime::now(),
             running: Vec::new(),
             outcomes: Vec::new(),
-            last_heading: None,
+            printer: Default::default(),
             write_error: None,
         }
     }
@@ -341,8 +355,8 @@ impl Collector {
             }
             event::Step::Skipped => s.status = Status::Skipped,
             event::Step::Failed(_, _, world, err) => {
-                let text = failure_text(&err);
-                s.status = Status::of_failure(&text);
+                let (status, text) = failure_of(&err);
+                s.status = status;
                 s.message = Some(text);
                 s.duration = elapsed;
                 if verbose {
@@ -374,17 +388,9 @@ impl Collector {
         let run = self.running.remove(i);
         let mut o = run.outcome;
         o.finished = Some(std::time::SystemTime::now());
-        let this = (o.uri.clone(), o.rule.as_ref().map(|r| r.name.clone()));
-        let new_feature = self.last_heading.as_ref().is_none_or(|(u, _)| *u != this.0);
-        let new_rule = self.last_heading.as_ref().is_none_or(|l| *l != this);
-        let text = format!(
-            "{}{}",
-            results::terminal::headings(&o, new_feature, new_rule),
-            results::terminal::scenario(&o, self.color, self.verbose)
-        );
+        let text = self.printer.scenario(&o, self.color, self.verbose);
         let _ = self.out.write_all(text.as_bytes());
         let _ = self.out.flush();
-        self.last_heading = Some(this);
         self.outcomes.push(o);
     }
 

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::registry::{Attachment, Registry};
-use super::{Args, StepFailure, StepResult, World, builtin};
+use super::{Args, FailureKind, StepFailure, StepResult, World, builtin};
 use crate::client::auth::Credentials;
 
 /// Phrases other modules refer to (lint checks what they name): one spelling, here.
@@ -155,7 +155,14 @@ pub fn register(r: &mut Registry) {
         "Marks the rest of the scenario as not written yet: its steps are skipped and the \
          scenario is reported pending (a failure only under --strict).",
         r#"Then this scenario is pending "the partner's v2 API is not in the sandbox yet""#,
-        |_, a| Box::pin(async move { Err(StepFailure::usage(format!("pending: {}", a.param(0)))) }),
+        |_, a| {
+            Box::pin(async move {
+                Err(StepFailure::new(
+                    FailureKind::Pending,
+                    format!("pending: {}", a.param(0)),
+                ))
+            })
+        },
     );
     builtin(
         r,
@@ -165,7 +172,14 @@ pub fn register(r: &mut Registry) {
         "Skips the rest of the scenario on purpose (the sandbox lacks what it needs today): its \
          steps are skipped and the scenario is reported skipped, with the reason; not a failure.",
         r#"Given this scenario is skipped "the EU sandbox has no incidents API""#,
-        |_, a| Box::pin(async move { Err(StepFailure::usage(format!("skipped: {}", a.param(0)))) }),
+        |_, a| {
+            Box::pin(async move {
+                Err(StepFailure::new(
+                    FailureKind::Skipped,
+                    format!("skipped: {}", a.param(0)),
+                ))
+            })
+        },
     );
 }
 

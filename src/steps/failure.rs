@@ -16,6 +16,14 @@ pub enum FailureKind {
     /// The request a step was about to send breaks the contract, and the scenario did not say
     /// it meant to (exit 1; nothing was sent).
     InvalidRequest,
+    /// No phrase matches the step (its scenario is undefined; exit 1).
+    Undefined,
+    /// Several phrases match the step (exit 1).
+    Ambiguous,
+    /// The scenario says the rest is not written yet (a failure under --strict only).
+    Pending,
+    /// The scenario skips the rest on purpose (not a failure).
+    Skipped,
 }
 
 /// Boxed: a step result is `Err` rarely, and a small `Result` keeps the passing path cheap.
@@ -53,6 +61,23 @@ impl StepFailure {
     }
     pub fn harness(message: impl Into<String>) -> Self {
         Self::new(FailureKind::Harness, message)
+    }
+    /// A step no phrase matches, with the closest phrase when there is one: the run and
+    /// `--dry-run` say it alike.
+    pub fn undefined(text: &str, suggestion: Option<String>) -> Self {
+        let f = Self::new(FailureKind::Undefined, format!("undefined step: {text}"));
+        match suggestion {
+            Some(s) => f.findings([format!("did you mean: {s}")]),
+            None => f,
+        }
+    }
+    /// A step several phrases match, naming them.
+    pub fn ambiguous(text: &str, phrases: Vec<String>) -> Self {
+        Self::new(
+            FailureKind::Ambiguous,
+            format!("ambiguous step: {text:?} matches more than one definition"),
+        )
+        .findings(phrases)
     }
     pub fn findings(mut self, f: impl IntoIterator<Item = impl ToString>) -> Self {
         self.0.findings.extend(f.into_iter().map(|x| x.to_string()));

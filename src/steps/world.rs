@@ -288,17 +288,8 @@ impl World {
                 )
                 .await
             }
-            Lookup::Undefined { suggestion } => {
-                let mut f = StepFailure::usage(format!("undefined step: {text}"));
-                if let Some(s) = suggestion {
-                    f = f.findings([format!("did you mean: {s}")]);
-                }
-                Err(f)
-            }
-            Lookup::Ambiguous(phrases) => Err(StepFailure::usage(format!(
-                "ambiguous step: {text:?} matches more than one definition"
-            ))
-            .findings(phrases)),
+            Lookup::Undefined { suggestion } => Err(StepFailure::undefined(text, suggestion)),
+            Lookup::Ambiguous(phrases) => Err(StepFailure::ambiguous(text, phrases)),
         }
     }
 
