@@ -80,7 +80,7 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     let ws = tiny_workspace(CONTRACT, &feature);
     std::fs::write(
         ws.path().join("contrail.toml"),
-        "[partners.api]\nlive = \"{services.sandbox.url}\"\n\n[services.sandbox]\ncommand = [\"sh\", \"-c\", \"touch started; sleep 5\"]\nready = \"/health\"\nready_timeout = \"5s\"\n",
+        "[partners.api]\nlive = \"{services.sandbox.url}\"\n\n[services.sandbox]\ncommand = [\"sh\", \"-c\", \"touch started; sleep 5\"]\nready = \"/health\"\nready_timeout = \"1s\"\n",
     )
     .unwrap();
     let junit = ws.path().join("junit.xml");
@@ -120,6 +120,16 @@ fn a_dry_run_lists_what_would_run_and_starts_nothing() {
     );
     assert!(listener.accept().is_err(), "the dry run connected to the partner");
     assert!(!ws.path().join("started").exists(), "the dry run started a service");
+    // The probe works: the same workspace run for real starts the service (which never gets
+    // ready here, so the run ends as a harness problem).
+    let real = contrail(ws.path(), &["run", "--target", "live"]);
+    assert_eq!(real.code, 3, "{}", real.all());
+    assert!(
+        ws.path().join("started").exists(),
+        "a real run starts the service: {}",
+        real.all()
+    );
+    std::fs::remove_file(ws.path().join("started")).unwrap();
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains("<skipped message=\"skipped\"/>") && xml.contains("type=\"undefined\""),
