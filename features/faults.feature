@@ -8,7 +8,7 @@ Feature: Faults and the request journal
     Given the contract "support-escalation"
     And the request body is:
       """json
-      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-7", "external_id": "T-7" }
+      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-9007", "external_id": "T-9007" }
       """
 
   Scenario: Two throttled answers, then the real one
@@ -29,7 +29,7 @@ Feature: Faults and the request journal
       """
     And that request's body is exactly:
       """json
-      { "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-7" }
+      { "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-9007" }
       """
 
   Scenario: A throttled answer can say when to come back as a date
@@ -45,7 +45,7 @@ Feature: Faults and the request journal
     Then the response status is 503
     When the request body is:
       """json
-      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-7", "external_id": "T-7" }
+      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-9007", "external_id": "T-9007" }
       """
     And I call "createIncident"
     Then the response status is 201

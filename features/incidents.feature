@@ -6,7 +6,7 @@ Feature: The incidents API keeps its contract
   Scenario: An incident opened directly is exactly what the contract describes
     When I call "createIncident" with the body:
       """json
-      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-7", "external_id": "T-7" }
+      { "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-9007", "external_id": "T-9007" }
       """
     Then the response status is 201
     And the response matches the contract
@@ -17,8 +17,8 @@ Feature: The incidents API keeps its contract
         "title": "Disk full",
         "severity": 2,
         "status": "triggered",
-        "link": "https://desk.example/tickets/T-7",
-        "external_id": "T-7",
+        "link": "https://desk.example/tickets/T-9007",
+        "external_id": "T-9007",
         "created_at": "#date-time"
       }
       """

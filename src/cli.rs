@@ -93,6 +93,24 @@ pub enum Command {
     /// Run the features against the live sandboxes and report where live answers no longer
     /// match the recordings or the contract (exit 1 on breaking drift).
     Drift(DriftArgs),
+    /// Work with run reports: merge the shards' JSON reports into one.
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// The runs the history remembers, newest first, with a trend; or prune old ones.
+    History {
+        /// The history file (default: contrail.toml's [history] path).
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+        /// How many runs to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Forget runs older than this (e.g. 90d) instead of listing.
+        #[arg(long, value_name = "AGE")]
+        prune_older_than: Option<String>,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -107,6 +125,30 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// One report from the shards' `--report X.json` files (exit as the whole run would).
+    Merge {
+        /// The shards' JSON reports.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        #[arg(long = "md", value_name = "FILE")]
+        markdown: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Append a short Markdown summary here (e.g. "$GITHUB_STEP_SUMMARY").
+        #[arg(long, value_name = "FILE")]
+        summary: Option<PathBuf>,
+        /// Remember the merged run in this history file (default: [history] path).
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
+}
+
 /// Which scenarios run and how the run reads: shared by `run` and `drift`.
 #[derive(Debug, clap::Args)]
 pub struct Scenarios {
@@ -118,6 +160,10 @@ pub struct Scenarios {
     /// Only scenarios whose name matches this regular expression.
     #[arg(long, short = 'n')]
     pub name: Option<String>,
+    /// Only scenarios that reach this partner (their steps name it or its operations, or its
+    /// recordings were made by them); drift compares only its recordings.
+    #[arg(long, short = 'p')]
+    pub partner: Option<String>,
     /// How many scenarios run at once (scenarios tagged @serial or @sut run alone).
     #[arg(long, short = 'j')]
     pub jobs: Option<usize>,
@@ -130,6 +176,21 @@ pub struct Scenarios {
     /// More output (-v: the World of failed scenarios; for drift, unchanged interactions too).
     #[arg(long, short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Write the run report here; the format follows the extension: .json (for tools and
+    /// `contrail report merge`), .md or .html (repeatable). Written whatever the verdict.
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// Append a short Markdown summary here (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Remember this run in this SQLite file (default: contrail.toml's [history] path), and
+    /// say per finding whether it is new, still present or fixed.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+    /// Run only this machine's slice of the scenarios: I of N (e.g. 2/3), balanced by partner
+    /// and by the durations the history knows.
+    #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+    pub shard: Option<(usize, usize)>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -173,12 +234,6 @@ pub struct RunArgs {
 pub struct DriftArgs {
     #[command(flatten)]
     pub scenarios: Scenarios,
-    /// Only compare this partner's recordings.
-    #[arg(long, short = 'p')]
-    pub partner: Option<String>,
-    /// Also write the report here; the format follows the extension: .json or .md (repeatable).
-    #[arg(long, value_name = "FILE")]
-    pub report: Vec<PathBuf>,
     /// Re-record the drifted interactions: keep the recorded request, store the live answer.
     #[arg(long)]
     pub accept: bool,
@@ -193,6 +248,7 @@ impl Scenarios {
             paths: self.paths,
             tags: self.tags,
             name: self.name,
+            partner: self.partner,
             jobs: self.jobs,
             fail_fast: false,
             target,
@@ -205,6 +261,10 @@ impl Scenarios {
             strict: true,
             color: self.color.coloring(),
             verbose: self.verbose,
+            reports: self.report,
+            summary: self.summary,
+            history: self.history,
+            shard: self.shard,
         }
     }
 }
@@ -234,6 +294,16 @@ fn runtime() -> Option<tokio::runtime::Runtime> {
             None
         }
     }
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let (i, n) = s.split_once('/').ok_or("expected I/N, e.g. 2/3")?;
+    let i: usize = i.trim().parse().map_err(|_| format!("{i:?} is not a number"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("{n:?} is not a number"))?;
+    if n == 0 || i == 0 || i > n {
+        return Err(format!("shard {i} of {n}: I counts from 1 to N"));
+    }
+    Ok((i, n))
 }
 
 fn parse_base_url(s: &str) -> Result<(String, String), String> {
@@ -274,6 +344,40 @@ pub fn main() -> Exit {
             stale,
             deny_warnings,
         } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
+        Command::Report(ReportCommand::Merge {
+            inputs,
+            json,
+            markdown,
+            html,
+            junit,
+            summary,
+            history,
+        }) => crate::report_cli::merge(
+            &ws,
+            crate::report_cli::MergeArgs {
+                inputs,
+                json,
+                markdown,
+                html,
+                junit,
+                summary,
+                history,
+            },
+        ),
+        Command::History {
+            history,
+            limit,
+            prune_older_than,
+            json,
+        } => crate::report_cli::history(
+            &ws,
+            crate::report_cli::HistoryArgs {
+                file: history,
+                limit,
+                prune_older_than,
+                json,
+            },
+        ),
         Command::Steps {
             json,
             markdown,
@@ -354,8 +458,6 @@ pub fn main() -> Exit {
             let Some(runtime) = runtime() else { return Exit::Harness };
             let opts = crate::run::drift::DriftOptions {
                 run: args.scenarios.options(Some(Target::Live)),
-                partner: args.partner,
-                reports: args.report,
                 accept: args.accept,
                 fail_stale: args.fail_stale,
             };

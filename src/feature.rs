@@ -108,17 +108,48 @@ impl Selection {
         if self.tags.is_none() && self.name.is_none() {
             return;
         }
-        for (_, f) in features.iter_mut() {
-            let scenarios = std::mem::take(&mut f.scenarios);
-            f.scenarios = scenarios.into_iter().filter(|s| self.keeps(f, None, s)).collect();
-            let mut rules = std::mem::take(&mut f.rules);
-            for r in &mut rules {
-                let scenarios = std::mem::take(&mut r.scenarios);
-                r.scenarios = scenarios.into_iter().filter(|s| self.keeps(f, Some(r), s)).collect();
-            }
-            f.rules = rules;
-        }
+        retain(features, |f, r, s| self.keeps(f, r, s));
     }
+}
+
+/// Keeps the scenarios `keep` takes (features and rules left empty are kept: they run nothing).
+pub fn retain(
+    features: &mut [(PathBuf, gherkin::Feature)],
+    mut keep: impl FnMut(&gherkin::Feature, Option<&gherkin::Rule>, &gherkin::Scenario) -> bool,
+) {
+    for (_, f) in features.iter_mut() {
+        retain_in(f, &mut keep);
+    }
+}
+
+/// `retain` for one feature.
+pub fn retain_in(
+    f: &mut gherkin::Feature,
+    mut keep: impl FnMut(&gherkin::Feature, Option<&gherkin::Rule>, &gherkin::Scenario) -> bool,
+) {
+    let scenarios = std::mem::take(&mut f.scenarios);
+    f.scenarios = scenarios.into_iter().filter(|s| keep(f, None, s)).collect();
+    let mut rules = std::mem::take(&mut f.rules);
+    for r in &mut rules {
+        let scenarios = std::mem::take(&mut r.scenarios);
+        r.scenarios = scenarios.into_iter().filter(|s| keep(f, Some(r), s)).collect();
+    }
+    f.rules = rules;
+}
+
+/// The texts of the steps a scenario runs, background steps first, each followed by its doc
+/// string's lines (steps checked per generated item are written in one).
+pub fn step_texts<'a>(
+    f: &'a gherkin::Feature,
+    r: Option<&'a gherkin::Rule>,
+    s: &'a gherkin::Scenario,
+) -> impl Iterator<Item = &'a str> {
+    f.background
+        .iter()
+        .chain(r.and_then(|r| r.background.as_ref()))
+        .flat_map(|b| &b.steps)
+        .chain(&s.steps)
+        .flat_map(|st| std::iter::once(st.value.as_str()).chain(st.docstring.iter().flat_map(|d| d.lines())))
 }
 
 /// Parses every feature file, keeping all errors of all files.

@@ -33,6 +33,20 @@ pub struct Config {
     /// How schemas are found.
     #[serde(default)]
     pub schemas: SchemasConfig,
+    /// Where runs are remembered (new / still present / fixed findings, flaky scenarios).
+    #[serde(default)]
+    pub history: HistoryConfig,
+}
+
+/// `[history]`.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryConfig {
+    /// The SQLite file every `run` and `drift` appends to, relative to the workspace
+    /// (`--history FILE` overrides it; no history when neither is set).
+    pub path: Option<PathBuf>,
+    /// How many recent runs decide whether a scenario is flaky (default 10).
+    pub flaky_window: Option<usize>,
 }
 
 /// `[schemas]`.

@@ -24,7 +24,12 @@ fn drift(dir: &Path, partner: &Partner, extra: &[&str]) -> Output {
     contrail(dir, &args)
 }
 
+/// The drift part of the run report.
 fn report(path: &Path) -> Value {
+    run_report(path)["drift"].clone()
+}
+
+fn run_report(path: &Path) -> Value {
     let text = std::fs::read_to_string(path).expect("the JSON report was written");
     serde_json::from_str(&text).expect("the report is JSON")
 }
@@ -56,6 +61,7 @@ fn a_healthy_partner_shows_no_drift() {
     let json = ws.path().join("drift.json");
     let out = drift(ws.path(), &partner, &["--report", json.to_str().expect("utf-8")]);
     assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(run_report(&json)["verdict"], "passed", "{}", out.all());
     let r = report(&json);
     let s = &r["summary"];
     assert_eq!(s["verdict"], "none", "{}", out.all());
@@ -123,6 +129,7 @@ fn a_drifted_partner_is_breaking_drift_named_by_field() {
         "{f:#?}"
     );
     assert_eq!(r["summary"]["verdict"], "breaking");
+    assert_eq!(run_report(&json)["verdict"], "breaking");
     // One change at the partner (a component's type), one cause, with every place it showed.
     let causes = r["causes"].as_array().cloned().unwrap_or_default();
     let severity = causes
@@ -169,7 +176,11 @@ fn a_drifted_partner_is_breaking_drift_named_by_field() {
     // No secret reaches a report.
     for text in [&md, &std::fs::read_to_string(&json).expect("json")] {
         assert!(!text.contains("qa-secret"), "a client secret leaked into a report");
-        assert!(!text.contains("Bearer "), "a token leaked into a report");
+        // Failed steps show their request, its Authorization masked.
+        assert!(
+            text.split("Bearer ").skip(1).all(|rest| rest.starts_with("«redacted»")),
+            "a token leaked into a report"
+        );
     }
 }
 
@@ -264,7 +275,7 @@ fn bad_arguments_are_refused_before_anything_runs() {
     assert!(out.stderr.contains("no recordings of \"nobody\""), "{}", out.stderr);
     let out = contrail(ws.path(), &["drift", "--report", "drift.txt"]);
     assert_eq!(out.code, 2, "{}", out.all());
-    assert!(out.stderr.contains(".json or .md"), "{}", out.stderr);
+    assert!(out.stderr.contains(".json, .md or .html"), "{}", out.stderr);
 }
 
 #[test]

@@ -108,7 +108,7 @@ fn a_malformed_contract_is_located_to_line_and_column() {
     let out = contrail(ws.path(), &["lint"]);
     assert_eq!(out.code, 2, "{}", out.all());
     assert!(
-        out.stderr.contains("contracts/support-escalation.yaml:23:"),
+        out.stderr.contains("contracts/support-escalation.yaml:24:"),
         "{}",
         out.stderr
     );

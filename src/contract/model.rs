@@ -53,6 +53,10 @@ pub struct ContractDoc {
 pub struct PartnerDoc {
     #[serde(default)]
     pub description: Option<String>,
+    /// Who to tell when the partner's API breaks the contract (an address, a channel, a
+    /// person): the drift report names them next to breaking findings.
+    #[serde(default)]
+    pub contact: Option<String>,
     /// Path to the partner's OpenAPI 3.0/3.1 document, relative to the contract file.
     #[serde(default)]
     pub openapi: Option<Spanned<String>>,

@@ -25,7 +25,7 @@ use crate::recording::{Body, Interaction, RecordedResponse};
 use correlate::Correlation;
 
 /// How much a finding matters to a consumer of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Class {
     /// The contract is broken, or a consumer relying on the recording would be.
@@ -61,7 +61,7 @@ impl Class {
 }
 
 /// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Change {
     Status,
@@ -78,7 +78,7 @@ pub enum Change {
     Undeclared,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Finding {
     pub class: Class,
     /// A JSON pointer into the body (`*` for any array item), `status` or `header NAME`.
@@ -109,7 +109,7 @@ impl Finding {
 }
 
 /// One recorded interaction, replayed against live.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Checked {
     pub partner: String,
     pub file: PathBuf,
@@ -137,7 +137,7 @@ impl Checked {
 
 /// A request the run sent that no recording answers (a scenario took another path, or the
 /// recordings are incomplete).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Unrecorded {
     pub partner: String,
     pub scenario: Option<String>,
@@ -145,10 +145,24 @@ pub struct Unrecorded {
     pub status: u16,
 }
 
+/// A partner whose live sandbox could not be reached during the run: its scenarios could not
+/// say anything, which is a finding of its own (exit 3), not "no drift".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Unreachable {
+    pub partner: String,
+    /// The base URL, without credentials.
+    pub target: String,
+    /// The first reason seen (connection refused, DNS, TLS).
+    pub error: String,
+    /// Requests that got no answer.
+    pub requests: usize,
+}
+
 #[derive(Default)]
 struct Log {
     checked: Vec<Checked>,
     unrecorded: Vec<Unrecorded>,
+    unreachable: BTreeMap<String, Unreachable>,
     /// Recording files per partner, to tell which ones the run never reached.
     known: BTreeMap<String, BTreeSet<PathBuf>>,
 }
@@ -193,6 +207,21 @@ impl Session {
         }
     }
 
+    /// A request to the partner's sandbox got no answer at all.
+    pub fn unreachable(&self, partner: &str, target: &str, error: &str) {
+        if let Ok(mut log) = self.log.lock() {
+            log.unreachable
+                .entry(partner.to_string())
+                .or_insert_with(|| Unreachable {
+                    partner: partner.to_string(),
+                    target: target.to_string(),
+                    error: error.to_string(),
+                    requests: 0,
+                })
+                .requests += 1;
+        }
+    }
+
     pub fn unrecorded(&self, u: Unrecorded) {
         if let Ok(mut log) = self.log.lock() {
             log.unrecorded.push(u);
@@ -229,6 +258,7 @@ impl Session {
             checked,
             unrecorded: log.unrecorded.clone(),
             not_exercised,
+            unreachable: log.unreachable.values().cloned().collect(),
         }
     }
 }
@@ -239,6 +269,7 @@ pub struct Outcome {
     pub checked: Vec<Checked>,
     pub unrecorded: Vec<Unrecorded>,
     pub not_exercised: Vec<PathBuf>,
+    pub unreachable: Vec<Unreachable>,
 }
 
 impl Outcome {
@@ -308,7 +339,7 @@ pub fn response_diff(
 }
 
 /// A recording older than the limit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Stale {
     pub file: PathBuf,
     pub recorded_at: String,

@@ -9,10 +9,11 @@ use serde::Serialize;
 
 use super::{Checked, Class, Outcome, Stale, Unrecorded};
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Summary {
-    /// `breaking`, `compatible` or `none`: the worst finding.
-    pub verdict: &'static str,
+    /// `breaking`, `compatible` or `none`: the worst drift finding (the run's verdict, which
+    /// also counts failed scenarios and unreachable partners, is the report's).
+    pub verdict: String,
     pub replayed: usize,
     pub unchanged: usize,
     pub drifted: usize,
@@ -29,7 +30,7 @@ pub struct Summary {
 }
 
 /// One rule of a named schema (a component) that live answers break, wherever it showed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Cause {
     /// `ticketing.yaml#/components/schemas/Ticket/properties/severity/type`.
     pub rule: String,
@@ -39,7 +40,7 @@ pub struct Cause {
     pub seen: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Report {
     pub generated_at: String,
     /// Partner -> the live base URL the run compared against.
@@ -54,6 +55,9 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stale_after_days: Option<u64>,
     pub stale: Vec<Stale>,
+    /// Partners whose sandbox could not be reached.
+    #[serde(default)]
+    pub unreachable: Vec<super::Unreachable>,
 }
 
 fn relative(p: &Path, root: &Path) -> std::path::PathBuf {
@@ -83,7 +87,8 @@ impl Report {
                 "compatible"
             } else {
                 "none"
-            },
+            }
+            .to_string(),
             replayed: outcome.checked.len(),
             unchanged: outcome.checked.len() - drifted,
             drifted,
@@ -127,7 +132,60 @@ impl Report {
                 .collect(),
             stale_after_days,
             stale,
+            unreachable: outcome.unreachable,
         }
+    }
+
+    /// One report of the drift runs of several shards: every replay once, a recording "not
+    /// replayed" only when no shard replayed it, the counts and causes made again.
+    pub fn merge(parts: Vec<Report>) -> Report {
+        let mut checked = Vec::new();
+        let mut unrecorded = Vec::new();
+        let mut not_exercised = BTreeSet::new();
+        let mut stale: BTreeMap<std::path::PathBuf, Stale> = BTreeMap::new();
+        let mut targets = BTreeMap::new();
+        let mut unreachable: BTreeMap<String, super::Unreachable> = BTreeMap::new();
+        let mut stale_after_days = None;
+        let mut scenarios_failed = false;
+        for p in parts {
+            checked.extend(p.interactions);
+            unrecorded.extend(p.unrecorded);
+            not_exercised.extend(p.not_exercised);
+            for s in p.stale {
+                stale.insert(s.file.clone(), s);
+            }
+            targets.extend(p.targets);
+            for u in p.unreachable {
+                unreachable
+                    .entry(u.partner.clone())
+                    .and_modify(|e| e.requests += u.requests)
+                    .or_insert(u);
+            }
+            stale_after_days = stale_after_days.or(p.stale_after_days);
+            scenarios_failed |= p.summary.scenarios_failed;
+        }
+        let replayed: BTreeSet<String> = checked.iter().map(|c| c.file.display().to_string()).collect();
+        checked.sort_by(|a, b| (&a.partner, &a.file).cmp(&(&b.partner, &b.file)));
+        let outcome = Outcome {
+            checked,
+            unrecorded,
+            not_exercised: not_exercised
+                .into_iter()
+                .filter(|f| !replayed.contains(f))
+                .map(std::path::PathBuf::from)
+                .collect(),
+            unreachable: unreachable.into_values().collect(),
+        };
+        let mut merged = Report::new(
+            outcome,
+            Path::new(""),
+            targets,
+            stale_after_days,
+            stale.into_values().collect(),
+            scenarios_failed,
+        );
+        merged.generated_at = crate::clock::now_rfc3339(false);
+        merged
     }
 
     /// Whether the run found breaking drift or (with a limit) stale recordings.
@@ -184,6 +242,13 @@ impl Report {
     pub fn terminal(&self, verbose: bool, lists: bool) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "\nDrift: {}", self.headline());
+        for u in &self.unreachable {
+            let _ = writeln!(
+                out,
+                "\nUNREACHABLE  {}  {}\n  {} request(s) got no answer: {}",
+                u.partner, u.target, u.requests, u.error
+            );
+        }
         for c in &self.causes {
             let _ = writeln!(
                 out,
@@ -316,7 +381,7 @@ impl Report {
         let _ = writeln!(
             out,
             "\nVerdict: {}",
-            match self.summary.verdict {
+            match self.summary.verdict.as_str() {
                 "breaking" => "BREAKING drift",
                 "compatible" => "compatible drift only",
                 _ => "no drift",
@@ -346,6 +411,14 @@ impl Report {
         if let Some(d) = self.stale_after_days {
             let _ = writeln!(out, "| Older than {d} day(s) | {} |", s.stale);
         }
+        out.push_str(&self.markdown_sections());
+        out
+    }
+
+    /// The report's sections below its summary table (causes, drifted groups, the lists), as
+    /// the run report embeds them.
+    pub fn markdown_sections(&self) -> String {
+        let mut out = String::new();
         if !self.causes.is_empty() {
             let _ = writeln!(out, "\n## Causes: schema rules the live answers break\n");
             let _ = writeln!(out, "| Rule | What | Seen in |\n|---|---|---|");

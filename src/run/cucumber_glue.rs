@@ -157,7 +157,12 @@ fn writable(path: &Option<PathBuf>) -> Result<(), RunError> {
         .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
 }
 
-pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, s: Settings) -> Result<Exit, RunError> {
+/// Runs the features; the exit and every scenario's outcome.
+pub async fn run(
+    suite: Arc<Suite>,
+    features: Vec<(PathBuf, gherkin::Feature)>,
+    s: Settings,
+) -> Result<(Exit, Vec<crate::results::ScenarioOutcome>), RunError> {
     let redactor = Arc::new(Redactor::for_contracts(
         suite.catalog.contracts.values().map(|c| c.as_ref()),
     ));
@@ -266,8 +271,12 @@ pub async fn run(suite: Arc<Suite>, features: Vec<(PathBuf, gherkin::Feature)>, 
     if let Some(e) = &collector.write_error {
         return Err(RunError::BadInput(e.clone()));
     }
-    if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
-        return Ok(Exit::Harness);
-    }
-    Ok(if collector.failed() { Exit::Failed } else { Exit::Passed })
+    let exit = if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
+        Exit::Harness
+    } else if collector.failed() {
+        Exit::Failed
+    } else {
+        Exit::Passed
+    };
+    Ok((exit, collector.outcomes.clone()))
 }

@@ -13,40 +13,16 @@ use crate::workspace::Workspace;
 
 #[derive(Debug, Clone)]
 pub struct DriftOptions {
+    /// The run; its `partner` limits both the scenarios and the comparison, its `reports`
+    /// are the run report's files.
     pub run: RunOptions,
-    /// Only this partner's recordings are compared.
-    pub partner: Option<String>,
-    /// Where to write the report: `.json` or `.md` by extension.
-    pub reports: Vec<PathBuf>,
     pub accept: bool,
     pub fail_stale: Option<u64>,
 }
 
-enum Format {
-    Json,
-    Markdown,
-}
-
-fn format_of(p: &std::path::Path) -> Result<Format, String> {
-    match p
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("json") => Ok(Format::Json),
-        Some("md" | "markdown") => Ok(Format::Markdown),
-        _ => Err(format!(
-            "--report {}: the report format comes from the extension: .json or .md",
-            p.display()
-        )),
-    }
-}
-
 pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
-    let formats: Result<Vec<Format>, String> = opts.reports.iter().map(|p| format_of(p)).collect();
-    let formats = match formats {
-        Ok(f) => f,
+    let outputs = match super::reporting::outputs(&ws, &opts.run) {
+        Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
             return Exit::BadInput;
@@ -57,14 +33,15 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
         .into_iter()
         .filter(|d| !crate::workspace::files_in(d, &["json"]).is_empty())
         .filter(|d| {
-            opts.partner
+            opts.run
+                .partner
                 .as_deref()
                 .is_none_or(|p| d.file_name().is_some_and(|n| n == p))
         })
         .collect();
     if partners.is_empty() {
         let root = crate::diag::display_path(&recordings, &ws.root);
-        match &opts.partner {
+        match &opts.run.partner {
             Some(p) => eprintln!(
                 "error: no recordings of {p:?} under {} to compare with live; record them first with `contrail run --target record`",
                 root.display()
@@ -90,7 +67,7 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
     }
 
     let verbose = opts.run.verbose > 0;
-    let session = Arc::new(Session::new(opts.accept, opts.partner.clone(), true));
+    let session = Arc::new(Session::new(opts.accept, opts.run.partner.clone(), true));
     // The partners' APIs drift, not the system under test: @sut scenarios are left out.
     let tags = match &opts.run.tags {
         Some(t) => format!("({t}) and not @{}", super::sut::TAG),
@@ -103,31 +80,39 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
         ..opts.run
     };
     let root = ws.root.clone();
+    let ws_for_report = ws.clone();
+    let run_opts = run.clone();
     let done = super::execute(ws, run, Some(session.clone())).await;
-    if matches!(done.exit, Exit::BadInput | Exit::Harness) {
-        return done.exit;
-    }
-    let report = Report::new(
-        session.outcome(),
-        &root,
-        done.live_urls,
-        opts.fail_stale,
-        stale,
-        done.exit == Exit::Failed,
-    );
+    let drift = done.drift.is_some().then(|| {
+        Report::new(
+            session.outcome(),
+            &root,
+            done.live_urls.clone(),
+            opts.fail_stale,
+            stale,
+            done.exit == Exit::Failed,
+        )
+    });
     // Reports are uploaded as CI artifacts: masked like everything contrail writes.
-    let masked = |text: String| crate::secrets::mask_text(&text, crate::secrets::MASK).into_owned();
-    print!("{}", masked(report.terminal(verbose, true)));
-    for (path, format) in opts.reports.iter().zip(formats) {
-        let text = masked(match format {
-            Format::Json => report.to_json(),
-            Format::Markdown => report.markdown(),
-        });
-        if let Err(e) = crate::recording::write_atomic(path, text.as_bytes()) {
-            eprintln!("error: {e}");
+    if let Some(report) = &drift {
+        print!(
+            "{}",
+            crate::secrets::mask_text(&report.terminal(verbose, true), crate::secrets::MASK)
+        );
+    }
+    let mut report = super::reporting::build(&ws_for_report, "drift", &run_opts, &done, drift);
+    if let Err(e) = super::reporting::finish(&mut report, &outputs) {
+        eprintln!("error: {e}");
+        if report.verdict != crate::report::Verdict::Error {
             return Exit::Harness;
         }
-        println!("report written to {}", path.display());
     }
-    if report.failed() { Exit::Failed } else { Exit::Passed }
+    eprintln!("\n{}", report.headline());
+    // The run's own classes first (bad input, harness, a partner down); then the verdict.
+    match done.exit {
+        Exit::BadInput | Exit::Harness => done.exit,
+        _ if !report.unreachable.is_empty() => Exit::Harness,
+        _ if report.verdict.fails() => Exit::Failed,
+        _ => Exit::Passed,
+    }
 }

@@ -37,7 +37,7 @@ fn outcomes(ws: &Workspace, loaded: &Loaded) -> Vec<ScenarioOutcome> {
     out
 }
 
-pub fn report(ws: &Workspace, loaded: &Loaded, opts: &RunOptions) -> Result<Exit, RunError> {
+pub fn report(ws: &Workspace, loaded: &Loaded, opts: &RunOptions) -> Result<(Exit, Vec<ScenarioOutcome>), RunError> {
     let outcomes = outcomes(ws, loaded);
     let mut text = String::new();
     let mut printer = results::terminal::Printer::default();
@@ -61,9 +61,10 @@ pub fn report(ws: &Workspace, loaded: &Loaded, opts: &RunOptions) -> Result<Exit
         std::time::SystemTime::now(),
     )
     .map_err(RunError::BadInput)?;
-    Ok(if results::failed(&outcomes, opts.strict) {
+    let exit = if results::failed(&outcomes, opts.strict) {
         Exit::Failed
     } else {
         Exit::Passed
-    })
+    };
+    Ok((exit, outcomes))
 }

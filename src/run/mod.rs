@@ -7,6 +7,8 @@ mod dry_run;
 mod error;
 mod events;
 pub mod processes;
+pub mod reporting;
+pub(crate) mod select;
 pub mod services;
 pub mod sut;
 
@@ -41,6 +43,8 @@ pub struct RunOptions {
     pub paths: Vec<PathBuf>,
     pub tags: Option<String>,
     pub name: Option<String>,
+    /// Only scenarios that reach this partner (`run::select`).
+    pub partner: Option<String>,
     pub jobs: Option<usize>,
     pub fail_fast: bool,
     /// None: replay when the workspace has recordings, live otherwise.
@@ -57,39 +61,105 @@ pub struct RunOptions {
     pub strict: bool,
     pub color: cucumber::writer::Coloring,
     pub verbose: u8,
+    /// Run reports, the format by extension (`.json`, `.md`, `.html`).
+    pub reports: Vec<PathBuf>,
+    /// A short Markdown summary, appended (for `$GITHUB_STEP_SUMMARY`).
+    pub summary: Option<PathBuf>,
+    /// The history file (else contrail.toml's `[history] path`).
+    pub history: Option<PathBuf>,
+    /// This machine's slice: (I, N), 1-based.
+    pub shard: Option<(usize, usize)>,
 }
 
 pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
+    let outputs = match reporting::outputs(&ws, &opts) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
     let root = ws.root.clone();
-    let done = execute(ws, opts, None).await;
+    let ws_for_report = ws.clone();
+    let done = execute(ws, opts.clone(), None).await;
     // A live run over recorded partners says where live no longer answers as recorded; the
     // verdict stays the scenarios' (`contrail drift` is the command whose verdict is drift).
-    if let Some(session) = done.drift {
-        let report =
-            crate::drift::report::Report::new(session.outcome(), &root, done.live_urls, None, Vec::new(), false);
+    let drift = done.drift.as_ref().map(|session| {
+        crate::drift::report::Report::new(
+            session.outcome(),
+            &root,
+            done.live_urls.clone(),
+            None,
+            Vec::new(),
+            false,
+        )
+    });
+    if let Some(report) = &drift {
         eprint!(
             "{}",
             crate::secrets::mask_text(&report.terminal(false, false), crate::secrets::MASK)
         );
     }
-    done.exit
+    if !outputs.wanted() {
+        return done.exit;
+    }
+    let mut outputs = outputs;
+    let command = if opts.dry_run {
+        // A dry run is no night to remember.
+        outputs.history = None;
+        "run --dry-run"
+    } else {
+        "run"
+    };
+    let mut report = reporting::build(&ws_for_report, command, &opts, &done, drift);
+    match reporting::finish(&mut report, &outputs) {
+        Ok(()) => done.exit,
+        Err(e) => {
+            eprintln!("error: {e}");
+            // The verdict stands; a report that could not be written is the harness's failure.
+            if done.exit == Exit::Passed {
+                Exit::Harness
+            } else {
+                done.exit
+            }
+        }
+    }
 }
 
 /// What a run leaves behind for the command that started it.
 pub(crate) struct Done {
     pub exit: Exit,
+    /// Why the run stopped before its scenarios, when it did.
+    pub error: Option<String>,
     /// The comparing proxies' findings, when the run compared live answers with recordings.
     pub drift: Option<Arc<crate::drift::Session>>,
     /// Partner -> the live base URL used (empty for replay).
     pub live_urls: BTreeMap<String, String>,
+    pub target: Option<Target>,
+    pub started: std::time::SystemTime,
+    pub scenarios: Vec<crate::results::ScenarioOutcome>,
+    /// (feature file as shown, line) -> the scenario's identity and the partners it reaches.
+    pub reach: std::collections::HashMap<(String, usize), (String, Vec<String>)>,
+    pub contracts: Vec<crate::report::ContractInfo>,
+    pub partners: BTreeMap<String, crate::report::PartnerInfo>,
+    /// `--shard`: the plan every shard shares.
+    pub plan: Option<select::Plan>,
 }
 
 impl From<Exit> for Done {
     fn from(exit: Exit) -> Done {
         Done {
             exit,
+            error: None,
             drift: None,
             live_urls: BTreeMap::new(),
+            target: None,
+            started: std::time::SystemTime::now(),
+            scenarios: Vec::new(),
+            reach: Default::default(),
+            contracts: Vec::new(),
+            partners: BTreeMap::new(),
+            plan: None,
         }
     }
 }
@@ -98,6 +168,7 @@ impl From<Exit> for Done {
 /// (`contrail drift`); without it, a live run over recorded partners compares anyway, unpaced.
 pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<crate::drift::Session>>) -> Done {
     let mut started = Started::default();
+    let began = std::time::SystemTime::now();
     let result = prepare_and_run(ws, opts, drift, &mut started).await;
     // One way down, whatever happened: the SUT first (it calls the mocks), then the mocks, then
     // the services.
@@ -106,7 +177,10 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
         Ok(done) => done,
         Err(e) => {
             eprintln!("{e}");
-            e.exit().into()
+            let mut done = Done::from(e.exit());
+            done.error = Some(e.to_string());
+            done.started = began;
+            done
         }
     }
 }
@@ -175,9 +249,27 @@ async fn prepare_and_run(
         selection: &selection,
         undefined_is_problem: false,
     };
-    let loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
+    let mut loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
+    if let Some(p) = &opts.partner {
+        select::only_partner(&ws, &mut loaded, p)?;
+    }
+    let plan = opts.shard.map(|s| {
+        let durations = select::known_durations(&ws, opts.history.as_deref());
+        select::shard(&mut loaded, s, &durations)
+    });
+    let reach = select::reach(&ws, &loaded);
+    let (contracts, partner_info) = select::contracts(&ws, &loaded);
     if opts.dry_run {
-        return dry_run::report(&ws, &loaded, &opts).map(Done::from);
+        let (exit, scenarios) = dry_run::report(&ws, &loaded, &opts)?;
+        return Ok(Done {
+            scenarios,
+            reach,
+            contracts,
+            partners: partner_info,
+            plan,
+            target: Some(target),
+            ..Done::from(exit)
+        });
     }
     let seed = crate::seed::init().map_err(RunError::BadInput)?;
     eprintln!("seed {seed} (CONTRAIL_SEED={seed} repeats this run's made-up data)");
@@ -317,7 +409,8 @@ async fn prepare_and_run(
             handle
         }),
     });
-    let exit = cucumber_glue::run(
+    let began = std::time::SystemTime::now();
+    let (exit, scenarios) = cucumber_glue::run(
         suite,
         features,
         cucumber_glue::Settings {
@@ -336,8 +429,16 @@ async fn prepare_and_run(
     .await?;
     Ok(Done {
         exit,
+        error: None,
         drift,
         live_urls: live_urls.into_iter().map(|(p, u)| (p, u.to_string())).collect(),
+        target: Some(target),
+        started: began,
+        scenarios,
+        reach,
+        contracts,
+        partners: partner_info,
+        plan,
     })
 }
 

@@ -18,6 +18,14 @@ pub(super) fn retry_after(headers: &[(String, String)]) -> Option<std::time::Dur
     Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
 }
 
+/// A sandbox that could not be reached is a finding of the run, whatever the partner filter.
+fn unanswered(s: &Shared, upstream: &url::Url, session: &crate::drift::Session, no: super::proxy::NoAnswer) -> Reply {
+    if let Some(why) = no.unreachable {
+        session.unreachable(&s.partner, &crate::recording::safe_target(upstream.as_str()), &why);
+    }
+    no.reply
+}
+
 /// A drift run's proxy: sends the request live (paced), answers with the live answer, and
 /// compares it with the recording of the same request in the same scenario and sequence.
 #[allow(clippy::too_many_arguments)]
@@ -61,7 +69,7 @@ pub(super) async fn compare_with_live(
     }
     let mut live = match forward(s, upstream, &out).await {
         Ok(l) => l,
-        Err(reply) => return reply,
+        Err(no) => return unanswered(s, upstream, session, no),
     };
     // A 429 the recording did not have is the run's own doing: wait as told and try again.
     for _ in 0..3 {
@@ -72,7 +80,7 @@ pub(super) async fn compare_with_live(
         tokio::time::sleep(wait.min(std::time::Duration::from_secs(30))).await;
         live = match forward(s, upstream, &out).await {
             Ok(l) => l,
-            Err(reply) => return reply,
+            Err(no) => return unanswered(s, upstream, session, no),
         };
     }
     // A token issued through the proxy: remember whose it is.

@@ -49,8 +49,24 @@ impl LiveAnswer {
     }
 }
 
-/// Sends the request to the live sandbox. `Err` is the reply that explains why it failed.
-pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<LiveAnswer, Reply> {
+/// Why a request did not get a live answer: the reply that explains it to the client and,
+/// when the sandbox could not be reached at all (connection, DNS, TLS), that reason alone.
+pub(super) struct NoAnswer {
+    pub reply: Reply,
+    pub unreachable: Option<String>,
+}
+
+impl From<Reply> for NoAnswer {
+    fn from(reply: Reply) -> NoAnswer {
+        NoAnswer {
+            reply,
+            unreachable: None,
+        }
+    }
+}
+
+/// Sends the request to the live sandbox.
+pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>) -> Result<LiveAnswer, NoAnswer> {
     // Concatenate rather than join, so that a base URL's own path prefix is kept.
     let mut url =
         url::Url::parse(&format!("{}{}", upstream.as_str().trim_end_matches('/'), out.path)).map_err(|e| {
@@ -73,18 +89,18 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
     let started = std::time::Instant::now();
     let mut resp = req.send().await.map_err(|e| {
         let chain = crate::client::error_chain(&e);
-        let error = match crate::client::tls::explain(&chain) {
-            Some(what) => format!(
-                "contrail mock: TLS with the live sandbox {upstream} failed: {} ({chain})",
-                what.replace("NAME", &s.partner)
-            ),
-            None => format!("contrail mock: the live sandbox {upstream} could not be reached: {chain}"),
+        let why = match crate::client::tls::explain(&chain) {
+            Some(what) => format!("TLS failed: {} ({chain})", what.replace("NAME", &s.partner)),
+            None => chain,
         };
-        json_response(
-            StatusCode::BAD_GATEWAY,
-            &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
-            json!({ "error": error }),
-        )
+        NoAnswer {
+            reply: json_response(
+                StatusCode::BAD_GATEWAY,
+                &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
+                json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {why}") }),
+            ),
+            unreachable: Some(why),
+        }
     })?;
     let status = resp.status().as_u16();
     let headers = header_pairs(resp.headers());
@@ -97,7 +113,8 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
                     StatusCode::BAD_GATEWAY,
                     &[],
                     json!({ "error": "contrail mock: the live answer is over 10 MB" }),
-                ));
+                )
+                .into());
             }
             Ok(None) => break,
             Err(e) => {
@@ -105,7 +122,8 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
                     StatusCode::BAD_GATEWAY,
                     &[],
                     json!({ "error": format!("contrail mock: reading the live answer failed: {e}") }),
-                ));
+                )
+                .into());
             }
         }
     }
@@ -182,7 +200,7 @@ pub(super) async fn proxy_and_record(
     let out = Outgoing::new(method, incoming, headers, body);
     let live = match forward(s, &upstream, &out).await {
         Ok(l) => l,
-        Err(reply) => return reply,
+        Err(no) => return no.reply,
     };
     let interaction = capture(s, &upstream, &out, incoming, op, &live);
     let policy = &s.contract.policy;

@@ -10,6 +10,7 @@ pub mod http;
 pub mod mock;
 pub mod oauth;
 pub mod phrase;
+pub mod reach;
 pub mod registry;
 pub mod report;
 pub mod values;

@@ -2,6 +2,8 @@
 //! binary with a time limit, and throwaway copies of the bundled workspace.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
