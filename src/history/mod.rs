@@ -20,7 +20,8 @@ pub use store::MIGRATIONS;
 
 /// How many earlier runs the trend shows.
 pub const TREND_RUNS: usize = 14;
-/// How many recent runs decide whether a scenario is flaky, unless `[history] flaky_window`.
+/// How many recent runs decide whether a scenario is flaky, unless `[history] flaky_window`:
+/// it passed and failed within them, counting only runs where no partner broke or was down.
 pub const FLAKY_WINDOW: usize = 10;
 
 pub struct History {
@@ -123,12 +124,16 @@ impl History {
         let window = flaky_window.max(2);
         let recent: Vec<i64> = runs.iter().take(window - 1).map(|r| r.0).collect();
         let statuses = store::scenario_statuses(&self.conn, &recent).map_err(|e| err(&self.path, "cannot read", e))?;
+        // Tonight counts only if no partner broke or was down.
+        let explained = !matches!(report.verdict, Verdict::Passed | Verdict::Compatible | Verdict::Failed);
         for s in report.scenarios.iter_mut() {
             let mut seen: BTreeSet<&str> = statuses
                 .get(&s.id)
                 .map(|v| v.iter().map(String::as_str).collect())
                 .unwrap_or_default();
-            seen.insert(s.status.as_str());
+            if !explained {
+                seen.insert(s.status.as_str());
+            }
             s.flaky = seen.contains("passed") && seen.contains("failed");
         }
         let mut trend: Vec<TrendPoint> =

@@ -195,9 +195,13 @@ pub(super) fn partner_runs(
     Ok(out)
 }
 
-/// Each scenario's statuses in these runs.
+/// Each scenario's statuses in those of these runs where no partner broke or was down (a
+/// failure a partner explains says nothing about the scenario being flaky).
 pub(super) fn scenario_statuses(conn: &Connection, runs: &[i64]) -> rusqlite::Result<HashMap<String, Vec<String>>> {
-    let mut st = conn.prepare("SELECT scenario_id, status FROM scenario_results WHERE run_id = ?1")?;
+    let mut st = conn.prepare(
+        "SELECT s.scenario_id, s.status FROM scenario_results s JOIN runs r ON r.id = s.run_id
+         WHERE s.run_id = ?1 AND r.verdict IN ('passed', 'compatible', 'failed')",
+    )?;
     let mut out: HashMap<String, Vec<String>> = HashMap::new();
     for id in runs {
         for row in st.query_map(params![id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))? {

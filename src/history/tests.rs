@@ -146,8 +146,15 @@ fn a_finding_is_new_then_still_present_then_fixed() {
     assert_eq!(r6.trend.len(), 6);
     assert_eq!(r6.trend[3].verdict, Verdict::Unreachable);
     assert_eq!(h.runs(100).unwrap().len(), 6);
-    // Scenario one passed, failed (night 4), passed: flaky.
-    assert!(r6.scenarios[0].flaky);
+    // Scenario one failed on night 4, but the sandbox was down: that says nothing of the
+    // scenario, which is not flaky...
+    assert!(!r6.scenarios[0].flaky);
+    // ...while a failure on a night where every partner kept its contract makes it so.
+    let mut r7 = report("2026-11-07T02:00:00Z", &[], "failed", false);
+    night(&mut h, &mut r7);
+    assert_eq!(r7.verdict, Verdict::Failed);
+    assert!(r7.scenarios[0].flaky);
+    assert!(r7.next_steps.iter().any(|s| s.contains("flaky")), "{:?}", r7.next_steps);
 }
 
 #[test]

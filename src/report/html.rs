@@ -101,10 +101,12 @@ fn seen_tag(f: &Finding) -> String {
 }
 
 fn finding_table(out: &mut String, list: &[&Finding], diffs: bool) {
+    let shown = list.len().min(super::ROWS_PER_CAUSE);
+    let mut with_diff = 0;
     out.push_str(
         "<table><tr><th>Partner</th><th>Operation</th><th>Where</th><th>What</th><th>Seen</th><th>Recording / scenario</th></tr>",
     );
-    for f in list {
+    for f in &list[..shown] {
         let _ = write!(
             out,
             "<tr class=\"finding\"><td><code>{}</code></td><td><code>{}</code></td><td><code class=\"pointer\">{}</code></td><td>{}",
@@ -116,7 +118,11 @@ fn finding_table(out: &mut String, list: &[&Finding], diffs: bool) {
         if f.occurrences > 1 {
             let _ = write!(out, " <span class=\"muted\">({} times)</span>", f.occurrences);
         }
-        if diffs && let Some(d) = &f.diff {
+        if diffs
+            && with_diff < super::DIFFS_PER_CAUSE
+            && let Some(d) = &f.diff
+        {
+            with_diff += 1;
             let _ = write!(
                 out,
                 "<details><summary>recorded vs live: <code>{}</code></summary>{}</details>",
@@ -139,6 +145,13 @@ fn finding_table(out: &mut String, list: &[&Finding], diffs: bool) {
         );
     }
     out.push_str("</table>");
+    if list.len() > shown {
+        let _ = write!(
+            out,
+            "<p class=\"muted\">and {} more finding(s) of this cause; every one is in the JSON report.</p>",
+            list.len() - shown
+        );
+    }
 }
 
 /// Stacked bars per run: breaking, failed scenarios and unreachable partners in red shades,

@@ -119,11 +119,12 @@ fn failed_scenarios(out: &mut String, r: &Report, with_failure: bool) {
 }
 
 fn finding_rows(out: &mut String, list: &[&Finding]) {
+    let shown = list.len().min(super::ROWS_PER_CAUSE);
     let _ = writeln!(
         out,
         "| Partner | Operation | Where | What | Seen | Recording | Scenario |\n|---|---|---|---|---|---|---|"
     );
-    for f in list {
+    for f in &list[..shown] {
         let _ = writeln!(
             out,
             "| `{}` | {} | `{}` | {} | {} | {} | {} |",
@@ -134,6 +135,13 @@ fn finding_rows(out: &mut String, list: &[&Finding]) {
             seen(&f.seen),
             f.recording.as_deref().map(|r| format!("`{r}`")).unwrap_or_default(),
             cell(f.scenario.as_deref().unwrap_or("")),
+        );
+    }
+    if list.len() > shown {
+        let _ = writeln!(
+            out,
+            "\nand {} more finding(s) of this cause; every one is in the JSON report.",
+            list.len() - shown
         );
     }
 }
@@ -147,7 +155,7 @@ fn findings(out: &mut String, r: &Report, with_diffs: bool) {
         let _ = writeln!(out, "### {} — `{}`\n", list[0].class, cause);
         finding_rows(out, &list);
         if with_diffs {
-            for f in list.iter().filter(|f| f.diff.is_some()) {
+            for f in list.iter().filter(|f| f.diff.is_some()).take(super::DIFFS_PER_CAUSE) {
                 let d = f.diff.as_deref().unwrap_or_default();
                 let fence = fence(d);
                 let _ = writeln!(

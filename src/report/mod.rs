@@ -18,6 +18,12 @@ use crate::drift::report::Report as DriftReport;
 use crate::drift::{Class, Unreachable};
 use crate::results::{ScenarioOutcome, Status};
 
+/// Findings shown per cause in the HTML and Markdown reports, and how many of them with their
+/// diff: past a few, more of one cause tells a reader nothing new, and 10,000 findings must
+/// still make a page a browser opens (the JSON report always has them all).
+pub const ROWS_PER_CAUSE: usize = 20;
+pub const DIFFS_PER_CAUSE: usize = 3;
+
 /// Bumped when a field changes meaning; `report merge` refuses other versions.
 pub const SCHEMA: u32 = 1;
 
@@ -600,9 +606,15 @@ impl Report {
         let flaky: Vec<&ScenarioRow> = self.scenarios.iter().filter(|s| s.flaky).collect();
         if !flaky.is_empty() {
             out.push(format!(
-                "{} scenario(s) passed and failed within the last runs (flaky): {}; look for timing or shared state before trusting their verdicts.",
+                "{} scenario(s) passed and failed within the last runs where every partner kept its contract (flaky): {}; look for timing or shared state before trusting their verdicts.",
                 flaky.len(),
-                flaky.iter().map(|s| format!("\"{}\"", s.name)).collect::<Vec<_>>().join(", ")
+                {
+                    let mut names: Vec<String> = flaky.iter().take(5).map(|s| format!("\"{}\"", s.name)).collect();
+                    if flaky.len() > 5 {
+                        names.push(format!("and {} more", flaky.len() - 5));
+                    }
+                    names.join(", ")
+                }
             ));
         }
         if let Some(d) = &self.drift

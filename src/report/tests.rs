@@ -192,3 +192,25 @@ fn merging_shards_counts_each_scenario_once_and_refuses_overlap() {
     .unwrap_err();
     assert!(err.contains("overlap"), "{err}");
 }
+
+#[test]
+fn many_findings_of_one_cause_show_a_few_rows_and_diffs_and_say_how_many_more() {
+    let mut r = Report::build(facts(Vec::new(), Some(drift_with(Class::Breaking, "/title"))));
+    let one = r.findings[0].clone();
+    r.findings = (0..500)
+        .map(|i| Finding {
+            fingerprint: format!("{i:016x}"),
+            place: format!("/items/*/f{i}"),
+            ..one.clone()
+        })
+        .collect();
+    let html = html::render(&r);
+    assert_eq!(html.matches("<tr class=\"finding\">").count(), ROWS_PER_CAUSE);
+    assert_eq!(html.matches("recorded vs live:").count(), DIFFS_PER_CAUSE);
+    assert!(html.contains(&format!("and {} more finding(s) of this cause", 500 - ROWS_PER_CAUSE)));
+    let md = markdown::render(&r);
+    assert!(md.contains(&format!("and {} more finding(s) of this cause", 500 - ROWS_PER_CAUSE)));
+    // The JSON keeps every one.
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    assert_eq!(json["findings"].as_array().unwrap().len(), 500);
+}
