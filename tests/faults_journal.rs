@@ -37,7 +37,7 @@ fn workspace_with(feature: &str) -> tempfile::TempDir {
     ws
 }
 
-const BODY: &str = "    And the request body is:\n      \"\"\"json\n      { \"title\": \"Disk full\", \"severity\": 2, \"link\": \"https://desk.example/tickets/T-7\", \"external_id\": \"T-7\" }\n      \"\"\"\n";
+const BODY: &str = "    And the request body is:\n      \"\"\"json\n      { \"title\": \"Disk full\", \"severity\": 2, \"link\": \"https://desk.example/tickets/T-9007\", \"external_id\": \"T-9007\" }\n      \"\"\"\n";
 
 #[test]
 fn exactly_one_fails_when_two_arrive_and_lists_them() {

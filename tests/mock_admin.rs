@@ -10,8 +10,7 @@ fn mock(partner: &str, extra: &[&str]) -> common::Mock {
     common::start_mock(&common::repo(), partner, extra, &[], None)
 }
 
-const INCIDENT: &str =
-    r#"{ "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-7", "external_id": "T-7" }"#;
+const INCIDENT: &str = r#"{ "title": "Disk full", "severity": 2, "link": "https://desk.example/tickets/T-9007", "external_id": "T-9007" }"#;
 
 async fn create_incident(client: &reqwest::Client, url: &str) -> reqwest::Response {
     client
@@ -78,7 +77,7 @@ async fn faults_and_the_journal_over_http() {
         .map(|r| r["status"].as_u64().unwrap_or(0))
         .collect();
     assert_eq!(statuses, [429, 429, 201]);
-    assert_eq!(j["requests"][0]["body"]["json"]["external_id"], "T-7");
+    assert_eq!(j["requests"][0]["body"]["json"]["external_id"], "T-9007");
     assert_eq!(
         get(&c, &format!("{admin}/journal")).await["requests"]
             .as_array()

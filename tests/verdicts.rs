@@ -421,7 +421,7 @@ fn a_journal_body_is_exactly_what_it_says() {
     assert_eq!(out.code, 0, "{}", out.all());
     let out = run(&|t| {
         let part = t.replace(
-            r##"{ "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-7" }"##,
+            r##"{ "title": "Disk full", "severity": 2, "link": "#regex https://desk\\.example/tickets/T-[0-9]+", "external_id": "T-9007" }"##,
             r#"{ "title": "Disk full", "severity": 2 }"#,
         );
         assert_ne!(part, t, "the bundled scenario changed");
