@@ -7,9 +7,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
-use common::{Output, Partner, browser, contrail, copy_dir, repo, start_partner};
+use common::{Output, browser, contrail, copy_dir, repo, start_partner};
 use serde_json::Value;
 
 fn workspace() -> tempfile::TempDir {
@@ -61,35 +60,22 @@ fn drift(dir: &Path, ticketing: &str, incidents: &str, extra: &[&str]) -> (Outpu
 }
 
 /// One night with the ticketing sandbox drifted and the incidents sandbox down (nothing
-/// listens on port 9), shared by the tests that read its reports.
-struct DownNight {
-    _ws: tempfile::TempDir,
-    _partner: Partner,
-    out: Output,
-    dir: PathBuf,
-}
-
-fn down_night() -> &'static DownNight {
-    static NIGHT: OnceLock<DownNight> = OnceLock::new();
-    NIGHT.get_or_init(|| {
-        let ws = workspace();
-        let partner = start_partner(&["--drift"]);
-        let (out, dir) = drift(ws.path(), &partner.url, "http://127.0.0.1:9", &[]);
-        DownNight {
-            _ws: ws,
-            _partner: partner,
-            out,
-            dir,
-        }
-    })
-}
-
+/// listens on port 9). Its reports are read by both checks below: in files, and in a browser.
 #[test]
-fn a_partner_that_is_down_is_a_finding_and_the_others_are_still_judged_in_every_report() {
-    let night = down_night();
-    let out = &night.out;
+fn a_night_with_a_partner_down() {
+    let ws = workspace();
+    let (out, dir) = {
+        // Stopped (dropped) as soon as the run is over: nothing outlives the test.
+        let partner = start_partner(&["--drift"]);
+        drift(ws.path(), &partner.url, "http://127.0.0.1:9", &[])
+    };
+    a_partner_that_is_down_is_a_finding_and_the_others_are_still_judged_in_every_report(&out, &dir);
+    the_html_report_renders_in_a_real_browser_and_fetches_nothing(&dir);
+}
+
+fn a_partner_that_is_down_is_a_finding_and_the_others_are_still_judged_in_every_report(out: &Output, dir: &Path) {
     assert_eq!(out.code, 3, "a partner down is exit 3\n{}", out.all());
-    let r = json(&night.dir.join("report.json"));
+    let r = json(&dir.join("report.json"));
     assert_eq!(r["verdict"], "unreachable", "{}", out.all());
     let findings = r["findings"].as_array().expect("findings");
     let has = |partner: &str, class: &str, place: &str| {
@@ -133,13 +119,13 @@ fn a_partner_that_is_down_is_a_finding_and_the_others_are_still_judged_in_every_
             .all(|s| s["failure"].as_str().is_some_and(|f| !f.is_empty()))
     );
 
-    let md = std::fs::read_to_string(night.dir.join("report.md")).expect("markdown");
+    let md = std::fs::read_to_string(dir.join("report.md")).expect("markdown");
     assert!(md.starts_with("# contrail drift: partner unreachable"), "{md}");
     assert!(md.contains("| `incidents` | 🔴 red |"), "{md}");
     assert!(md.contains("`/customer_id`"), "{md}");
     assert!(md.contains("## Failed scenarios"), "{md}");
     assert!(md.contains("tell desk-api@partner.example"), "{md}");
-    let html = std::fs::read_to_string(night.dir.join("report.html")).expect("html");
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("html");
     assert!(html.contains("partner-red") && html.contains("/customer_id"));
     for text in [&md, &html, &r.to_string()] {
         assert!(!text.contains("qa-secret"), "a client secret reached a report");
@@ -173,16 +159,14 @@ fn a_healthy_night_passes_with_green_rows_in_every_report() {
     assert!(md.starts_with("# contrail drift: passed"), "{md}");
 }
 
-#[test]
-fn the_html_report_renders_in_a_real_browser_and_fetches_nothing() {
+fn the_html_report_renders_in_a_real_browser_and_fetches_nothing(dir: &Path) {
     let Some(mut b) = browser::Browser::start() else {
         eprintln!(
             "SKIPPED: no Chromium here (.ci/run installs Debian's `chromium`; set CONTRAIL_CHROMIUM to use another)"
         );
         return;
     };
-    let night = down_night();
-    let page = b.open(&browser::file_url(&night.dir.join("report.html")));
+    let page = b.open(&browser::file_url(&dir.join("report.html")));
     let text = b.text(&page);
     assert!(text.contains("contrail drift: partner unreachable"), "{text}");
     assert!(text.contains("What to do next"), "{text}");
@@ -201,7 +185,7 @@ fn the_html_report_renders_in_a_real_browser_and_fetches_nothing() {
     assert!(text.contains("/customer_id"), "{text}");
     assert!(text.contains("sandbox unreachable"), "{text}");
     let requests = b.requests(&page);
-    let page_url = browser::file_url(&night.dir.join("report.html"));
+    let page_url = browser::file_url(&dir.join("report.html"));
     let others: Vec<&String> = requests.iter().filter(|u| **u != page_url).collect();
     assert!(others.is_empty(), "the report fetched {others:?}");
 
@@ -211,7 +195,7 @@ fn the_html_report_renders_in_a_real_browser_and_fetches_nothing() {
         .and_then(|l| l.local_addr())
         .expect("a free port")
         .port();
-    let leaky = night.dir.join("leaky.html");
+    let leaky = dir.join("leaky.html");
     std::fs::write(
         &leaky,
         format!("<!doctype html><p>hello</p><img src=\"http://127.0.0.1:{port}/pixel.png\">"),
@@ -227,8 +211,8 @@ fn the_html_report_renders_in_a_real_browser_and_fetches_nothing() {
     );
     // And the report's own policy would have stopped that image: the same page with the
     // report's CSP fetches nothing.
-    let report = std::fs::read_to_string(night.dir.join("report.html")).expect("html");
-    let guarded = night.dir.join("guarded.html");
+    let report = std::fs::read_to_string(dir.join("report.html")).expect("html");
+    let guarded = dir.join("guarded.html");
     std::fs::write(
         &guarded,
         report.replace(

@@ -28,12 +28,9 @@ pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, partner: &str) -> Resul
     let registry = &loaded.registry;
     let catalog = &loaded.catalog;
     for (_, feature) in loaded.features.iter_mut() {
-        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
-            .into_iter()
-            .map(|(identity, line)| (line, identity.id))
-            .collect();
+        let ids = identities(feature);
         crate::feature::retain_in(feature, |f, r, s| {
-            let reach = crate::steps::reach::of_steps(registry, catalog, crate::feature::step_texts(f, r, s));
+            let reach = reach_of(registry, catalog, f, r, s);
             let by_recording = ids.get(&s.position.line).is_some_and(|id| recorded.contains(id));
             let keep = reach.touches(partner) || by_recording;
             if !keep {
@@ -61,6 +58,24 @@ pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, partner: &str) -> Resul
     Ok(())
 }
 
+/// Each scenario's identity by its (expanded) line.
+fn identities(feature: &cucumber::gherkin::Feature) -> std::collections::HashMap<usize, String> {
+    crate::scenario::of_expanded(feature)
+        .into_iter()
+        .map(|(identity, line)| (line, identity.id))
+        .collect()
+}
+
+fn reach_of(
+    registry: &crate::steps::Registry,
+    catalog: &crate::contract::Catalog,
+    f: &cucumber::gherkin::Feature,
+    r: Option<&cucumber::gherkin::Rule>,
+    s: &cucumber::gherkin::Scenario,
+) -> crate::steps::reach::Reach {
+    crate::steps::reach::of_steps(registry, catalog, crate::feature::step_texts(f, r, s))
+}
+
 /// The scenarios (by identity) that made the partner's recordings.
 fn recorded_scenarios(ws: &Workspace, partner: &str) -> BTreeSet<String> {
     let (items, _) = crate::recording::load_dir(&ws.recordings_dir().join(partner));
@@ -72,16 +87,9 @@ pub fn reach(ws: &Workspace, loaded: &Loaded) -> std::collections::HashMap<(Stri
     let mut out = std::collections::HashMap::new();
     for (path, feature) in &loaded.features {
         let uri = crate::diag::display_path(path, &ws.root).display().to_string();
-        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
-            .into_iter()
-            .map(|(identity, line)| (line, identity.id))
-            .collect();
+        let ids = identities(feature);
         for (rule, scenario) in crate::feature::scenarios(feature) {
-            let reach = crate::steps::reach::of_steps(
-                &loaded.registry,
-                &loaded.catalog,
-                crate::feature::step_texts(feature, rule, scenario),
-            );
+            let reach = reach_of(&loaded.registry, &loaded.catalog, feature, rule, scenario);
             let line = scenario.position.line;
             let id = ids
                 .get(&line)
@@ -144,16 +152,9 @@ pub fn shard(
     }
     let mut items = Vec::new();
     for (_, feature) in &loaded.features {
-        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
-            .into_iter()
-            .map(|(identity, line)| (line, identity.id))
-            .collect();
+        let ids = identities(feature);
         for (rule, scenario) in crate::feature::scenarios(feature) {
-            let reach = crate::steps::reach::of_steps(
-                &loaded.registry,
-                &loaded.catalog,
-                crate::feature::step_texts(feature, rule, scenario),
-            );
+            let reach = reach_of(&loaded.registry, &loaded.catalog, feature, rule, scenario);
             let id = ids.get(&scenario.position.line).cloned().unwrap_or_default();
             items.push(Item {
                 ms: durations.get(&id).copied().unwrap_or(0),
@@ -191,10 +192,7 @@ pub fn shard(
         }
     }
     for (_, feature) in loaded.features.iter_mut() {
-        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
-            .into_iter()
-            .map(|(identity, line)| (line, identity.id))
-            .collect();
+        let ids = identities(feature);
         crate::feature::retain_in(feature, |_, _, s| {
             ids.get(&s.position.line).is_some_and(|id| mine.contains(id))
         });

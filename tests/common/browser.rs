@@ -41,8 +41,10 @@ pub struct Browser {
 }
 
 impl Drop for Browser {
+    /// The browser and every process it started (renderers, GPU, zygote): its whole group.
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // SAFETY: kill(2) on our own child's process group.
+        unsafe { libc::kill(-(self.child.id() as i32), libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }
@@ -92,7 +94,8 @@ impl Browser {
         .arg("about:blank")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::null())
+        .process_group(0);
         // SAFETY: only async-signal-safe calls (dup2) between fork and exec.
         unsafe {
             cmd.pre_exec(move || {
