@@ -181,7 +181,10 @@ pub async fn run(
     let color = match s.color {
         Coloring::Always => true,
         Coloring::Never => false,
-        Coloring::Auto => std::io::IsTerminal::is_terminal(&io::stdout()),
+        // https://no-color.org: any non-empty NO_COLOR turns colour off unless asked for.
+        Coloring::Auto => {
+            std::io::IsTerminal::is_terminal(&io::stdout()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     let writer = super::events::Collector::new(super::events::Settings {
         color,
