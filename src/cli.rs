@@ -97,20 +97,7 @@ pub enum Command {
     #[command(subcommand)]
     Report(ReportCommand),
     /// The runs the history remembers, newest first, with a trend; or prune old ones.
-    History {
-        /// The history file (default: contrail.toml's [history] path).
-        #[arg(long, value_name = "FILE")]
-        history: Option<PathBuf>,
-        /// How many runs to list.
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
-        /// Forget runs older than this (e.g. 90d) instead of listing.
-        #[arg(long, value_name = "AGE")]
-        prune_older_than: Option<String>,
-        /// Machine-readable output.
-        #[arg(long)]
-        json: bool,
-    },
+    History(crate::report_cli::HistoryArgs),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -128,25 +115,7 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// One report from the shards' `--report X.json` files (exit as the whole run would).
-    Merge {
-        /// The shards' JSON reports.
-        #[arg(required = true)]
-        inputs: Vec<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        json: Option<PathBuf>,
-        #[arg(long = "md", value_name = "FILE")]
-        markdown: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        html: Option<PathBuf>,
-        #[arg(long, value_name = "FILE")]
-        junit: Option<PathBuf>,
-        /// Append a short Markdown summary here (e.g. "$GITHUB_STEP_SUMMARY").
-        #[arg(long, value_name = "FILE")]
-        summary: Option<PathBuf>,
-        /// Remember the merged run in this history file (default: [history] path).
-        #[arg(long, value_name = "FILE")]
-        history: Option<PathBuf>,
-    },
+    Merge(crate::report_cli::MergeArgs),
 }
 
 /// Which scenarios run and how the run reads: shared by `run` and `drift`.
@@ -344,40 +313,8 @@ pub fn main() -> Exit {
             stale,
             deny_warnings,
         } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
-        Command::Report(ReportCommand::Merge {
-            inputs,
-            json,
-            markdown,
-            html,
-            junit,
-            summary,
-            history,
-        }) => crate::report_cli::merge(
-            &ws,
-            crate::report_cli::MergeArgs {
-                inputs,
-                json,
-                markdown,
-                html,
-                junit,
-                summary,
-                history,
-            },
-        ),
-        Command::History {
-            history,
-            limit,
-            prune_older_than,
-            json,
-        } => crate::report_cli::history(
-            &ws,
-            crate::report_cli::HistoryArgs {
-                file: history,
-                limit,
-                prune_older_than,
-                json,
-            },
-        ),
+        Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
+        Command::History(args) => crate::report_cli::history(&ws, args),
         Command::Steps {
             json,
             markdown,

@@ -8,8 +8,13 @@ use std::path::Path;
 const CI_VARIABLES: [&str; 4] = ["GITHUB_SHA", "CI_COMMIT_SHA", "BUILDKITE_COMMIT", "GIT_COMMIT"];
 
 pub fn git_commit(root: &Path) -> Option<String> {
+    git_commit_with(root, |name| std::env::var(name).ok())
+}
+
+/// `git_commit` with the environment passed in, so both ways of finding the commit are tested.
+fn git_commit_with(root: &Path, env: impl Fn(&str) -> Option<String>) -> Option<String> {
     for v in CI_VARIABLES {
-        if let Ok(sha) = std::env::var(v)
+        if let Some(sha) = env(v)
             && is_sha(sha.trim())
         {
             return Some(sha.trim().to_string());
@@ -67,13 +72,21 @@ mod tests {
         std::fs::write(git.join("refs/heads/main"), format!("{sha}\n")).unwrap();
         let ws = dir.path().join("sub");
         std::fs::create_dir_all(&ws).unwrap();
-        // CI variables win where set; this test only runs the file path when none is.
-        if CI_VARIABLES.iter().all(|v| std::env::var(v).is_err()) {
-            assert_eq!(git_commit(&ws).as_deref(), Some(sha));
-            std::fs::remove_file(git.join("refs/heads/main")).unwrap();
-            assert_eq!(git_commit(&ws), None);
-            std::fs::write(git.join("packed-refs"), format!("# pack-refs\n{sha} refs/heads/main\n")).unwrap();
-            assert_eq!(git_commit(&ws).as_deref(), Some(sha));
-        }
+        let no_ci = |_: &str| None;
+        assert_eq!(git_commit_with(&ws, no_ci).as_deref(), Some(sha));
+        // A CI variable wins over the files; one that is not a commit is passed over.
+        let other = "89abcdef0123456789abcdef0123456789abcdef";
+        assert_eq!(
+            git_commit_with(&ws, |v| (v == "GITHUB_SHA").then(|| other.to_string())).as_deref(),
+            Some(other)
+        );
+        assert_eq!(
+            git_commit_with(&ws, |v| (v == "GITHUB_SHA").then(|| "main".to_string())).as_deref(),
+            Some(sha)
+        );
+        std::fs::remove_file(git.join("refs/heads/main")).unwrap();
+        assert_eq!(git_commit_with(&ws, no_ci), None);
+        std::fs::write(git.join("packed-refs"), format!("# pack-refs\n{sha} refs/heads/main\n")).unwrap();
+        assert_eq!(git_commit_with(&ws, no_ci).as_deref(), Some(sha));
     }
 }

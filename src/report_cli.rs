@@ -7,13 +7,25 @@ use crate::exit::Exit;
 use crate::run::reporting::{Format, Outputs};
 use crate::workspace::Workspace;
 
+/// `contrail report merge`.
+#[derive(Debug, clap::Args)]
 pub struct MergeArgs {
+    /// The shards' JSON reports.
+    #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    #[arg(long = "md", value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Append a short Markdown summary here (e.g. "$GITHUB_STEP_SUMMARY").
+    #[arg(long, value_name = "FILE")]
     pub summary: Option<PathBuf>,
+    /// Remember the merged run in this history file (default: [history] path).
+    #[arg(long, value_name = "FILE")]
     pub history: Option<PathBuf>,
 }
 
@@ -85,10 +97,20 @@ pub fn merge(ws: &Workspace, args: MergeArgs) -> Exit {
     }
 }
 
+/// `contrail history`.
+#[derive(Debug, clap::Args)]
 pub struct HistoryArgs {
+    /// The history file (default: contrail.toml's [history] path).
+    #[arg(long = "history", value_name = "FILE")]
     pub file: Option<PathBuf>,
+    /// How many runs to list.
+    #[arg(long, default_value_t = 20)]
     pub limit: usize,
+    /// Forget runs older than this (e.g. 90d) instead of listing.
+    #[arg(long, value_name = "AGE")]
     pub prune_older_than: Option<String>,
+    /// Machine-readable output.
+    #[arg(long)]
     pub json: bool,
 }
 

@@ -1,5 +1,5 @@
-//! How a drift run reads: on the terminal, as Markdown (for a CI summary or an issue) and as
-//! JSON (for tools). All three come from one `Report`, so they never disagree.
+//! How a drift run reads: on the terminal, and as the drift part of the run report (its
+//! Markdown sections and JSON). All come from one `Report`, so they never disagree.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -186,11 +186,6 @@ impl Report {
         );
         merged.generated_at = crate::clock::now_rfc3339(false);
         merged
-    }
-
-    /// Whether the run found breaking drift or (with a limit) stale recordings.
-    pub fn failed(&self) -> bool {
-        self.summary.breaking > 0 || self.summary.stale > 0 || self.summary.scenarios_failed
     }
 
     pub fn to_json(&self) -> String {
@@ -387,31 +382,6 @@ impl Report {
                 _ => "no drift",
             }
         );
-        out
-    }
-
-    pub fn markdown(&self) -> String {
-        let mut out = String::new();
-        let s = &self.summary;
-        let _ = writeln!(out, "# Drift report\n");
-        let _ = writeln!(out, "Generated {}. {}.\n", self.generated_at, self.headline());
-        let _ = writeln!(out, "| | |\n|---|---|");
-        let _ = writeln!(out, "| Verdict | **{}** |", s.verdict);
-        for (p, url) in &self.targets {
-            let _ = writeln!(out, "| Live target of `{p}` | {url} |");
-        }
-        let _ = writeln!(out, "| Replayed | {} |", s.replayed);
-        let _ = writeln!(out, "| Drifted | {} |", s.drifted);
-        let _ = writeln!(out, "| Breaking findings | {} |", s.breaking);
-        let _ = writeln!(out, "| Compatible findings | {} |", s.compatible);
-        let _ = writeln!(out, "| Volatile changes ignored | {} |", s.volatile_ignored);
-        let _ = writeln!(out, "| Accepted | {} |", s.accepted);
-        let _ = writeln!(out, "| Sent but not recorded | {} |", s.unrecorded);
-        let _ = writeln!(out, "| Recorded but not replayed | {} |", s.not_exercised);
-        if let Some(d) = self.stale_after_days {
-            let _ = writeln!(out, "| Older than {d} day(s) | {} |", s.stale);
-        }
-        out.push_str(&self.markdown_sections());
         out
     }
 

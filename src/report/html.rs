@@ -4,24 +4,12 @@
 
 use std::fmt::Write as _;
 
-use super::markdown::{day, seen};
+use super::markdown::{day, duration, seen};
 use super::{Finding, Health, Report, TrendPoint, Verdict};
 
-/// Text for HTML content and attribute values.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+// Text for HTML content and attribute values: the XML escape (`&apos;` is HTML5 too;
+// characters no markup may hold are dropped).
+use crate::results::junit::xml as esc;
 
 const STYLE: &str = r#"
 :root{--red:#c62828;--amber:#b26a00;--green:#2e7d32;--ink:#1d2330;--muted:#5b6475;--line:#d9dde5;--bg:#f6f7f9}
@@ -62,14 +50,6 @@ fn health(h: Health) -> String {
 
 fn count(out: &mut String, n: usize, what: &str) {
     let _ = write!(out, "<div class=\"count\"><b>{n}</b><span>{}</span></div>", esc(what));
-}
-
-fn duration(ms: u64) -> String {
-    if ms >= 60_000 {
-        format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
-    } else {
-        format!("{:.1}s", ms as f64 / 1000.0)
-    }
 }
 
 /// A line diff with removed and added lines marked.

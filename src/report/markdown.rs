@@ -41,7 +41,8 @@ pub fn day(t: &str) -> &str {
     t.get(..10).unwrap_or(t)
 }
 
-fn duration(ms: u64) -> String {
+/// `4.2s`, `3m 05s`.
+pub fn duration(ms: u64) -> String {
     if ms >= 60_000 {
         format!("{}m {:02}s", ms / 60_000, (ms % 60_000) / 1000)
     } else {

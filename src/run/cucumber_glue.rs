@@ -140,21 +140,12 @@ pub struct Settings {
     pub sut: Option<Arc<super::sut::SutRunner>>,
 }
 
-/// A report path that cannot be written is the user's to fix (a folder that is a file, no
-/// permission): found before any scenario runs, not after. The report itself is written at
-/// the end, atomically (`run::events`).
+/// The report files asked for, checked before any scenario runs (`reporting::writable`).
 fn writable(path: &Option<PathBuf>) -> Result<(), RunError> {
-    let Some(p) = path else { return Ok(()) };
-    if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| RunError::BadInput(format!("cannot create {}: {e}", dir.display())))?;
+    match path {
+        Some(p) => super::reporting::writable(p).map_err(RunError::BadInput),
+        None => Ok(()),
     }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .map(drop)
-        .map_err(|e| RunError::BadInput(format!("cannot write {}: {e}", p.display())))
 }
 
 /// Runs the features; the exit and every scenario's outcome.

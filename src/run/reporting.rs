@@ -49,15 +49,19 @@ impl Outputs {
     }
 }
 
-/// A report path that cannot be written is found before any scenario runs.
+/// A report path that cannot be written (a folder that is a file, no permission) is the
+/// user's to fix, found before any scenario runs; the report itself is written at the end,
+/// atomically.
 pub fn writable(p: &Path) -> Result<(), String> {
     if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    if p.is_dir() {
-        return Err(format!("cannot write {}: it is a folder", p.display()));
-    }
-    Ok(())
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map(drop)
+        .map_err(|e| format!("cannot write {}: {e}", p.display()))
 }
 
 pub fn outputs(ws: &Workspace, opts: &RunOptions) -> Result<Outputs, String> {

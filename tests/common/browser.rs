@@ -152,17 +152,21 @@ impl Browser {
         self.commands.write_all(&bytes).expect("write to the browser");
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let m = self
-                .messages
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no answer from the browser to {method} within 30 s"));
+            let m = self.next(deadline, &format!("an answer to {method}"));
             if m["id"] == id {
                 assert!(m.get("error").is_none(), "{method} failed: {m}");
                 return m["result"].clone();
             }
             self.events.push(m);
         }
+    }
+
+    /// The browser's next message, or a failed test when none comes before the deadline.
+    fn next(&self, deadline: Instant, what: &str) -> Value {
+        let left = deadline.saturating_duration_since(Instant::now());
+        self.messages
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no {what} from the browser within 30 s"))
     }
 
     /// Waits for an event of a session.
@@ -176,11 +180,7 @@ impl Browser {
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let m = self
-                .messages
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("no {method} from the browser within 30 s"));
+            let m = self.next(deadline, method);
             let hit = m["sessionId"] == session && m["method"] == method;
             self.events.push(m);
             if hit {
