@@ -143,8 +143,12 @@ pub struct Scenarios {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
     /// More output (-v: the World of failed scenarios; for drift, unchanged interactions too).
-    #[arg(long, short = 'v', action = clap::ArgAction::Count)]
+    #[arg(long, short = 'v', action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
+    /// For CI logs: print only the scenarios that did not pass, the findings and the summary
+    /// (no progress bar or progress lines, no set-up lines).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Write the run report here; the format follows the extension: .json (for tools and
     /// `contrail report merge`), .md or .html (repeatable). Written whatever the verdict.
     #[arg(long, value_name = "FILE")]
@@ -230,6 +234,7 @@ impl Scenarios {
             strict: true,
             color: self.color.coloring(),
             verbose: self.verbose,
+            quiet: self.quiet,
             reports: self.report,
             summary: self.summary,
             history: self.history,

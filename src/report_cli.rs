@@ -70,6 +70,8 @@ pub fn merge(ws: &Workspace, args: MergeArgs) -> Exit {
             .history
             .or_else(|| ws.config.history.path.as_ref().map(|p| ws.root.join(p))),
         flaky_window: ws.config.history.flaky_window.unwrap_or(crate::history::FLAKY_WINDOW),
+        quiet: false,
+        remember: true,
     };
     let mut failed_to_write = false;
     if let Err(e) = crate::run::reporting::finish(&mut report, &outputs) {

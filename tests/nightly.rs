@@ -410,15 +410,42 @@ fn three_shards_cover_the_suite_once_and_merge_into_the_unsharded_verdict() {
     let out = contrail(dir, &["run", "--tags", tags, "--report", s(&unsharded)]);
     assert_eq!(out.code, 0, "{}", out.all());
     let mut parts = Vec::new();
+    let history = dir.join("night.db");
+    let runs = || {
+        let out = contrail(dir, &["history", "--history", s(&history), "--json"]);
+        assert_eq!(out.code, 0, "{}", out.all());
+        serde_json::from_str::<Value>(&out.stdout)
+            .expect("history JSON")
+            .as_array()
+            .map_or(0, Vec::len)
+    };
     for i in 1..=3 {
         let p = dir.join(format!("shard{i}.json"));
         let out = contrail(
             dir,
-            &["run", "--tags", tags, "--shard", &format!("{i}/3"), "--report", s(&p)],
+            &[
+                "run",
+                "--tags",
+                tags,
+                "--shard",
+                &format!("{i}/3"),
+                "--report",
+                s(&p),
+                "--history",
+                s(&history),
+            ],
         );
         assert_eq!(out.code, 0, "{}", out.all());
+        assert!(
+            out.stderr.contains("a shard's run is not added to the history"),
+            "{}",
+            out.stderr
+        );
         parts.push(p);
     }
+    // A shard is a part of the night: remembered alone, the other shards' findings would
+    // look fixed. The merge remembers the night, once.
+    assert_eq!(runs(), 0, "a shard's run went into the history");
     let merged = dir.join("merged.json");
     let (html, junit, summary) = (dir.join("merged.html"), dir.join("merged.xml"), dir.join("summary.md"));
     let mut args = vec!["report", "merge"];
@@ -432,9 +459,12 @@ fn three_shards_cover_the_suite_once_and_merge_into_the_unsharded_verdict() {
         s(&junit),
         "--summary",
         s(&summary),
+        "--history",
+        s(&history),
     ]);
     let out = contrail(dir, &args);
     assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(runs(), 1, "the merged night is remembered once");
     let (m, u) = (json(&merged), json(&unsharded));
     assert_eq!(m["verdict"], u["verdict"]);
     assert_eq!(m["counts"], u["counts"]);

@@ -385,105 +385,59 @@ impl Report {
         out
     }
 
-    /// The report's sections below its summary table (causes, drifted groups, the lists), as
-    /// the run report embeds them.
-    pub fn markdown_sections(&self) -> String {
-        let mut out = String::new();
-        if !self.causes.is_empty() {
-            let _ = writeln!(out, "\n## Causes: schema rules the live answers break\n");
-            let _ = writeln!(out, "| Rule | What | Seen in |\n|---|---|---|");
-            for c in &self.causes {
-                let _ = writeln!(
-                    out,
-                    "| `{}` | {} | {} |",
-                    c.rule,
-                    c.message.replace('|', "\\|"),
-                    c.seen.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join("<br>")
-                );
+    /// What the run report lists beside its findings (which carry the causes, the drifted
+    /// recordings and their diffs): what was ignored or is not drift, and what was not
+    /// compared. Each is (title, a word of advice, items); the Markdown and HTML reports
+    /// render the same lists.
+    pub fn notes(&self) -> Vec<Note> {
+        let mut notes = Vec::new();
+        let mut add = |title: &'static str, advice: &'static str, items: Vec<String>| {
+            if !items.is_empty() {
+                notes.push(Note { title, advice, items });
             }
-        }
-        for group in self.groups() {
-            let c = group[0];
-            let _ = writeln!(
-                out,
-                "\n## {} `{}` {}: `{}`\n",
-                if c.breaking() { "Breaking:" } else { "Compatible:" },
-                c.partner,
-                c.operation.as_deref().unwrap_or("-"),
-                c.request
-            );
-            let _ = writeln!(out, "Recording `{}`", c.file.display());
-            if let Some(sc) = &c.scenario {
-                let _ = writeln!(out, "(scenario: {sc})");
-            }
-            let _ = writeln!(out, "\n| Class | Where | What |\n|---|---|---|");
-            for f in c.findings.iter().filter(|f| f.class.is_drift()) {
-                let _ = writeln!(
-                    out,
-                    "| {} | `{}` | {} |",
-                    f.class.label(),
-                    f.place,
-                    f.message.replace('|', "\\|")
-                );
-            }
-            if let Some(d) = &c.diff {
-                let _ = writeln!(out, "\n```diff\n--- recorded\n+++ live\n{}```", d);
-            }
-            if group.len() > 1 {
-                let _ = writeln!(out, "\n{} more recording(s) drifted alike:\n", group.len() - 1);
-                for o in &group[1..] {
-                    let _ = writeln!(out, "- `{}` `{}`", o.file.display(), o.request);
-                }
-            }
-        }
-        let volatile = self.volatile_places();
-        if !volatile.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n## Volatile fields that changed (ignored)\n\n{}",
-                volatile.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        let undeclared = places_of(&self.interactions, Class::Undeclared);
-        if !undeclared.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n## Keys the contract allows but does not declare (not drift)\n\n{}\n\nDeclare them in the schema, or say `additionalProperties`, so that a consumer knows it may rely on them.",
-                undeclared
-                    .iter()
-                    .map(|p| format!("`{p}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        let formats = places_of(&self.interactions, Class::Format);
-        if !formats.is_empty() {
-            let _ = writeln!(
-                out,
-                "\n## Values that miss their format (formats: warn; not drift)\n\n{}",
-                formats.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-            );
-        }
-        if !self.unrecorded.is_empty() {
-            let _ = writeln!(out, "\n## Sent but not recorded\n");
-            for u in &self.unrecorded {
-                let _ = writeln!(out, "- `{}` `{}` answered {}", u.partner, u.request, u.status);
-            }
-        }
-        if !self.not_exercised.is_empty() {
-            let _ = writeln!(out, "\n## Recorded but not replayed\n");
-            for f in &self.not_exercised {
-                let _ = writeln!(out, "- `{f}`");
-            }
-        }
-        if !self.stale.is_empty() {
-            let _ = writeln!(out, "\n## Stale recordings\n");
-            for st in &self.stale {
-                let _ = writeln!(out, "- `{}` recorded {}", st.file.display(), st.recorded_at);
-            }
-        }
-        out
+        };
+        add(
+            "Volatile fields that changed (ignored)",
+            "",
+            self.volatile_places().into_iter().map(str::to_string).collect(),
+        );
+        add(
+            "Keys the contract allows but does not declare (not drift)",
+            "Declare them in the schema, or say `additionalProperties`, so that a consumer knows it may rely on them.",
+            places_of(&self.interactions, Class::Undeclared),
+        );
+        add(
+            "Values that miss their format (formats: warn; not drift)",
+            "",
+            places_of(&self.interactions, Class::Format),
+        );
+        add(
+            "Sent but not recorded",
+            "",
+            self.unrecorded
+                .iter()
+                .map(|u| format!("{} {} -> {}", u.partner, u.request, u.status))
+                .collect(),
+        );
+        add("Recorded but not replayed", "", self.not_exercised.clone());
+        add(
+            "Stale recordings",
+            "",
+            self.stale
+                .iter()
+                .map(|st| format!("{} (recorded {})", st.file.display(), st.recorded_at))
+                .collect(),
+        );
+        notes
     }
+}
+
+/// A list the run report shows beside the findings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub title: &'static str,
+    pub advice: &'static str,
+    pub items: Vec<String>,
 }
 
 /// `operation place` of every finding of `class`, once each.

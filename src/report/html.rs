@@ -389,34 +389,17 @@ pub fn render(r: &Report) -> String {
     out.push_str("</table></section>\n");
 
     if let Some(d) = &r.drift {
-        let mut lists: Vec<(&str, Vec<String>)> = Vec::new();
-        if !d.unrecorded.is_empty() {
-            lists.push((
-                "Sent but not recorded",
-                d.unrecorded
-                    .iter()
-                    .map(|u| format!("{} {} -> {}", u.partner, u.request, u.status))
-                    .collect(),
-            ));
-        }
-        if !d.not_exercised.is_empty() {
-            lists.push(("Recorded but not replayed", d.not_exercised.clone()));
-        }
-        if !d.stale.is_empty() {
-            lists.push((
-                "Stale recordings",
-                d.stale
-                    .iter()
-                    .map(|s| format!("{} (recorded {})", s.file.display(), s.recorded_at))
-                    .collect(),
-            ));
-        }
-        if !lists.is_empty() {
+        let notes = d.notes();
+        if !notes.is_empty() {
             out.push_str("<section id=\"drift-details\"><h2>Drift details</h2>");
-            for (title, items) in lists {
-                let _ = write!(out, "<details><summary>{} ({})</summary><ul>", esc(title), items.len());
-                for i in items {
-                    let _ = write!(out, "<li><code>{}</code></li>", esc(&i));
+            for n in notes {
+                let _ = write!(out, "<details><summary>{} ({})</summary>", esc(n.title), n.items.len());
+                if !n.advice.is_empty() {
+                    let _ = write!(out, "<p>{}</p>", esc(n.advice));
+                }
+                out.push_str("<ul>");
+                for i in &n.items {
+                    let _ = write!(out, "<li><code>{}</code></li>", esc(i));
                 }
                 out.push_str("</ul></details>");
             }

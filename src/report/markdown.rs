@@ -249,9 +249,19 @@ pub fn render(r: &Report) -> String {
     trend(&mut out, r);
     about(&mut out, r);
     if let Some(d) = &r.drift {
-        let details = d.markdown_sections();
-        if !details.trim().is_empty() {
-            let _ = writeln!(out, "## Drift details\n\n{}", details.replace("\n## ", "\n### "));
+        let notes = d.notes();
+        if !notes.is_empty() {
+            let _ = writeln!(out, "## Drift details\n");
+        }
+        for n in notes {
+            let _ = writeln!(out, "### {} ({})\n", n.title, n.items.len());
+            if !n.advice.is_empty() {
+                let _ = writeln!(out, "{}\n", n.advice);
+            }
+            for i in &n.items {
+                let _ = writeln!(out, "- `{}`", i.replace('`', "'"));
+            }
+            out.push('\n');
         }
     }
     out

@@ -214,3 +214,29 @@ fn many_findings_of_one_cause_show_a_few_rows_and_diffs_and_say_how_many_more() 
     let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
     assert_eq!(json["findings"].as_array().unwrap().len(), 500);
 }
+
+#[test]
+fn a_drifted_recording_is_shown_once_and_the_notes_are_in_markdown_and_html_alike() {
+    let mut d = drift_with(Class::Breaking, "/title");
+    d.not_exercised.push("recordings/ticketing/old-1.json".into());
+    let r = Report::build(facts(Vec::new(), Some(d)));
+    let md = markdown::render(&r);
+    // The findings carry the recording and its diff; the drift details do not repeat them.
+    assert_eq!(md.matches("recordings/ticketing/getTicket-1.json").count(), 1, "{md}");
+    assert_eq!(md.matches("--- recorded").count(), 1, "{md}");
+    assert!(
+        md.contains("### Recorded but not replayed (1)\n\n- `recordings/ticketing/old-1.json`"),
+        "{md}"
+    );
+    let html = html::render(&r);
+    assert!(
+        html.contains("<summary>Recorded but not replayed (1)</summary>"),
+        "{html}"
+    );
+    assert!(html.contains("<code>recordings/ticketing/old-1.json</code>"));
+
+    // Nothing to note: no section at all.
+    let quiet = Report::build(facts(Vec::new(), Some(drift_with(Class::Breaking, "/title"))));
+    assert!(!markdown::render(&quiet).contains("Drift details"));
+    assert!(!html::render(&quiet).contains("drift-details"));
+}

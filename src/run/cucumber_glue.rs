@@ -133,6 +133,7 @@ pub struct Settings {
     pub messages: Option<PathBuf>,
     pub color: Coloring,
     pub verbose: u8,
+    pub quiet: bool,
     pub strict: bool,
     /// The workspace: feature files are named relative to it.
     pub root: PathBuf,
@@ -177,9 +178,15 @@ pub async fn run(
             std::io::IsTerminal::is_terminal(&io::stdout()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
         }
     };
+    let total = features
+        .iter()
+        .map(|(_, f)| f.scenarios.len() + f.rules.iter().map(|r| r.scenarios.len()).sum::<usize>())
+        .sum();
     let writer = super::events::Collector::new(super::events::Settings {
         color,
         verbose: s.verbose > 0,
+        progress: super::progress::Progress::new(total, s.quiet),
+        quiet: s.quiet,
         strict: s.strict,
         root: s.root.clone(),
         files: super::events::ReportFiles {

@@ -2,7 +2,8 @@
 //! known when it starts (background steps included), each is marked as its event comes
 //! (a step never reached stays skipped), and its failure text says its status (undefined,
 //! ambiguous, pending, failed with its class), with the exchanges it made attached. Each
-//! finished scenario is printed at once; at the end the summary is printed and the JUnit,
+//! finished scenario is printed at once (with `--quiet` only one that did not pass), the
+//! progress (`run::progress`) kept below it; at the end the summary is printed and the JUnit,
 //! Cucumber JSON and Cucumber Messages files are written, all masked. cucumber-rs keeps
 //! scheduling the scenarios; what they mean is ours.
 
@@ -22,6 +23,8 @@ pub struct Collector {
     out: MaskingWriter<std::io::Stdout>,
     color: bool,
     verbose: bool,
+    quiet: bool,
+    progress: super::progress::Progress,
     strict: bool,
     root: PathBuf,
     files: ReportFiles,
@@ -46,6 +49,9 @@ struct Running {
 pub struct Settings {
     pub color: bool,
     pub verbose: bool,
+    /// Print only the scenarios that did not pass.
+    pub quiet: bool,
+    pub progress: super::progress::Progress,
     pub strict: bool,
     pub root: PathBuf,
     pub files: ReportFiles,
@@ -296,6 +302,8 @@ impl Collector {
             out: MaskingWriter::new(std::io::stdout()),
             color: s.color,
             verbose: s.verbose,
+            quiet: s.quiet,
+            progress: s.progress,
             strict: s.strict,
             root: s.root,
             files: s.files,
@@ -388,13 +396,23 @@ impl Collector {
         let run = self.running.remove(i);
         let mut o = run.outcome;
         o.finished = Some(std::time::SystemTime::now());
-        let text = self.printer.scenario(&o, self.color, self.verbose);
-        let _ = self.out.write_all(text.as_bytes());
-        let _ = self.out.flush();
+        let passed = o.status() == Status::Passed;
+        // Counted first: printing redraws the bar, which then shows this scenario too.
+        self.progress
+            .finished(results::failed(std::slice::from_ref(&o), self.strict));
+        if !(self.quiet && passed) {
+            let text = self.printer.scenario(&o, self.color, self.verbose);
+            let out = &mut self.out;
+            self.progress.print(|| {
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            });
+        }
         self.outcomes.push(o);
     }
 
     fn finished(&mut self) {
+        self.progress.done();
         // Reports list scenarios as the files do, whichever finished first.
         self.outcomes
             .sort_by(|a, b| (&a.uri, a.scenario.line).cmp(&(&b.uri, b.scenario.line)));
@@ -447,6 +465,7 @@ impl cucumber::Writer<World> for Collector {
     async fn handle_event(&mut self, ev: parser::Result<Event<Cucumber<World>>>, _: &Self::Cli) {
         let Ok(ev) = ev else { return };
         let (value, _) = ev.split();
+        self.progress.tick();
         match value {
             Cucumber::Feature(f, event::Feature::Scenario(sc, e)) => self.scenario(&f, None, &sc, e.event),
             Cucumber::Feature(f, event::Feature::Rule(r, event::Rule::Scenario(sc, e))) => {

@@ -7,6 +7,7 @@ mod dry_run;
 mod error;
 mod events;
 pub mod processes;
+mod progress;
 pub mod reporting;
 pub(crate) mod select;
 pub mod services;
@@ -61,6 +62,8 @@ pub struct RunOptions {
     pub strict: bool,
     pub color: cucumber::writer::Coloring,
     pub verbose: u8,
+    /// Only what failed and the summary: no passing scenarios, no progress, no chatter.
+    pub quiet: bool,
     /// Run reports, the format by extension (`.json`, `.md`, `.html`).
     pub reports: Vec<PathBuf>,
     /// A short Markdown summary, appended (for `$GITHUB_STEP_SUMMARY`).
@@ -139,7 +142,7 @@ pub(crate) struct Done {
     pub started: std::time::SystemTime,
     pub scenarios: Vec<crate::results::ScenarioOutcome>,
     /// (feature file as shown, line) -> the scenario's identity and the partners it reaches.
-    pub reach: std::collections::HashMap<(String, usize), (String, Vec<String>)>,
+    pub reach: select::Reached,
     pub contracts: Vec<crate::report::ContractInfo>,
     pub partners: BTreeMap<String, crate::report::PartnerInfo>,
     /// `--shard`: the plan every shard shares.
@@ -250,14 +253,14 @@ async fn prepare_and_run(
         undefined_is_problem: false,
     };
     let mut loaded = lint::load(&ws, &opts.paths, mode).map_err(RunError::Problems)?;
+    let reach = select::reach(&ws, &loaded);
     if let Some(p) = &opts.partner {
-        select::only_partner(&ws, &mut loaded, p)?;
+        select::only_partner(&ws, &mut loaded, &reach, p)?;
     }
     let plan = opts.shard.map(|s| {
         let durations = select::known_durations(&ws, opts.history.as_deref());
-        select::shard(&mut loaded, s, &durations)
+        select::shard(&ws, &mut loaded, &reach, s, &durations)
     });
-    let reach = select::reach(&ws, &loaded);
     let (contracts, partner_info) = select::contracts(&ws, &loaded);
     if opts.dry_run {
         let (exit, scenarios) = dry_run::report(&ws, &loaded, &opts)?;
@@ -309,7 +312,12 @@ async fn prepare_and_run(
     }
     let (base_urls, mock_ca_pem) = if through_mocks {
         let simulate = sut_needed && target == Target::Replay;
-        let Mocks { servers, urls, ca_pem } = start_mocks(
+        let Mocks {
+            servers,
+            urls,
+            ca_pem,
+            said,
+        } = start_mocks(
             &ws,
             &loaded,
             target,
@@ -320,6 +328,9 @@ async fn prepare_and_run(
             &partner_tls,
         )
         .await?;
+        if !opts.quiet {
+            eprint!("{}", said.concat());
+        }
         started.mocks = servers;
         (urls, ca_pem)
     } else {
@@ -332,15 +343,17 @@ async fn prepare_and_run(
         }
         let ca = started.mock_ca.as_ref().map(|f| f.path.as_path());
         let runner = sut::SutRunner::start(&ws, &loaded.catalog, &base_urls, ca).await?;
-        eprintln!(
-            "system under test: {}{}",
-            runner.url().await,
-            if runner.per_scenario {
-                " (a fresh one per scenario)"
-            } else {
-                ""
-            }
-        );
+        if !opts.quiet {
+            eprintln!(
+                "system under test: {}{}",
+                runner.url().await,
+                if runner.per_scenario {
+                    " (a fresh one per scenario)"
+                } else {
+                    ""
+                }
+            );
+        }
         started.sut = Some(Arc::new(runner));
     }
 
@@ -421,6 +434,7 @@ async fn prepare_and_run(
             messages: opts.messages,
             color: opts.color,
             verbose: opts.verbose,
+            quiet: opts.quiet,
             strict: opts.strict,
             root,
             sut: sut_runner,
@@ -464,6 +478,7 @@ async fn start_mocks(
 ) -> Result<Mocks, server::StartError> {
     let mut mocks = Vec::new();
     let mut urls = BTreeMap::new();
+    let mut said = Vec::new();
     // A partner named in several contracts uses the first contract's policy.
     let mut partners: BTreeMap<String, Arc<crate::contract::Contract>> = BTreeMap::new();
     for c in loaded.catalog.contracts.values() {
@@ -531,7 +546,7 @@ async fn start_mocks(
                 format!("live {upstream}, compared with {} recorded interaction(s)", mock.loaded)
             }
         };
-        eprintln!("{partner}: {what} (mock on {})", mock.url);
+        said.push(format!("{partner}: {what} (mock on {})\n", mock.url));
         urls.insert(partner, Url::parse(&mock.url).map_err(|e| e.to_string())?);
         mocks.push(mock);
     }
@@ -539,6 +554,7 @@ async fn start_mocks(
         servers: mocks,
         urls,
         ca_pem: https.and_then(|h| h.ca_pem),
+        said,
     })
 }
 
@@ -548,6 +564,8 @@ struct Mocks {
     servers: Vec<MockServer>,
     urls: BTreeMap<String, Url>,
     ca_pem: Option<String>,
+    /// One line per mock: what it serves and where (not printed with `--quiet`).
+    said: Vec<String>,
 }
 
 /// Base URL templates per partner, and the services they need started.

@@ -41,6 +41,13 @@ pub struct Outputs {
     pub summary: Option<PathBuf>,
     pub history: Option<PathBuf>,
     pub flaky_window: usize,
+    /// `--quiet`: no "report written" lines.
+    pub quiet: bool,
+    /// Whether this run is added to the history. A shard's run is not: it is a part of the
+    /// night, and remembering it alone would make the other shards' findings look fixed. Its
+    /// findings are still marked from the history; `contrail report merge --history` remembers
+    /// the whole night.
+    pub remember: bool,
 }
 
 impl Outputs {
@@ -83,6 +90,8 @@ pub fn outputs(ws: &Workspace, opts: &RunOptions) -> Result<Outputs, String> {
         summary: opts.summary.clone(),
         history,
         flaky_window: ws.config.history.flaky_window.unwrap_or(crate::history::FLAKY_WINDOW),
+        quiet: opts.quiet,
+        remember: opts.shard.is_none(),
     })
 }
 
@@ -104,11 +113,10 @@ pub(crate) fn build(
         .scenarios
         .iter()
         .map(|o| {
-            let (id, partners) = done
-                .reach
-                .get(&(o.uri.clone(), o.scenario.line))
-                .cloned()
-                .unwrap_or_else(|| (format!("{}: {}", o.feature.name, o.scenario.name), Vec::new()));
+            let (id, partners) = match done.reach.get(&(o.uri.clone(), o.scenario.line)) {
+                Some(sc) => (sc.id.clone(), sc.reach.partners.iter().cloned().collect()),
+                None => (format!("{}: {}", o.feature.name, o.scenario.name), Vec::new()),
+            };
             report::scenario_row(o, id, partners)
         })
         .collect();
@@ -183,7 +191,8 @@ pub fn finish(report: &mut Report, out: &Outputs) -> Result<(), String> {
             Format::Html => report::html::render(report),
         });
         match crate::recording::write_atomic(path, text.as_bytes()) {
-            Ok(()) => eprintln!("report written to {}", path.display()),
+            Ok(()) if !out.quiet => eprintln!("report written to {}", path.display()),
+            Ok(()) => {}
             Err(e) => problems.push(format!("cannot write {}: {e}", path.display())),
         }
     }
@@ -199,9 +208,16 @@ pub fn finish(report: &mut Report, out: &Outputs) -> Result<(), String> {
             problems.push(format!("cannot write the summary {}: {e}", path.display()));
         }
     }
-    if let Some(h) = &mut history {
+    if let Some(h) = history.as_ref().filter(|_| !out.remember && !out.quiet) {
+        eprintln!(
+            "a shard's run is not added to the history {} (`contrail report merge --history` adds the whole run)",
+            h.path().display()
+        );
+    }
+    if let Some(h) = history.as_mut().filter(|_| out.remember) {
         match h.append(report) {
-            Ok(_) => eprintln!("run added to the history {}", h.path().display()),
+            Ok(_) if !out.quiet => eprintln!("run added to the history {}", h.path().display()),
+            Ok(_) => {}
             Err(e) => problems.push(e),
         }
     }

@@ -8,9 +8,19 @@ use super::RunError;
 use crate::lint::Loaded;
 use crate::workspace::Workspace;
 
+/// Each scenario's identity and the partners it reaches, by (feature file as shown, line):
+/// worked out once per run, for `--partner`, `--shard` and the report.
+pub type Reached = std::collections::HashMap<(String, usize), Scenario>;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub id: String,
+    pub reach: crate::steps::reach::Reach,
+}
+
 /// Keeps only the scenarios that reach `partner`; says how many were left out, and how many
 /// were kept only because which partner they call cannot be told before they run.
-pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, partner: &str) -> Result<(), RunError> {
+pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, reached: &Reached, partner: &str) -> Result<(), RunError> {
     let known: BTreeSet<&String> = loaded
         .catalog
         .contracts
@@ -25,19 +35,21 @@ pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, partner: &str) -> Resul
     }
     let recorded = recorded_scenarios(ws, partner);
     let (mut kept, mut dropped, mut unsure) = (0usize, 0usize, 0usize);
-    let registry = &loaded.registry;
-    let catalog = &loaded.catalog;
-    for (_, feature) in loaded.features.iter_mut() {
-        let ids = identities(feature);
-        crate::feature::retain_in(feature, |f, r, s| {
-            let reach = reach_of(registry, catalog, f, r, s);
-            let by_recording = ids.get(&s.position.line).is_some_and(|id| recorded.contains(id));
-            let keep = reach.touches(partner) || by_recording;
+    for (path, feature) in loaded.features.iter_mut() {
+        let uri = shown(ws, path);
+        crate::feature::retain_in(feature, |_, _, s| {
+            // Every scenario is in the map; one that is not cannot be said to reach X.
+            let Some(sc) = reached.get(&(uri.clone(), s.position.line)) else {
+                dropped += 1;
+                return false;
+            };
+            let by_recording = recorded.contains(&sc.id);
+            let keep = sc.reach.touches(partner) || by_recording;
             if !keep {
                 dropped += 1;
             } else {
                 kept += 1;
-                if reach.unsure && !by_recording {
+                if sc.reach.unsure && !by_recording {
                     unsure += 1;
                 }
             }
@@ -58,22 +70,9 @@ pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, partner: &str) -> Resul
     Ok(())
 }
 
-/// Each scenario's identity by its (expanded) line.
-fn identities(feature: &cucumber::gherkin::Feature) -> std::collections::HashMap<usize, String> {
-    crate::scenario::of_expanded(feature)
-        .into_iter()
-        .map(|(identity, line)| (line, identity.id))
-        .collect()
-}
-
-fn reach_of(
-    registry: &crate::steps::Registry,
-    catalog: &crate::contract::Catalog,
-    f: &cucumber::gherkin::Feature,
-    r: Option<&cucumber::gherkin::Rule>,
-    s: &cucumber::gherkin::Scenario,
-) -> crate::steps::reach::Reach {
-    crate::steps::reach::of_steps(registry, catalog, crate::feature::step_texts(f, r, s))
+/// A feature file as reports show it.
+fn shown(ws: &Workspace, path: &std::path::Path) -> String {
+    crate::diag::display_path(path, &ws.root).display().to_string()
 }
 
 /// The scenarios (by identity) that made the partner's recordings.
@@ -82,20 +81,27 @@ fn recorded_scenarios(ws: &Workspace, partner: &str) -> BTreeSet<String> {
     items.into_iter().filter_map(|(_, i)| i.meta.scenario).collect()
 }
 
-/// Each scenario's identity and the partners it reaches, by (feature file as shown, line).
-pub fn reach(ws: &Workspace, loaded: &Loaded) -> std::collections::HashMap<(String, usize), (String, Vec<String>)> {
-    let mut out = std::collections::HashMap::new();
+/// Every scenario's identity and reach (`Reached`).
+pub fn reach(ws: &Workspace, loaded: &Loaded) -> Reached {
+    let mut out = Reached::new();
     for (path, feature) in &loaded.features {
-        let uri = crate::diag::display_path(path, &ws.root).display().to_string();
-        let ids = identities(feature);
+        let uri = shown(ws, path);
+        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
+            .into_iter()
+            .map(|(identity, line)| (line, identity.id))
+            .collect();
         for (rule, scenario) in crate::feature::scenarios(feature) {
-            let reach = reach_of(&loaded.registry, &loaded.catalog, feature, rule, scenario);
+            let reach = crate::steps::reach::of_steps(
+                &loaded.registry,
+                &loaded.catalog,
+                crate::feature::step_texts(feature, rule, scenario),
+            );
             let line = scenario.position.line;
             let id = ids
                 .get(&line)
                 .cloned()
                 .unwrap_or_else(|| format!("{}: {}", feature.name, scenario.name));
-            out.insert((uri.clone(), line), (id, reach.partners.into_iter().collect()));
+            out.insert((uri.clone(), line), Scenario { id, reach });
         }
     }
     out
@@ -141,7 +147,9 @@ pub fn contracts(
 /// into each shard's report, and `report merge` refuses shards planned differently (machines
 /// whose history files differ).
 pub fn shard(
+    ws: &Workspace,
     loaded: &mut Loaded,
+    reached: &Reached,
     (index, count): (usize, usize),
     durations: &std::collections::HashMap<String, u64>,
 ) -> Plan {
@@ -151,15 +159,16 @@ pub fn shard(
         ms: u64,
     }
     let mut items = Vec::new();
-    for (_, feature) in &loaded.features {
-        let ids = identities(feature);
-        for (rule, scenario) in crate::feature::scenarios(feature) {
-            let reach = reach_of(&loaded.registry, &loaded.catalog, feature, rule, scenario);
-            let id = ids.get(&scenario.position.line).cloned().unwrap_or_default();
+    for (path, feature) in &loaded.features {
+        let uri = shown(ws, path);
+        for (_, scenario) in crate::feature::scenarios(feature) {
+            let Some(sc) = reached.get(&(uri.clone(), scenario.position.line)) else {
+                continue;
+            };
             items.push(Item {
-                ms: durations.get(&id).copied().unwrap_or(0),
-                partner: reach.partners.into_iter().next().unwrap_or_default(),
-                id,
+                ms: durations.get(&sc.id).copied().unwrap_or(0),
+                partner: sc.reach.partners.iter().next().cloned().unwrap_or_default(),
+                id: sc.id.clone(),
             });
         }
     }
@@ -191,10 +200,12 @@ pub fn shard(
             mine.insert(item.id.clone());
         }
     }
-    for (_, feature) in loaded.features.iter_mut() {
-        let ids = identities(feature);
+    for (path, feature) in loaded.features.iter_mut() {
+        let uri = shown(ws, path);
         crate::feature::retain_in(feature, |_, _, s| {
-            ids.get(&s.position.line).is_some_and(|id| mine.contains(id))
+            reached
+                .get(&(uri.clone(), s.position.line))
+                .is_some_and(|sc| mine.contains(&sc.id))
         });
     }
     let hash: String = sha2::Digest::finalize(h)

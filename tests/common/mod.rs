@@ -256,3 +256,21 @@ pub fn messages_schema_errors(ndjson: &str) -> Vec<String> {
     }
     out
 }
+
+/// `contrail ARGS` on a real pseudo-terminal (util-linux `script`), so stdout and stderr are
+/// terminals; what the terminal showed, or None where `script` is not installed.
+pub fn on_a_tty(dir: &Path, args: &str, env: &[(&str, &str)]) -> Option<String> {
+    if !Path::new("/usr/bin/script").is_file() {
+        return None;
+    }
+    let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_contrail"));
+    let mut c = Command::new("/usr/bin/script");
+    c.args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .env_remove("NO_COLOR");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("script");
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
