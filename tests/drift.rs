@@ -171,7 +171,12 @@ fn a_drifted_partner_is_breaking_drift_named_by_field() {
     assert!(out.stdout.contains("-   \"customer_id\": \"C-1\","), "{}", out.stdout);
     assert!(out.stdout.contains("Verdict: BREAKING drift"), "{}", out.stdout);
     let md = std::fs::read_to_string(&md).expect("markdown report");
-    assert!(md.contains("| breaking | `/severity` |"), "{md}");
+    // Findings by cause: the class and the schema rule, then each place it broke.
+    assert!(
+        md.contains("### breaking — `incidents.yaml#/components/schemas/Severity/type`"),
+        "{md}"
+    );
+    assert!(md.contains("| `incidents` | `getIncident` | `/severity` |"), "{md}");
     assert!(md.contains("```diff"), "{md}");
     // No secret reaches a report.
     for text in [&md, &std::fs::read_to_string(&json).expect("json")] {
