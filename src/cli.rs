@@ -98,6 +98,9 @@ pub enum Command {
     Report(ReportCommand),
     /// The runs the history remembers, newest first, with a trend; or prune old ones.
     History(crate::report_cli::HistoryArgs),
+    /// Make one file that a partner runs against their own API (`contrail verify`): what this
+    /// integration relies on from them and nothing else; or list what a bundle holds.
+    Bundle(BundleArgs),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -110,6 +113,26 @@ pub enum Command {
         #[arg(long)]
         builtin: bool,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BundleArgs {
+    /// The partner the bundle is for.
+    #[arg(long, short = 'p', required_unless_present = "list")]
+    pub partner: Option<String>,
+    /// Where to write it (default: PARTNER.contrail).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The consumer's name in the manifest (default: the workspace folder's name).
+    #[arg(long, value_name = "NAME")]
+    pub consumer: Option<String>,
+    /// Accept what the secret scan flags at this JSON pointer of a recording (a false
+    /// positive); repeatable.
+    #[arg(long = "allow-secret", value_name = "POINTER")]
+    pub allow_secret: Vec<String>,
+    /// Show what a bundle holds (its manifest and files, checked against their hashes).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["partner", "out", "consumer", "allow_secret"])]
+    pub list: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -297,6 +320,10 @@ pub fn main() -> Exit {
             return if e.use_stderr() { Exit::BadInput } else { Exit::Passed };
         }
     };
+    // Reading a bundle needs no workspace: a partner has none.
+    if let Command::Bundle(BundleArgs { list: Some(file), .. }) = &cli.command {
+        return crate::bundle::list(file);
+    }
     let start = match cli.workspace.clone().map(Ok).unwrap_or_else(std::env::current_dir) {
         Ok(s) => s,
         Err(e) => {
@@ -320,6 +347,16 @@ pub fn main() -> Exit {
         } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
         Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
         Command::History(args) => crate::report_cli::history(&ws, args),
+        Command::Bundle(args) => {
+            let partner = args.partner.unwrap_or_default();
+            let out = args.out.unwrap_or_else(|| PathBuf::from(format!("{partner}.contrail")));
+            let options = crate::bundle::build::Options {
+                partner,
+                consumer: args.consumer,
+                allow_secrets: args.allow_secret,
+            };
+            crate::bundle::make(&ws, &options, &out)
+        }
         Command::Steps {
             json,
             markdown,

@@ -4,6 +4,7 @@
 //! `matching` (pure comparison) <- `steps` (vocabulary) <- `run` (runner, client, reports) <-
 //! `cli`.
 
+pub mod bundle;
 pub mod cli;
 pub mod client;
 pub mod clock;
@@ -32,6 +33,7 @@ pub mod secrets;
 pub mod seed;
 pub mod server;
 pub mod steps;
+pub mod tree;
 pub mod vocabulary;
 pub mod webhook;
 pub mod workspace;

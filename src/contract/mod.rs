@@ -557,6 +557,22 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// Checks that some contract names `partner`; the error lists the partners there are.
+    pub fn knows_partner(&self, partner: &str) -> Result<(), String> {
+        let known: std::collections::BTreeSet<&str> = self
+            .contracts
+            .values()
+            .flat_map(|c| c.partners.keys().map(String::as_str))
+            .collect();
+        if known.contains(partner) {
+            return Ok(());
+        }
+        Err(format!(
+            "no contract has a partner {partner:?} (partners: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        ))
+    }
+
     /// Loads every contract file (`*.yaml`, `*.yml`, `*.json` with a top-level `contract:`) found
     /// directly in `dir`. OpenAPI documents in the same folder are skipped.
     pub fn load_dir(dir: &Path, roots: &crate::files::Roots) -> (Catalog, Diagnostics) {

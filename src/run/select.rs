@@ -21,18 +21,10 @@ pub struct Scenario {
 /// Keeps only the scenarios that reach `partner`; says how many were left out, and how many
 /// were kept only because which partner they call cannot be told before they run.
 pub fn only_partner(ws: &Workspace, loaded: &mut Loaded, reached: &Reached, partner: &str) -> Result<(), RunError> {
-    let known: BTreeSet<&String> = loaded
+    loaded
         .catalog
-        .contracts
-        .values()
-        .flat_map(|c| c.partners.keys())
-        .collect();
-    if !known.contains(&partner.to_string()) {
-        return Err(RunError::BadInput(format!(
-            "--partner {partner}: no contract has a partner {partner:?} (partners: {})",
-            known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-        )));
-    }
+        .knows_partner(partner)
+        .map_err(|e| RunError::BadInput(format!("--partner {partner}: {e}")))?;
     let recorded = recorded_scenarios(ws, partner);
     let (mut kept, mut dropped, mut unsure) = (0usize, 0usize, 0usize);
     for (path, feature) in loaded.features.iter_mut() {

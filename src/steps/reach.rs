@@ -35,10 +35,11 @@ const MAX_DEPTH: usize = 16;
 
 /// The partners reached by these step texts (background steps included).
 pub fn of_steps<'a>(registry: &Registry, catalog: &Catalog, steps: impl IntoIterator<Item = &'a str>) -> Reach {
-    let mut words = BTreeSet::new();
+    let mut walk = Walk::default();
     for text in steps {
-        literals(registry, text, &BTreeMap::new(), 0, &mut words);
+        walk.step(registry, text, &BTreeMap::new(), 0);
     }
+    let words = walk.words;
     // Contracts the scenario names, else all of them.
     let named: Vec<_> = catalog.contracts.values().filter(|c| words.contains(&c.name)).collect();
     let contracts: Vec<_> = if named.is_empty() {
@@ -67,38 +68,52 @@ pub fn of_steps<'a>(registry: &Registry, catalog: &Catalog, steps: impl IntoIter
     }
 }
 
-/// Every literal argument of the step and, for a declarative step, of the steps it runs, with
-/// its own parameters put in (`${name}`).
-fn literals(
-    registry: &Registry,
-    text: &str,
-    params: &BTreeMap<String, String>,
-    depth: usize,
-    out: &mut BTreeSet<String>,
-) {
-    if depth > MAX_DEPTH {
-        return;
+/// The registry's definitions these step texts use, declarative steps followed down (for a
+/// bundle: the declarative steps its scenarios need, and no others).
+pub fn definitions<'a>(registry: &Registry, steps: impl IntoIterator<Item = &'a str>) -> BTreeSet<usize> {
+    let mut walk = Walk::default();
+    for text in steps {
+        walk.step(registry, text, &BTreeMap::new(), 0);
     }
-    let text = put_in(text, params);
-    let Lookup::Found(step) = registry.lookup(&text) else {
-        return;
-    };
-    let def = registry.get(step.index);
-    for a in &step.raw_args {
-        if !a.contains("${") {
-            out.insert(a.clone());
+    walk.definitions
+}
+
+/// What a walk down the steps met.
+#[derive(Default)]
+struct Walk {
+    /// Every literal argument, with a declarative step's own parameters put in (`${name}`).
+    words: BTreeSet<String>,
+    /// The definitions used, by registry index.
+    definitions: BTreeSet<usize>,
+}
+
+impl Walk {
+    fn step(&mut self, registry: &Registry, text: &str, params: &BTreeMap<String, String>, depth: usize) {
+        if depth > MAX_DEPTH {
+            return;
         }
-    }
-    if let StepBody::Macro(m) = &def.body {
-        let inner: BTreeMap<String, String> = def
-            .phrase
-            .params
-            .iter()
-            .zip(&step.raw_args)
-            .map(|(p, v)| (p.name.clone(), v.clone()))
-            .collect();
-        for sub in m.sub_steps() {
-            literals(registry, &sub.text, &inner, depth + 1, out);
+        let text = put_in(text, params);
+        let Lookup::Found(step) = registry.lookup(&text) else {
+            return;
+        };
+        self.definitions.insert(step.index);
+        let def = registry.get(step.index);
+        for a in &step.raw_args {
+            if !a.contains("${") {
+                self.words.insert(a.clone());
+            }
+        }
+        if let StepBody::Macro(m) = &def.body {
+            let inner: BTreeMap<String, String> = def
+                .phrase
+                .params
+                .iter()
+                .zip(&step.raw_args)
+                .map(|(p, v)| (p.name.clone(), v.clone()))
+                .collect();
+            for sub in m.sub_steps() {
+                self.step(registry, &sub.text, &inner, depth + 1);
+            }
         }
     }
 }
