@@ -101,6 +101,10 @@ pub enum Command {
     /// Make one file that a partner runs against their own API (`contrail verify`): what this
     /// integration relies on from them and nothing else; or list what a bundle holds.
     Bundle(BundleArgs),
+    /// Run a bundle a consumer gave you against your own API, with your own credentials (as
+    /// the environment variables the bundle names); writes a verification result to send
+    /// back. In the consumer's workspace, `--import RESULT` reads one.
+    Verify(VerifyArgs),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -133,6 +137,38 @@ pub struct BundleArgs {
     /// Show what a bundle holds (its manifest and files, checked against their hashes).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["partner", "out", "consumer", "allow_secret"])]
     pub list: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The bundle (`contrail bundle --out`).
+    #[arg(required_unless_present = "import")]
+    pub bundle: Option<PathBuf>,
+    /// Your API's base URL (a sandbox, never production: the scenarios create data).
+    #[arg(long, value_name = "URL", required_unless_present = "import")]
+    pub base_url: Option<url::Url>,
+    /// Write the verification result here (default: verification-PARTNER.json).
+    #[arg(long, value_name = "FILE")]
+    pub result: Option<PathBuf>,
+    /// Also write the run report here; the format follows the extension (.json, .md, .html).
+    #[arg(long, value_name = "FILE")]
+    pub report: Vec<PathBuf>,
+    /// Also write a JUnit XML report here.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Colours in the terminal output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Only what did not pass, the findings and the summary.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// In the consumer's workspace: read a partner's verification result, say what it
+    /// verified, and remember it in the history.
+    #[arg(long, value_name = "RESULT", conflicts_with_all = ["bundle", "base_url", "result", "report", "junit"])]
+    pub import: Option<PathBuf>,
+    /// The history to remember an imported result in (default: contrail.toml's [history] path).
+    #[arg(long, value_name = "FILE", requires = "import")]
+    pub history: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,9 +356,32 @@ pub fn main() -> Exit {
             return if e.use_stderr() { Exit::BadInput } else { Exit::Passed };
         }
     };
-    // Reading a bundle needs no workspace: a partner has none.
+    // Reading or verifying a bundle needs no workspace: a partner has none.
     if let Command::Bundle(BundleArgs { list: Some(file), .. }) = &cli.command {
         return crate::bundle::list(file);
+    }
+    if let Command::Verify(args) = &cli.command
+        && args.import.is_none()
+    {
+        let (Some(bundle), Some(base_url)) = (args.bundle.clone(), args.base_url.clone()) else {
+            eprintln!("error: contrail verify needs a bundle and --base-url");
+            return Exit::BadInput;
+        };
+        let options = crate::verify::Options {
+            bundle,
+            base_url,
+            result: args.result.clone(),
+            reports: args.report.clone(),
+            junit: args.junit.clone(),
+            color: args.color.coloring(),
+            quiet: args.quiet,
+            verbose: 0,
+        };
+        let Some(runtime) = runtime() else { return Exit::Harness };
+        return runtime.block_on(async {
+            crate::run::processes::on_signal_stop_all();
+            crate::verify::verify(options).await
+        });
     }
     let start = match cli.workspace.clone().map(Ok).unwrap_or_else(std::env::current_dir) {
         Ok(s) => s,
@@ -347,6 +406,10 @@ pub fn main() -> Exit {
         } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
         Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
         Command::History(args) => crate::report_cli::history(&ws, args),
+        Command::Verify(args) => match args.import {
+            Some(file) => crate::verify::import(&ws, &file, args.history),
+            None => Exit::BadInput,
+        },
         Command::Bundle(args) => {
             let partner = args.partner.unwrap_or_default();
             let out = args.out.unwrap_or_else(|| PathBuf::from(format!("{partner}.contrail")));

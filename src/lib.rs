@@ -34,6 +34,7 @@ pub mod seed;
 pub mod server;
 pub mod steps;
 pub mod tree;
+pub mod verify;
 pub mod vocabulary;
 pub mod webhook;
 pub mod workspace;

@@ -174,8 +174,19 @@ pub fn history(ws: &Workspace, args: HistoryArgs) -> Exit {
         println!("{}", serde_json::to_string_pretty(&runs).unwrap_or_default());
         return Exit::Passed;
     }
+    // What partners verified with their bundles, the latest per partner.
+    let verified = h.verifications().unwrap_or_default();
+    let verified_lines = || {
+        if !verified.is_empty() {
+            println!("\npartner verifications (latest each):");
+            for v in &verified {
+                println!("  {}", v.headline());
+            }
+        }
+    };
     if runs.is_empty() {
         println!("{} holds no runs yet", path.display());
+        verified_lines();
         return Exit::Passed;
     }
     println!(
@@ -214,5 +225,6 @@ pub fn history(ws: &Workspace, args: HistoryArgs) -> Exit {
     println!(
         "\ntrend, oldest to newest: {trend}   (. passed, c compatible, F failed, B breaking, U unreachable, E error)"
     );
+    verified_lines();
     Exit::Passed
 }

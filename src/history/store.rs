@@ -55,7 +55,57 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (run_id, scenario_id)
     );
     CREATE INDEX scenarios_by_id ON scenario_results (scenario_id, run_id);",
+    // 2: what partners verified with the bundles they were given (`contrail verify --import`).
+    "CREATE TABLE verifications (
+        id INTEGER PRIMARY KEY,
+        partner TEXT NOT NULL,
+        bundle_sha256 TEXT NOT NULL,
+        verified_at TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        target TEXT NOT NULL,
+        api_version TEXT,
+        result TEXT NOT NULL,
+        UNIQUE (partner, bundle_sha256, verified_at)
+    );
+    CREATE INDEX verifications_by_partner ON verifications (partner, verified_at);",
 ];
+
+/// Remembers a partner's verification result; false when the same result is there already.
+pub(super) fn add_verification(
+    conn: &mut Connection,
+    r: &crate::verify::result::VerificationResult,
+) -> rusqlite::Result<bool> {
+    let json = serde_json::to_string(r).unwrap_or_default();
+    let verdict = serde_json::to_value(r.verdict)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let tx = conn.transaction()?;
+    let n = tx.execute(
+        "INSERT OR IGNORE INTO verifications (partner, bundle_sha256, verified_at, verdict, target, api_version, result)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![r.partner, r.bundle_sha256, r.verified_at, verdict, r.target, r.api_version, json],
+    )?;
+    tx.commit()?;
+    Ok(n == 1)
+}
+
+/// The last verification each partner sent, newest first.
+pub(super) fn verifications(conn: &Connection) -> rusqlite::Result<Vec<crate::verify::result::VerificationResult>> {
+    let mut stmt = conn.prepare(
+        "SELECT result FROM verifications v WHERE verified_at = (
+             SELECT MAX(verified_at) FROM verifications w WHERE w.partner = v.partner)
+         ORDER BY verified_at DESC",
+    )?;
+    let rows = stmt.query_map([], |row| row.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for text in rows {
+        if let Ok(r) = serde_json::from_str(&text?) {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
 
 pub(super) fn prepare(conn: &mut Connection) -> Result<(), String> {
     let sql = |e: rusqlite::Error| e.to_string();

@@ -21,11 +21,17 @@ pub struct DriftOptions {
 }
 
 pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
+    judged(ws, opts).await.0
+}
+
+/// The drift run, its exit and its report (none when it could not start; `contrail verify`
+/// turns the report into a verification result).
+pub async fn judged(ws: Workspace, opts: DriftOptions) -> (Exit, Option<crate::report::Report>) {
     let outputs = match super::reporting::outputs(&ws, &opts.run) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
-            return Exit::BadInput;
+            return (Exit::BadInput, None);
         }
     };
     let recordings = ws.recordings_dir();
@@ -51,7 +57,7 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
                 root.display()
             ),
         }
-        return Exit::BadInput;
+        return (Exit::BadInput, None);
     }
 
     let mut stale = Vec::new();
@@ -60,7 +66,7 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
             let (items, errors) = crate::recording::load_dir(dir);
             if !errors.is_empty() {
                 eprintln!("{errors}");
-                return Exit::BadInput;
+                return (Exit::BadInput, None);
             }
             stale.extend(crate::drift::stale(&items, days, std::time::SystemTime::now()));
         }
@@ -104,15 +110,16 @@ pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
     if let Err(e) = super::reporting::finish(&mut report, &outputs) {
         eprintln!("error: {e}");
         if report.verdict != crate::report::Verdict::Error {
-            return Exit::Harness;
+            return (Exit::Harness, Some(report));
         }
     }
     eprintln!("\n{}", report.headline());
     // The run's own classes first (bad input, harness, a partner down); then the verdict.
-    match done.exit {
+    let exit = match done.exit {
         Exit::BadInput | Exit::Harness => done.exit,
         _ if !report.unreachable.is_empty() => Exit::Harness,
         _ if report.verdict.fails() => Exit::Failed,
         _ => Exit::Passed,
-    }
+    };
+    (exit, Some(report))
 }

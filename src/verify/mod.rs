@@ -1,0 +1,206 @@
+//! `contrail verify`: a partner runs the bundle a consumer gave them against their own API,
+//! with their own credentials, and gets the consumer's verdict without the consumer's
+//! repository. The bundle is checked (`bundle::archive`), unpacked into a temporary
+//! workspace, and run as `contrail drift` runs: the bundled scenarios live, each recorded
+//! interaction they send compared with the live answer by the contract and its policy. What
+//! comes out is the usual run report and a verification result (`result`) the consumer can
+//! import (`contrail verify --import`).
+
+pub mod result;
+
+use std::path::{Path, PathBuf};
+
+use crate::exit::Exit;
+use crate::run::{RunOptions, Target};
+use result::VerificationResult;
+
+pub struct Options {
+    pub bundle: PathBuf,
+    pub base_url: url::Url,
+    /// The verification result (default: `verification-PARTNER.json`).
+    pub result: Option<PathBuf>,
+    pub reports: Vec<PathBuf>,
+    pub junit: Option<PathBuf>,
+    pub color: cucumber::writer::Coloring,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+pub async fn verify(o: Options) -> Exit {
+    let bundle = match crate::bundle::archive::read(&o.bundle) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let partner = bundle.manifest.partner.clone();
+    let missing: Vec<&str> = bundle
+        .manifest
+        .credentials
+        .iter()
+        .map(String::as_str)
+        .filter(|n| std::env::var_os(n).is_none_or(|v| v.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        eprintln!(
+            "warning: {} not set: the scenarios that need them will fail (set them to your sandbox's credentials; \
+             they are read, never stored)",
+            missing.join(", ")
+        );
+    }
+    let dir = match tempfile::Builder::new().prefix("contrail-verify-").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot make a temporary folder: {e}");
+            return Exit::Harness;
+        }
+    };
+    if let Err(e) = bundle.unpack(dir.path()) {
+        eprintln!("error: {e}");
+        return Exit::Harness;
+    }
+    let ws = match crate::workspace::Workspace::load(&dir.path().join("contrail.toml")) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("error: the bundle's contrail.toml: {e}");
+            return Exit::BadInput;
+        }
+    };
+    let api_version = api_version(&ws, &partner);
+    if !o.quiet {
+        eprintln!(
+            "verifying bundle {} for {partner:?} from {} against {}",
+            &bundle.sha256[..12],
+            bundle.manifest.consumer.name,
+            safe(&o.base_url)
+        );
+    }
+    let result_path = o
+        .result
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("verification-{partner}.json")));
+    if let Err(e) = crate::run::reporting::writable(&result_path) {
+        eprintln!("error: {e}");
+        return Exit::BadInput;
+    }
+    let run = RunOptions {
+        paths: Vec::new(),
+        tags: None,
+        name: None,
+        partner: Some(partner.clone()),
+        jobs: None,
+        fail_fast: false,
+        target: Some(Target::Live),
+        record_missing: false,
+        base_urls: vec![(partner.clone(), o.base_url.to_string())],
+        junit: o.junit.clone(),
+        cucumber_json: None,
+        messages: None,
+        dry_run: false,
+        strict: true,
+        color: o.color,
+        verbose: o.verbose,
+        quiet: o.quiet,
+        reports: o.reports.clone(),
+        summary: None,
+        history: None,
+        shard: None,
+    };
+    let opts = crate::run::drift::DriftOptions {
+        run,
+        accept: false,
+        fail_stale: None,
+    };
+    let (exit, report) = crate::run::drift::judged(ws, opts).await;
+    let Some(report) = report else { return exit };
+    let result = VerificationResult::new(result::Facts {
+        manifest: &bundle.manifest,
+        bundle_sha256: &bundle.sha256,
+        target: &o.base_url,
+        api_version,
+        report: &report,
+        exit_code: i32::from(exit.code()),
+    });
+    let json = serde_json::to_string_pretty(&result).unwrap_or_default();
+    let masked = crate::secrets::mask_text(&json, crate::secrets::MASK);
+    match crate::recording::write_atomic(&result_path, masked.as_bytes()) {
+        Ok(()) => eprintln!(
+            "{}\nverification result written to {} (send it to {}; they import it with `contrail verify --import`)",
+            result.headline(),
+            result_path.display(),
+            bundle.manifest.consumer.name
+        ),
+        Err(e) => {
+            eprintln!("error: cannot write {}: {e}", result_path.display());
+            return if exit == Exit::Passed { Exit::Harness } else { exit };
+        }
+    }
+    exit
+}
+
+/// `contrail verify --import FILE` in the consumer's workspace: says what the partner
+/// verified, and remembers it in the history when there is one.
+pub fn import(ws: &crate::workspace::Workspace, file: &Path, history: Option<PathBuf>) -> Exit {
+    let text = match std::fs::read_to_string(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Exit::BadInput;
+        }
+    };
+    let result = match VerificationResult::parse(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", file.display());
+            return Exit::BadInput;
+        }
+    };
+    println!("{}", result.headline());
+    for f in &result.findings {
+        println!(
+            "  {} {} {}: {}",
+            f.class,
+            f.operation.as_deref().unwrap_or("-"),
+            f.place,
+            f.message
+        );
+    }
+    for s in result.scenarios.iter().filter(|s| s.status != "passed") {
+        println!("  {} {}", s.status, s.scenario);
+    }
+    let history = history.or_else(|| ws.config.history.path.as_ref().map(|p| ws.root.join(p)));
+    match history {
+        None => println!("(no history: pass --history FILE or set [history] path to remember it)"),
+        Some(path) => match crate::history::History::open(&path).and_then(|mut h| h.add_verification(&result)) {
+            Ok(true) => println!("remembered in {}", path.display()),
+            Ok(false) => println!("{} already holds this result", path.display()),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Exit::Harness;
+            }
+        },
+    }
+    Exit::Passed
+}
+
+/// The partner's API version, from `info.version` of its OpenAPI document in the bundle.
+fn api_version(ws: &crate::workspace::Workspace, partner: &str) -> Option<String> {
+    let (catalog, _) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
+    catalog.contracts.values().find_map(|c| {
+        let spec = c.partners.get(partner)?.doc.openapi.as_ref()?;
+        let path = c.file.parent()?.join(&spec.value);
+        let text = std::fs::read_to_string(&path).ok()?;
+        let doc: crate::tree::Tree = crate::yaml::from_document(&path, &text).ok()?;
+        let v = doc.get("info")?.get("version")?;
+        match v {
+            crate::tree::Tree::Str(s) => Some(s.clone()),
+            other => other.to_yaml().ok().map(|y| y.trim().to_string()),
+        }
+    })
+}
+
+/// A URL as printed: scheme, host and port only.
+fn safe(u: &url::Url) -> String {
+    crate::recording::safe_target(u.as_str())
+}
