@@ -294,6 +294,7 @@ impl Scenarios {
             color: self.color.coloring(),
             verbose: self.verbose,
             quiet: self.quiet,
+            resend: false,
             reports: self.report,
             summary: self.summary,
             history: self.history,

@@ -82,6 +82,13 @@ fn a_healthy_partner_verifies_green_and_the_consumer_imports_the_result() {
     assert_eq!(result["partner"], "ticketing");
     assert_eq!(result["consumer"]["name"], "acme-support");
     assert_eq!(result["api_version"], "1.4.0");
+    // Every recorded interaction was sent again, also those of scenarios not in the bundle.
+    assert_eq!(result["not_replayed"], serde_json::json!([]), "{result:#}");
+    assert!(
+        out.stderr.contains("sent again 10 recorded interaction(s)"),
+        "{}",
+        out.stderr
+    );
     let host = partner.url.trim_start_matches("http://").trim_end_matches('/');
     assert_eq!(result["target"], host);
     let sha = {

@@ -9,6 +9,7 @@ mod events;
 pub mod processes;
 mod progress;
 pub mod reporting;
+mod resend;
 pub(crate) mod select;
 pub mod services;
 pub mod sut;
@@ -64,6 +65,9 @@ pub struct RunOptions {
     pub verbose: u8,
     /// Only what failed and the summary: no passing scenarios, no progress, no chatter.
     pub quiet: bool,
+    /// With drift: after the scenarios, send again the recordings none of them sent
+    /// (`run::resend`; `contrail verify`).
+    pub resend: bool,
     /// Run reports, the format by extension (`.json`, `.md`, `.html`).
     pub reports: Vec<PathBuf>,
     /// A short Markdown summary, appended (for `$GITHUB_STEP_SUMMARY`).
@@ -423,6 +427,7 @@ async fn prepare_and_run(
         }),
     });
     let began = std::time::SystemTime::now();
+    let suite_after = suite.clone();
     let (exit, scenarios) = cucumber_glue::run(
         suite,
         features,
@@ -441,6 +446,24 @@ async fn prepare_and_run(
         },
     )
     .await?;
+    if opts.resend
+        && let Some(session) = &drift
+    {
+        let r = resend::unexercised(&suite_after, session).await;
+        if !opts.quiet {
+            eprintln!(
+                "sent again {} recorded interaction(s) no scenario here sent; {} not sent again",
+                r.sent,
+                r.skipped.len()
+            );
+            for (file, why) in &r.skipped {
+                eprintln!(
+                    "  {}: {why}",
+                    crate::diag::display_path(file, &suite_after.workspace.root).display()
+                );
+            }
+        }
+    }
     Ok(Done {
         exit,
         error: None,

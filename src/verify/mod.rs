@@ -102,6 +102,7 @@ pub async fn verify(o: Options) -> Exit {
         color: o.color,
         verbose: o.verbose,
         quiet: o.quiet,
+        resend: true,
         reports: o.reports.clone(),
         summary: None,
         history: None,
