@@ -503,6 +503,7 @@ pub fn main() -> Exit {
                 run: args.scenarios.options(Some(Target::Live)),
                 accept: args.accept,
                 fail_stale: args.fail_stale,
+                command: "drift",
             };
             runtime.block_on(async {
                 crate::run::processes::on_signal_stop_all();

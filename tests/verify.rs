@@ -162,9 +162,13 @@ fn without_the_partners_own_credentials_it_cannot_pass() {
 fn a_drifted_partner_fails_with_the_findings_drift_reports() {
     let (ws, bundle) = consumer();
     let partner = start_partner(&["--drift"]);
-    let (out, result, _dir) = verify(&bundle, &partner.url, &CREDENTIALS);
+    let (out, result, dir) = verify(&bundle, &partner.url, &CREDENTIALS);
     assert_eq!(out.code, 1, "{}", out.all());
     assert_eq!(result["verdict"], "breaking", "{result:#}");
+    // The advice is for whoever owns the API, not for the consumer's workspace.
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("your API breaks"), "{html}");
+    assert!(!html.contains("drift --accept"), "{html}");
     let verified = findings(&result, None);
     assert!(
         verified

@@ -543,6 +543,30 @@ impl Report {
     }
 
     /// What to do next, most urgent first, each a sentence a person can act on.
+    /// For `contrail verify`: the reader owns the API and has no consumer workspace.
+    fn advice_to_the_partner(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for p in self.partners.iter().filter(|p| p.breaking > 0) {
+            out.push(format!(
+                "{}: your API breaks {} thing(s) this integration relies on (below, each with the recorded and the live answer); fix them before you release, or, if the change is intended, tell the consumer and send them the verification result.",
+                p.name, p.breaking
+            ));
+        }
+        let failed = self.scenarios.iter().filter(|s| s.failed(self.strict)).count();
+        if failed > 0 {
+            out.push(format!(
+                "{failed} scenario(s) failed against your API; each failure shows the request and the answer. Run `contrail verify` again once fixed."
+            ));
+        }
+        for p in self.partners.iter().filter(|p| p.breaking == 0 && p.compatible > 0) {
+            out.push(format!(
+                "{}: {} compatible change(s), within the contract: nothing to fix; the consumer will re-record.",
+                p.name, p.compatible
+            ));
+        }
+        out
+    }
+
     fn advice(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(e) = &self.error {
@@ -559,6 +583,10 @@ impl Report {
                     contact_clause(&p.info)
                 ));
             }
+        }
+        if self.command == "verify" {
+            out.extend(self.advice_to_the_partner());
+            return out;
         }
         for p in self.partners.iter().filter(|p| p.breaking > 0) {
             let since = self

@@ -18,6 +18,9 @@ pub struct DriftOptions {
     pub run: RunOptions,
     pub accept: bool,
     pub fail_stale: Option<u64>,
+    /// The command the report names: `drift`, or `verify` (a partner checking their own API,
+    /// whose advice differs).
+    pub command: &'static str,
 }
 
 pub async fn drift(ws: Workspace, opts: DriftOptions) -> Exit {
@@ -106,7 +109,7 @@ pub async fn judged(ws: Workspace, opts: DriftOptions) -> (Exit, Option<crate::r
             crate::secrets::mask_text(&report.terminal(verbose, true), crate::secrets::MASK)
         );
     }
-    let mut report = super::reporting::build(&ws_for_report, "drift", &run_opts, &done, drift);
+    let mut report = super::reporting::build(&ws_for_report, opts.command, &run_opts, &done, drift);
     if let Err(e) = super::reporting::finish(&mut report, &outputs) {
         eprintln!("error: {e}");
         if report.verdict != crate::report::Verdict::Error {

@@ -112,6 +112,7 @@ pub async fn verify(o: Options) -> Exit {
         run,
         accept: false,
         fail_stale: None,
+        command: "verify",
     };
     let (exit, report) = crate::run::drift::judged(ws, opts).await;
     let Some(report) = report else { return exit };
