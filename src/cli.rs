@@ -147,6 +147,11 @@ pub struct VerifyArgs {
     /// Your API's base URL (a sandbox, never production: the scenarios create data).
     #[arg(long, value_name = "URL", required_unless_present = "import")]
     pub base_url: Option<url::Url>,
+    /// Your endpoint that puts your sandbox in a named state (POSTed `{"state": ..., "params":
+    /// {...}, "action": "setup"}`, as Pact's provider states); without it, scenarios that ask
+    /// for a state are reported as needing state setup, not failed.
+    #[arg(long, value_name = "URL")]
+    pub state_setup_url: Option<url::Url>,
     /// Write the verification result here (default: verification-PARTNER.json).
     #[arg(long, value_name = "FILE")]
     pub result: Option<PathBuf>,
@@ -164,7 +169,7 @@ pub struct VerifyArgs {
     pub quiet: bool,
     /// In the consumer's workspace: read a partner's verification result, say what it
     /// verified, and remember it in the history.
-    #[arg(long, value_name = "RESULT", conflicts_with_all = ["bundle", "base_url", "result", "report", "junit"])]
+    #[arg(long, value_name = "RESULT", conflicts_with_all = ["bundle", "base_url", "state_setup_url", "result", "report", "junit"])]
     pub import: Option<PathBuf>,
     /// The history to remember an imported result in (default: contrail.toml's [history] path).
     #[arg(long, value_name = "FILE", requires = "import")]
@@ -295,6 +300,7 @@ impl Scenarios {
             verbose: self.verbose,
             quiet: self.quiet,
             resend: false,
+            state_setup: Default::default(),
             reports: self.report,
             summary: self.summary,
             history: self.history,
@@ -371,6 +377,7 @@ pub fn main() -> Exit {
         let options = crate::verify::Options {
             bundle,
             base_url,
+            state_setup: args.state_setup_url.clone(),
             result: args.result.clone(),
             reports: args.report.clone(),
             junit: args.junit.clone(),

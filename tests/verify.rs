@@ -195,3 +195,151 @@ fn a_drifted_partner_fails_with_the_findings_drift_reports() {
     let drift: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(verified, findings(&drift, Some("ticketing")));
 }
+
+/// A state-setup endpoint on 127.0.0.1 answering `status` to every request; each request's
+/// text (request line, headers, body) comes back on the channel. Stops with the test process.
+fn state_setup_endpoint(status: u16) -> (String, std::sync::mpsc::Receiver<String>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/_state", listener.local_addr().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers, then as much body as Content-Length says.
+            while let Ok(n) = conn.read(&mut chunk) {
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+            }
+            let _ = tx.send(String::from_utf8_lossy(&buf).to_string());
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+            );
+        }
+    });
+    (url, rx)
+}
+
+const WITH_STATE: &str = r#"
+  Scenario: A ticket the partner set up can be listed
+    Given the partner is in state "a ticket exists" with:
+      | priority | high |
+    And the query parameter "status" is "open"
+    When I call "listTickets"
+    Then the response status is 200
+
+  Scenario: A state alone
+    Given the partner is in state "nothing to see"
+"#;
+
+#[test]
+fn a_scenario_that_needs_partner_state_gets_it_set_up_or_is_reported_as_needing_it() {
+    let ws = workspace_copy();
+    copy_dir(&repo().join("recordings"), &ws.path().join("recordings"));
+    let feature = ws.path().join("features/tickets.feature");
+    let text = std::fs::read_to_string(&feature).unwrap();
+    std::fs::write(&feature, format!("{text}{WITH_STATE}")).unwrap();
+    // In replay the state is in the recordings already: the step does nothing.
+    let out = contrail(ws.path(), &["run", "--name", "A state alone"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let bundle = ws.path().join("ticketing.contrail");
+    let out = contrail(ws.path(), &["bundle", "--partner", "ticketing"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+    let partner = start_partner(&[]);
+
+    // No state-setup URL: reported as needing state setup, not failed.
+    let (out, result, _dir) = verify(&bundle, &partner.url, &CREDENTIALS);
+    assert_eq!(out.code, 0, "{}", out.all());
+    assert_eq!(result["verdict"], "passed", "{result:#}");
+    let item = |r: &Value, name: &str| {
+        r["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["scenario"].as_str().unwrap_or_default().ends_with(name))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(
+        item(&result, "A ticket the partner set up can be listed")["status"],
+        "skipped"
+    );
+    assert!(out.stdout.contains("needs state setup"), "{}", out.stdout);
+
+    // With one: the partner is asked for the state, with its parameters, then the scenario runs.
+    let (url, asked) = state_setup_endpoint(200);
+    let env = [CREDENTIALS[0], CREDENTIALS[1]];
+    let partner_dir = tempfile::tempdir().unwrap();
+    let out = contrail_env(
+        partner_dir.path(),
+        &[
+            "verify",
+            bundle.to_str().unwrap(),
+            "--base-url",
+            &partner.url,
+            "--state-setup-url",
+            &url,
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 0, "{}", out.all());
+    let requests: Vec<String> = asked.try_iter().collect();
+    // "A state alone" names no partner of a two-partner contract, so it is not in the bundle.
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let setup = &requests[0];
+    assert!(setup.starts_with("POST /_state "), "{setup}");
+    let body: Value = serde_json::from_str(setup.split("\r\n\r\n").nth(1).unwrap_or_default()).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"state": "a ticket exists", "params": {"priority": "high"}, "action": "setup"})
+    );
+    let result: Value =
+        serde_json::from_str(&std::fs::read_to_string(partner_dir.path().join("verification-ticketing.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        item(&result, "A ticket the partner set up can be listed")["status"],
+        "passed"
+    );
+
+    // A state-setup endpoint that fails: the check could not run (exit 3), and says why.
+    let (url, _asked) = state_setup_endpoint(500);
+    let out = contrail_env(
+        partner_dir.path(),
+        &[
+            "verify",
+            bundle.to_str().unwrap(),
+            "--base-url",
+            &partner.url,
+            "--state-setup-url",
+            &url,
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 3, "{}", out.all());
+    assert!(
+        out.stdout.contains("the state setup at") && out.stdout.contains("answered 500"),
+        "{}",
+        out.stdout
+    );
+}

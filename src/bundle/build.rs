@@ -114,7 +114,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
             let why = if crate::run::sut::tagged(feature, rule, scenario) {
                 Some("needs the consumer's system under test, @sut".to_string())
             } else if sc.reach.unsure {
-                Some("sends by method and path to a contract with several partners".to_string())
+                Some("names no partner, and its contract has several".to_string())
             } else if sc.reach.partners.len() > 1 {
                 // Which other partner is not this partner's business.
                 Some("also reaches another partner".to_string())

@@ -68,6 +68,8 @@ pub struct RunOptions {
     /// With drift: after the scenarios, send again the recordings none of them sent
     /// (`run::resend`; `contrail verify`).
     pub resend: bool,
+    /// Partner -> the URL that sets up a named state on its side (`contrail verify`).
+    pub state_setup: BTreeMap<String, Url>,
     /// Run reports, the format by extension (`.json`, `.md`, `.html`).
     pub reports: Vec<PathBuf>,
     /// A short Markdown summary, appended (for `$GITHUB_STEP_SUMMARY`).
@@ -416,6 +418,8 @@ async fn prepare_and_run(
             .iter()
             .map(|m| (m.partner.clone(), m.control.clone()))
             .collect(),
+        live: !offline,
+        state_setup: opts.state_setup.clone(),
         sut: sut_runner.as_ref().map(|r| {
             let mut handle = r.handle.clone();
             let runner = r.clone();

@@ -13,6 +13,7 @@ pub mod phrase;
 pub mod reach;
 pub mod registry;
 pub mod report;
+pub mod state;
 pub mod values;
 pub mod webhook;
 pub mod world;
@@ -32,6 +33,7 @@ pub fn builtin_registry() -> Registry {
     mock::register(&mut r);
     oauth::register(&mut r);
     webhook::register(&mut r);
+    state::register(&mut r);
     r
 }
 

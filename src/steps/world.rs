@@ -30,6 +30,11 @@ pub struct Suite {
     pub mocks: BTreeMap<String, crate::server::MockControl>,
     /// The system under test, when this run started one.
     pub sut: Option<SutHandle>,
+    /// Requests reach a partner's real sandbox (live, record, drift, verify), not recordings.
+    pub live: bool,
+    /// Partner -> where to ask it to set up a state (`the partner is in state ...`), as Pact's
+    /// provider states: `contrail verify --state-setup-url`.
+    pub state_setup: BTreeMap<String, Url>,
 }
 
 /// The running system under test, as steps need it. Shared with the runner, which replaces

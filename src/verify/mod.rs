@@ -17,6 +17,9 @@ use result::VerificationResult;
 pub struct Options {
     pub bundle: PathBuf,
     pub base_url: url::Url,
+    /// Where the partner sets up the states scenarios ask for (`the partner is in state ...`);
+    /// without it those scenarios are reported as needing state setup, not failed.
+    pub state_setup: Option<url::Url>,
     /// The verification result (default: `verification-PARTNER.json`).
     pub result: Option<PathBuf>,
     pub reports: Vec<PathBuf>,
@@ -103,6 +106,7 @@ pub async fn verify(o: Options) -> Exit {
         verbose: o.verbose,
         quiet: o.quiet,
         resend: true,
+        state_setup: o.state_setup.iter().map(|u| (partner.clone(), u.clone())).collect(),
         reports: o.reports.clone(),
         summary: None,
         history: None,
