@@ -105,6 +105,10 @@ pub enum Command {
     /// the environment variables the bundle names); writes a verification result to send
     /// back. In the consumer's workspace, `--import RESULT` reads one.
     Verify(VerifyArgs),
+    /// Start a workspace: a blank one whose example runs green against contrail's own mock,
+    /// or one from a partner's OpenAPI document (auth from its security schemes, smoke
+    /// features per tag).
+    Init(InitArgs),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -137,6 +141,22 @@ pub struct BundleArgs {
     /// Show what a bundle holds (its manifest and files, checked against their hashes).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["partner", "out", "consumer", "allow_secret"])]
     pub list: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Where (default: the current folder).
+    pub dir: Option<PathBuf>,
+    /// Start from this OpenAPI 3.0/3.1 document (YAML or JSON); it is copied into the
+    /// workspace.
+    #[arg(long, value_name = "SPEC", requires = "partner")]
+    pub from_openapi: Option<PathBuf>,
+    /// The partner's name in the contract (with --from-openapi).
+    #[arg(long, requires = "from_openapi")]
+    pub partner: Option<String>,
+    /// The partner's sandbox (default: the document's first absolute server URL).
+    #[arg(long, value_name = "URL", requires = "from_openapi")]
+    pub base_url: Option<url::Url>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -363,6 +383,21 @@ pub fn main() -> Exit {
             return if e.use_stderr() { Exit::BadInput } else { Exit::Passed };
         }
     };
+    // Starting a workspace needs none.
+    if let Command::Init(args) = &cli.command {
+        let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+        return match (&args.from_openapi, &args.partner) {
+            (Some(spec), Some(partner)) => crate::init::from_openapi(
+                &dir,
+                &crate::init::FromOpenApi {
+                    spec: spec.clone(),
+                    partner: partner.clone(),
+                    base_url: args.base_url.clone(),
+                },
+            ),
+            _ => crate::init::blank(&dir),
+        };
+    }
     // Reading or verifying a bundle needs no workspace: a partner has none.
     if let Command::Bundle(BundleArgs { list: Some(file), .. }) = &cli.command {
         return crate::bundle::list(file);
@@ -414,6 +449,7 @@ pub fn main() -> Exit {
         } => crate::lint::lint(&ws, &paths, &allow_secret, stale, deny_warnings),
         Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
         Command::History(args) => crate::report_cli::history(&ws, args),
+        Command::Init(_) => Exit::BadInput,
         Command::Verify(args) => match args.import {
             Some(file) => crate::verify::import(&ws, &file, args.history),
             None => Exit::BadInput,

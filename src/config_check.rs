@@ -36,6 +36,14 @@ pub fn check(ws: &Workspace, catalog: &Catalog) -> Diagnostics {
             Err(e) => Some(format!("{what} {v:?} is not a duration (say \"10s\" or \"2m\"): {e}")),
         }
     };
+    if let Some(t) = c.run.target.as_deref()
+        && !["replay", "live", "record"].contains(&t)
+    {
+        problem(
+            "target",
+            format!("[run] target = {t:?}: expected \"replay\", \"live\" or \"record\""),
+        );
+    }
     if let Some(m) = duration("[run] request_timeout", &c.run.request_timeout) {
         problem("request_timeout", m);
     }

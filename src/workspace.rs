@@ -87,6 +87,9 @@ impl Default for Paths {
 #[serde(deny_unknown_fields)]
 pub struct RunDefaults {
     pub jobs: Option<usize>,
+    /// What `contrail run` talks to without `--target`: "replay", "live" or "record" (default:
+    /// replay when recordings exist, else live).
+    pub target: Option<String>,
     /// Per-request timeout, e.g. "10s".
     pub request_timeout: Option<String>,
 }

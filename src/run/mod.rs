@@ -222,7 +222,18 @@ async fn prepare_and_run(
     drift: Option<Arc<crate::drift::Session>>,
     started: &mut Started,
 ) -> Result<Done, RunError> {
-    let target = opts.target.unwrap_or_else(|| {
+    let configured = match ws.config.run.target.as_deref() {
+        None => None,
+        Some("replay") => Some(Target::Replay),
+        Some("live") => Some(Target::Live),
+        Some("record") => Some(Target::Record),
+        Some(other) => {
+            return Err(RunError::BadInput(format!(
+                "contrail.toml [run] target = {other:?}: expected \"replay\", \"live\" or \"record\""
+            )));
+        }
+    };
+    let target = opts.target.or(configured).unwrap_or_else(|| {
         if has_recordings(&ws) {
             Target::Replay
         } else {
