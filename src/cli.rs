@@ -109,6 +109,9 @@ pub enum Command {
     /// or one from a partner's OpenAPI document (auth from its security schemes, smoke
     /// features per tag).
     Init(InitArgs),
+    /// Turn traffic you already have into recordings of a partner.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Print the step vocabulary (built-in and declarative) the runner understands.
     Steps {
         /// Machine-readable output.
@@ -141,6 +144,27 @@ pub struct BundleArgs {
     /// Show what a bundle holds (its manifest and files, checked against their hashes).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["partner", "out", "consumer", "allow_secret"])]
     pub list: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A HAR 1.2 file (browser developer tools, mitmproxy, Charles, ...): its requests to the
+    /// partner become recordings, redacted by the contract's policy and matched to its
+    /// operations.
+    Har {
+        file: PathBuf,
+        /// The partner the traffic went to.
+        #[arg(long, short = 'p')]
+        partner: String,
+        /// Only requests under this URL (default: the partner's live URL in contrail.toml,
+        /// else the one origin all the file's requests share).
+        #[arg(long, value_name = "URL")]
+        base_url: Option<url::Url>,
+        /// Give the recordings to this scenario (`Feature name: Scenario name`); by default any
+        /// scenario may replay them.
+        #[arg(long, value_name = "ID")]
+        scenario: Option<String>,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -450,6 +474,20 @@ pub fn main() -> Exit {
         Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
         Command::History(args) => crate::report_cli::history(&ws, args),
         Command::Init(_) => Exit::BadInput,
+        Command::Import(ImportCommand::Har {
+            file,
+            partner,
+            base_url,
+            scenario,
+        }) => crate::import::har_file(
+            &ws,
+            &file,
+            &crate::import::HarOptions {
+                partner,
+                base_url,
+                scenario,
+            },
+        ),
         Command::Verify(args) => match args.import {
             Some(file) => crate::verify::import(&ws, &file, args.history),
             None => Exit::BadInput,

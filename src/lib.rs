@@ -17,6 +17,7 @@ pub mod feature;
 pub mod files;
 pub mod gherkin;
 pub mod history;
+pub mod import;
 pub mod init;
 pub mod interpolate;
 pub mod lint;
