@@ -31,8 +31,8 @@ pub fn register(r: &mut Registry) {
         "state",
         STATE_WITH,
         Attachment::Table,
-        "The same, with parameters: a two-column table of names and values.",
-        "Given the partner is in state \"a ticket exists\" with:\n  | id       | T-1  |\n  | priority | high |",
+        "The same, with parameters: a two-column table of names and values (`| priority | high |`).",
+        r#"Given the partner is in state "a ticket exists" with:"#,
         |w, a| Box::pin(state(w, a)),
     );
 }
