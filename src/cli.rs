@@ -109,6 +109,11 @@ pub enum Command {
     /// or one from a partner's OpenAPI document (auth from its security schemes, smoke
     /// features per tag).
     Init(InitArgs),
+    /// Generated conformance of a partner's live API to its contract: valid requests made from
+    /// the schemas (no 5xx, a declared status, an answer that matches), each accepted one broken
+    /// one rule at a time (must be refused), and tokens without the needed scopes (must be
+    /// refused). Failures are shrunk and printed as curl and as a scenario.
+    Conform(ConformArgs),
     /// Turn traffic you already have into recordings of a partner.
     #[command(subcommand)]
     Import(ImportCommand),
@@ -165,6 +170,25 @@ pub enum ImportCommand {
         #[arg(long, value_name = "ID")]
         scenario: Option<String>,
     },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ConformArgs {
+    /// The partner whose API is checked.
+    #[arg(long, short = 'p')]
+    pub partner: String,
+    /// Only this operation (repeatable; default: all of the partner's).
+    #[arg(long = "operation", value_name = "ID")]
+    pub operations: Vec<String>,
+    /// Valid requests generated per operation.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_examples: u32,
+    /// The seed of the generated requests (printed by every run; the same seed repeats it).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// The partner's sandbox (default: its live URL in contrail.toml).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<url::Url>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -474,6 +498,19 @@ pub fn main() -> Exit {
         Command::Report(ReportCommand::Merge(args)) => crate::report_cli::merge(&ws, args),
         Command::History(args) => crate::report_cli::history(&ws, args),
         Command::Init(_) => Exit::BadInput,
+        Command::Conform(args) => {
+            let Some(runtime) = runtime() else { return Exit::Harness };
+            runtime.block_on(crate::conform::conform(
+                ws,
+                crate::conform::Options {
+                    partner: args.partner,
+                    operations: args.operations,
+                    max_examples: args.max_examples,
+                    seed: args.seed,
+                    base_url: args.base_url,
+                },
+            ))
+        }
         Command::Import(ImportCommand::Har {
             file,
             partner,

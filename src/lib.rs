@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config_check;
+pub mod conform;
 pub mod contract;
 pub mod diag;
 pub mod drift;

@@ -111,7 +111,12 @@ fn incident_view(s: &State, i: &Value) -> Value {
 }
 
 async fn create_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = s.auth.authorize(&headers, "tickets:write") {
+    let scope = if s.opts.faults.no_scope {
+        "tickets:read"
+    } else {
+        "tickets:write"
+    };
+    if let Err(r) = s.auth.authorize(&headers, scope) {
         return r;
     }
     let body = match json_body(&body) {
@@ -124,7 +129,7 @@ async fn create_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, body: By
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    if title.is_empty() {
+    if title.is_empty() && !s.opts.faults.accept_invalid {
         details.push(json!({ "field": "title", "message": "is required and must be a non-empty string" }));
     } else if title.chars().count() > 200 {
         details.push(json!({ "field": "title", "message": "must be at most 200 characters" }));
@@ -146,6 +151,13 @@ async fn create_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, body: By
     if !details.is_empty() {
         return validation(details);
     }
+    if s.opts.faults.server_error && priority.as_str() == Some("low") {
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "priority low is not mapped",
+        );
+    }
     let mut data = match lock(&s) {
         Ok(d) => d,
         Err(r) => return r,
@@ -163,7 +175,11 @@ async fn create_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, body: By
         "created_at": now_rfc3339(),
     });
     data.tickets.insert(id, ticket.clone());
-    (StatusCode::CREATED, Json(ticket_view(&s, &ticket))).into_response()
+    let mut view = ticket_view(&s, &ticket);
+    if s.opts.faults.wrong_type && view["priority"] == json!("med") {
+        view["priority"] = json!(2);
+    }
+    (StatusCode::CREATED, Json(view)).into_response()
 }
 
 async fn get_ticket(AxState(s): AxState<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
@@ -192,6 +208,9 @@ async fn list_tickets(
         Ok(d) => d,
         Err(r) => return r,
     };
+    if s.opts.faults.undeclared_status && q.get("status").map(String::as_str) == Some("closed") {
+        return StatusCode::NO_CONTENT.into_response();
+    }
     let items: Vec<Value> = data
         .tickets
         .values()

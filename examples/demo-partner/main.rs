@@ -28,6 +28,24 @@ pub struct Options {
     pub throttled_limit: u32,
     /// Requests per second allowed for every other client (None: unlimited).
     pub limit_all: Option<u32>,
+    /// Bugs planted for `contrail conform` to find (`--fault NAME`, repeatable).
+    pub faults: Faults,
+}
+
+/// Conformance bugs, each off unless asked for, each on one input only, so that a generated
+/// request must find it and shrinking must narrow it down.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// createTicket with priority "low" answers 500.
+    pub server_error: bool,
+    /// listTickets?status=closed answers 204, which the contract does not declare.
+    pub undeclared_status: bool,
+    /// createTicket with priority "med" answers priority as a number.
+    pub wrong_type: bool,
+    /// createTicket needs only tickets:read, not tickets:write.
+    pub no_scope: bool,
+    /// createTicket without a title is created (201) instead of refused (422).
+    pub accept_invalid: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -36,6 +54,7 @@ fn parse_args() -> Result<Options, String> {
         drift: false,
         throttled_limit: 5,
         limit_all: None,
+        faults: Faults::default(),
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -60,8 +79,22 @@ fn parse_args() -> Result<Options, String> {
                         .ok_or("--limit-all needs a number")?,
                 )
             }
+            "--fault" => match args.next().as_deref() {
+                Some("server-error") => opts.faults.server_error = true,
+                Some("undeclared-status") => opts.faults.undeclared_status = true,
+                Some("wrong-type") => opts.faults.wrong_type = true,
+                Some("no-scope") => opts.faults.no_scope = true,
+                Some("accept-invalid") => opts.faults.accept_invalid = true,
+                other => {
+                    return Err(format!(
+                        "--fault {other:?}: one of server-error, undeclared-status, wrong-type, no-scope, accept-invalid"
+                    ));
+                }
+            },
             "--help" | "-h" => {
-                println!("contrail-demo-partner [--port N] [--drift] [--throttled-limit N] [--limit-all N]");
+                println!(
+                    "contrail-demo-partner [--port N] [--drift] [--throttled-limit N] [--limit-all N] [--fault NAME]..."
+                );
                 std::process::exit(0);
             }
             other => return Err(format!("unknown argument {other:?} (see --help)")),

@@ -7,6 +7,7 @@
 //! name the contract uses points at something that exists.
 
 pub mod headers;
+pub mod judge;
 pub mod model;
 pub mod openapi;
 pub mod operation;
