@@ -235,6 +235,12 @@ pub struct VerifyArgs {
     /// Only what did not pass, the findings and the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Generated requests per operation the bundle uses, for generated conformance (0: none).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub conform_examples: u32,
+    /// The seed of the generated requests (printed; the same seed repeats them).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
     /// In the consumer's workspace: read a partner's verification result, say what it
     /// verified, and remember it in the history.
     #[arg(long, value_name = "RESULT", conflicts_with_all = ["bundle", "base_url", "state_setup_url", "result", "report", "junit"])]
@@ -467,6 +473,8 @@ pub fn main() -> Exit {
             color: args.color.coloring(),
             quiet: args.quiet,
             verbose: 0,
+            conform_examples: args.conform_examples,
+            seed: args.seed,
         };
         let Some(runtime) = runtime() else { return Exit::Harness };
         return runtime.block_on(async {

@@ -31,8 +31,10 @@ fn consumer() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// `contrail verify` run where a partner would: a folder with nothing but the bundle.
-fn verify(bundle: &Path, url: &str, env: &[(&str, &str)]) -> (Output, Value, tempfile::TempDir) {
+/// Generated conformance is off unless `examples` says how many per operation.
+fn verify_with(bundle: &Path, url: &str, env: &[(&str, &str)], examples: u32) -> (Output, Value, tempfile::TempDir) {
     let partner_dir = tempfile::tempdir().unwrap();
+    let examples = examples.to_string();
     let out = contrail_env(
         partner_dir.path(),
         &[
@@ -44,6 +46,10 @@ fn verify(bundle: &Path, url: &str, env: &[(&str, &str)]) -> (Output, Value, tem
             "never",
             "--report",
             "report.html",
+            "--conform-examples",
+            &examples,
+            "--seed",
+            "5",
         ],
         env,
     );
@@ -51,6 +57,10 @@ fn verify(bundle: &Path, url: &str, env: &[(&str, &str)]) -> (Output, Value, tem
         .map(|t| serde_json::from_str(&t).expect("the result is JSON"))
         .unwrap_or(Value::Null);
     (out, result, partner_dir)
+}
+
+fn verify(bundle: &Path, url: &str, env: &[(&str, &str)]) -> (Output, Value, tempfile::TempDir) {
+    verify_with(bundle, url, env, 0)
 }
 
 fn findings(report: &Value, partner: Option<&str>) -> BTreeSet<(String, String, String, String)> {
@@ -74,9 +84,17 @@ fn findings(report: &Value, partner: Option<&str>) -> BTreeSet<(String, String, 
 fn a_healthy_partner_verifies_green_and_the_consumer_imports_the_result() {
     let (ws, bundle) = consumer();
     let partner = start_partner(&[]);
-    let (out, result, dir) = verify(&bundle, &partner.url, &CREDENTIALS);
+    let (out, result, dir) = verify_with(&bundle, &partner.url, &CREDENTIALS, 2);
     assert_eq!(out.code, 0, "{}", out.all());
     assert_eq!(result["verdict"], "passed", "{result:#}");
+    assert_eq!(result["passed"], true);
+    // Generated conformance of every operation the bundle uses found nothing.
+    assert_eq!(
+        result["conformance"]["operations"],
+        serde_json::json!(["createTicket", "escalateTicket", "getTicket", "listTickets"])
+    );
+    assert_eq!(result["conformance"]["findings"], serde_json::json!([]), "{result:#}");
+    assert!(result["conformance"]["busiest_second"].as_u64().unwrap_or(99) <= 5);
     assert_eq!(result["counts"]["scenarios"], 11);
     assert_eq!(result["counts"]["passed"], 11);
     assert_eq!(result["partner"], "ticketing");
@@ -342,4 +360,43 @@ fn a_scenario_that_needs_partner_state_gets_it_set_up_or_is_reported_as_needing_
         "{}",
         out.stdout
     );
+}
+
+#[test]
+fn generated_conformance_in_verify_finds_what_the_scenarios_do_not() {
+    // The scenarios list only open tickets; generated requests also ask for closed ones, which
+    // this partner answers with a status the contract does not declare.
+    let (_ws, bundle) = consumer();
+    let partner = start_partner(&["--fault", "undeclared-status"]);
+    let (plain, result, _dir) = verify(&bundle, &partner.url, &CREDENTIALS);
+    assert_eq!(
+        plain.code,
+        0,
+        "without generated conformance the scenarios pass: {}",
+        plain.all()
+    );
+    assert!(result.get("conformance").is_none());
+    let (out, result, _dir) = verify_with(&bundle, &partner.url, &CREDENTIALS, 10);
+    assert_eq!(out.code, 1, "{}", out.all());
+    let found = result["conformance"]["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        found
+            .iter()
+            .any(|f| f["operation"] == "listTickets" && f["kind"] == "undeclared status"),
+        "{result:#}"
+    );
+    assert!(
+        found
+            .iter()
+            .all(|f| f["curl"].as_str().is_some_and(|c| c.contains("$TOKEN")))
+    );
+    assert!(out.stdout.contains("UNDECLARED STATUS listTickets"), "{}", out.stdout);
+    assert_eq!(
+        result["verdict"], "passed",
+        "the scenarios' own verdict stands beside it"
+    );
+    assert_eq!(result["passed"], false, "but the verification did not pass");
 }

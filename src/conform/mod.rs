@@ -130,9 +130,56 @@ impl Session<'_> {
     }
 }
 
+/// What a conformance run found, and how it kept to the rate limit.
+#[derive(Debug)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    /// The sandbox stopped answering (the findings before that are kept).
+    pub unreachable: Option<String>,
+    pub sent: usize,
+    pub seconds: f64,
+    /// Requests per second between the first and the last.
+    pub pace: f64,
+    /// The most requests within any one second.
+    pub busiest: usize,
+    /// "5 per 1s", as the contract says.
+    pub limit: Option<String>,
+    pub seed: u64,
+}
+
+impl Outcome {
+    pub fn summary(&self) -> String {
+        format!(
+            "{} request(s) in {:.1} s, {:.1} per second, at most {} in any second{}; {} finding(s); seed {}",
+            self.sent,
+            self.seconds,
+            self.pace,
+            self.busiest,
+            self.limit
+                .as_deref()
+                .map(|l| format!(" (the contract allows {l})"))
+                .unwrap_or_default(),
+            self.findings.len(),
+            self.seed
+        )
+    }
+}
+
+/// `contrail conform`.
 pub async fn conform(ws: Workspace, o: Options) -> Exit {
-    match run(ws, o).await {
-        Ok(exit) => exit,
+    match check(&ws, &o).await {
+        Ok(outcome) => {
+            print_findings(&outcome.findings);
+            eprintln!("\n{}", outcome.summary());
+            if let Some(why) = &outcome.unreachable {
+                eprintln!("error: the sandbox did not answer: {why}");
+                Exit::Harness
+            } else if outcome.findings.is_empty() {
+                Exit::Passed
+            } else {
+                Exit::Failed
+            }
+        }
         Err((exit, e)) => {
             eprintln!("error: {e}");
             exit
@@ -140,7 +187,8 @@ pub async fn conform(ws: Workspace, o: Options) -> Exit {
     }
 }
 
-async fn run(ws: Workspace, o: Options) -> Result<Exit, (Exit, String)> {
+/// Runs the checks of `o` against the partner's sandbox (`contrail verify` runs them too).
+pub async fn check(ws: &Workspace, o: &Options) -> Result<Outcome, (Exit, String)> {
     let bad = |e: String| (Exit::BadInput, e);
     let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     if !errors.is_empty() {
@@ -248,14 +296,14 @@ async fn run(ws: Workspace, o: Options) -> Result<Exit, (Exit, String)> {
     };
     let started = Instant::now();
     let mut findings = Vec::new();
+    let mut unreachable = None;
     for (i, op) in ops.iter().enumerate() {
         let before = findings.len();
         match operation(&mut s, op, seed.wrapping_add(i as u64), o.max_examples).await {
             Ok(f) => findings.extend(f),
             Err(why) => {
-                eprintln!("error: {} {}: the sandbox did not answer: {why}", op.id, op.path);
-                print_findings(&findings);
-                return Ok(Exit::Harness);
+                unreachable = Some(format!("{} {}: {why}", op.id, op.path));
+                break;
             }
         }
         eprintln!(
@@ -268,24 +316,20 @@ async fn run(ws: Workspace, o: Options) -> Result<Exit, (Exit, String)> {
             }
         );
     }
-    let secs = started.elapsed().as_secs_f64();
-    print_findings(&findings);
     let (pace, busiest) = pace(&s.times);
-    let limit = partner
-        .doc
-        .rate_limit
-        .as_ref()
-        .map(|r| format!(" (the contract allows {} per {})", r.requests, r.per))
-        .unwrap_or_default();
-    eprintln!(
-        "\n{} request(s) in {secs:.1} s, {pace:.1} per second, at most {busiest} in any second{limit}; {} finding(s); seed {seed}",
-        s.sent,
-        findings.len()
-    );
-    Ok(if findings.is_empty() {
-        Exit::Passed
-    } else {
-        Exit::Failed
+    Ok(Outcome {
+        findings,
+        unreachable,
+        sent: s.sent,
+        seconds: started.elapsed().as_secs_f64(),
+        pace,
+        busiest,
+        limit: partner
+            .doc
+            .rate_limit
+            .as_ref()
+            .map(|r| format!("{} per {}", r.requests, r.per)),
+        seed,
     })
 }
 
@@ -307,7 +351,8 @@ fn pace(times: &[Instant]) -> (f64, usize) {
     ((times.len() - 1) as f64 / span.max(0.001), busiest)
 }
 
-fn print_findings(findings: &[Finding]) {
+/// Each finding with its smallest request, as curl and as a scenario (masked).
+pub fn print_findings(findings: &[Finding]) {
     for f in findings {
         let text = format!(
             "\n{} {}: {}\n  smallest request{}:\n    {}\n  as a scenario:\n{}",
@@ -397,6 +442,27 @@ async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32
     // The smallest request the API still accepts: what the variants below break, so that each
     // finding shows a minimal request.
     let valid = smallest_accepted(s, op, tree).await?;
+    // Every declared enum value once, on that smallest request.
+    for (case, r) in request::enum_cases(s.contract, op, &valid) {
+        match s.send(op, &r, &Credentials::Contract).await {
+            Answer::Got(_, problems) if !problems.is_empty() => {
+                let kind = kind_of(&problems);
+                if !out.iter().any(|f: &Finding| f.kind == kind) {
+                    out.push(finding(
+                        s,
+                        op,
+                        kind,
+                        format!("with {case}: {}", problems.join("; ")),
+                        &r,
+                        false,
+                        0,
+                    ));
+                }
+            }
+            Answer::Got(..) => {}
+            Answer::Unreachable(why) => return Err(why),
+        }
+    }
     // One rule broken at a time: the API must refuse with a declared 4xx.
     for (rule, r) in request::invalid(s.contract, op, &valid) {
         match s.send(op, &r, &Credentials::Contract).await {

@@ -132,6 +132,51 @@ fn text(v: &Value) -> Option<String> {
     }
 }
 
+/// `base` once with each value of every enum the operation's parameters and top-level body
+/// fields declare: random examples may miss one value, these never do.
+pub fn enum_cases(contract: &Contract, op: &Operation, base: &Request) -> Vec<(String, Request)> {
+    let mut out = Vec::new();
+    for p in op.params.iter().filter(|p| p.location != ParamIn::Cookie) {
+        let Some(schema) = p.schema.as_ref().map(|s| inline(contract, &s.schema, "", 0)) else {
+            continue;
+        };
+        for v in schema.get("enum").and_then(Value::as_array).into_iter().flatten() {
+            let Some(v) = text(v) else { continue };
+            let mut r = base.clone();
+            let list = match p.location {
+                ParamIn::Path => &mut r.path_params,
+                ParamIn::Query => &mut r.query,
+                _ => &mut r.headers,
+            };
+            list.retain(|(k, _)| k != &p.name);
+            list.push((p.name.clone(), v.clone()));
+            out.push((format!("{} = {v:?}", p.name), r));
+        }
+    }
+    if let (Some((_, schema)), Some(Value::Object(body))) = (body_schema(contract, op), &base.body) {
+        for (field, s) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            for v in s.get("enum").and_then(Value::as_array).into_iter().flatten() {
+                let mut b = body.clone();
+                b.insert(field.clone(), v.clone());
+                out.push((
+                    format!("body {field} = {v}"),
+                    Request {
+                        body: Some(Value::Object(b)),
+                        ..base.clone()
+                    },
+                ));
+            }
+        }
+    }
+    out.retain(|(_, r)| r != base);
+    out
+}
+
 /// Requests that each break one rule of `valid`, with the rule they break: a required body
 /// field left out, a body field of the wrong type, a value outside its enum, a required query
 /// parameter left out.

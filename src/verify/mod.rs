@@ -27,6 +27,9 @@ pub struct Options {
     pub color: cucumber::writer::Coloring,
     pub quiet: bool,
     pub verbose: u8,
+    /// Generated requests per operation the bundle uses (0: no generated conformance).
+    pub conform_examples: u32,
+    pub seed: Option<u64>,
 }
 
 pub async fn verify(o: Options) -> Exit {
@@ -118,9 +121,31 @@ pub async fn verify(o: Options) -> Exit {
         fail_stale: None,
         command: "verify",
     };
-    let (exit, report) = crate::run::drift::judged(ws, opts).await;
+    let ws_again = ws.clone();
+    let (mut exit, report) = crate::run::drift::judged(ws, opts).await;
     let Some(report) = report else { return exit };
-    let result = VerificationResult::new(result::Facts {
+    let conformance = if o.conform_examples > 0 && exit != Exit::BadInput {
+        conformance(&ws_again, &o, &partner).await
+    } else {
+        None
+    };
+    if let Some((c, conform_exit)) = &conformance {
+        if !o.quiet || !c.findings.is_empty() {
+            eprintln!(
+                "generated conformance of {} operation(s): {} request(s), {} finding(s)",
+                c.operations.len(),
+                c.requests,
+                c.findings.len()
+            );
+        }
+        // The worse of the two: a harness failure, then a failure.
+        exit = match (exit, *conform_exit) {
+            (Exit::Harness, _) | (_, Exit::Harness) => Exit::Harness,
+            (Exit::Passed, e) => e,
+            (e, _) => e,
+        };
+    }
+    let mut result = VerificationResult::new(result::Facts {
         manifest: &bundle.manifest,
         bundle_sha256: &bundle.sha256,
         target: &o.base_url,
@@ -128,6 +153,7 @@ pub async fn verify(o: Options) -> Exit {
         report: &report,
         exit_code: i32::from(exit.code()),
     });
+    result.conformance = conformance.map(|(c, _)| c);
     let json = serde_json::to_string_pretty(&result).unwrap_or_default();
     let masked = crate::secrets::mask_text(&json, crate::secrets::MASK);
     match crate::recording::write_atomic(&result_path, masked.as_bytes()) {
@@ -143,6 +169,80 @@ pub async fn verify(o: Options) -> Exit {
         }
     }
     exit
+}
+
+/// Generated conformance of every operation the bundle's recordings use.
+async fn conformance(
+    ws: &crate::workspace::Workspace,
+    o: &Options,
+    partner: &str,
+) -> Option<(result::Conformance, Exit)> {
+    let (recordings, _) = crate::recording::load_dir(&ws.recordings_dir().join(partner));
+    let operations: Vec<String> = recordings
+        .iter()
+        .filter_map(|(_, i)| i.meta.operation.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if operations.is_empty() {
+        return None;
+    }
+    let options = crate::conform::Options {
+        partner: partner.to_string(),
+        operations: operations.clone(),
+        max_examples: o.conform_examples,
+        seed: o.seed,
+        base_url: Some(o.base_url.clone()),
+    };
+    match crate::conform::check(ws, &options).await {
+        Ok(outcome) => {
+            crate::conform::print_findings(&outcome.findings);
+            let exit = if outcome.unreachable.is_some() {
+                Exit::Harness
+            } else if outcome.findings.is_empty() {
+                Exit::Passed
+            } else {
+                Exit::Failed
+            };
+            if let Some(why) = &outcome.unreachable {
+                eprintln!("error: generated conformance stopped: the sandbox did not answer: {why}");
+            }
+            Some((
+                result::Conformance {
+                    operations,
+                    requests: outcome.sent,
+                    seed: outcome.seed,
+                    busiest_second: outcome.busiest,
+                    rate_limit: outcome.limit.clone(),
+                    findings: outcome
+                        .findings
+                        .iter()
+                        .map(|f| result::ConformanceFinding {
+                            operation: f.operation.clone(),
+                            kind: f.kind.to_string(),
+                            message: f.message.clone(),
+                            curl: f.curl.clone(),
+                        })
+                        .collect(),
+                },
+                exit,
+            ))
+        }
+        Err((exit, e)) => {
+            eprintln!("error: generated conformance: {e}");
+            Some((
+                result::Conformance {
+                    operations,
+                    requests: 0,
+                    seed: o.seed.unwrap_or_default(),
+                    busiest_second: 0,
+                    rate_limit: None,
+                    findings: Vec::new(),
+                },
+                exit,
+            ))
+        }
+    }
 }
 
 /// `contrail verify --import FILE` in the consumer's workspace: says what the partner

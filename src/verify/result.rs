@@ -27,7 +27,11 @@ pub struct VerificationResult {
     pub api_version: Option<String>,
     pub verified_at: String,
     pub contrail_version: String,
+    /// The scenarios' and recordings' verdict (as `contrail drift` gives it).
     pub verdict: Verdict,
+    /// Everything held: the verdict and generated conformance (exit code 0).
+    #[serde(default)]
+    pub passed: bool,
     pub exit_code: i32,
     pub counts: Counts,
     pub scenarios: Vec<Item>,
@@ -37,6 +41,30 @@ pub struct VerificationResult {
     pub not_replayed: Vec<String>,
     #[serde(default)]
     pub left_out: Vec<LeftOut>,
+    /// Generated conformance of the operations the bundle uses (`contrail conform`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conformance: Option<Conformance>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Conformance {
+    pub operations: Vec<String>,
+    pub requests: usize,
+    pub seed: u64,
+    /// The most requests within any one second, and what the contract allows.
+    pub busiest_second: usize,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<String>,
+    pub findings: Vec<ConformanceFinding>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ConformanceFinding {
+    pub operation: String,
+    pub kind: String,
+    pub message: String,
+    /// The smallest failing request, as curl (the token from `$TOKEN`).
+    pub curl: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -99,6 +127,7 @@ impl VerificationResult {
             verified_at: r.meta.generated_at.clone(),
             contrail_version: env!("CARGO_PKG_VERSION").into(),
             verdict: r.verdict,
+            passed: f.exit_code == 0,
             exit_code: f.exit_code,
             counts: r.counts.clone(),
             scenarios: r
@@ -116,6 +145,7 @@ impl VerificationResult {
             findings: r.findings.iter().map(FindingItem::from).collect(),
             not_replayed: r.drift.as_ref().map(|d| d.not_exercised.clone()).unwrap_or_default(),
             left_out: f.manifest.left_out.clone(),
+            conformance: None,
         }
     }
 
@@ -141,7 +171,17 @@ impl VerificationResult {
             self.counts.passed,
             self.counts.failed,
             self.findings.len()
-        )
+        ) + &self
+            .conformance
+            .as_ref()
+            .map(|c| {
+                format!(
+                    "; conformance: {} finding(s) over {} operation(s)",
+                    c.findings.len(),
+                    c.operations.len()
+                )
+            })
+            .unwrap_or_default()
     }
 
     /// Reads a result another machine wrote: this kind, a format this contrail knows.
