@@ -200,3 +200,59 @@ fn conform_keeps_to_the_contracts_rate_limit() {
     );
     assert!(out.stderr.contains("(the contract allows 5 per 1s)"), "{}", out.stderr);
 }
+
+#[test]
+fn links_lead_to_an_existing_resource_where_made_up_ids_cannot() {
+    let ws = workspace();
+    let partner = start_partner(&["--fault", "read-broken"]);
+    let out = conform(ws.path(), &partner.url, 5, &["createTicket", "getTicket"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("BREAKS THE CONTRACT getTicket: following the link ReadTheTicket from createTicket"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("And I remember the response field \"id\" as \"linked_id\"\n    And the path parameter \"id\" is \"${linked_id}\"\n    When I call \"getTicket\""),
+        "{}",
+        out.stdout
+    );
+    // The scenario it prints is a real one: it fails here and passes against a healthy partner.
+    let scenario = out.stdout[out.stdout.find("  Scenario:").unwrap()..].to_string();
+    std::fs::write(
+        ws.path().join("features/linked.feature"),
+        format!("Feature: Linked\n\n{scenario}"),
+    )
+    .unwrap();
+    let env = [("TICKETING_CLIENT_ID", "contrail-qa")];
+    let live = |url: &str| {
+        let base = format!("ticketing={url}");
+        contrail_env(
+            ws.path(),
+            &[
+                "run",
+                "--target",
+                "live",
+                "--base-url",
+                &base,
+                "--name",
+                "after createTicket",
+            ],
+            &env,
+        )
+    };
+    assert_eq!(live(&partner.url).code, 1);
+    let healthy = start_partner(&[]);
+    let run = live(&healthy.url);
+    assert_eq!(run.code, 0, "{}", run.all());
+
+    // Without the links, made-up ids only ever get a declared 404: nothing is found.
+    let spec = ws.path().join("contracts/openapi/ticketing.yaml");
+    let text = std::fs::read_to_string(&spec).unwrap();
+    let start = text.find("          links:\n").expect("links");
+    let end = text[start..].find("        '400':").expect("the next response") + start;
+    std::fs::write(&spec, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    let out = conform(ws.path(), &partner.url, 5, &["createTicket", "getTicket"]);
+    assert_eq!(out.code, 0, "{}", out.all());
+}

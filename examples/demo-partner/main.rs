@@ -46,6 +46,9 @@ pub struct Faults {
     pub no_scope: bool,
     /// createTicket without a title is created (201) instead of refused (422).
     pub accept_invalid: bool,
+    /// getTicket of a ticket that exists leaves out its required customer_id (only a request
+    /// with a real id, as a link from createTicket gives, can see it).
+    pub read_broken: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -85,9 +88,10 @@ fn parse_args() -> Result<Options, String> {
                 Some("wrong-type") => opts.faults.wrong_type = true,
                 Some("no-scope") => opts.faults.no_scope = true,
                 Some("accept-invalid") => opts.faults.accept_invalid = true,
+                Some("read-broken") => opts.faults.read_broken = true,
                 other => {
                     return Err(format!(
-                        "--fault {other:?}: one of server-error, undeclared-status, wrong-type, no-scope, accept-invalid"
+                        "--fault {other:?}: one of server-error, undeclared-status, wrong-type, no-scope, accept-invalid, read-broken"
                     ));
                 }
             },

@@ -7,6 +7,7 @@
 //! the smallest that still fails and printed as `curl` and as a Gherkin scenario; the seed
 //! repeats the run.
 
+pub mod links;
 pub mod request;
 
 use std::collections::BTreeSet;
@@ -62,6 +63,9 @@ struct Session<'a> {
     sent: usize,
     /// When each request went, to say how close the run kept to the rate limit.
     times: Vec<Instant>,
+    /// The last answer's JSON body and headers, for the links that read them.
+    last_body: Option<serde_json::Value>,
+    last_headers: Vec<(String, String)>,
     all_scopes: Vec<String>,
 }
 
@@ -109,6 +113,8 @@ impl Session<'_> {
         }
         match self.client.send(req).await {
             Ok((_, got, _)) => {
+                self.last_body = serde_json::from_slice(&got.body).ok();
+                self.last_headers = got.headers.clone();
                 let mut problems = Vec::new();
                 if got.status >= 500 {
                     problems.push(format!("a server error: {}", got.status));
@@ -292,6 +298,8 @@ pub async fn check(ws: &Workspace, o: &Options) -> Result<Outcome, (Exit, String
         last: None,
         sent: 0,
         times: Vec::new(),
+        last_body: None,
+        last_headers: Vec::new(),
         all_scopes,
     };
     let started = Instant::now();
@@ -463,6 +471,8 @@ async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32
             Answer::Unreachable(why) => return Err(why),
         }
     }
+    // The links its answer declares, followed: the next operation on what this one made.
+    follow_links(s, op, &valid, seed, &mut out).await?;
     // One rule broken at a time: the API must refuse with a declared 4xx.
     for (rule, r) in request::invalid(s.contract, op, &valid) {
         match s.send(op, &r, &Credentials::Contract).await {
@@ -511,6 +521,94 @@ async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32
         }
     }
     Ok(out)
+}
+
+/// Sends `valid` once more and follows each link its answer's status declares.
+async fn follow_links(
+    s: &mut Session<'_>,
+    op: &Operation,
+    valid: &Request,
+    seed: u64,
+    out: &mut Vec<Finding>,
+) -> Result<(), String> {
+    let declared = links::of(s.contract, op);
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let status = match s.send(op, valid, &Credentials::Contract).await {
+        Answer::Got(status, p) if p.is_empty() => status,
+        Answer::Got(..) => return Ok(()),
+        Answer::Unreachable(why) => return Err(why),
+    };
+    let (body, headers) = (s.last_body.clone(), s.last_headers.clone());
+    let context = links::Context {
+        request: valid,
+        response_body: body.as_ref(),
+        response_headers: &headers,
+    };
+    let Some(partner) = s.contract.partner(&s.partner) else {
+        return Ok(());
+    };
+    for link in declared.iter().filter(|l| l.status == status.to_string()) {
+        let Some(target) = partner.operation(&link.operation) else {
+            eprintln!(
+                "  ({}: the link {} leads to {:?}, which {} does not have)",
+                op.id, link.name, link.operation, s.partner
+            );
+            continue;
+        };
+        let target = target.clone();
+        // A valid request of the target, then what the link says put in.
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&seed.rotate_left(17).to_le_bytes());
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+        );
+        let Ok(tree) = request::strategy(s.contract, &target).new_tree(&mut runner) else {
+            continue;
+        };
+        let Some(next) = links::apply(link, &target, &tree.current(), &context) else {
+            eprintln!(
+                "  ({}: the link {} could not be followed: an expression found nothing)",
+                op.id, link.name
+            );
+            continue;
+        };
+        match s.send(&target, &next, &Credentials::Contract).await {
+            Answer::Got(_, problems) if !problems.is_empty() => {
+                let kind = kind_of(&problems);
+                let mut f = finding(
+                    s,
+                    &target,
+                    kind,
+                    format!(
+                        "following the link {} from {}: {}",
+                        link.name,
+                        op.id,
+                        problems.join("; ")
+                    ),
+                    &next,
+                    false,
+                    0,
+                );
+                f.scenario = request::gherkin_chain(
+                    &s.contract.name,
+                    (op, valid, status),
+                    link,
+                    (&target, &next),
+                    &format!("{} {kind} after {} (found by contrail conform)", target.id, op.id),
+                );
+                out.push(f);
+            }
+            Answer::Got(..) => {}
+            Answer::Unreachable(why) => return Err(why),
+        }
+    }
+    Ok(())
 }
 
 /// Shrinks an accepted request while the API still accepts it (2xx, nothing wrong).

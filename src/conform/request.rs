@@ -238,6 +238,74 @@ pub fn invalid(contract: &Contract, op: &Operation, valid: &Request) -> Vec<(Str
     out
 }
 
+/// Two requests as one scenario: the first, its answer's fields remembered as the link says,
+/// then the second with them.
+pub fn gherkin_chain(
+    contract: &str,
+    (first_op, first, status): (&Operation, &Request, u16),
+    link: &super::links::Link,
+    (op, next): (&Operation, &Request),
+    title: &str,
+) -> String {
+    let q = |s: &str| Value::String(s.to_string()).to_string();
+    let mut out = gherkin(
+        contract,
+        first_op,
+        first,
+        title,
+        &[format!("the response status is {status}")],
+        false,
+        None,
+    );
+    let mut remembered: Vec<(String, String)> = Vec::new();
+    for (name, expr) in &link.parameters {
+        let bare = name.rsplit('.').next().unwrap_or(name).to_string();
+        if let Some(ptr) = expr.as_str().and_then(|e| e.strip_prefix("$response.body#/")) {
+            let field = ptr.replace('/', ".");
+            let var = format!("linked_{bare}");
+            out.push_str(&format!(
+                "    And I remember the response field {} as {}\n",
+                q(&field),
+                q(&var)
+            ));
+            remembered.push((bare, format!("${{{var}}}")));
+        }
+    }
+    let with = |list: &[(String, String)]| -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| {
+                let v = remembered
+                    .iter()
+                    .find(|(n, _)| n == k)
+                    .map_or(v.clone(), |(_, var)| var.clone());
+                (k.clone(), v)
+            })
+            .collect()
+    };
+    let second = Request {
+        path_params: with(&next.path_params),
+        query: with(&next.query),
+        headers: next.headers.clone(),
+        body: next.body.clone(),
+    };
+    // The second request's steps, without its own Scenario and contract lines.
+    let rest = gherkin(
+        contract,
+        op,
+        &second,
+        "",
+        &["the response matches the contract".into()],
+        false,
+        None,
+    );
+    for line in rest.lines().skip(2) {
+        let line = line.replacen("    Given ", "    And ", 1);
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
 /// `curl` that sends `r` again; the token comes from `$TOKEN`, never from here.
 pub fn curl(base: &url::Url, op: &Operation, r: &Request, authenticated: bool) -> String {
     let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
