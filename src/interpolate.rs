@@ -96,6 +96,21 @@ pub fn interpolate(text: &str, scope: &Scope<'_>) -> Result<String, String> {
     Ok(out)
 }
 
+/// The environment variable a partner's credential is read from: `PARTNER_WHAT`, upper case,
+/// anything else as `_` (`ticketing`, `client_secret` -> `TICKETING_CLIENT_SECRET`).
+pub fn env_var_name(partner: &str, what: &str) -> String {
+    format!("{partner}_{what}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Interpolates environment references only (contract credentials).
 pub fn interpolate_env(text: &str) -> Result<String, String> {
     let vars = BTreeMap::new();

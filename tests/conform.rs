@@ -50,6 +50,36 @@ fn smallest_body(out: &Output) -> Value {
     serde_json::from_str(rest[..end].trim()).expect("JSON")
 }
 
+/// The first scenario conform printed, pasted into a feature: it fails against `faulty` and
+/// passes against a healthy partner (a printed scenario is a real one).
+fn printed_scenario_fails_there_and_passes_on_a_healthy_partner(
+    ws: &std::path::Path,
+    out: &Output,
+    faulty: &str,
+    name: &str,
+) {
+    let scenario = out.stdout[out.stdout.find("  Scenario:").expect("a scenario")..].to_string();
+    std::fs::write(
+        ws.join("features/found.feature"),
+        format!("Feature: Found by conform\n\n{scenario}"),
+    )
+    .unwrap();
+    let env = [("TICKETING_CLIENT_ID", "contrail-qa")];
+    let live = |url: &str| {
+        let base = format!("ticketing={url}");
+        contrail_env(
+            ws,
+            &["run", "--target", "live", "--base-url", &base, "--name", name],
+            &env,
+        )
+    };
+    let there = live(faulty);
+    assert_eq!(there.code, 1, "{}", there.all());
+    let healthy = start_partner(&[]);
+    let run = live(&healthy.url);
+    assert_eq!(run.code, 0, "{}", run.all());
+}
+
 #[test]
 fn the_healthy_demo_partner_conforms_whatever_the_seed() {
     let ws = workspace();
@@ -79,33 +109,12 @@ fn each_planted_fault_is_found_and_shrunk_to_a_minimal_request() {
     assert_eq!(again.stdout, out.stdout);
 
     // The scenario it prints fails against this partner and passes against a healthy one.
-    let scenario = out.stdout[out.stdout.find("  Scenario:").unwrap()..].to_string();
-    std::fs::write(
-        ws.path().join("features/found.feature"),
-        format!("Feature: Found by conform\n\n{scenario}"),
-    )
-    .unwrap();
-    let env = [("TICKETING_CLIENT_ID", "contrail-qa")];
-    let live = |url: &str| {
-        let base = format!("ticketing={url}");
-        contrail_env(
-            ws.path(),
-            &[
-                "run",
-                "--target",
-                "live",
-                "--base-url",
-                &base,
-                "--name",
-                "found by contrail conform",
-            ],
-            &env,
-        )
-    };
-    assert_eq!(live(&partner.url).code, 1);
-    let healthy = start_partner(&[]);
-    let run = live(&healthy.url);
-    assert_eq!(run.code, 0, "{}", run.all());
+    printed_scenario_fails_there_and_passes_on_a_healthy_partner(
+        ws.path(),
+        &out,
+        &partner.url,
+        "found by contrail conform",
+    );
     drop(partner);
 
     let partner = start_partner(&["--fault", "undeclared-status"]);
@@ -219,33 +228,7 @@ fn links_lead_to_an_existing_resource_where_made_up_ids_cannot() {
         out.stdout
     );
     // The scenario it prints is a real one: it fails here and passes against a healthy partner.
-    let scenario = out.stdout[out.stdout.find("  Scenario:").unwrap()..].to_string();
-    std::fs::write(
-        ws.path().join("features/linked.feature"),
-        format!("Feature: Linked\n\n{scenario}"),
-    )
-    .unwrap();
-    let env = [("TICKETING_CLIENT_ID", "contrail-qa")];
-    let live = |url: &str| {
-        let base = format!("ticketing={url}");
-        contrail_env(
-            ws.path(),
-            &[
-                "run",
-                "--target",
-                "live",
-                "--base-url",
-                &base,
-                "--name",
-                "after createTicket",
-            ],
-            &env,
-        )
-    };
-    assert_eq!(live(&partner.url).code, 1);
-    let healthy = start_partner(&[]);
-    let run = live(&healthy.url);
-    assert_eq!(run.code, 0, "{}", run.all());
+    printed_scenario_fails_there_and_passes_on_a_healthy_partner(ws.path(), &out, &partner.url, "after createTicket");
 
     // Without the links, made-up ids only ever get a declared 404: nothing is found.
     let spec = ws.path().join("contracts/openapi/ticketing.yaml");

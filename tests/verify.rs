@@ -46,6 +46,8 @@ fn verify_with(bundle: &Path, url: &str, env: &[(&str, &str)], examples: u32) ->
             "never",
             "--report",
             "report.html",
+            "--junit",
+            "verify.xml",
             "--conform-examples",
             &examples,
             "--seed",
@@ -128,6 +130,9 @@ fn a_healthy_partner_verifies_green_and_the_consumer_imports_the_result() {
             .unwrap()
             .contains("passed")
     );
+    let junit = std::fs::read_to_string(dir.path().join("verify.xml")).unwrap();
+    assert_eq!(junit.matches("<testcase ").count(), 11, "{junit}");
+    assert!(!junit.contains("<failure"), "{junit}");
 
     // The consumer imports it, once.
     let result_file = dir.path().join("verification-ticketing.json");

@@ -32,7 +32,7 @@ pub fn reduce(mut doc: Tree, partner: &str, operations: &BTreeSet<String>) -> Re
                 if CREDENTIAL_FIELDS.contains(&key.as_str())
                     && let Tree::Str(text) = value
                 {
-                    *text = without_defaults(text, &env_name(partner, key), &mut credentials);
+                    *text = without_defaults(text, &crate::interpolate::env_var_name(partner, key), &mut credentials);
                 }
             }
         }
@@ -62,7 +62,7 @@ pub fn reduce(mut doc: Tree, partner: &str, operations: &BTreeSet<String>) -> Re
         if let Tree::Map(hooks) = w {
             for (event, hook) in hooks.iter_mut() {
                 if let Some(Tree::Str(secret)) = hook.get_mut("signature").and_then(|s| s.get_mut("secret")) {
-                    let fallback = env_name(partner, &format!("{event}_webhook_secret"));
+                    let fallback = crate::interpolate::env_var_name(partner, &format!("{event}_webhook_secret"));
                     *secret = without_defaults(secret, &fallback, &mut credentials);
                 }
             }
@@ -83,20 +83,6 @@ pub fn reduce(mut doc: Tree, partner: &str, operations: &BTreeSet<String>) -> Re
         contract: doc,
         credentials,
     }
-}
-
-/// `PARTNER_FIELD`, upper case, for a credential written as a literal.
-fn env_name(partner: &str, field: &str) -> String {
-    format!("{partner}_{field}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// Every `${env:NAME:-default}` as `${env:NAME}`; a value with no environment reference at all

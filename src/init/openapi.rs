@@ -16,20 +16,6 @@ pub struct Auth {
     pub note: Option<String>,
 }
 
-/// `PARTNER_WHAT`, as an environment variable name.
-pub fn env_name(partner: &str, what: &str) -> String {
-    format!("{partner}_{what}")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// A YAML scalar that reads back as exactly `s`.
 pub fn quoted(s: &str) -> String {
     Value::String(s.to_string()).to_string()
@@ -43,7 +29,7 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
         return Auth {
             yaml: format!(
                 "    # The document declares no security scheme. If the API needs a token:\n    # auth: {{ type: bearer, token: \"${{env:{}}}\" }}\n",
-                env_name(partner, "token")
+                crate::interpolate::env_var_name(partner, "token")
             ),
             env: Vec::new(),
             note: None,
@@ -70,7 +56,10 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
         match kind {
             "oauth2" => {
                 if let Some(cc) = s.pointer("/flows/clientCredentials") {
-                    let (id, secret) = (env_name(partner, "client_id"), env_name(partner, "client_secret"));
+                    let (id, secret) = (
+                        crate::interpolate::env_var_name(partner, "client_id"),
+                        crate::interpolate::env_var_name(partner, "client_secret"),
+                    );
                     let mut yaml = format!(
                         "    # From the document's security scheme {name:?} (OAuth 2.0 client credentials).\n    auth:\n      type: oauth2-client-credentials\n      token_url: {}\n      client_id: \"${{env:{id}}}\"\n      client_secret: \"${{env:{secret}}}\"\n",
                         quoted(cc.get("tokenUrl").and_then(Value::as_str).unwrap_or("/oauth/token"))
@@ -94,7 +83,7 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
                     };
                 }
                 // Authorization code, implicit, password: a person gets the token.
-                let token = env_name(partner, "token");
+                let token = crate::interpolate::env_var_name(partner, "token");
                 return Auth {
                     yaml: format!(
                         "    # The document's scheme {name:?} is OAuth 2.0 without client credentials: get a token\n    # for the sandbox by its own flow and put it in {token}.\n    auth: {{ type: bearer, token: \"${{env:{token}}}\" }}\n"
@@ -106,7 +95,7 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
                 };
             }
             "openIdConnect" => {
-                let token = env_name(partner, "token");
+                let token = crate::interpolate::env_var_name(partner, "token");
                 return Auth {
                     yaml: format!(
                         "    # From {name:?} (OpenID Connect): a token read from {token}.\n    auth: {{ type: bearer, token: \"${{env:{token}}}\" }}\n"
@@ -116,7 +105,7 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
                 };
             }
             "http" if scheme == "bearer" => {
-                let token = env_name(partner, "token");
+                let token = crate::interpolate::env_var_name(partner, "token");
                 return Auth {
                     yaml: format!(
                         "    # From the document's security scheme {name:?} (HTTP bearer).\n    auth: {{ type: bearer, token: \"${{env:{token}}}\" }}\n"
@@ -127,7 +116,7 @@ pub fn auth(doc: &Value, partner: &str) -> Auth {
             }
             "apiKey" => {
                 let key_name = s.get("name").and_then(Value::as_str).unwrap_or("X-Api-Key");
-                let value = env_name(partner, "api_key");
+                let value = crate::interpolate::env_var_name(partner, "api_key");
                 let place = match s.get("in").and_then(Value::as_str) {
                     Some("header") => "header",
                     Some("query") => "query",
