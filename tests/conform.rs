@@ -239,3 +239,35 @@ fn links_lead_to_an_existing_resource_where_made_up_ids_cannot() {
     let out = conform(ws.path(), &partner.url, 5, &["createTicket", "getTicket"]);
     assert_eq!(out.code, 0, "{}", out.all());
 }
+
+#[test]
+fn a_chain_of_links_is_followed_and_printed_as_one_scenario() {
+    // createTicket links to getTicket, which links to escalateTicket: only the second hop can
+    // reach this partner's bug.
+    let ws = workspace();
+    let partner = start_partner(&["--fault", "escalate-broken"]);
+    let out = conform(ws.path(), &partner.url, 5, &["createTicket"]);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout.contains(
+            "BREAKS THE CONTRACT escalateTicket: following the link EscalateIt from createTicket -> getTicket"
+        ),
+        "{}",
+        out.stdout
+    );
+    // The id travels as a variable through both hops.
+    assert_eq!(
+        out.stdout
+            .matches("And the path parameter \"id\" is \"${linked_id}\"")
+            .count(),
+        2,
+        "{}",
+        out.stdout
+    );
+    printed_scenario_fails_there_and_passes_on_a_healthy_partner(
+        ws.path(),
+        &out,
+        &partner.url,
+        "after createTicket, getTicket",
+    );
+}

@@ -273,7 +273,11 @@ async fn escalate(AxState(s): AxState<Shared>, headers: HeaderMap, Path(id): Pat
     escalated["status"] = json!("escalated");
     escalated["incident_id"] = json!(incident_id);
     data.tickets.insert(id, escalated.clone());
-    Json(ticket_view(&s, &escalated)).into_response()
+    let mut view = ticket_view(&s, &escalated);
+    if s.opts.faults.escalate_broken {
+        view["status"] = json!(2);
+    }
+    Json(view).into_response()
 }
 
 async fn create_incident(AxState(s): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {

@@ -49,6 +49,8 @@ pub struct Faults {
     /// getTicket of a ticket that exists leaves out its required customer_id (only a request
     /// with a real id, as a link from createTicket gives, can see it).
     pub read_broken: bool,
+    /// escalateTicket of a ticket that exists answers its status as a number.
+    pub escalate_broken: bool,
 }
 
 fn parse_args() -> Result<Options, String> {
@@ -89,9 +91,10 @@ fn parse_args() -> Result<Options, String> {
                 Some("no-scope") => opts.faults.no_scope = true,
                 Some("accept-invalid") => opts.faults.accept_invalid = true,
                 Some("read-broken") => opts.faults.read_broken = true,
+                Some("escalate-broken") => opts.faults.escalate_broken = true,
                 other => {
                     return Err(format!(
-                        "--fault {other:?}: one of server-error, undeclared-status, wrong-type, no-scope, accept-invalid, read-broken"
+                        "--fault {other:?}: one of server-error, undeclared-status, wrong-type, no-scope, accept-invalid, read-broken, escalate-broken"
                     ));
                 }
             },

@@ -523,7 +523,21 @@ async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32
     Ok(out)
 }
 
-/// Sends `valid` once more and follows each link its answer's status declares.
+/// How many links deep a chain is followed (create -> read -> delete is two).
+const LINK_DEPTH: usize = 3;
+
+/// A request of a chain and what it was answered.
+#[derive(Clone)]
+struct Hop {
+    op: Operation,
+    request: Request,
+    status: u16,
+    body: Option<serde_json::Value>,
+    headers: Vec<(String, String)>,
+}
+
+/// Sends `valid` once more and follows each link its answer's status declares, and the links
+/// of those answers in turn, up to `LINK_DEPTH`.
 async fn follow_links(
     s: &mut Session<'_>,
     op: &Operation,
@@ -531,8 +545,7 @@ async fn follow_links(
     seed: u64,
     out: &mut Vec<Finding>,
 ) -> Result<(), String> {
-    let declared = links::of(s.contract, op);
-    if declared.is_empty() {
+    if links::of(s.contract, op).is_empty() {
         return Ok(());
     }
     let status = match s.send(op, valid, &Credentials::Contract).await {
@@ -540,72 +553,110 @@ async fn follow_links(
         Answer::Got(..) => return Ok(()),
         Answer::Unreachable(why) => return Err(why),
     };
-    let (body, headers) = (s.last_body.clone(), s.last_headers.clone());
-    let context = links::Context {
-        request: valid,
-        response_body: body.as_ref(),
-        response_headers: &headers,
+    let first = Hop {
+        op: op.clone(),
+        request: valid.clone(),
+        status,
+        body: s.last_body.clone(),
+        headers: s.last_headers.clone(),
     };
-    let Some(partner) = s.contract.partner(&s.partner) else {
+    let contract = s.contract;
+    let Some(partner) = contract.partner(&s.partner) else {
         return Ok(());
     };
-    for link in declared.iter().filter(|l| l.status == status.to_string()) {
-        let Some(target) = partner.operation(&link.operation) else {
-            eprintln!(
-                "  ({}: the link {} leads to {:?}, which {} does not have)",
-                op.id, link.name, link.operation, s.partner
-            );
+    // Chains still to extend: the hops so far and the links between them.
+    let mut work: Vec<(Vec<Hop>, Vec<links::Link>)> = vec![(vec![first], Vec::new())];
+    while let Some((chain, taken)) = work.pop() {
+        let Some(last) = chain.last() else { continue };
+        if taken.len() >= LINK_DEPTH {
             continue;
-        };
-        let target = target.clone();
-        // A valid request of the target, then what the link says put in.
-        let mut bytes = [0u8; 32];
-        bytes[..8].copy_from_slice(&seed.rotate_left(17).to_le_bytes());
-        let mut runner = TestRunner::new_with_rng(
-            Config {
-                failure_persistence: None,
-                ..Config::default()
-            },
-            TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-        );
-        let Ok(tree) = request::strategy(s.contract, &target).new_tree(&mut runner) else {
-            continue;
-        };
-        let Some(next) = links::apply(link, &target, &tree.current(), &context) else {
-            eprintln!(
-                "  ({}: the link {} could not be followed: an expression found nothing)",
-                op.id, link.name
-            );
-            continue;
-        };
-        match s.send(&target, &next, &Credentials::Contract).await {
-            Answer::Got(_, problems) if !problems.is_empty() => {
-                let kind = kind_of(&problems);
-                let mut f = finding(
-                    s,
-                    &target,
-                    kind,
-                    format!(
-                        "following the link {} from {}: {}",
-                        link.name,
-                        op.id,
-                        problems.join("; ")
-                    ),
-                    &next,
-                    false,
-                    0,
+        }
+        let declared = links::of(s.contract, &last.op);
+        for link in declared.iter().filter(|l| l.status == last.status.to_string()) {
+            let Some(target) = partner.operation(&link.operation).cloned() else {
+                eprintln!(
+                    "  ({}: the link {} leads to {:?}, which {} does not have)",
+                    last.op.id, link.name, link.operation, s.partner
                 );
-                f.scenario = request::gherkin_chain(
-                    &s.contract.name,
-                    (op, valid, status),
-                    link,
-                    (&target, &next),
-                    &format!("{} {kind} after {} (found by contrail conform)", target.id, op.id),
+                continue;
+            };
+            // A valid request of the target, then what the link says put in.
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&seed.rotate_left(17 + taken.len() as u32).to_le_bytes());
+            let mut runner = TestRunner::new_with_rng(
+                Config {
+                    failure_persistence: None,
+                    ..Config::default()
+                },
+                TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
+            );
+            let Ok(tree) = request::strategy(s.contract, &target).new_tree(&mut runner) else {
+                continue;
+            };
+            let context = links::Context {
+                request: &last.request,
+                response_body: last.body.as_ref(),
+                response_headers: &last.headers,
+            };
+            let Some(next) = links::apply(link, &target, &tree.current(), &context) else {
+                eprintln!(
+                    "  ({}: the link {} could not be followed: an expression found nothing)",
+                    last.op.id, link.name
                 );
-                out.push(f);
+                continue;
+            };
+            match s.send(&target, &next, &Credentials::Contract).await {
+                Answer::Got(_, problems) if !problems.is_empty() => {
+                    let kind = kind_of(&problems);
+                    let path: Vec<&str> = chain.iter().map(|h| h.op.id.as_str()).collect();
+                    let mut f = finding(
+                        s,
+                        &target,
+                        kind,
+                        format!(
+                            "following the link {} from {}: {}",
+                            link.name,
+                            path.join(" -> "),
+                            problems.join("; ")
+                        ),
+                        &next,
+                        false,
+                        0,
+                    );
+                    let hops: Vec<(&Operation, &Request, u16)> =
+                        chain.iter().map(|h| (&h.op, &h.request, h.status)).collect();
+                    let mut links_taken = taken.clone();
+                    links_taken.push(link.clone());
+                    f.scenario = request::gherkin_chain(
+                        &s.contract.name,
+                        &hops,
+                        &links_taken,
+                        (&target, &next),
+                        &format!(
+                            "{} {kind} after {} (found by contrail conform)",
+                            target.id,
+                            path.join(", ")
+                        ),
+                    );
+                    out.push(f);
+                }
+                Answer::Got(status, _) if (200..300).contains(&status) => {
+                    let hop = Hop {
+                        op: target.clone(),
+                        request: next,
+                        status,
+                        body: s.last_body.clone(),
+                        headers: s.last_headers.clone(),
+                    };
+                    let mut longer = chain.clone();
+                    longer.push(hop);
+                    let mut t = taken.clone();
+                    t.push(link.clone());
+                    work.push((longer, t));
+                }
+                Answer::Got(..) => {}
+                Answer::Unreachable(why) => return Err(why),
             }
-            Answer::Got(..) => {}
-            Answer::Unreachable(why) => return Err(why),
         }
     }
     Ok(())

@@ -238,71 +238,93 @@ pub fn invalid(contract: &Contract, op: &Operation, valid: &Request) -> Vec<(Str
     out
 }
 
-/// Two requests as one scenario: the first, its answer's fields remembered as the link says,
-/// then the second with them.
+/// A chain of requests as one scenario: each answer's fields remembered as the link after it
+/// says, the next request made with them, the last one checked against the contract.
 pub fn gherkin_chain(
     contract: &str,
-    (first_op, first, status): (&Operation, &Request, u16),
-    link: &super::links::Link,
-    (op, next): (&Operation, &Request),
+    hops: &[(&Operation, &Request, u16)],
+    links: &[super::links::Link],
+    (op, last): (&Operation, &Request),
     title: &str,
 ) -> String {
     let q = |s: &str| Value::String(s.to_string()).to_string();
-    let mut out = gherkin(
-        contract,
-        first_op,
-        first,
-        title,
-        &[format!("the response status is {status}")],
-        false,
-        None,
-    );
+    let mut out = String::new();
     let mut remembered: Vec<(String, String)> = Vec::new();
-    for (name, expr) in &link.parameters {
-        let bare = name.rsplit('.').next().unwrap_or(name).to_string();
-        if let Some(ptr) = expr.as_str().and_then(|e| e.strip_prefix("$response.body#/")) {
-            let field = ptr.replace('/', ".");
-            let var = format!("linked_{bare}");
-            out.push_str(&format!(
-                "    And I remember the response field {} as {}\n",
-                q(&field),
-                q(&var)
-            ));
-            remembered.push((bare, format!("${{{var}}}")));
+    let steps =
+        |out: &mut String, op: &Operation, r: &Request, remembered: &[(String, String)], then: &[String]| -> Request {
+            let with = |list: &[(String, String)]| -> Vec<(String, String)> {
+                list.iter()
+                    .map(|(k, v)| {
+                        let v = remembered
+                            .iter()
+                            .find(|(n, _)| n == k)
+                            .map_or(v.clone(), |(_, var)| var.clone());
+                        (k.clone(), v)
+                    })
+                    .collect()
+            };
+            let r = Request {
+                path_params: with(&r.path_params),
+                query: with(&r.query),
+                headers: r.headers.clone(),
+                body: r.body.clone(),
+            };
+            // Without its own Scenario and contract lines.
+            for line in gherkin(contract, op, &r, "", then, false, None).lines().skip(2) {
+                out.push_str(&line.replacen("    Given ", "    And ", 1));
+                out.push('\n');
+            }
+            r
+        };
+    out.push_str(&format!(
+        "  Scenario: {title}\n    Given the contract {}\n",
+        q(contract)
+    ));
+    for (i, (hop_op, r, status)) in hops.iter().enumerate() {
+        let sent = steps(
+            &mut out,
+            hop_op,
+            r,
+            &remembered,
+            &[format!("the response status is {status}")],
+        );
+        remembered.clear();
+        let Some(link) = links.get(i) else { continue };
+        for (name, expr) in &link.parameters {
+            let bare = name.rsplit('.').next().unwrap_or(name).to_string();
+            let e = expr.as_str().unwrap_or_default();
+            // What the previous request sent, as the scenario wrote it (a variable stays one).
+            let from_request = e
+                .strip_prefix("$request.path.")
+                .and_then(|n| sent.path_params.iter().find(|(k, _)| k == n))
+                .or_else(|| {
+                    e.strip_prefix("$request.query.")
+                        .and_then(|n| sent.query.iter().find(|(k, _)| k == n))
+                });
+            if let Some((_, v)) = from_request {
+                remembered.push((bare, v.clone()));
+            } else if let Some(ptr) = e.strip_prefix("$response.body#/") {
+                let var = if i == 0 {
+                    format!("linked_{bare}")
+                } else {
+                    format!("linked{}_{bare}", i + 1)
+                };
+                out.push_str(&format!(
+                    "    And I remember the response field {} as {}\n",
+                    q(&ptr.replace('/', ".")),
+                    q(&var)
+                ));
+                remembered.push((bare, format!("${{{var}}}")));
+            }
         }
     }
-    let with = |list: &[(String, String)]| -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| {
-                let v = remembered
-                    .iter()
-                    .find(|(n, _)| n == k)
-                    .map_or(v.clone(), |(_, var)| var.clone());
-                (k.clone(), v)
-            })
-            .collect()
-    };
-    let second = Request {
-        path_params: with(&next.path_params),
-        query: with(&next.query),
-        headers: next.headers.clone(),
-        body: next.body.clone(),
-    };
-    // The second request's steps, without its own Scenario and contract lines.
-    let rest = gherkin(
-        contract,
+    steps(
+        &mut out,
         op,
-        &second,
-        "",
+        last,
+        &remembered,
         &["the response matches the contract".into()],
-        false,
-        None,
     );
-    for line in rest.lines().skip(2) {
-        let line = line.replacen("    Given ", "    And ", 1);
-        out.push_str(&line);
-        out.push('\n');
-    }
     out
 }
 
