@@ -24,6 +24,7 @@ pub mod interpolate;
 pub mod lint;
 pub mod matching;
 pub mod panics;
+pub mod pointer;
 pub mod policy;
 pub mod provenance;
 pub mod recording;

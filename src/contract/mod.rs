@@ -278,7 +278,7 @@ impl Contract {
                                         )
                                         .pointer(format!(
                                             "/partners/{}/operations/{i}/scopes/{j}",
-                                            openapi::escape_pointer(name)
+                                            crate::pointer::escape(name)
                                         )),
                                     );
                                 }
@@ -316,7 +316,7 @@ impl Contract {
         let mut webhook_schemas = BTreeMap::new();
         for (event, w) in &doc.webhooks {
             if let Some(schema) = &w.schema {
-                let ptr = format!("/webhooks/{}/schema", openapi::escape_pointer(event));
+                let ptr = format!("/webhooks/{}/schema", crate::pointer::escape(event));
                 webhook_schemas.insert(event.clone(), SchemaRef::inline(&contract_url, &ptr, schema));
             } else if let Some(r) = &w.schema_ref {
                 let Some(root) = spec_roots.get(&w.from.value) else {
@@ -392,11 +392,11 @@ impl Contract {
                 let ptr = if body_base == item_base && item_base == *root {
                     format!(
                         "/webhooks/{}/{method}/requestBody/content/{}/schema",
-                        openapi::escape_pointer(event),
-                        openapi::escape_pointer(media)
+                        crate::pointer::escape(event),
+                        crate::pointer::escape(media)
                     )
                 } else {
-                    format!("/webhooks/{}@{}", openapi::escape_pointer(event), body_base.path())
+                    format!("/webhooks/{}@{}", crate::pointer::escape(event), body_base.path())
                 };
                 webhook_schemas.insert(event.clone(), SchemaRef::at(&body_base, &ptr, schema));
                 imported_webhooks.insert(event.clone(), partner.clone());

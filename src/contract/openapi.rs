@@ -78,7 +78,7 @@ impl Documents {
                         }
                         let len = pointer.len();
                         pointer.push('/');
-                        pointer.push_str(&escape_pointer(k));
+                        pointer.push_str(&crate::pointer::escape(k));
                         walk(c, pointer, found);
                         pointer.truncate(len);
                     }
@@ -379,7 +379,7 @@ impl Documents {
 fn base_at(doc: &Value, url: &Url, pointer: &str) -> Url {
     let mut base = url.clone();
     let mut here = doc;
-    let mut segments = pointer.split('/').skip(1).map(unescape_pointer);
+    let mut segments = pointer.split('/').skip(1).map(crate::pointer::unescape);
     loop {
         if let Some(id) = here.get("$id").and_then(Value::as_str)
             && let Ok(b) = base.join(id)
@@ -419,7 +419,7 @@ fn embedded_ids(doc: &Value, url: &Url) -> BTreeMap<Url, String> {
                     }
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&escape_pointer(k));
+                    pointer.push_str(&crate::pointer::escape(k));
                     walk(c, &base, pointer, out);
                     pointer.truncate(len);
                 }
@@ -574,7 +574,7 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
         Value::Object(obj) => {
             f(pointer, obj);
             for (key, child) in obj.iter_mut() {
-                let child_ptr = format!("{pointer}/{}", escape_pointer(key));
+                let child_ptr = format!("{pointer}/{}", crate::pointer::escape(key));
                 if is_literal_key(key) {
                     continue;
                 }
@@ -583,7 +583,7 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
                     if let Value::Object(map) = child {
                         for (name, ex) in map.iter_mut() {
                             if let Value::Object(ex_obj) = ex {
-                                let ex_ptr = format!("{child_ptr}/{}", escape_pointer(name));
+                                let ex_ptr = format!("{child_ptr}/{}", crate::pointer::escape(name));
                                 f(&ex_ptr, ex_obj);
                             }
                         }
@@ -594,7 +594,7 @@ pub fn visit_structural(value: &mut Value, pointer: &str, f: &mut dyn FnMut(&str
                     && let Value::Object(map) = child
                 {
                     for (name, entry) in map.iter_mut() {
-                        visit_structural(entry, &format!("{child_ptr}/{}", escape_pointer(name)), f);
+                        visit_structural(entry, &format!("{child_ptr}/{}", crate::pointer::escape(name)), f);
                     }
                     continue;
                 }
@@ -680,14 +680,6 @@ fn make_nullable(obj: &mut Map<String, Value>) {
             );
         }
     }
-}
-
-fn unescape_pointer(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
-}
-
-pub fn escape_pointer(token: &str) -> String {
-    token.replace('~', "~0").replace('/', "~1")
 }
 
 pub fn percent_decode(s: &str) -> String {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use url::Url;
 
-use super::openapi::{Documents, METHODS, escape_pointer, visit_structural};
+use super::openapi::{Documents, METHODS, visit_structural};
 use crate::diag::{Diagnostic, Diagnostics};
 
 #[derive(Debug, Clone)]
@@ -324,7 +324,7 @@ pub fn from_openapi(
         return Ok((out, warnings));
     };
     for (path, item) in paths {
-        let item_ptr = format!("/paths/{}", escape_pointer(path));
+        let item_ptr = format!("/paths/{}", crate::pointer::escape(path));
         if path.contains('?') {
             warnings.push(
                 Diagnostic::new(
@@ -470,7 +470,7 @@ fn build_operation(
     if let Some(map) = op.get("responses").and_then(Value::as_object) {
         for (status, resp) in map {
             let (r_base, r) = docs.deref(base, resp)?;
-            let ptr = format!("{op_ptr}/responses/{}", escape_pointer(status));
+            let ptr = format!("{op_ptr}/responses/{}", crate::pointer::escape(status));
             // A response from another document: its key must still be this operation's own.
             let ptr = if r_base == *base {
                 ptr
@@ -523,7 +523,7 @@ fn content_of(
 ) -> Result<BTreeMap<String, Option<SchemaRef>>, String> {
     let mut out = BTreeMap::new();
     for (media, m) in holder.get("content").and_then(Value::as_object).into_iter().flatten() {
-        let schema_ptr = format!("{ptr}/content/{}/schema", escape_pointer(media));
+        let schema_ptr = format!("{ptr}/content/{}/schema", crate::pointer::escape(media));
         let schema = m.get("schema").map(|s| {
             let _ = docs;
             SchemaRef::at(base, &schema_ptr, s)
@@ -542,7 +542,7 @@ fn param_schema(base: &Url, p: &Value, ptr: &str) -> Option<SchemaRef> {
     let s = m.get("schema")?;
     Some(SchemaRef::at(
         base,
-        &format!("{ptr}/content/{}/schema", escape_pointer(media)),
+        &format!("{ptr}/content/{}/schema", crate::pointer::escape(media)),
         s,
     ))
 }
@@ -552,9 +552,9 @@ fn param_schema(base: &Url, p: &Value, ptr: &str) -> Option<SchemaRef> {
 /// known here, so the key is made unique by the operation and the name).
 fn p_ptr(op_ptr: &str, p_base: &Url, base: &Url, name: &str) -> String {
     if p_base == base {
-        format!("{op_ptr}/parameters/{}", escape_pointer(name))
+        format!("{op_ptr}/parameters/{}", crate::pointer::escape(name))
     } else {
-        format!("{op_ptr}/parameters/{}@{}", escape_pointer(name), p_base.path())
+        format!("{op_ptr}/parameters/{}@{}", crate::pointer::escape(name), p_base.path())
     }
 }
 
@@ -567,9 +567,9 @@ fn headers_of(docs: &Documents, base: &Url, holder: &Value, ptr: &str) -> Result
         }
         let (h_base, h) = docs.deref(base, h)?;
         let h_ptr = if h_base == *base {
-            format!("{ptr}/headers/{}", escape_pointer(name))
+            format!("{ptr}/headers/{}", crate::pointer::escape(name))
         } else {
-            format!("{ptr}/headers/{}@{}", escape_pointer(name), h_base.path())
+            format!("{ptr}/headers/{}@{}", crate::pointer::escape(name), h_base.path())
         };
         out.push(HeaderSpec {
             name: name.clone(),
@@ -589,7 +589,7 @@ pub fn from_inline(
 ) -> Result<Vec<Operation>, Diagnostics> {
     let mut out = Vec::new();
     let mut errors = Diagnostics::default();
-    let ops_ptr = format!("/partners/{}/operations", escape_pointer(partner));
+    let ops_ptr = format!("/partners/{}/operations", crate::pointer::escape(partner));
     let Some(ops) = contract_value.pointer(&ops_ptr).and_then(Value::as_array) else {
         return Ok(out);
     };
@@ -625,7 +625,7 @@ pub fn from_inline(
                     schema: h.get("schema").map(|s| {
                         SchemaRef::inline(
                             contract_url,
-                            &format!("{ptr}/headers/{}/schema", escape_pointer(name)),
+                            &format!("{ptr}/headers/{}/schema", crate::pointer::escape(name)),
                             s,
                         )
                     }),
@@ -642,7 +642,7 @@ pub fn from_inline(
         for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
             responses.insert(
                 status.clone(),
-                body_of(r, format!("{op_ptr}/responses/{}", escape_pointer(status))),
+                body_of(r, format!("{op_ptr}/responses/{}", crate::pointer::escape(status))),
             );
         }
         let params = path

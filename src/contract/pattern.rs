@@ -205,7 +205,7 @@ pub fn fix_object(obj: &mut Map<String, Value>, pointer: &str) -> Vec<(String, S
         let keys: Vec<String> = props.keys().cloned().collect();
         for k in keys {
             let Some(fixed) = fix(&k) else { continue };
-            let at = format!("{pointer}/patternProperties/{}", super::openapi::escape_pointer(&k));
+            let at = format!("{pointer}/patternProperties/{}", crate::pointer::escape(&k));
             let Some(v) = props.remove(&k) else { continue };
             match fixed {
                 Fixed::Translated(t) => {

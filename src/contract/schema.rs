@@ -395,7 +395,7 @@ fn violation(e: &jsonschema::ValidationError<'_>, prefix: &str) -> Violation {
         jsonschema::error::ValidationErrorKind::Required {
             property: Value::String(name),
         } => (
-            format!("{at}/{}", super::openapi::escape_pointer(name)),
+            format!("{at}/{}", crate::pointer::escape(name)),
             "required by the contract, but missing".into(),
         ),
         jsonschema::error::ValidationErrorKind::OneOfMultipleValid { .. } => (

@@ -241,20 +241,14 @@ pub(crate) fn normalize(pointer: &str) -> String {
 }
 
 fn segments_of(pointer: &str) -> Vec<String> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect()
+    pointer.split('/').skip(1).map(crate::pointer::unescape).collect()
 }
 
 fn pointer_of(path: &[String]) -> String {
     if path.is_empty() {
         return "/".into();
     }
-    path.iter()
-        .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
-        .collect()
+    path.iter().map(|s| format!("/{}", crate::pointer::escape(s))).collect()
 }
 
 /// Keeps the first finding per (place, class): a field both removed and volatile says it once.

@@ -239,7 +239,7 @@ pub fn diff_views(expected: &Value, actual: &Value, mode: Mode) -> (Value, Value
 }
 
 pub fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+    crate::pointer::escape(key)
 }
 
 /// A value as it would read in a message: compact, cut when long.

@@ -157,12 +157,7 @@ fn place_of(
 /// `"/a/*/b"` -> pointer segments; `"name"` (no slash) -> a key at any depth.
 fn body_place(text: &str) -> Place {
     if text.starts_with('/') {
-        Place::Pointer(
-            text.split('/')
-                .skip(1)
-                .map(|t| t.replace("~1", "/").replace("~0", "~"))
-                .collect(),
-        )
+        Place::Pointer(text.split('/').skip(1).map(crate::pointer::unescape).collect())
     } else {
         Place::AnyKey(text.to_string())
     }
@@ -350,7 +345,7 @@ impl FieldPolicy {
     ) {
         let pointer = || {
             path.iter()
-                .map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1")))
+                .map(|s| format!("/{}", crate::pointer::escape(s)))
                 .collect::<String>()
         };
         if !path.is_empty()

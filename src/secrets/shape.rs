@@ -171,7 +171,7 @@ pub fn scan_json(v: &Value) -> Vec<String> {
                 for (k, c) in m {
                     let len = pointer.len();
                     pointer.push('/');
-                    pointer.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                    pointer.push_str(&crate::pointer::escape(k));
                     if is_secret_key(k) && super::is_secret_value(c) && !is_masked(c) {
                         out.push(pointer.clone());
                     } else {

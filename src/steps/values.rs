@@ -45,18 +45,14 @@ pub fn field_pointer(field: &str) -> String {
         return f.to_string();
     }
     f.split('.')
-        .map(|seg| format!("/{}", seg.replace('~', "~0").replace('/', "~1")))
+        .map(|seg| format!("/{}", crate::pointer::escape(seg)))
         .collect()
 }
 
 /// Sets `value` at `pointer` in `root`, creating objects on the way.
 pub fn set_at(root: &mut Value, pointer: &str, value: Value) -> Result<(), StepFailure> {
     let mut cur = root;
-    let tokens: Vec<String> = pointer
-        .split('/')
-        .skip(1)
-        .map(|t| t.replace("~1", "/").replace("~0", "~"))
-        .collect();
+    let tokens: Vec<String> = pointer.split('/').skip(1).map(crate::pointer::unescape).collect();
     if tokens.is_empty() {
         *cur = value;
         return Ok(());
