@@ -36,6 +36,7 @@ pub mod scenario;
 pub mod secrets;
 pub mod seed;
 pub mod server;
+pub mod shrink;
 pub mod steps;
 pub mod tree;
 pub mod verify;

@@ -14,7 +14,6 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use proptest::strategy::{Strategy as _, ValueTree as _};
-use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 
 use crate::client::auth::{Credentials, TokenCache};
 use crate::client::{HttpClient, SentRequest};
@@ -59,9 +58,7 @@ struct Session<'a> {
     tokens: TokenCache,
     /// The contract's rate limit as one request per this long.
     gap: Duration,
-    last: Option<Instant>,
-    sent: usize,
-    /// When each request went, to say how close the run kept to the rate limit.
+    /// When each request went: the pacing, the count and how close the run kept to the limit.
     times: Vec<Instant>,
     /// The last answer's JSON body and headers, for the links that read them.
     last_body: Option<serde_json::Value>,
@@ -80,17 +77,14 @@ enum Answer {
 impl Session<'_> {
     async fn send(&mut self, op: &Operation, r: &Request, creds: &Credentials) -> Answer {
         // Within the contract's rate limit: one request per `gap`.
-        if let Some(last) = self.last {
+        if let Some(&last) = self.times.last() {
             let due = last + self.gap;
             let now = Instant::now();
             if due > now {
                 tokio::time::sleep(due - now).await;
             }
         }
-        let now = Instant::now();
-        self.last = Some(now);
-        self.times.push(now);
-        self.sent += 1;
+        self.times.push(Instant::now());
         let mut headers = r.headers.clone();
         let body = r.body.as_ref().map(|b| {
             headers.push(("content-type".into(), "application/json".into()));
@@ -295,8 +289,6 @@ pub async fn check(ws: &Workspace, o: &Options) -> Result<Outcome, (Exit, String
         client,
         tokens: TokenCache::default(),
         gap,
-        last: None,
-        sent: 0,
         times: Vec::new(),
         last_body: None,
         last_headers: Vec::new(),
@@ -328,7 +320,7 @@ pub async fn check(ws: &Workspace, o: &Options) -> Result<Outcome, (Exit, String
     Ok(Outcome {
         findings,
         unreachable,
-        sent: s.sent,
+        sent: s.times.len(),
         seconds: started.elapsed().as_secs_f64(),
         pace,
         busiest,
@@ -383,13 +375,7 @@ pub fn print_findings(findings: &[Finding]) {
 async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32) -> Result<Vec<Finding>, String> {
     let mut out = Vec::new();
     let strategy = request::strategy(s.contract, op);
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config {
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    let mut runner = crate::shrink::runner(seed);
     let mut accepted = None;
     for _ in 0..examples {
         let Ok(mut tree) = strategy.new_tree(&mut runner) else {
@@ -408,34 +394,23 @@ async fn operation(s: &mut Session<'_>, op: &Operation, seed: u64, examples: u32
         }
         // Shrink: the smallest request that still fails the same way.
         let kind = kind_of(&problems);
-        let mut smallest = (r, problems);
-        let mut shrinks = 0;
-        if tree.simplify() {
-            while shrinks < SHRINK_STEPS {
-                shrinks += 1;
-                let candidate = tree.current();
-                let still = match s.send(op, &candidate, &Credentials::Contract).await {
-                    Answer::Got(_, p) if !p.is_empty() && kind_of(&p) == kind => Some(p),
-                    Answer::Got(..) => None,
-                    Answer::Unreachable(why) => return Err(why),
-                };
-                match still {
-                    Some(p) => {
-                        smallest = (candidate, p);
-                        if !tree.simplify() {
-                            break;
-                        }
-                    }
-                    None => {
-                        if !tree.complicate() {
-                            break;
-                        }
-                    }
-                }
+        let shrunk = crate::shrink::shrink(&mut *tree, problems, SHRINK_STEPS, None, async |candidate| {
+            match s.send(op, &candidate, &Credentials::Contract).await {
+                Answer::Got(_, p) if !p.is_empty() && kind_of(&p) == kind => Ok(Some(p)),
+                Answer::Got(..) => Ok(None),
+                Answer::Unreachable(why) => Err(why),
             }
-        }
-        let (r, problems) = smallest;
-        out.push(finding(s, op, kind, problems.join("; "), &r, false, shrinks));
+        })
+        .await?;
+        out.push(finding(
+            s,
+            op,
+            kind,
+            shrunk.evidence.join("; "),
+            &shrunk.value,
+            false,
+            shrunk.steps,
+        ));
         break;
     }
     let Some(tree) = accepted else {
@@ -581,15 +556,7 @@ async fn follow_links(
                 continue;
             };
             // A valid request of the target, then what the link says put in.
-            let mut bytes = [0u8; 32];
-            bytes[..8].copy_from_slice(&seed.rotate_left(17 + taken.len() as u32).to_le_bytes());
-            let mut runner = TestRunner::new_with_rng(
-                Config {
-                    failure_persistence: None,
-                    ..Config::default()
-                },
-                TestRng::from_seed(RngAlgorithm::ChaCha, &bytes),
-            );
+            let mut runner = crate::shrink::runner(seed.rotate_left(17 + taken.len() as u32));
             let Ok(tree) = request::strategy(s.contract, &target).new_tree(&mut runner) else {
                 continue;
             };
@@ -668,29 +635,14 @@ async fn smallest_accepted(
     op: &Operation,
     mut tree: Box<dyn proptest::strategy::ValueTree<Value = Request>>,
 ) -> Result<Request, String> {
-    let mut smallest = tree.current();
-    let mut steps = 0;
-    if !tree.simplify() {
-        return Ok(smallest);
-    }
-    while steps < ACCEPTED_SHRINK_STEPS {
-        steps += 1;
-        let candidate = tree.current();
-        let ok = match s.send(op, &candidate, &Credentials::Contract).await {
-            Answer::Got(status, p) => (200..300).contains(&status) && p.is_empty(),
-            Answer::Unreachable(why) => return Err(why),
-        };
-        let more = if ok {
-            smallest = candidate;
-            tree.simplify()
-        } else {
-            tree.complicate()
-        };
-        if !more {
-            break;
+    let shrunk = crate::shrink::shrink(&mut *tree, (), ACCEPTED_SHRINK_STEPS, None, async |candidate| {
+        match s.send(op, &candidate, &Credentials::Contract).await {
+            Answer::Got(status, p) => Ok(((200..300).contains(&status) && p.is_empty()).then_some(())),
+            Answer::Unreachable(why) => Err(why),
         }
-    }
-    Ok(smallest)
+    })
+    .await?;
+    Ok(shrunk.value)
 }
 
 fn kind_of(problems: &[String]) -> &'static str {
@@ -748,5 +700,25 @@ fn finding(
         curl: request::curl(&s.base, op, r, s.authenticated()),
         scenario,
         shrinks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_busiest_second_counts_a_burst_and_not_a_steady_pace() {
+        let t0 = Instant::now();
+        let at = |ms: &[u64]| ms.iter().map(|m| t0 + Duration::from_millis(*m)).collect::<Vec<_>>();
+        // One request per 204 ms: never more than 5 within a second.
+        let steady = at(&(0..20).map(|i| i * 204).collect::<Vec<_>>());
+        let (per_second, busiest) = pace(&steady);
+        assert_eq!(busiest, 5);
+        assert!((per_second - 1000.0 / 204.0).abs() < 0.01, "{per_second}");
+        // Six inside one second, however slow the rest: the limit was broken there.
+        let burst = at(&[0, 100, 200, 300, 400, 999, 5000]);
+        assert_eq!(pace(&burst).1, 6);
+        assert_eq!(pace(&at(&[0])), (0.0, 1));
     }
 }

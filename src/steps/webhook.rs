@@ -17,7 +17,7 @@ use crate::matching::{self, Mode};
 use crate::webhook::generate::{self, Rng};
 use crate::webhook::sign::Scheme;
 
-const SHRINK_STEPS: u32 = 1000;
+const SHRINK_STEPS: usize = 1000;
 const SHRINK_TIME: Duration = Duration::from_secs(30);
 
 /// The generated-data step: its doc string is a list of steps, not JSON (lint reads it so).
@@ -318,7 +318,6 @@ pub fn register(r: &mut Registry) {
 /// under test for each); on a failure, shrinks the payload to the smallest that still fails.
 async fn generated(w: &mut World, a: &Args) -> StepResult {
     use proptest::strategy::{Strategy as _, ValueTree as _};
-    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
     let n = u32::try_from(a.int(1)?).map_err(|_| StepFailure::usage("give a count from 0 up"))?;
     let args = Args {
         params: vec![a.param(0).into(), a.param(2).into()],
@@ -339,14 +338,7 @@ async fn generated(w: &mut World, a: &Args) -> StepResult {
         .ok_or_else(|| StepFailure::usage(format!("the webhook {event:?} has no schema to generate from")))?;
     let resolve = |r: &str| c.schemas.resolve_ref(r).cloned();
     let strategy = crate::webhook::strategy::of(&schema.schema, &resolve);
-    let seed = w.draw("generated data");
-    let mut bytes = [0u8; 32];
-    bytes[..8].copy_from_slice(&seed.to_le_bytes());
-    let config = Config {
-        failure_persistence: None,
-        ..Config::default()
-    };
-    let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &bytes));
+    let mut runner = crate::shrink::runner(w.draw("generated data"));
     for case in 1..=n {
         let mut tree = strategy
             .new_tree(&mut runner)
@@ -357,30 +349,17 @@ async fn generated(w: &mut World, a: &Args) -> StepResult {
         if first.kind == super::FailureKind::Harness {
             return Err(first);
         }
-        let mut smallest = (tree.current(), first);
-        let mut shrinks = 0;
         // Each shrink step is a delivery to a fresh service: bounded in steps and in time.
-        let budget = std::time::Instant::now() + SHRINK_TIME;
-        if tree.simplify() {
-            while shrinks < SHRINK_STEPS && std::time::Instant::now() < budget {
-                shrinks += 1;
-                let candidate = tree.current();
-                match check_case(w, &args, scheme.clone(), &lines, candidate.clone()).await {
-                    Err(f) => {
-                        smallest = (candidate, f);
-                        if !tree.simplify() {
-                            break;
-                        }
-                    }
-                    Ok(()) => {
-                        if !tree.complicate() {
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        let (input, failure) = smallest;
+        let deadline = Some(std::time::Instant::now() + SHRINK_TIME);
+        let shrunk = crate::shrink::shrink(&mut *tree, first, SHRINK_STEPS, deadline, async |candidate| {
+            Ok::<_, std::convert::Infallible>(check_case(w, &args, scheme.clone(), &lines, candidate).await.err())
+        })
+        .await;
+        let Ok(crate::shrink::Shrunk {
+            value: input,
+            evidence: failure,
+            steps: shrinks,
+        }) = shrunk;
         return Err(
             StepFailure::assertion(format!("generated case {case} of {n} failed: {}", failure.message)).findings(vec![
                 format!(
