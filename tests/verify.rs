@@ -44,28 +44,37 @@ fn consumer() -> (tempfile::TempDir, PathBuf) {
 /// `contrail verify` run where a partner would: a folder with nothing but the bundle.
 /// Generated conformance is off unless `examples` says how many per operation.
 fn verify_with(bundle: &Path, url: &str, env: &[(&str, &str)], examples: u32) -> (Output, Value, tempfile::TempDir) {
+    verify_args(bundle, url, env, examples, &[])
+}
+
+/// The same with more arguments.
+fn verify_args(
+    bundle: &Path,
+    url: &str,
+    env: &[(&str, &str)],
+    examples: u32,
+    extra: &[&str],
+) -> (Output, Value, tempfile::TempDir) {
     let partner_dir = tempfile::tempdir().unwrap();
     let examples = examples.to_string();
-    let out = contrail_env(
-        partner_dir.path(),
-        &[
-            "verify",
-            bundle.to_str().unwrap(),
-            "--base-url",
-            url,
-            "--color",
-            "never",
-            "--report",
-            "report.html",
-            "--junit",
-            "verify.xml",
-            "--conform-examples",
-            &examples,
-            "--seed",
-            "5",
-        ],
-        env,
-    );
+    let mut args = vec![
+        "verify",
+        bundle.to_str().unwrap(),
+        "--base-url",
+        url,
+        "--color",
+        "never",
+        "--report",
+        "report.html",
+        "--junit",
+        "verify.xml",
+        "--seed",
+        "5",
+        "--conform-examples",
+        &examples,
+    ];
+    args.extend(extra);
+    let out = contrail_env(partner_dir.path(), &args, env);
     let result = std::fs::read_to_string(partner_dir.path().join("verification-ticketing.json"))
         .map(|t| serde_json::from_str(&t).expect("the result is JSON"))
         .unwrap_or(Value::Null);
@@ -325,19 +334,7 @@ fn a_scenario_that_needs_partner_state_gets_it_set_up_or_is_reported_as_needing_
     // With one: the partner is asked for the state, with its parameters, then the scenario runs.
     let (url, asked) = state_setup_endpoint(200);
     let env = [CREDENTIALS[0], CREDENTIALS[1]];
-    let partner_dir = tempfile::tempdir().unwrap();
-    let out = contrail_env(
-        partner_dir.path(),
-        &[
-            "verify",
-            bundle.to_str().unwrap(),
-            "--base-url",
-            &partner.url,
-            "--state-setup-url",
-            &url,
-        ],
-        &env,
-    );
+    let (out, result, _dir) = verify_args(&bundle, &partner.url, &env, 0, &["--state-setup-url", &url]);
     assert_eq!(out.code, 0, "{}", out.all());
     let requests: Vec<String> = asked.try_iter().collect();
     // "A state alone" names no partner of a two-partner contract, so it is not in the bundle.
@@ -349,9 +346,6 @@ fn a_scenario_that_needs_partner_state_gets_it_set_up_or_is_reported_as_needing_
         body,
         serde_json::json!({"state": "a ticket exists", "params": {"priority": "high"}, "action": "setup"})
     );
-    let result: Value =
-        serde_json::from_str(&std::fs::read_to_string(partner_dir.path().join("verification-ticketing.json")).unwrap())
-            .unwrap();
     assert_eq!(
         item(&result, "A ticket the partner set up can be listed")["status"],
         "passed"
@@ -359,18 +353,7 @@ fn a_scenario_that_needs_partner_state_gets_it_set_up_or_is_reported_as_needing_
 
     // A state-setup endpoint that fails: the check could not run (exit 3), and says why.
     let (url, _asked) = state_setup_endpoint(500);
-    let out = contrail_env(
-        partner_dir.path(),
-        &[
-            "verify",
-            bundle.to_str().unwrap(),
-            "--base-url",
-            &partner.url,
-            "--state-setup-url",
-            &url,
-        ],
-        &env,
-    );
+    let (out, _, _dir) = verify_args(&bundle, &partner.url, &env, 0, &["--state-setup-url", &url]);
     assert_eq!(out.code, 3, "{}", out.all());
     assert!(
         out.stdout.contains("the state setup at") && out.stdout.contains("answered 500"),

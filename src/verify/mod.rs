@@ -73,7 +73,7 @@ pub async fn verify(o: Options) -> Exit {
             return Exit::BadInput;
         }
     };
-    let api_version = api_version(&ws, &partner);
+    let api_version = api_version(&bundle);
     if !o.quiet {
         eprintln!(
             "verifying bundle {} for {partner:?} from {} against {}",
@@ -290,18 +290,50 @@ pub fn import(ws: &crate::workspace::Workspace, file: &Path, history: Option<Pat
     Exit::Passed
 }
 
-/// The partner's API version, from `info.version` of its OpenAPI document in the bundle.
-fn api_version(ws: &crate::workspace::Workspace, partner: &str) -> Option<String> {
-    let (catalog, _) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
-    catalog.contracts.values().find_map(|c| {
-        let spec = c.partners.get(partner)?.doc.openapi.as_ref()?;
-        let path = c.file.parent()?.join(&spec.value);
-        let text = std::fs::read_to_string(&path).ok()?;
-        let doc: crate::tree::Tree = crate::yaml::from_document(&path, &text).ok()?;
-        let v = doc.get("info")?.get("version")?;
-        match v {
-            crate::tree::Tree::Str(s) => Some(s.clone()),
-            other => other.to_yaml().ok().map(|y| y.trim().to_string()),
+/// The partner's API version, from `info.version` of its OpenAPI document in the bundle: read
+/// from the bundle's files in memory (the contract names the document), without loading and
+/// compiling the contracts a third time (the drift run and conformance load them).
+fn api_version(bundle: &crate::bundle::archive::Bundle) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Partner {
+        openapi: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Contract {
+        #[serde(default)]
+        partners: std::collections::BTreeMap<String, Partner>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Info {
+        version: Option<serde_json::Value>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Spec {
+        info: Option<Info>,
+    }
+    let partner = &bundle.manifest.partner;
+    bundle.manifest.contracts.iter().find_map(|c| {
+        let text = std::str::from_utf8(bundle.files.get(&c.file)?).ok()?;
+        let contract: Contract = crate::yaml::from_yaml(Path::new(&c.file), text).ok()?;
+        let spec = contract.partners.get(partner)?.openapi.clone()?;
+        // As the bundle names its files: relative to the contract's folder, `.` and `..` resolved.
+        let mut parts: Vec<&str> = c.file.split('/').collect();
+        parts.pop();
+        for part in spec.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p),
+            }
+        }
+        let file = parts.join("/");
+        let text = std::str::from_utf8(bundle.files.get(&file)?).ok()?;
+        let doc: Spec = crate::yaml::from_document(Path::new(&file), text).ok()?;
+        match doc.info?.version? {
+            serde_json::Value::String(s) => Some(s),
+            other => Some(other.to_string()),
         }
     })
 }
