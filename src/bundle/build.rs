@@ -44,10 +44,12 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
     let mut contracts = Vec::new();
     let mut credentials = BTreeSet::new();
     let roots = ws.read_roots();
+    // The workspace as the disk has it (symlinks resolved): every file's place is taken from it.
+    let root = std::fs::canonicalize(&ws.root).unwrap_or_else(|_| ws.root.clone());
 
     for c in loaded.catalog.contracts.values() {
         let Some(p) = c.partners.get(partner) else { continue };
-        let Some(rel) = inside(ws, &c.file, &mut problems) else {
+        let Some(rel) = inside(&root, &c.file, &mut problems) else {
             continue;
         };
         let doc: Tree = match crate::yaml::read(&c.file).and_then(|t| crate::yaml::from_document(&c.file, &t)) {
@@ -91,7 +93,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
                 Err(e) => problems.extend(e),
             }
             for file in docs.files.values() {
-                add_file(ws, file, &mut files, &mut problems);
+                add_file(&root, file, &mut files, &mut problems);
             }
         }
     }
@@ -138,7 +140,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
         }
     }
     for (path, lines) in &kept_lines {
-        let Some(rel) = inside(ws, path, &mut problems) else {
+        let Some(rel) = inside(&root, path, &mut problems) else {
             continue;
         };
         match cut_feature(path, lines, &scenarios) {
@@ -162,7 +164,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
         }
     }
     for (path, wanted) in &phrases {
-        let Some(rel) = inside(ws, path, &mut problems) else {
+        let Some(rel) = inside(&root, path, &mut problems) else {
             continue;
         };
         match steps_file(path, wanted) {
@@ -211,7 +213,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
             );
         }
         if flagged.is_empty() {
-            add_file(ws, file, &mut files, &mut problems);
+            add_file(&root, file, &mut files, &mut problems);
         }
     }
 
@@ -250,10 +252,9 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
 }
 
 /// The path inside the bundle: as in the workspace. A file outside it cannot be placed.
-fn inside(ws: &Workspace, path: &Path, problems: &mut Diagnostics) -> Option<String> {
-    let root = std::fs::canonicalize(&ws.root).unwrap_or_else(|_| ws.root.clone());
+fn inside(root: &Path, path: &Path, problems: &mut Diagnostics) -> Option<String> {
     let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    match full.strip_prefix(&root) {
+    match full.strip_prefix(root) {
         Ok(rel) => Some(
             rel.components()
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -270,8 +271,10 @@ fn inside(ws: &Workspace, path: &Path, problems: &mut Diagnostics) -> Option<Str
     }
 }
 
-fn add_file(ws: &Workspace, path: &Path, files: &mut BTreeMap<String, Vec<u8>>, problems: &mut Diagnostics) {
-    let Some(rel) = inside(ws, path, problems) else { return };
+fn add_file(root: &Path, path: &Path, files: &mut BTreeMap<String, Vec<u8>>, problems: &mut Diagnostics) {
+    let Some(rel) = inside(root, path, problems) else {
+        return;
+    };
     match std::fs::read(path) {
         Ok(bytes) => {
             files.insert(rel, bytes);

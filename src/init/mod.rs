@@ -84,7 +84,6 @@ fn from_openapi_inner(dir: &Path, o: &FromOpenApi) -> Result<(), String> {
         Some("json") => "json",
         _ => "yaml",
     };
-    let spec_bytes = std::fs::read(&o.spec).map_err(|e| format!("error: cannot read {}: {e}", o.spec.display()))?;
     let auth = openapi::auth(&doc, partner);
     let title = doc.pointer("/info/title").and_then(Value::as_str).unwrap_or(partner);
     let contact = doc
@@ -126,7 +125,8 @@ fn from_openapi_inner(dir: &Path, o: &FromOpenApi) -> Result<(), String> {
         vec![
             (PathBuf::from("contrail.toml"), toml.into_bytes()),
             (contract_rel, contract.into_bytes()),
-            (spec_rel, spec_bytes),
+            // The copy is the text read once above (size-capped, byte-order mark dropped).
+            (spec_rel, text.into_bytes()),
         ],
     )
     .map_err(|e| format!("error: {e}"))?;
