@@ -330,3 +330,15 @@ pub fn to_cucumber(f: &ast::Feature, path: &Path) -> gherkin::Feature {
     }
     feature
 }
+
+/// `@sut`: a scenario that needs the consumer's own system under test.
+pub const SUT_TAG: &str = "sut";
+
+/// Whether the scenario, its rule or its feature carries `tag` (without `@`).
+pub fn has_tag(f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario, tag: &str) -> bool {
+    f.tags
+        .iter()
+        .chain(r.iter().flat_map(|r| &r.tags))
+        .chain(s.tags.iter())
+        .any(|t| t == tag)
+}

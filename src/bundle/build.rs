@@ -99,7 +99,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
     }
 
     // Scenarios: those that reach this partner only.
-    let reached = crate::run::select::reach(ws, loaded);
+    let reached = crate::steps::reach::of_features(&ws.root, &loaded.features, &loaded.registry, &loaded.catalog);
     let mut kept_lines: BTreeMap<PathBuf, BTreeSet<usize>> = BTreeMap::new();
     let mut scenarios = Vec::new();
     let mut left_out = Vec::new();
@@ -113,7 +113,7 @@ pub fn contents(ws: &Workspace, loaded: &Loaded, o: &Options) -> Result<Contents
             if !sc.reach.touches(partner) {
                 continue;
             }
-            let why = if crate::run::sut::tagged(feature, rule, scenario) {
+            let why = if crate::feature::has_tag(feature, rule, scenario, crate::feature::SUT_TAG) {
                 Some("needs the consumer's system under test, @sut".to_string())
             } else if sc.reach.unsure {
                 Some("names no partner, and its contract has several".to_string())

@@ -8,15 +8,7 @@ use super::RunError;
 use crate::lint::Loaded;
 use crate::workspace::Workspace;
 
-/// Each scenario's identity and the partners it reaches, by (feature file as shown, line):
-/// worked out once per run, for `--partner`, `--shard` and the report.
-pub type Reached = std::collections::HashMap<(String, usize), Scenario>;
-
-#[derive(Debug, Clone)]
-pub struct Scenario {
-    pub id: String,
-    pub reach: crate::steps::reach::Reach,
-}
+pub use crate::steps::reach::Reached;
 
 /// Keeps only the scenarios that reach `partner`; says how many were left out, and how many
 /// were kept only because which partner they call cannot be told before they run.
@@ -75,28 +67,7 @@ fn recorded_scenarios(ws: &Workspace, partner: &str) -> BTreeSet<String> {
 
 /// Every scenario's identity and reach (`Reached`).
 pub fn reach(ws: &Workspace, loaded: &Loaded) -> Reached {
-    let mut out = Reached::new();
-    for (path, feature) in &loaded.features {
-        let uri = shown(ws, path);
-        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
-            .into_iter()
-            .map(|(identity, line)| (line, identity.id))
-            .collect();
-        for (rule, scenario) in crate::feature::scenarios(feature) {
-            let reach = crate::steps::reach::of_steps(
-                &loaded.registry,
-                &loaded.catalog,
-                crate::feature::step_texts(feature, rule, scenario),
-            );
-            let line = scenario.position.line;
-            let id = ids
-                .get(&line)
-                .cloned()
-                .unwrap_or_else(|| format!("{}: {}", feature.name, scenario.name));
-            out.insert((uri.clone(), line), Scenario { id, reach });
-        }
-    }
-    out
+    crate::steps::reach::of_features(&ws.root, &loaded.features, &loaded.registry, &loaded.catalog)
 }
 
 /// The contracts (name, version, file) and what they say of each partner.

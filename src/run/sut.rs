@@ -15,18 +15,9 @@ use crate::contract::model::AuthDoc;
 use crate::steps::world::{SutHandle, SutNow};
 use crate::workspace::Workspace;
 
-pub const TAG: &str = "sut";
+pub const TAG: &str = crate::feature::SUT_TAG;
 /// A scenario that needs a SUT of its own, and spoils it for the next.
 pub const FRESH_TAG: &str = "fresh-sut";
-
-/// The tags of a scenario, its rule's and its feature's.
-fn tags<'a>(f: &'a gherkin::Feature, r: Option<&'a gherkin::Rule>, s: &'a gherkin::Scenario) -> Vec<&'a String> {
-    f.tags
-        .iter()
-        .chain(r.iter().flat_map(|r| &r.tags))
-        .chain(s.tags.iter())
-        .collect()
-}
 
 /// Whether any scenario of the run is tagged `@sut` (the features hold only the scenarios
 /// `--tags` and `--name` chose: `feature::Selection`).
@@ -38,12 +29,12 @@ pub fn needed(features: &[(std::path::PathBuf, gherkin::Feature)]) -> bool {
 
 /// Whether a scenario (with its rule and feature) is tagged `@sut`.
 pub fn tagged(f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario) -> bool {
-    tags(f, r, s).iter().any(|t| *t == TAG)
+    crate::feature::has_tag(f, r, s, TAG)
 }
 
 /// Whether a scenario is tagged `@fresh-sut`.
 pub fn fresh(f: &gherkin::Feature, r: Option<&gherkin::Rule>, s: &gherkin::Scenario) -> bool {
-    tags(f, r, s).iter().any(|t| *t == FRESH_TAG)
+    crate::feature::has_tag(f, r, s, FRESH_TAG)
 }
 
 /// Tags every `@sut` scenario `@serial` as well.

@@ -29,6 +29,44 @@ impl Reach {
     }
 }
 
+/// Each scenario's identity and the partners it reaches, by (feature file as shown, line):
+/// worked out once, for `--partner`, `--shard`, the report's rows and a partner's bundle.
+pub type Reached = std::collections::HashMap<(String, usize), Scenario>;
+
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub id: String,
+    pub reach: Reach,
+}
+
+/// Every scenario of `features` (outlines expanded), with its identity and its reach; files
+/// are named as reports show them (relative to `root`).
+pub fn of_features(
+    root: &std::path::Path,
+    features: &[(std::path::PathBuf, cucumber::gherkin::Feature)],
+    registry: &Registry,
+    catalog: &Catalog,
+) -> Reached {
+    let mut out = Reached::new();
+    for (path, feature) in features {
+        let uri = crate::diag::display_path(path, root).display().to_string();
+        let ids: std::collections::HashMap<usize, String> = crate::scenario::of_expanded(feature)
+            .into_iter()
+            .map(|(identity, line)| (line, identity.id))
+            .collect();
+        for (rule, scenario) in crate::feature::scenarios(feature) {
+            let reach = of_steps(registry, catalog, crate::feature::step_texts(feature, rule, scenario));
+            let line = scenario.position.line;
+            let id = ids
+                .get(&line)
+                .cloned()
+                .unwrap_or_else(|| format!("{}: {}", feature.name, scenario.name));
+            out.insert((uri.clone(), line), Scenario { id, reach });
+        }
+    }
+    out
+}
+
 /// Followed at most this deep: declarative steps that call each other in a loop are refused
 /// by lint, but a reach must never spin on them.
 const MAX_DEPTH: usize = 16;
