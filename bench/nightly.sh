@@ -7,13 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-5}
-cargo build --release --quiet --bins
-work=$(mktemp -d)
-trap 'kill "$partner" 2>/dev/null || true; rm -rf "$work"' EXIT
-target/release/contrail-demo-partner --port 0 --drift > "$work/partner.log" 2>&1 &
-partner=$!
-for _ in $(seq 50); do grep -q "listening on" "$work/partner.log" && break; sleep 0.1; done
-url=$(awk '/listening on/ { print $3; exit }' "$work/partner.log")
+partner_args=(--drift)
+source bench/demo-partner.sh
 run() {
   local start end
   start=$(date +%s.%N)
@@ -28,6 +23,5 @@ for i in $(seq "$n"); do
   with+=("$(run --history "$work/history.db")")
   echo "run $i: without history ${without[-1]} s, with history ${with[-1]} s"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "median without history: $(median "${without[@]}") s"
 echo "median with history:    $(median "${with[@]}") s ($(du -h "$work/history.db" | cut -f1) after $n runs)"

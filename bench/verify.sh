@@ -8,13 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-5}
-cargo build --release --quiet --bins
-work=$(mktemp -d)
-trap 'kill "$partner" 2>/dev/null || true; rm -rf "$work"' EXIT
-target/release/contrail-demo-partner --port 0 > "$work/partner.log" 2>&1 &
-partner=$!
-for _ in $(seq 50); do grep -q "listening on" "$work/partner.log" && break; sleep 0.1; done
-url=$(awk '/listening on/ { print $3; exit }' "$work/partner.log")
+source bench/demo-partner.sh
 secs() { local start end; start=$(date +%s.%N); "$@" > /dev/null 2>&1 || true; end=$(date +%s.%N); echo "$end - $start" | bc; }
 bundle=(); verify=(); scenarios_only=()
 for i in $(seq "$n"); do
@@ -25,7 +19,6 @@ for i in $(seq "$n"); do
     secs "$OLDPWD/target/release/contrail" verify t.contrail --base-url "$url" --color never --conform-examples 0)")
   echo "run $i: bundle ${bundle[-1]} s, verify ${verify[-1]} s, verify without conformance ${scenarios_only[-1]} s"
 done
-median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 echo "median bundle: $(median "${bundle[@]}") s ($(stat -c %s "$work/t.contrail") bytes)"
 echo "median verify without conformance: $(median "${scenarios_only[@]}") s"
 echo "median verify: $(median "${verify[@]}") s ($(python3 -c "import json;r=json.load(open('$work/verification-ticketing.json'));print(r['verdict'], r['counts']['scenarios'], 'scenarios')"))"
