@@ -14,7 +14,6 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt as _, Limited};
-use hyper::body::Incoming as HyperBody;
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -37,7 +36,7 @@ pub mod tls;
 pub use standalone::{MockOptions, serve_until_stopped};
 
 pub use admin::PREFIX as ADMIN_PREFIX;
-use body::MockBody;
+pub use body::MockBody;
 
 pub use faults::{Fault, FaultKind, Faults, RetryAfter};
 pub use journal::Journal;
@@ -218,14 +217,39 @@ impl From<String> for StartError {
     }
 }
 
-/// Loads the partner's recordings and starts serving. Broken recordings are an error naming
-/// the file and line.
-pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
+/// The mock without a socket: exactly what the hyper service calls for each request. Fuzz
+/// targets and embedders drive it in-process, so an input reaches the code a network request
+/// reaches, without a port or a connection per input.
+pub struct InProcess(Arc<Shared>);
+
+impl InProcess {
+    /// Loads the partner's recordings; `cfg.port` and `cfg.tls` are the listener's and unused.
+    pub fn new(cfg: Config) -> Result<InProcess, StartError> {
+        prepare(cfg).map(InProcess)
+    }
+
+    pub fn control(&self) -> MockControl {
+        MockControl(self.0.clone())
+    }
+
+    /// Answers one request as the server would, panics included (the server turns a panic into
+    /// a 500; a fuzzer wants to see it). `Err` is a dropped connection (the `Reset` fault).
+    pub async fn handle<B>(&self, req: Request<B>) -> Result<Response<MockBody>, std::io::Error>
+    where
+        B: hyper::body::Body<Data = Bytes>,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
+        handle(self.0.clone(), req).await
+    }
+}
+
+/// Loads the partner's recordings and builds the state every connection shares. Broken
+/// recordings are an error naming the file and line.
+fn prepare(cfg: Config) -> Result<Arc<Shared>, StartError> {
     let (items, errors) = recording::load_dir(&cfg.dir);
     if !errors.is_empty() {
         return Err(StartError::Recordings(errors));
     }
-    let loaded = items.len();
     let mut pacer = None;
     if let Mode::Drift { session, .. } = &cfg.mode {
         session.register(&cfg.partner, items.iter().map(|(f, _)| f.clone()));
@@ -252,7 +276,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         .build()
         .map_err(|e| e.to_string())?;
     let token_path = cfg.contract.partner(&cfg.partner).and_then(|p| p.token_path());
-    let shared = Arc::new(Shared {
+    Ok(Arc::new(Shared {
         partner: cfg.partner.clone(),
         contract: cfg.contract,
         dir: cfg.dir,
@@ -270,19 +294,25 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
         stale_warned: Mutex::new(Default::default()),
         limits: cfg.limits.clone(),
         tls_failures: Mutex::new((0, String::new())),
-    });
+    }))
+}
+
+/// Loads the partner's recordings and starts serving on 127.0.0.1. Broken recordings are an
+/// error naming the file and line.
+pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
+    let (partner, port, tls) = (cfg.partner.clone(), cfg.port, cfg.tls.clone());
+    let shared = prepare(cfg)?;
+    let loaded = shared.index.read().map_or(0, |i| i.len());
     let control = MockControl(shared.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", cfg.port))
-        .await
-        .map_err(|e| {
-            format!(
-                "the mock server for {:?} cannot listen on 127.0.0.1:{}: {e}",
-                cfg.partner, cfg.port
-            )
-        })?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        format!(
+            "the mock server for {:?} cannot listen on 127.0.0.1:{}: {e}",
+            partner, port
+        )
+    })?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, mut rx) = oneshot::channel::<()>();
-    let tls_acceptor = cfg.tls.clone();
+    let tls_acceptor = tls;
     let scheme = if tls_acceptor.is_some() { "https" } else { "http" };
     // Plain hyper rather than axum: one catch-all handler needs no router, and under axum the
     // mock measured 0.73x of a bare hyper server (see docs/decisions.md).
@@ -329,7 +359,7 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     Ok(MockServer {
         control,
         url: format!("{scheme}://{addr}"),
-        partner: cfg.partner,
+        partner,
         loaded,
         shutdown: Some(tx),
         task,
@@ -521,7 +551,11 @@ fn warn_if_stale(s: &Shared, entry: &crate::recording::index::Entry, incoming: &
 
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
-async fn handle(s: Arc<Shared>, req: Request<HyperBody>) -> Result<Reply, std::io::Error> {
+async fn handle<B>(s: Arc<Shared>, req: Request<B>) -> Result<Reply, std::io::Error>
+where
+    B: hyper::body::Body<Data = Bytes>,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     crate::panics::inject("mock");
     // When the request arrived: what spacing checks measure, whatever the answer then took.
     let arrived = std::time::Instant::now();
