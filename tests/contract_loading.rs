@@ -136,6 +136,42 @@ fn unknown_fields_and_dangling_names_are_located() {
     assert!(err.0[0].message.contains("opneapi"), "{err}");
 }
 
+/// Found by fuzzing (fuzz/regressions/webhook_sign): a signature header HTTP cannot carry was
+/// accepted and failed each delivery far from its cause. It now fails the load, at the webhook.
+#[test]
+fn a_webhook_signature_that_cannot_be_sent_fails_the_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = |signature: &str| {
+        format!(
+            "contract: c\nversion: \"1\"\npartners:\n  p: {{}}\nwebhooks:\n  e:\n    from: p\n    signature: {signature}\n"
+        )
+    };
+    write(
+        dir.path(),
+        "c.yaml",
+        &contract("{ style: generic, secret: s, header: X Partner Signature }"),
+    );
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err().to_string();
+    assert!(
+        err.contains(
+            "c.yaml:7:11: webhook \"e\": signature header \"X Partner Signature\" is not a header name HTTP can send"
+        ),
+        "{err}"
+    );
+    write(dir.path(), "c.yaml", &contract("{ style: stripe-ish, secret: s }"));
+    let err = Contract::load(&dir.path().join("c.yaml")).unwrap_err().to_string();
+    assert!(
+        err.contains("signature style \"stripe-ish\": use github, stripe"),
+        "{err}"
+    );
+    write(
+        dir.path(),
+        "c.yaml",
+        &contract("{ style: generic, secret: s, header: X-Partner-Signature }"),
+    );
+    Contract::load(&dir.path().join("c.yaml")).expect("a sendable header loads");
+}
+
 #[test]
 fn a_missing_openapi_file_is_reported_at_its_line() {
     let dir = tempfile::tempdir().unwrap();

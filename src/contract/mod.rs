@@ -519,6 +519,9 @@ fn check_names(file: &Path, doc: &ContractDoc, errors: &mut Diagnostics) {
     }
     for (event, w) in &doc.webhooks {
         check_partner(&w.from, &format!("webhook {event:?}"), errors);
+        if let Some(problem) = w.signature.as_ref().and_then(|s| s.problem()) {
+            errors.push(located(file, &w.from, format!("webhook {event:?}: {problem}")));
+        }
     }
     for (name, m) in &doc.mappings {
         for end in [&m.from, &m.to] {

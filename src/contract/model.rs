@@ -236,6 +236,37 @@ pub struct SignatureDoc {
     pub tolerance: Option<String>,
 }
 
+/// The signature styles contrail can sign in (see `webhook::sign`).
+pub const SIGNATURE_STYLES: [&str; 5] = ["github", "stripe", "slack", "standard-webhooks", "generic"];
+
+impl SignatureDoc {
+    /// What makes this scheme unusable, in words: checked when the contract loads, so a typo
+    /// fails there and not as a delivery error in the middle of a run.
+    pub fn problem(&self) -> Option<String> {
+        if !SIGNATURE_STYLES.contains(&self.style.as_str()) {
+            return Some(format!(
+                "signature style {:?}: use github, stripe, slack, standard-webhooks or generic",
+                self.style
+            ));
+        }
+        if let Some(other) = self
+            .signed_payload
+            .as_deref()
+            .filter(|p| !matches!(*p, "body" | "timestamp.body"))
+        {
+            return Some(format!("signed_payload {other:?}: use \"body\" or \"timestamp.body\""));
+        }
+        if let Some(h) = &self.header
+            && hyper::header::HeaderName::from_bytes(h.as_bytes()).is_err()
+        {
+            return Some(format!(
+                "signature header {h:?} is not a header name HTTP can send (letters, digits and !#$%&'*+-.^_`|~ only)"
+            ));
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookRetryDoc {

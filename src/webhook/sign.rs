@@ -33,27 +33,19 @@ pub struct Scheme {
 impl Scheme {
     /// From the contract's `signature:` (the secret already interpolated).
     pub fn from_doc(doc: &SignatureDoc, secret: String) -> Result<Scheme, String> {
-        let timestamped = match doc.signed_payload.as_deref() {
-            None | Some("body") => false,
-            Some("timestamp.body") => true,
-            Some(other) => {
-                return Err(format!("signed_payload {other:?}: use \"body\" or \"timestamp.body\""));
-            }
-        };
+        if let Some(problem) = doc.problem() {
+            return Err(problem);
+        }
+        let timestamped = doc.signed_payload.as_deref() == Some("timestamp.body");
         let style = match doc.style.as_str() {
             "github" => Style::GitHub,
             "stripe" => Style::Stripe,
             "slack" => Style::Slack,
             "standard-webhooks" => Style::StandardWebhooks,
-            "generic" => Style::Generic {
+            _ => Style::Generic {
                 header: doc.header.clone().unwrap_or_else(|| "X-Signature".into()),
                 timestamped,
             },
-            other => {
-                return Err(format!(
-                    "signature style {other:?}: use github, stripe, slack, standard-webhooks or generic"
-                ));
-            }
         };
         Ok(Scheme { style, secret })
     }
