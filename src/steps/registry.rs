@@ -106,7 +106,7 @@ pub enum Lookup {
     Ambiguous(Vec<String>),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Registry {
     defs: Vec<StepDef>,
 }

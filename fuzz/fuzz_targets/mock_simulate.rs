@@ -1,0 +1,7 @@
+#![no_main]
+#[path = "../harness/mod.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::mock::mock(harness::mock::Mode::Simulate, data);
+});

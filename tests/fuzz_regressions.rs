@@ -1,0 +1,110 @@
+//! Every input a fuzz target ever crashed on (fuzz/regressions/<target>/), and the bundled files
+//! the corpora are seeded from, through the same harness the fuzz targets call (fuzz/harness/):
+//! a fixed crash stays fixed on every `cargo test`, with no nightly compiler and no cargo-fuzz.
+//! The long runs live in bench/fuzz.sh.
+
+#[path = "../fuzz/harness/mod.rs"]
+mod harness;
+
+use std::path::{Path, PathBuf};
+
+use harness::mock::Mode;
+
+fn inputs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Runs `target` on each committed regression input; the file's name says what it found.
+fn regressions<R>(target: &str, run: impl Fn(&[u8]) -> R) -> usize {
+    let dir = harness::root().join("fuzz/regressions").join(target);
+    let files = inputs(&dir);
+    for file in &files {
+        let data = std::fs::read(file).expect("a regression input");
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&data)));
+        assert!(outcome.is_ok(), "{} fails again", file.display());
+    }
+    files.len()
+}
+
+#[test]
+fn webhook_signatures() {
+    assert!(regressions("webhook_sign", harness::values::webhook_sign) >= 1);
+    // A contract can still name a header HTTP can carry, and contrail signs with it.
+    harness::values::webhook_sign(b"\x44\0whsec_abc\0X-Partner-Signature\0msg_1\0{}");
+}
+
+#[test]
+fn parsers() {
+    regressions("contract", harness::files::contract);
+    regressions("openapi", harness::files::openapi);
+    regressions("gherkin", harness::files::gherkin);
+    regressions("steps", harness::files::steps);
+    regressions("recording", harness::files::recording);
+    regressions("matching", harness::values::matching);
+    regressions("interpolate", harness::values::interpolate_text);
+}
+
+/// The bundled files pass the harness's checks (round trips, self-matches) as they are.
+#[test]
+fn bundled_files() {
+    let root = harness::root();
+    harness::files::contract(&std::fs::read(root.join("contracts/support-escalation.yaml")).expect("contract"));
+    for f in inputs(&root.join("contracts/openapi")) {
+        harness::files::openapi(&std::fs::read(f).expect("document"));
+    }
+    for f in inputs(&root.join("features")) {
+        harness::files::gherkin(&std::fs::read(f).expect("feature"));
+    }
+    harness::files::steps(&std::fs::read(root.join("steps/support.yaml")).expect("steps"));
+    for partner in ["ticketing", "incidents"] {
+        for f in inputs(&root.join("recordings").join(partner)) {
+            let data = std::fs::read(&f).expect("recording");
+            harness::files::recording(&data);
+            let body = serde_json::from_slice::<serde_json::Value>(&data).expect("json")["response"]["body"]["json"]
+                .to_string();
+            harness::values::matching(format!("{body}\0{body}").as_bytes());
+        }
+    }
+}
+
+#[test]
+fn mock() {
+    regressions("mock_replay", |d| harness::mock::mock(Mode::Replay, d));
+    regressions("mock_record", |d| harness::mock::mock(Mode::Record, d));
+    regressions("mock_simulate", |d| harness::mock::mock(Mode::Simulate, d));
+}
+
+/// The record target's check can fail: a file holding the request's credential is caught.
+#[test]
+fn a_credential_on_disk_is_caught() {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    let token = "tok_0123456789abcdef0123".to_string();
+    std::fs::write(
+        dir.path().join("r.json"),
+        format!("{{\"authorization\":\"Bearer {token}\"}}"),
+    )
+    .expect("write");
+    let caught = std::panic::catch_unwind(|| {
+        harness::mock::no_credential_on_disk(&[dir.path().to_path_buf()], std::slice::from_ref(&token), b"GET /a")
+    });
+    assert!(caught.is_err(), "a recorded credential went unnoticed");
+}
+
+/// ... and it has something to look at: the stub partner echoes the bearer token in its body and
+/// a cookie, the request is recorded, and neither copy reaches the file.
+#[test]
+fn record_mode_redacts_an_echoed_credential() {
+    let request = b"\x00GET /tickets/T-1\nhost: 127.0.0.1\nauthorization: Bearer tok_0123456789abcdef0123\n\n";
+    let recorded = harness::mock::mock(Mode::Record, request);
+    assert_eq!(recorded.len(), 1, "one interaction recorded: {recorded:?}");
+    let text = std::fs::read_to_string(&recorded[0]).expect("the recording");
+    assert!(text.contains("<redacted>"), "{text}");
+}
