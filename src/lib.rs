@@ -1,8 +1,10 @@
 //! contrail: executable integration contracts for SaaS integrations.
 //!
-//! Dependencies run one way: `diag`/`yaml` (input) <- `contract` (model, no network) <-
-//! `matching` (pure comparison) <- `steps` (vocabulary) <- `run` (runner, client, reports) <-
-//! `cli`.
+//! Dependencies run one way (tests/layering.rs fails on a cycle): inputs and pure helpers
+//! (`diag`, `yaml`, `gherkin`, `pointer`, `secrets`, `matching`, `policy`) <- `contract` (the
+//! model, no network) <- `recording`, `webhook`, `drift`, `server`, `client` <- `steps` (the
+//! vocabulary) <- `report`, `results`, `history` <- `run` <- `drift`/`verify`/`conform`/`bundle`
+//! commands <- `cli`. docs/architecture.md draws it module by module.
 
 pub mod bundle;
 pub mod cli;

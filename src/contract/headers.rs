@@ -10,16 +10,7 @@ use serde_json::Value;
 use super::operation::{HeaderSpec, SchemaRef};
 use super::schema::{Schemas, Violation};
 
-/// The media type of a `Content-Type` value as compared everywhere: parameters (`;
-/// charset=...`) dropped, spaces trimmed, lower case.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
+pub use crate::matching::media_type;
 
 /// Every violation of the declared headers by `actual` (name, value pairs; a name may repeat,
 /// its values are then joined with ", " as HTTP allows). Pointers read `header NAME`.

@@ -9,8 +9,12 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
+
 use serde_json::Value;
 use serde_saphyr::Spanned;
+
+// The policy's own sections are the policy module's types: contract -> policy, never back.
+pub use crate::policy::doc::{PolicyDoc, RedactDoc};
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -304,36 +308,6 @@ pub struct FailureDoc {
     /// On 403: e.g. "pause writes and tell the admin".
     #[serde(default)]
     pub on_forbidden: Option<String>,
-}
-
-/// One thing never to store: a header, a query parameter, or a body field (JSON pointer).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RedactDoc {
-    #[serde(default)]
-    pub header: Option<String>,
-    #[serde(default)]
-    pub query: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-}
-
-/// One field policy rule: a header, a query parameter or a body field (JSON pointer, `*` for
-/// any segment, or a bare key name for that key at any depth), and what to do with it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicyDoc {
-    #[serde(default)]
-    pub header: Option<String>,
-    #[serde(default)]
-    pub query: Option<String>,
-    #[serde(default)]
-    pub body: Option<String>,
-    /// ignore, volatile, type-only, `regex RE` or redact.
-    pub action: String,
-    /// Limit the rule to one operation.
-    #[serde(default)]
-    pub operation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -154,12 +154,12 @@ impl History {
     /// The last runs, newest first.
     /// Remembers what a partner verified (`contrail verify --import`); false when this very
     /// result is there already.
-    pub fn add_verification(&mut self, r: &crate::verify::result::VerificationResult) -> Result<bool, String> {
+    pub fn add_verification(&mut self, r: &crate::report::verification::VerificationResult) -> Result<bool, String> {
         store::add_verification(&mut self.conn, r).map_err(|e| err(&self.path, "cannot write the verification", e))
     }
 
     /// Each partner's latest verification, newest first.
-    pub fn verifications(&self) -> Result<Vec<crate::verify::result::VerificationResult>, String> {
+    pub fn verifications(&self) -> Result<Vec<crate::report::verification::VerificationResult>, String> {
         store::verifications(&self.conn).map_err(|e| err(&self.path, "cannot read", e))
     }
 

@@ -73,7 +73,7 @@ pub const MIGRATIONS: &[&str] = &[
 /// Remembers a partner's verification result; false when the same result is there already.
 pub(super) fn add_verification(
     conn: &mut Connection,
-    r: &crate::verify::result::VerificationResult,
+    r: &crate::report::verification::VerificationResult,
 ) -> rusqlite::Result<bool> {
     let json = serde_json::to_string(r).unwrap_or_default();
     let verdict = serde_json::to_value(r.verdict)
@@ -91,7 +91,9 @@ pub(super) fn add_verification(
 }
 
 /// The last verification each partner sent, newest first.
-pub(super) fn verifications(conn: &Connection) -> rusqlite::Result<Vec<crate::verify::result::VerificationResult>> {
+pub(super) fn verifications(
+    conn: &Connection,
+) -> rusqlite::Result<Vec<crate::report::verification::VerificationResult>> {
     let mut stmt = conn.prepare(
         "SELECT result FROM verifications v WHERE verified_at = (
              SELECT MAX(verified_at) FROM verifications w WHERE w.partner = v.partner)

@@ -4,7 +4,7 @@ use regex::Regex;
 use serde_json::Value;
 
 use super::describe;
-use crate::contract::headers::media_type;
+use super::media_type;
 
 /// How many items an array may have: `#[3]`, `#[>=1]`, `#[<=5]`, `#[2..4]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,6 +13,17 @@ use serde_json::Value;
 
 pub use marker::Marker;
 
+/// The media type of a `Content-Type` value as compared everywhere: parameters (`;
+/// charset=...`) dropped, spaces trimmed, lower case.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Objects may have keys the expectation does not mention.

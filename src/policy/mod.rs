@@ -14,7 +14,9 @@
 use regex::Regex;
 use serde_json::Value;
 
-use crate::contract::model::{PolicyDoc, RedactDoc};
+pub mod doc;
+
+pub use doc::{PolicyDoc, RedactDoc};
 
 /// What a redacted value is replaced with. ASCII, so it stays a valid header value.
 pub const PLACEHOLDER: &str = crate::secrets::PLACEHOLDER;

@@ -8,6 +8,7 @@ pub mod html;
 pub mod junit;
 pub mod markdown;
 pub mod merge;
+pub mod verification;
 
 use std::collections::{BTreeMap, BTreeSet};
 

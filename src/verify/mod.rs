@@ -6,7 +6,8 @@
 //! comes out is the usual run report and a verification result (`result`) the consumer can
 //! import (`contrail verify --import`).
 
-pub mod result;
+// The result is a report's data (the history stores it): it lives in report/, below run/.
+pub use crate::report::verification as result;
 
 use std::path::{Path, PathBuf};
 
