@@ -2,9 +2,10 @@
 //!
 //! Dependencies run one way (tests/layering.rs fails on a cycle): inputs and pure helpers
 //! (`diag`, `yaml`, `gherkin`, `pointer`, `secrets`, `matching`, `policy`) <- `contract` (the
-//! model, no network) <- `recording`, `webhook`, `drift`, `server`, `client` <- `steps` (the
-//! vocabulary) <- `report`, `results`, `history` <- `run` <- `drift`/`verify`/`conform`/`bundle`
-//! commands <- `cli`. docs/architecture.md draws it module by module.
+//! model, no network) <- `recording`, `webhook`, `drift`, `client`, `server` <- `steps` (the
+//! vocabulary) <- `lint`, `bundle` <- `report`, `history` <- `run` <- `verify` <- `cli`
+//! (`conform`, `import`, `init` sit beside `steps`, under `cli`). docs/architecture.md draws
+//! it module by module.
 
 pub mod bundle;
 pub mod cli;
