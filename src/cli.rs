@@ -581,7 +581,7 @@ pub fn main() -> Exit {
                 (None, Some(upstream)) => crate::server::Mode::ReplayOrRecord { upstream },
                 (None, None) => crate::server::Mode::Replay,
             };
-            runtime.block_on(crate::server::serve_until_stopped(
+            let served = runtime.block_on(crate::server::serve_until_stopped(
                 &ws,
                 crate::server::MockOptions {
                     partner,
@@ -604,7 +604,17 @@ pub fn main() -> Exit {
                     },
                     ca_out: tls_ca_out,
                 },
-            ))
+            ));
+            match served {
+                Ok(()) => Exit::Passed,
+                Err(e) => {
+                    eprintln!("{e}");
+                    match e {
+                        crate::server::ServeError::BadInput(_) => Exit::BadInput,
+                        crate::server::ServeError::Harness(_) => Exit::Harness,
+                    }
+                }
+            }
         }
         Command::Run(args) => {
             let Some(runtime) = runtime() else { return Exit::Harness };

@@ -33,7 +33,7 @@ pub mod simulate;
 mod standalone;
 pub mod tls;
 
-pub use standalone::{MockOptions, serve_until_stopped};
+pub use standalone::{MockOptions, ServeError, serve_until_stopped};
 
 pub use admin::PREFIX as ADMIN_PREFIX;
 pub use body::MockBody;

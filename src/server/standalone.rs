@@ -17,8 +17,25 @@ pub struct MockOptions {
     pub ca_out: Option<std::path::PathBuf>,
 }
 
+/// Why `contrail mock` stopped other than by a signal: the user's input (settings, contracts,
+/// recordings, certificates), or the harness (a port, a file it could not write). The text
+/// is what to print, whole; the CLI picks the exit code.
+#[derive(Debug)]
+pub enum ServeError {
+    BadInput(String),
+    Harness(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::BadInput(m) | ServeError::Harness(m) => write!(f, "{m}"),
+        }
+    }
+}
+
 /// `contrail mock`: one partner's mock server in the foreground until Ctrl-C / SIGTERM.
-pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOptions) -> crate::exit::Exit {
+pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOptions) -> Result<(), ServeError> {
     let MockOptions {
         partner,
         port,
@@ -30,24 +47,21 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         ca_out,
     } = opts;
     let partner = partner.as_str();
-    use crate::exit::Exit;
     let limits = match Limits::from_config(&ws.config.mock) {
         Ok(l) => Limits { admin_token, ..l },
         Err(e) => {
-            eprintln!(
+            return Err(ServeError::BadInput(format!(
                 "error: {}: {e}",
                 ws.file
                     .as_deref()
                     .unwrap_or(std::path::Path::new("contrail.toml"))
                     .display()
-            );
-            return Exit::BadInput;
+            )));
         }
     };
     let (catalog, errors) = crate::contract::Catalog::load_dir(&ws.contracts_dir(), &ws.read_roots());
     if !errors.is_empty() {
-        eprintln!("{errors}");
-        return Exit::BadInput;
+        return Err(ServeError::BadInput(format!("{errors}")));
     }
     crate::client::auth::remember_catalog_secrets(&catalog);
     let Some(contract) = catalog
@@ -61,11 +75,10 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
             .values()
             .flat_map(|c| c.partners.keys().cloned())
             .collect();
-        eprintln!(
+        return Err(ServeError::BadInput(format!(
             "error: no contract has a partner {partner:?} (partners: {})",
             known.join(", ")
-        );
-        return Exit::BadInput;
+        )));
     };
     let dir = ws.recordings_dir().join(partner);
     let https = match tls
@@ -74,14 +87,12 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
     {
         None => None,
         Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return Exit::BadInput;
+            return Err(ServeError::BadInput(format!("error: {e}")));
         }
         Some(Ok(t)) => match t.load() {
             Ok(h) => Some(h),
             Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::BadInput;
+                return Err(ServeError::BadInput(format!("error: {e}")));
             }
         },
     };
@@ -91,8 +102,7 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         None => None,
         Some(Ok(f)) => Some(f),
         Some(Err(e)) => {
-            eprintln!("error: {e}");
-            return Exit::Harness;
+            return Err(ServeError::Harness(format!("error: {e}")));
         }
     };
     let upstream_tls = match ws.config.partners.get(partner).and_then(|p| p.tls.as_ref()) {
@@ -100,8 +110,7 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
         Some(cfg) => match crate::client::tls::PartnerTls::load(partner, cfg, &ws.root) {
             Ok(t) => Some(t),
             Err(e) => {
-                eprintln!("error: {e}");
-                return Exit::BadInput;
+                return Err(ServeError::BadInput(format!("error: {e}")));
             }
         },
     };
@@ -123,12 +132,10 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
     {
         Ok(s) => s,
         Err(StartError::Recordings(d)) => {
-            eprintln!("{d}");
-            return Exit::BadInput;
+            return Err(ServeError::BadInput(format!("{d}")));
         }
         Err(e) => {
-            eprintln!("error: {e}");
-            return Exit::Harness;
+            return Err(ServeError::Harness(format!("error: {e}")));
         }
     };
     println!(
@@ -150,5 +157,5 @@ pub async fn serve_until_stopped(ws: &crate::workspace::Workspace, opts: MockOpt
     }
     server.stop().await;
     drop(ca_file);
-    Exit::Passed
+    Ok(())
 }
