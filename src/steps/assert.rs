@@ -239,11 +239,7 @@ fn expect_json(e: &Exchange, expected: &Value, actual: &Value, mode: Mode, what:
         ),
     )
     .findings(mismatches)
-    .diff(pretty(&ev), pretty(&av)))
-}
-
-pub fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+    .diff(super::values::pretty(&ev), super::values::pretty(&av)))
 }
 
 async fn field(w: &mut World, a: Args) -> StepResult {

@@ -142,7 +142,7 @@ pub fn register(r: &mut Registry) {
                 }
                 Err(
                     StepFailure::assertion(format!("the variable {name:?} is not the table below the step"))
-                        .diff(super::assert::pretty(&want), super::assert::pretty(got)),
+                        .diff(super::values::pretty(&want), super::values::pretty(got)),
                 )
             })
         },

@@ -86,7 +86,7 @@ pub fn register(r: &mut Registry) {
         r#"Given "ticketing" answers the next 1 "listTickets" calls with a body of 20 MB"#,
         |w, a| {
             Box::pin(async move {
-                let bytes = size_in_bytes(a.int(3)?, a.param(4))?;
+                let bytes = super::values::size_in_bytes(a.int(3)?, a.param(4))?;
                 fault(w, &a, FaultKind::Oversized(bytes))
             })
         },
@@ -344,26 +344,6 @@ pub(super) fn non_negative(a: &Args, i: usize) -> Result<u64, StepFailure> {
     u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} is negative")))
 }
 
-/// `20` `MB` -> bytes (1 KB = 1,024 bytes), at most 1 GB.
-pub fn size_in_bytes(n: i64, unit: &str) -> Result<usize, StepFailure> {
-    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
-        "B" | "BYTE" | "BYTES" => 1,
-        "KB" | "KIB" => 1 << 10,
-        "MB" | "MIB" => 1 << 20,
-        "GB" | "GIB" => 1 << 30,
-        _ => {
-            return Err(StepFailure::usage(format!(
-                "{unit:?} is not a size unit (use B, KB, MB or GB)"
-            )));
-        }
-    };
-    let n = u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} {unit} is negative")))?;
-    n.checked_mul(factor)
-        .filter(|b| *b <= 1 << 30)
-        .and_then(|b| usize::try_from(b).ok())
-        .ok_or_else(|| StepFailure::usage(format!("{n} {unit} is more than 1 GB")))
-}
-
 fn json_ct() -> Vec<(String, String)> {
     vec![("content-type".into(), "application/json".into())]
 }
@@ -545,6 +525,6 @@ fn that_body(w: &World, docstring: &str, mode: Mode) -> StepResult {
     Err(
         StepFailure::assertion(format!("the body of {} {} does not match", last.method, last.path))
             .findings(mismatches)
-            .diff(super::assert::pretty(&ev), super::assert::pretty(&av)),
+            .diff(super::values::pretty(&ev), super::values::pretty(&av)),
     )
 }

@@ -1,5 +1,5 @@
-//! Reading values out of step text: JSON doc strings,
-//! `{x:value}` parameters, field paths and data tables.
+//! Step values shared by the step groups: reading JSON doc strings, `{x:value}` parameters,
+//! field paths, data tables and sizes out of step text, and JSON shown pretty in diffs.
 
 use serde_json::{Map, Value};
 
@@ -117,6 +117,30 @@ pub fn json_file(w: &super::world::World, relative: &str, what: &str) -> Result<
         ))
     })?;
     Ok((text, value))
+}
+
+pub fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+/// `20` `MB` -> bytes (1 KB = 1,024 bytes), at most 1 GB.
+pub fn size_in_bytes(n: i64, unit: &str) -> Result<usize, StepFailure> {
+    let factor: u64 = match unit.to_ascii_uppercase().as_str() {
+        "B" | "BYTE" | "BYTES" => 1,
+        "KB" | "KIB" => 1 << 10,
+        "MB" | "MIB" => 1 << 20,
+        "GB" | "GIB" => 1 << 30,
+        _ => {
+            return Err(StepFailure::usage(format!(
+                "{unit:?} is not a size unit (use B, KB, MB or GB)"
+            )));
+        }
+    };
+    let n = u64::try_from(n).map_err(|_| StepFailure::usage(format!("{n} {unit} is negative")))?;
+    n.checked_mul(factor)
+        .filter(|b| *b <= 1 << 30)
+        .and_then(|b| usize::try_from(b).ok())
+        .ok_or_else(|| StepFailure::usage(format!("{n} {unit} is more than 1 GB")))
 }
 
 #[cfg(test)]

@@ -147,7 +147,7 @@ pub struct World {
     /// for it from then on.
     pub started: std::time::Instant,
     /// Webhooks delivered so far, the last one is "that webhook".
-    pub deliveries: Vec<super::webhook::Delivery>,
+    pub deliveries: Vec<crate::webhook::Delivery>,
     /// Whether a step talked to the system under test (its output is then shown on failure).
     pub uses_sut: bool,
     /// Values made up so far (see `draw`).

@@ -6,3 +6,17 @@
 pub mod generate;
 pub mod sign;
 pub mod strategy;
+
+/// One webhook as delivered ("that webhook").
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub partner: String,
+    pub event: String,
+    /// The delivery id: the same on a redelivery.
+    pub id: String,
+    pub body: Vec<u8>,
+    /// Status of the last attempt (0: no answer).
+    pub status: u16,
+    pub response: String,
+    pub attempts: u32,
+}
