@@ -237,15 +237,10 @@ pub async fn check(ws: &Workspace, o: &Options) -> Result<Outcome, (Exit, String
         .iter()
         .filter(|op| o.operations.is_empty() || o.operations.contains(&op.id))
         .collect();
+    // A hair under the limit: a sandbox counting a window inclusively must not see one more.
     let gap = partner
-        .doc
         .rate_limit
-        .as_ref()
-        .and_then(|r| {
-            let per = humantime::parse_duration(&r.per).ok()?;
-            // A hair under the limit: a sandbox counting a window inclusively must not see one more.
-            (r.requests > 0).then(|| (per / r.requests).mul_f64(1.02))
-        })
+        .map(|r| (r.per / r.requests).mul_f64(1.02))
         .unwrap_or(Duration::ZERO);
     crate::client::install_crypto_provider();
     let timeout = ws

@@ -33,6 +33,17 @@ pub struct Partner {
     pub name: String,
     pub doc: PartnerDoc,
     pub operations: Vec<Operation>,
+    /// `doc.rate_limit`, its window read once at load (a bad one fails the load).
+    pub rate_limit: Option<RateLimit>,
+    /// `doc.latency_budget`, read once at load.
+    pub latency_budget: Option<std::time::Duration>,
+}
+
+/// A partner's rate limit: `requests` per `per` (never zero: the load refuses it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    pub requests: u32,
+    pub per: std::time::Duration,
 }
 
 impl Partner {
@@ -182,17 +193,21 @@ impl Contract {
         // load, not as a harness error in the middle of a run (or, for the simulator, as no
         // rate limit at all).
         let line_of = |needle: &str| text.lines().position(|l| l.contains(needle)).map_or(1, |i| i + 1);
+        let (mut budgets, mut limits) = (BTreeMap::new(), BTreeMap::new());
         for (name, p) in &doc.partners {
-            if let Some(b) = &p.latency_budget
-                && let Err(e) = humantime::parse_duration(b)
-            {
-                errors.push(
-                    Diagnostic::new(
-                        file,
-                        format!("partner {name:?}: latency_budget {b:?} is not a duration: {e}"),
-                    )
-                    .at(line_of(&format!("latency_budget: {b}")), 1),
-                );
+            if let Some(b) = &p.latency_budget {
+                match humantime::parse_duration(b) {
+                    Ok(d) => {
+                        budgets.insert(name.clone(), d);
+                    }
+                    Err(e) => errors.push(
+                        Diagnostic::new(
+                            file,
+                            format!("partner {name:?}: latency_budget {b:?} is not a duration: {e}"),
+                        )
+                        .at(line_of(&format!("latency_budget: {b}")), 1),
+                    ),
+                }
             }
             if let Some(r) = &p.rate_limit {
                 let at = line_of(&format!("per: {}", r.per));
@@ -201,6 +216,15 @@ impl Contract {
                         Diagnostic::new(file, format!("partner {name:?}: rate_limit.per must be longer than 0"))
                             .at(at, 1),
                     ),
+                    Ok(per) if r.requests > 0 => {
+                        limits.insert(
+                            name.clone(),
+                            RateLimit {
+                                requests: r.requests,
+                                per,
+                            },
+                        );
+                    }
                     Ok(_) => {}
                     Err(e) => errors.push(
                         Diagnostic::new(
@@ -307,6 +331,8 @@ impl Contract {
                     name: name.clone(),
                     doc: p.clone(),
                     operations,
+                    rate_limit: limits.get(name).copied(),
+                    latency_budget: budgets.get(name).copied(),
                 },
             );
         }

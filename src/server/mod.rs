@@ -254,18 +254,9 @@ fn prepare(cfg: Config) -> Result<Arc<Shared>, StartError> {
     if let Mode::Drift { session, .. } = &cfg.mode {
         session.register(&cfg.partner, items.iter().map(|(f, _)| f.clone()));
         if session.pace
-            && let Some(limit) = cfg
-                .contract
-                .partner(&cfg.partner)
-                .and_then(|p| p.doc.rate_limit.as_ref())
+            && let Some(limit) = cfg.contract.partner(&cfg.partner).and_then(|p| p.rate_limit)
         {
-            let per = humantime::parse_duration(&limit.per).map_err(|e| {
-                format!(
-                    "the rate limit of {:?} has a bad window {:?}: {e}",
-                    cfg.partner, limit.per
-                )
-            })?;
-            pacer = crate::drift::pace::Pacer::new(limit.requests, per);
+            pacer = crate::drift::pace::Pacer::new(limit.requests, limit.per);
         }
     }
     let index = Index::build(&cfg.contract.policy, items);

@@ -125,12 +125,7 @@ impl Simulator {
             );
             default_scopes = request.clone().unwrap_or_else(|| scopes.keys().cloned().collect());
         }
-        let rate_limit = p.and_then(|p| p.doc.rate_limit.as_ref()).and_then(|r| {
-            humantime::parse_duration(&r.per)
-                .ok()
-                .filter(|d| !d.is_zero())
-                .map(|d| (r.requests, d))
-        });
+        let rate_limit = p.and_then(|p| p.rate_limit).map(|r| (r.requests, r.per));
         let key = match p.and_then(|p| p.doc.auth.as_ref()) {
             Some(AuthDoc::Bearer { token }) => Some(KeyGuard::Bearer(crate::interpolate::interpolate_env(token))),
             Some(AuthDoc::ApiKey { header, query, value }) => Some(KeyGuard::ApiKey {

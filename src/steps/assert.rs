@@ -465,12 +465,8 @@ fn budget(w: &World) -> StepResult {
     let partner = contract
         .partner(&e.partner)
         .ok_or_else(|| StepFailure::usage("unknown partner"))?;
-    let text = partner
-        .doc
+    let limit = partner
         .latency_budget
-        .as_deref()
         .ok_or_else(|| StepFailure::usage(format!("the contract gives no latency_budget for {:?}", e.partner)))?;
-    let limit =
-        humantime::parse_duration(text).map_err(|err| StepFailure::usage(format!("latency_budget {text:?}: {err}")))?;
     latency(w, limit, "the partner's latency budget")
 }
