@@ -131,3 +131,16 @@ fn the_writer_masks_whole_lines_even_when_a_secret_is_written_in_pieces() {
         "first «redacted» line\nsecond «redacted»"
     );
 }
+
+/// Thousands of remembered values (a simulator's tokens) are all masked, the first and the last
+/// remembered alike, and one remembered after a mask is masked by the next.
+#[test]
+fn many_remembered_values_are_all_masked() {
+    for i in 0..3000 {
+        remember(&format!("sim_token_{i:05}_abcdef"));
+    }
+    let text = "first sim_token_00000_abcdef last sim_token_02999_abcdef";
+    assert_eq!(mask_known(text, MASK), format!("first {MASK} last {MASK}"));
+    remember("sim_token_late_abcdef");
+    assert_eq!(mask_known("x sim_token_late_abcdef", MASK), format!("x {MASK}"));
+}
