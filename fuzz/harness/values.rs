@@ -13,10 +13,7 @@ use serde_json::Value;
 pub fn matching(data: &[u8]) {
     let p = super::parts(data, 2);
     let expected_text = super::text(p[0]);
-    let actual: Value = p
-        .get(1)
-        .and_then(|a| serde_json::from_slice(a).ok())
-        .unwrap_or(Value::Null);
+    let actual = json_or_null(p.get(1));
     let expected: Value = match serde_json::from_str(&expected_text) {
         Ok(v) => v,
         Err(_) => {
@@ -41,6 +38,11 @@ pub fn matching(data: &[u8]) {
     }
 }
 
+/// The second part of an input as JSON (null when missing or not JSON).
+fn json_or_null(part: Option<&&[u8]>) -> Value {
+    part.and_then(|a| serde_json::from_slice(a).ok()).unwrap_or(Value::Null)
+}
+
 fn has_marker(v: &Value) -> bool {
     match v {
         Value::String(s) => s.starts_with('#') || s.starts_with("\\#"),
@@ -54,10 +56,7 @@ fn has_marker(v: &Value) -> bool {
 pub fn interpolate_text(data: &[u8]) {
     let p = super::parts(data, 2);
     let template = super::text(p[0]);
-    let var: Value = p
-        .get(1)
-        .and_then(|a| serde_json::from_slice(a).ok())
-        .unwrap_or(Value::Null);
+    let var = json_or_null(p.get(1));
     let vars: BTreeMap<String, Value> = [("v".to_string(), var.clone()), ("ticket".to_string(), var)].into();
     let params: BTreeMap<String, String> = [("p".to_string(), "param".to_string())].into();
     let scope = Scope {
