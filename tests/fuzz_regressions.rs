@@ -99,7 +99,7 @@ fn a_credential_on_disk_is_caught() {
     )
     .expect("write");
     let caught = std::panic::catch_unwind(|| {
-        harness::mock::no_credential_on_disk(&[dir.path().to_path_buf()], std::slice::from_ref(&token), b"GET /a")
+        harness::mock::no_credential_on_disk(&[dir.path().join("r.json")], std::slice::from_ref(&token), b"GET /a")
     });
     assert!(caught.is_err(), "a recorded credential went unnoticed");
 }

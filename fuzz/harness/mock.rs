@@ -243,16 +243,18 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
     if mode != Mode::Record {
         return Vec::new();
     }
-    no_credential_on_disk(&s.record_dirs, &credentials, &said);
-    s.record_dirs
+    let written: Vec<PathBuf> = s
+        .record_dirs
         .iter()
         .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
         .map(|e| e.path())
-        .collect()
+        .collect();
+    no_credential_on_disk(&written, &credentials, &said);
+    written
 }
 
 /// A recorded file must never hold a credential the request carried (nor its echo).
-pub fn no_credential_on_disk(dirs: &[PathBuf], credentials: &[String], said: &[u8]) {
+pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String], said: &[u8]) {
     let secret: Vec<&String> = credentials
         .iter()
         .filter(|c| c.len() >= 16 && !said.windows(c.len()).any(|w| w == c.as_bytes()))
@@ -260,17 +262,15 @@ pub fn no_credential_on_disk(dirs: &[PathBuf], credentials: &[String], said: &[u
     if secret.is_empty() {
         return;
     }
-    for dir in dirs {
-        for f in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-            let text = std::fs::read(f.path()).unwrap_or_default();
-            for c in &secret {
-                assert!(
-                    !text.windows(c.len()).any(|w| w == c.as_bytes()),
-                    "{} holds the request's credential {c:?}:\n{}",
-                    f.path().display(),
-                    String::from_utf8_lossy(&text)
-                );
-            }
+    for file in files {
+        let text = std::fs::read(file).unwrap_or_default();
+        for c in &secret {
+            assert!(
+                !text.windows(c.len()).any(|w| w == c.as_bytes()),
+                "{} holds the request's credential {c:?}:\n{}",
+                file.display(),
+                String::from_utf8_lossy(&text)
+            );
         }
     }
 }
