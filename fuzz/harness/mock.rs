@@ -156,9 +156,6 @@ async fn stub_partner() -> url::Url {
 struct Parsed {
     request: Request<Full<Bytes>>,
     credential: Option<String>,
-    /// Everything else the request says, where the credential must not also appear for the
-    /// check to be meaningful.
-    rest: Vec<u8>,
 }
 
 fn parse(raw: &[u8]) -> Option<Parsed> {
@@ -179,8 +176,6 @@ fn parse(raw: &[u8]) -> Option<Parsed> {
     }
     let mut builder = Request::builder().method(method).uri(uri);
     let mut credential = None;
-    let mut rest = Vec::from(first);
-    rest.extend_from_slice(body);
     for line in lines {
         let Some(colon) = line.iter().position(|b| *b == b':') else {
             continue;
@@ -190,17 +185,11 @@ fn parse(raw: &[u8]) -> Option<Parsed> {
         if name == hyper::header::AUTHORIZATION {
             let v = String::from_utf8_lossy(value.as_bytes()).into_owned();
             credential = Some(v.split_once(' ').map_or(v.clone(), |(_, t)| t.trim().to_string()));
-        } else {
-            rest.extend_from_slice(value.as_bytes());
         }
         builder = builder.header(name, value);
     }
     let request = builder.body(Full::new(Bytes::copy_from_slice(body))).ok()?;
-    Some(Parsed {
-        request,
-        credential,
-        rest,
-    })
+    Some(Parsed { request, credential })
 }
 
 /// Runs one input; returns the files record mode wrote (after checking them).
@@ -219,12 +208,7 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
         }
     }
     let parsed: Vec<Parsed> = requests.split(|b| *b == 0).take(8).filter_map(parse).collect();
-    let mut credentials = Vec::new();
-    let mut said = Vec::new();
-    for p in &parsed {
-        credentials.extend(p.credential.clone());
-        said.extend_from_slice(&p.rest);
-    }
+    let credentials: Vec<String> = parsed.iter().filter_map(|p| p.credential.clone()).collect();
     s.rt.block_on(async {
         for p in parsed {
             if let Ok(reply) = mock.handle(p.request).await {
@@ -249,24 +233,32 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
         .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
         .map(|e| e.path())
         .collect();
-    no_credential_on_disk(&written, &credentials, &said);
+    no_credential_on_disk(&written, &credentials);
     written
 }
 
-/// A recorded file must never hold a credential the request carried (nor its echo).
-pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String], said: &[u8]) {
-    let secret: Vec<&String> = credentials
-        .iter()
-        .filter(|c| c.len() >= 16 && !said.windows(c.len()).any(|w| w == c.as_bytes()))
-        .collect();
+/// A recorded file must never hold a credential the request carried, wherever the request or
+/// the partner's echo put it (a path, a query, a header's name, a JSON key), in its text or
+/// inside a binary body (base64 on disk hides nothing from a reader).
+pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String]) {
+    let secret: Vec<&String> = credentials.iter().filter(|c| c.len() >= 16).collect();
     if secret.is_empty() {
         return;
     }
     for file in files {
         let text = std::fs::read(file).unwrap_or_default();
+        let mut readable = vec![text.clone()];
+        if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) {
+            for part in ["request", "response"] {
+                if let Some(b) = json[part]["body"]["base64"].as_str() {
+                    use base64::Engine as _;
+                    readable.extend(base64::prelude::BASE64_STANDARD.decode(b));
+                }
+            }
+        }
         for c in &secret {
             assert!(
-                !text.windows(c.len()).any(|w| w == c.as_bytes()),
+                !readable.iter().any(|r| r.windows(c.len()).any(|w| w == c.as_bytes())),
                 "{} holds the request's credential {c:?}:\n{}",
                 file.display(),
                 String::from_utf8_lossy(&text)

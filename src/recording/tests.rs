@@ -384,3 +384,73 @@ fn a_contract_rule_keeps_a_field_the_name_rule_would_hide() {
     // Without a rule of its own, the name still hides it.
     assert_eq!(v["session_token"], PLACEHOLDER);
 }
+
+/// Wherever a partner echoes a credential (a JSON key, a form name, a query name, a header name,
+/// a binary body), the recording does not hold it.
+#[test]
+fn an_echoed_credential_is_masked_in_keys_names_and_binary_bodies() {
+    let token = "echo-cred-9f8e7d6c5b4a";
+    let headers = vec![
+        ("Authorization".to_string(), format!("Bearer {token}")),
+        (token.to_string(), "x".to_string()),
+        ("Content-Type".into(), "application/x-www-form-urlencoded".into()),
+    ];
+    let query = vec![(token.to_string(), "1".to_string())];
+    let form = format!("{token}=1&title=t");
+    let answer = format!(r#"{{"sessions":{{"{token}":{{"scope":"all"}}}}}}"#);
+    let i = Interaction::capture(
+        &FieldPolicy::default(),
+        &seen(form.as_bytes(), answer.as_bytes(), &headers, &query),
+        meta("createTicket", 1),
+    );
+    let text = i.to_pretty_json().unwrap();
+    assert!(!text.contains(token), "{text}");
+    assert_eq!(
+        i.response.body,
+        Body::Json(json!({"sessions": {"<redacted>": {"scope": "all"}}}))
+    );
+
+    let binary = [b"\x00\xff".as_slice(), token.as_bytes()].concat();
+    let response_headers = vec![("Content-Type".to_string(), "application/octet-stream".to_string())];
+    let mut s = seen(b"", &binary, &headers, &[]);
+    s.response_headers = &response_headers;
+    let i = Interaction::capture(&FieldPolicy::default(), &s, meta("createTicket", 2));
+    assert!(!String::from_utf8_lossy(&i.response.body.to_bytes()).contains(token));
+    assert_eq!(i.response.body.to_bytes(), b"\x00\xff<redacted>");
+}
+
+/// The last check before writing stands on its own: an interaction that holds a secret learnt
+/// this run (however it got there) is refused, with the file named, and nothing is written.
+#[test]
+fn a_recording_holding_a_known_secret_is_refused_and_not_written() {
+    crate::secrets::remember("guard-secret-1a2b3c4d");
+    let dir = tempfile::tempdir().unwrap();
+    let i = Interaction::capture(
+        &FieldPolicy::default(),
+        &seen(br#"{"title":"t"}"#, br#"{"id":"T-1"}"#, &[], &[]),
+        meta("createTicket", 1),
+    );
+    let file = save(dir.path(), &i).expect("a clean interaction is written");
+    assert!(file.exists());
+
+    for part in ["request", "response"] {
+        let mut leaky = i.clone();
+        let body = Body::Json(json!({"note": "guard-secret-1a2b3c4d"}));
+        match part {
+            "request" => leaky.request.body = body,
+            _ => leaky.response.body = body,
+        }
+        leaky.meta.sequence = 2;
+        let err = save(dir.path(), &leaky).expect_err("a secret is refused");
+        assert!(err.contains(&format!("its {part} would hold a secret")), "{err}");
+        assert!(err.contains(&leaky.file_name()), "the file is named: {err}");
+        assert!(!err.contains("guard-secret"), "the error does not print it: {err}");
+        assert!(!dir.path().join(leaky.file_name()).exists());
+    }
+    let mut binary = i.clone();
+    binary.response.body = Body::from_bytes(Some("application/octet-stream"), b"\xffguard-secret-1a2b3c4d");
+    assert!(
+        save(dir.path(), &binary).is_err(),
+        "a secret inside a binary body is refused too"
+    );
+}

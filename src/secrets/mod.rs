@@ -128,8 +128,8 @@ pub fn remember_header(name: &str, value: &str) {
     }
 }
 
-/// Masks every known secret value in `text`.
-pub fn mask_known<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
+/// Runs `f` with the matcher over every known value (rebuilt first when values were added).
+fn with_matcher<R>(f: impl FnOnce(Option<&(AhoCorasick, usize)>) -> R) -> R {
     // The read guard goes at the end of this statement: taking the write lock while holding it
     // would deadlock.
     let stale = KNOWN.read().is_ok_and(|k| k.stale);
@@ -139,13 +139,35 @@ pub fn mask_known<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
     {
         known.rebuild();
     }
-    let Ok(known) = KNOWN.read() else {
-        return Cow::Borrowed(text);
-    };
-    match &known.matcher {
+    match KNOWN.read() {
+        Ok(known) => f(known.matcher.as_ref()),
+        Err(_) => f(None),
+    }
+}
+
+/// Masks every known secret value in `text`.
+pub fn mask_known<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
+    with_matcher(|m| match m {
         Some((m, patterns)) if m.is_match(text) => Cow::Owned(m.replace_all(text, &vec![mask; *patterns])),
         _ => Cow::Borrowed(text),
-    }
+    })
+}
+
+/// Masks every known secret value in bytes that are not text (a binary body): a token next to
+/// a stray byte is a token all the same, and base64 on disk hides it from nobody.
+pub fn mask_known_bytes<'a>(bytes: &'a [u8], mask: &str) -> Cow<'a, [u8]> {
+    with_matcher(|m| match m {
+        Some((m, patterns)) if m.is_match(bytes) => {
+            Cow::Owned(m.replace_all_bytes(bytes, &vec![mask.as_bytes(); *patterns]))
+        }
+        _ => Cow::Borrowed(bytes),
+    })
+}
+
+/// Where the first known secret value starts in `bytes`, if one is there: the last check
+/// before a file is written.
+pub fn find_known(bytes: &[u8]) -> Option<usize> {
+    with_matcher(|m| m.and_then(|(m, _)| m.find(bytes)).map(|found| found.start()))
 }
 
 /// Masks known values and secret shapes in free text (a log line, a report, a header value).
@@ -161,7 +183,10 @@ pub fn mask_text<'a>(text: &'a str, mask: &str) -> Cow<'a, str> {
 /// field the name rule would hide; this is all that is left to do after it.
 pub fn mask_strings(v: &mut Value, mask: &str) {
     match v {
-        Value::Object(m) => m.values_mut().for_each(|c| mask_strings(c, mask)),
+        Value::Object(m) => {
+            mask_keys(m, mask);
+            m.values_mut().for_each(|c| mask_strings(c, mask));
+        }
         Value::Array(a) => a.iter_mut().for_each(|c| mask_strings(c, mask)),
         Value::String(s) => {
             if let Cow::Owned(masked) = mask_text(s, mask) {
@@ -172,11 +197,43 @@ pub fn mask_strings(v: &mut Value, mask: &str) {
     }
 }
 
+/// Masks secrets in an object's keys: partners key maps by session or token
+/// (`{"sessions": {"<token>": ...}}`), and a key is written out as plainly as a value. Two keys
+/// that mask alike stay two entries (`<mask>`, `<mask>#2`), so no value is lost.
+fn mask_keys(m: &mut serde_json::Map<String, Value>, mask: &str) {
+    if !m.keys().any(|k| matches!(mask_text(k, mask), Cow::Owned(_))) {
+        return;
+    }
+    let mut masked = Vec::new();
+    for (k, c) in std::mem::take(m) {
+        match mask_text(&k, mask) {
+            Cow::Borrowed(_) => {
+                m.insert(k, c);
+            }
+            Cow::Owned(key) => masked.push((key, c)),
+        }
+    }
+    // After every key that stays, so that a masked key never takes the name of one.
+    for (key, c) in masked {
+        let key = unique_key(|k| m.contains_key(k), key);
+        m.insert(key, c);
+    }
+}
+
+/// `key`, or `key#2`, `key#3`, ... whichever `taken` does not hold yet.
+pub fn unique_key(taken: impl Fn(&str) -> bool, key: String) -> String {
+    if !taken(&key) {
+        return key;
+    }
+    (2..).map(|n| format!("{key}#{n}")).find(|k| !taken(k)).unwrap_or(key)
+}
+
 /// Masks a JSON value in place where no field policy applies (`-v`'s variables): values under
 /// secret-named keys at any depth, and known values and secret shapes inside every string.
 pub fn scrub_json(v: &mut Value, mask: &str) {
     match v {
         Value::Object(m) => {
+            mask_keys(m, mask);
             for (k, c) in m.iter_mut() {
                 if is_secret_key(k) && is_secret_value(c) {
                     *c = Value::String(mask.into());

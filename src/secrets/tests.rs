@@ -144,3 +144,49 @@ fn many_remembered_values_are_all_masked() {
     remember("sim_token_late_abcdef");
     assert_eq!(mask_known("x sim_token_late_abcdef", MASK), format!("x {MASK}"));
 }
+
+/// A partner that keys a map by token writes the token as a key: it is masked like a value,
+/// and two keys that mask alike stay two entries (no value is lost, none is overwritten).
+#[test]
+fn secrets_in_object_keys_are_masked_and_keep_their_values() {
+    remember("key-secret-a-0001");
+    remember("key-secret-b-0002");
+    let mut v = json!({"sessions": {
+        "key-secret-a-0001": {"n": 1},
+        "key-secret-b-0002": {"n": 2},
+        "<redacted>": {"n": 0},
+        "plain": {"n": 3}
+    }});
+    mask_strings(&mut v, PLACEHOLDER);
+    let text = v.to_string();
+    assert!(!text.contains("key-secret"), "{text}");
+    let sessions = v["sessions"].as_object().unwrap();
+    assert_eq!(sessions.len(), 4, "{text}");
+    assert_eq!(
+        sessions["<redacted>"]["n"], 0,
+        "the key that was there keeps its value: {text}"
+    );
+    let mut masked: Vec<i64> = ["<redacted>#2", "<redacted>#3"]
+        .iter()
+        .map(|k| sessions[*k]["n"].as_i64().unwrap())
+        .collect();
+    masked.sort();
+    assert_eq!(masked, [1, 2]);
+    assert_eq!(sessions["plain"]["n"], 3);
+
+    let mut verbose = json!({"key-secret-a-0001": true});
+    scrub_json(&mut verbose, MASK);
+    assert!(!verbose.to_string().contains("key-secret"), "{verbose}");
+}
+
+/// A binary body is masked byte-wise (the bytes around the secret are not text), and
+/// `find_known` finds what is left to find.
+#[test]
+fn binary_bytes_are_masked_and_searched() {
+    remember("bin-secret-0003");
+    let raw = b"\xff\xfebin-secret-0003\x00";
+    let masked = mask_known_bytes(raw, PLACEHOLDER);
+    assert_eq!(&*masked, b"\xff\xfe<redacted>\x00");
+    assert_eq!(find_known(raw), Some(2));
+    assert_eq!(find_known(&masked), None);
+}
