@@ -433,6 +433,13 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), String> {
 /// Saves an interaction under `dir`; returns its path.
 pub fn save(dir: &Path, interaction: &Interaction) -> Result<PathBuf, String> {
     let path = dir.join(interaction.file_name());
+    write(&path, interaction)?;
+    Ok(path)
+}
+
+/// Writes an interaction to `path` (atomically), unless it would hold a secret: every writer of
+/// recordings (record mode, drift's accept, import) comes through here.
+pub fn write(path: &Path, interaction: &Interaction) -> Result<(), String> {
     if let Some(part) = interaction.holds_known_secret() {
         return Err(format!(
             "refusing to write {}: its {part} would hold a secret value learnt in this run, which \
@@ -440,8 +447,7 @@ pub fn save(dir: &Path, interaction: &Interaction) -> Result<PathBuf, String> {
             path.display()
         ));
     }
-    write_atomic(&path, interaction.to_pretty_json()?.as_bytes())?;
-    Ok(path)
+    write_atomic(path, interaction.to_pretty_json()?.as_bytes())
 }
 
 /// Every interaction file directly in `dir` (temp files of interrupted writes are skipped).

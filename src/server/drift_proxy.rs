@@ -138,10 +138,7 @@ pub(super) async fn compare_with_live(
                         accepted.meta.recorded_at = now.meta.recorded_at.clone();
                         accepted.meta.target = upstream.to_string();
                         accepted.meta.contract_version = s.contract.version.clone();
-                        checked.accepted = accepted
-                            .to_pretty_json()
-                            .and_then(|text| recording::write_atomic(&file, text.as_bytes()))
-                            .is_ok();
+                        checked.accepted = recording::write(&file, &accepted).is_ok();
                     }
                 }
                 session.checked(checked);
