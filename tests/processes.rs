@@ -145,3 +145,47 @@ fn sigterm_stops_the_run_and_everything_it_started() {
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_gone(ws.path());
 }
+
+/// A caller that drops a run in the middle of a scenario (a timeout around `run::run`) leaves
+/// nothing running either: what the run started is owned by a guard that stops it on drop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_dropped_mid_scenario_takes_down_what_it_started() {
+    use contrail::run::{RunOptions, Target};
+    let ws = workspace_with_shell_service();
+    std::fs::write(
+        ws.path().join("features/waits.feature"),
+        concat!(
+            "Feature: waits\n",
+            "  Scenario: a long wait\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    Then within 60 seconds \"incidents\" receives at least 5 \"createIncident\" requests\n",
+        ),
+    )
+    .unwrap();
+    let opts = RunOptions {
+        paths: vec![ws.path().join("features/waits.feature")],
+        target: Some(Target::Record),
+        quiet: true,
+        color: cucumber::writer::Coloring::Never,
+        ..RunOptions::default()
+    };
+    let workspace = contrail::workspace::Workspace::discover(ws.path()).expect("the workspace");
+    // Boxed, so that dropping it drops the run (a pinned local would live to the end of scope).
+    let mut run = Box::pin(contrail::run::run(workspace, opts));
+    let started = Instant::now();
+    let ready = || ws.path().join("partner.pid").exists() && ws.path().join("sleep.pid").exists();
+    // The service runs, then a little more for the scenario to be waiting.
+    let mut settled = None;
+    while settled.is_none_or(|at: Instant| at.elapsed() < Duration::from_millis(500)) {
+        tokio::select! {
+            exit = run.as_mut() => panic!("the run ended ({exit:?}) before it was dropped"),
+            _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+        }
+        if settled.is_none() && ready() {
+            settled = Some(Instant::now());
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the service never started");
+    }
+    drop(run);
+    assert_gone(ws.path());
+}

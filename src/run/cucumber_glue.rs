@@ -17,28 +17,84 @@ use crate::exit::Exit;
 use crate::steps::report::{Redactor, render_failure};
 use crate::steps::{FailureKind, Suite, World};
 
-/// The suite of the run in progress. cucumber builds each World with `World::new()`, which
-/// takes no arguments, so the suite is handed over here.
-static SUITE: Mutex<Option<(Arc<Suite>, Arc<Redactor>)>> = Mutex::new(None);
 /// Every scenario's identity, by feature file and (expanded) line: worked out once per feature
 /// as it is parsed, since numbering repeated outline rows needs the whole feature.
 type Identities = std::collections::HashMap<(Option<PathBuf>, usize), crate::scenario::Identity>;
-static IDENTITIES: Mutex<Option<Identities>> = Mutex::new(None);
-/// Steps that failed because the harness or a target could not run (exit 3).
-static HARNESS_FAILURES: AtomicUsize = AtomicUsize::new(0);
+
+/// What one run shares with cucumber's callbacks. cucumber builds each World with
+/// `World::new()`, which takes no arguments, and calls steps through a plain `fn`: the run's
+/// state reaches them as a task-local set around `cucumber.run` (cucumber polls every scenario
+/// and the writer inside that one future), so two runs in one process never see each other's.
+pub(super) struct RunState {
+    suite: Arc<Suite>,
+    redactor: Arc<Redactor>,
+    identities: Mutex<Identities>,
+    /// Steps that failed because the harness or a target could not run (exit 3).
+    harness_failures: AtomicUsize,
+    /// Exchanges steps made, waiting for their step's result event (the step function sees the
+    /// World, the writer does not).
+    attachments: Mutex<Vec<(super::events::StepKey, String)>>,
+}
+
+tokio::task_local! {
+    static RUN: Arc<RunState>;
+}
+
+/// The run in progress, when called from inside one.
+fn this_run() -> Option<Arc<RunState>> {
+    RUN.try_with(Arc::clone).ok()
+}
+
+/// Keeps what a step attaches (its request and response) for the reports.
+pub(super) fn attach(key: super::events::StepKey, text: String) {
+    if let Some(run) = this_run()
+        && let Ok(mut a) = run.attachments.lock()
+    {
+        a.push((key, text));
+    }
+}
+
+/// What steps attached at `key`, taken (each is reported once).
+pub(super) fn take_attachments(key: &super::events::StepKey) -> Vec<String> {
+    let Some(run) = this_run() else {
+        return Vec::new();
+    };
+    let Ok(mut a) = run.attachments.lock() else {
+        return Vec::new();
+    };
+    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *a).into_iter().partition(|(k, _)| k == key);
+    *a = rest;
+    mine.into_iter().map(|(_, t)| t).collect()
+}
 
 impl cucumber::World for World {
     type Error = String;
 
     async fn new() -> Result<Self, String> {
-        let guard = SUITE.lock().map_err(|_| "suite lock poisoned".to_string())?;
-        let (suite, _) = guard.as_ref().ok_or("no suite: World created outside contrail run")?;
-        Ok(World::new(suite.clone()))
+        let run = this_run().ok_or("no suite: World created outside contrail run")?;
+        Ok(World::new(run.suite.clone()))
     }
 }
 
-/// Feeds pre-parsed features to cucumber.
-struct PreParsed;
+/// cucumber silences the panic hook while scenarios run and puts the previous one back when
+/// the run completes; a run dropped half-way (a caller's timeout) would leave every later panic
+/// in the process silent. Dropped while armed, this puts Rust's default hook back (the one
+/// cucumber saved cannot be had back).
+struct PanicHookGuard {
+    armed: bool,
+}
+
+impl Drop for PanicHookGuard {
+    fn drop(&mut self) {
+        // Not while unwinding: the hook cannot be changed from a panicking thread.
+        if self.armed && !std::thread::panicking() {
+            drop(std::panic::take_hook());
+        }
+    }
+}
+
+/// Feeds pre-parsed features to cucumber, noting each scenario's identity for the run.
+struct PreParsed(Arc<RunState>);
 
 impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
     type Cli = cucumber::cli::Empty;
@@ -50,8 +106,7 @@ impl cucumber::Parser<Vec<gherkin::Feature>> for PreParsed {
             .into_iter()
             .map(|mut f| {
                 super::sut::serialize(&mut f);
-                if let Ok(mut ids) = IDENTITIES.lock() {
-                    let ids = ids.get_or_insert_with(Default::default);
+                if let Ok(mut ids) = self.0.identities.lock() {
                     for (identity, line) in crate::scenario::of_expanded(&f) {
                         ids.insert((f.path.clone(), line), identity);
                     }
@@ -80,24 +135,23 @@ fn any_step(world: &mut World, ctx: cucumber::step::Context) -> LocalBoxFuture<'
                 )));
             }
         };
-        let redactor = SUITE
-            .lock()
-            .ok()
-            .and_then(|g| g.as_ref().map(|(_, r)| r.clone()))
-            .unwrap_or_default();
+        let run = this_run();
+        let redactor = run.as_ref().map(|r| r.redactor.clone()).unwrap_or_default();
         // The exchange a step made goes to the reports with its result (masked as failures are).
         if world.sent > sent_before
             && let (Some(e), Some((path, line))) = (&world.last, &world.place)
         {
             let text = crate::steps::report::render_exchange(e, &redactor);
-            super::events::attach(
+            attach(
                 (path.clone(), *line, ctx.step.position.line, ctx.step.position.col),
                 crate::secrets::mask_text(&text, crate::secrets::MASK).into_owned(),
             );
         }
         if let Err(failure) = result {
-            if failure.kind == FailureKind::Harness {
-                HARNESS_FAILURES.fetch_add(1, Ordering::SeqCst);
+            if failure.kind == FailureKind::Harness
+                && let Some(run) = &run
+            {
+                run.harness_failures.fetch_add(1, Ordering::SeqCst);
             }
             let mut text = render_failure(&failure, &redactor);
             if world.uses_sut
@@ -158,14 +212,13 @@ pub async fn run(
     let redactor = Arc::new(Redactor::for_contracts(
         suite.catalog.contracts.values().map(|c| c.as_ref()),
     ));
-    let suite_for_reports = suite.clone();
-    *SUITE
-        .lock()
-        .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = Some((suite, redactor));
-    HARNESS_FAILURES.store(0, Ordering::SeqCst);
-    if let Ok(mut ids) = IDENTITIES.lock() {
-        *ids = None;
-    }
+    let state = Arc::new(RunState {
+        suite: suite.clone(),
+        redactor,
+        identities: Mutex::default(),
+        harness_failures: AtomicUsize::new(0),
+        attachments: Mutex::default(),
+    });
 
     writable(&s.junit)?;
     writable(&s.cucumber_json)?;
@@ -194,85 +247,88 @@ pub async fn run(
             cucumber_json: s.cucumber_json.clone(),
             messages: s.messages.clone(),
         },
-        suite: suite_for_reports,
+        suite,
     })
     .normalized();
 
     let sut_runner = s.sut.clone();
+    let before_state = state.clone();
     let sut_after = s.sut.clone();
     let any = Regex::new("(?s)^.*$").map_err(|e| RunError::Harness(e.to_string()))?;
-    let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> =
-        cucumber::Cucumber::custom(PreParsed, cucumber::runner::Basic::<World>::default(), writer)
-            .given(any.clone(), any_step)
-            .when(any.clone(), any_step)
-            .then(any, any_step)
-            .before(move |feature, rule, scenario, world| {
-                // Who is asking, for the mock servers: by name and outline row, never by line.
-                let identity = IDENTITIES.lock().ok().and_then(|ids| {
-                    ids.as_ref()?
-                        .get(&(feature.path.clone(), scenario.position.line))
-                        .cloned()
-                });
-                // Never missing (every feature was parsed above); if it were, a name no recording
-                // has keeps the scenario from being answered with another's recordings.
-                world.scenario = Some(identity.as_ref().map_or_else(
-                    || {
-                        format!(
-                            "{}: {} (not indexed, line {})",
-                            feature.name, scenario.name, scenario.position.line
-                        )
-                    },
-                    |i| i.id.clone(),
-                ));
-                world.steps_hash = identity.map(|i| i.steps);
-                world.place = Some((feature.path.clone(), scenario.position.line));
-                let runner = sut_runner
-                    .clone()
-                    .filter(|_| super::sut::tagged(feature, rule, scenario));
-                let fresh = super::sut::fresh(feature, rule, scenario);
-                Box::pin(async move {
-                    if let Some(r) = runner {
-                        r.before_scenario(fresh).await;
-                    }
-                    world.started = std::time::Instant::now();
-                })
-            })
-            .after(move |_feature, _rule, _scenario, finished, world| {
-                if let (Some(runner), cucumber::event::ScenarioFinished::StepFailed(..)) = (&sut_after, finished)
-                    && world.as_ref().is_some_and(|w| w.uses_sut)
-                {
-                    runner.scenario_failed();
+    let mut cucumber: cucumber::Cucumber<_, _, _, _, _, cucumber::cli::Empty> = cucumber::Cucumber::custom(
+        PreParsed(state.clone()),
+        cucumber::runner::Basic::<World>::default(),
+        writer,
+    )
+    .given(any.clone(), any_step)
+    .when(any.clone(), any_step)
+    .then(any, any_step)
+    .before(move |feature, rule, scenario, world| {
+        // Who is asking, for the mock servers: by name and outline row, never by line.
+        let identity = before_state
+            .identities
+            .lock()
+            .ok()
+            .and_then(|ids| ids.get(&(feature.path.clone(), scenario.position.line)).cloned());
+        // Never missing (every feature was parsed above); if it were, a name no recording
+        // has keeps the scenario from being answered with another's recordings.
+        world.scenario = Some(identity.as_ref().map_or_else(
+            || {
+                format!(
+                    "{}: {} (not indexed, line {})",
+                    feature.name, scenario.name, scenario.position.line
+                )
+            },
+            |i| i.id.clone(),
+        ));
+        world.steps_hash = identity.map(|i| i.steps);
+        world.place = Some((feature.path.clone(), scenario.position.line));
+        let runner = sut_runner
+            .clone()
+            .filter(|_| super::sut::tagged(feature, rule, scenario));
+        let fresh = super::sut::fresh(feature, rule, scenario);
+        Box::pin(async move {
+            if let Some(r) = runner {
+                r.before_scenario(fresh).await;
+            }
+            world.started = std::time::Instant::now();
+        })
+    })
+    .after(move |_feature, _rule, _scenario, finished, world| {
+        if let (Some(runner), cucumber::event::ScenarioFinished::StepFailed(..)) = (&sut_after, finished)
+            && world.as_ref().is_some_and(|w| w.uses_sut)
+        {
+            runner.scenario_failed();
+        }
+        // A finished scenario's faults must not fire for anyone else.
+        if let Some(w) = world
+            && let Some(id) = &w.scenario
+        {
+            for m in w.suite.mocks.values() {
+                m.faults().forget(id);
+                if let Some(sim) = m.simulator() {
+                    sim.reset_changes();
                 }
-                // A finished scenario's faults must not fire for anyone else.
-                if let Some(w) = world
-                    && let Some(id) = &w.scenario
-                {
-                    for m in w.suite.mocks.values() {
-                        m.faults().forget(id);
-                        if let Some(sim) = m.simulator() {
-                            sim.reset_changes();
-                        }
-                    }
-                }
-                Box::pin(async {})
-            })
-            .max_concurrent_scenarios(s.jobs)
-            .with_default_cli();
+            }
+        }
+        Box::pin(async {})
+    })
+    .max_concurrent_scenarios(s.jobs)
+    .with_default_cli();
     if s.fail_fast {
         cucumber = cucumber.fail_fast();
     }
     // The features hold only the scenarios --tags and --name chose (crate::feature::Selection).
     let features: Vec<gherkin::Feature> = features.into_iter().map(|(_, f)| f).collect();
-    let result = cucumber.run(features).await;
-    *SUITE
-        .lock()
-        .map_err(|_| RunError::Harness("the suite's lock is poisoned".into()))? = None;
+    let mut hook = PanicHookGuard { armed: true };
+    let result = RUN.scope(state.clone(), cucumber.run(features)).await;
+    hook.armed = false;
 
     let collector = result.inner_writer();
     if let Some(e) = &collector.write_error {
         return Err(RunError::BadInput(e.clone()));
     }
-    let exit = if HARNESS_FAILURES.load(Ordering::SeqCst) > 0 {
+    let exit = if state.harness_failures.load(Ordering::SeqCst) > 0 {
         Exit::Harness
     } else if collector.failed() {
         Exit::Failed

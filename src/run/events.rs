@@ -238,27 +238,7 @@ fn messages(
 }
 
 /// Where a step ran: (feature file, scenario line, step line, step column).
-type StepKey = (Option<PathBuf>, usize, usize, usize);
-
-/// Exchanges steps made, waiting for their step's result event (the step function sees the
-/// World, the writer does not).
-static ATTACHMENTS: std::sync::Mutex<Vec<(StepKey, String)>> = std::sync::Mutex::new(Vec::new());
-
-/// Keeps what a step attaches (its request and response) for the reports.
-pub(super) fn attach(key: StepKey, text: String) {
-    if let Ok(mut a) = ATTACHMENTS.lock() {
-        a.push((key, text));
-    }
-}
-
-fn take_attachments(key: &StepKey) -> Vec<String> {
-    let Ok(mut a) = ATTACHMENTS.lock() else {
-        return Vec::new();
-    };
-    let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut *a).into_iter().partition(|(k, _)| k == key);
-    *a = rest;
-    mine.into_iter().map(|(_, t)| t).collect()
-}
+pub(super) type StepKey = (Option<PathBuf>, usize, usize, usize);
 
 /// What a step that did not pass hands to the writer: its status, decided from the failure's
 /// kind where the failure is made, and its text as the terminal shows it.
@@ -350,7 +330,7 @@ impl Collector {
         let key = (f.path.clone(), sc.position.line, step.position.line, step.position.col);
         let s = &mut run.outcome.steps[i];
         if !matches!(ev, event::Step::Started) {
-            s.attachments.extend(take_attachments(&key));
+            s.attachments.extend(super::cucumber_glue::take_attachments(&key));
         }
         match ev {
             event::Step::Started => {

@@ -80,6 +80,38 @@ pub struct RunOptions {
     pub shard: Option<(usize, usize)>,
 }
 
+/// What `contrail run` does with no flags: every scenario, replay when there are recordings,
+/// strict (a pending step fails), colour when the terminal has it.
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            paths: Vec::new(),
+            tags: None,
+            name: None,
+            partner: None,
+            jobs: None,
+            fail_fast: false,
+            target: None,
+            record_missing: false,
+            base_urls: Vec::new(),
+            junit: None,
+            cucumber_json: None,
+            messages: None,
+            dry_run: false,
+            strict: true,
+            color: cucumber::writer::Coloring::Auto,
+            verbose: 0,
+            quiet: false,
+            resend: false,
+            state_setup: BTreeMap::new(),
+            reports: Vec::new(),
+            summary: None,
+            history: None,
+            shard: None,
+        }
+    }
+}
+
 pub async fn run(ws: Workspace, opts: RunOptions) -> Exit {
     let outputs = match reporting::outputs(&ws, &opts) {
         Ok(o) => o,
@@ -194,12 +226,19 @@ pub(crate) async fn execute(ws: Workspace, opts: RunOptions, drift: Option<Arc<c
     }
 }
 
-/// What a run has started so far, stopped by `execute` when it ends, however it ends.
+/// What a run has started so far: the guard that takes it down. `execute` stops it gracefully
+/// (`stop`: waits for each piece) however the run ended; if the run's future is dropped
+/// instead (a caller's timeout, a panic unwinding), dropping the guard still takes everything
+/// down, in the same order: each piece stops itself when dropped (a service's process group
+/// gets SIGTERM then SIGKILL, a mock's shutdown channel closes, the CA file is removed), and
+/// Rust drops fields in the order they are declared here.
 #[derive(Default)]
 struct Started {
-    services: BTreeMap<String, services::RunningService>,
-    mocks: Vec<MockServer>,
+    /// First: the system under test calls the mocks.
     sut: Option<Arc<sut::SutRunner>>,
+    mocks: Vec<MockServer>,
+    /// Last but the file: the partners' sandboxes the mocks may be proxying to.
+    services: BTreeMap<String, services::RunningService>,
     /// The mocks' CA certificate as a file for the SUT; removed when dropped.
     mock_ca: Option<server::tls::CaFile>,
 }

@@ -174,6 +174,8 @@ impl Shared {
     }
 }
 
+/// A running mock server. Dropping it stops it too (its shutdown channel closes, the accept
+/// loop ends and the open connections are aborted); `stop` also waits for that to happen.
 pub struct MockServer {
     pub control: MockControl,
     pub url: String,
