@@ -172,6 +172,39 @@ fn a_webhook_signature_that_cannot_be_sent_fails_the_load() {
     Contract::load(&dir.path().join("c.yaml")).expect("a sendable header loads");
 }
 
+/// A webhook's retry policy is read at load: a backoff nobody can read, or no attempt at all,
+/// fails there with the file and line, not as the default wait in the middle of a run.
+#[test]
+fn a_webhook_retry_policy_is_read_at_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let contract = |retry: &str| {
+        format!("contract: c\nversion: \"1\"\npartners:\n  p: {{}}\nwebhooks:\n  e:\n    from: p\n    retry: {retry}\n")
+    };
+    let load = |retry: &str| {
+        write(dir.path(), "c.yaml", &contract(retry));
+        Contract::load(&dir.path().join("c.yaml"))
+    };
+    let err = load("{ attempts: 3, backoff: exponentail 2s }")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("c.yaml:7:11: webhook \"e\": retry.backoff \"exponentail 2s\": \"exponentail\" is neither"),
+        "{err}"
+    );
+    let err = load("{ attempts: 0 }").unwrap_err().to_string();
+    assert!(err.contains("retry.attempts must be 1 or more"), "{err}");
+
+    let c = load("{ attempts: 3, backoff: exponential 2s }").expect("a readable policy loads");
+    let r = c.webhook_retries["e"];
+    assert_eq!(
+        (r.attempts, r.exponential, r.first),
+        (3, true, std::time::Duration::from_secs(2))
+    );
+    let c = load("{ attempts: 2 }").expect("no backoff: the default wait");
+    let r = c.webhook_retries["e"];
+    assert_eq!((r.exponential, r.first), (false, std::time::Duration::from_millis(500)));
+}
+
 #[test]
 fn a_missing_openapi_file_is_reported_at_its_line() {
     let dir = tempfile::tempdir().unwrap();

@@ -90,6 +90,8 @@ pub struct Contract {
     pub webhook_schemas: BTreeMap<String, SchemaRef>,
     /// Webhooks known only from a partner's OpenAPI 3.1 `webhooks:` (event -> that partner).
     pub imported_webhooks: BTreeMap<String, String>,
+    /// Event -> how its sender redelivers (`webhooks.EVENT.retry`, read at load).
+    pub webhook_retries: BTreeMap<String, model::WebhookRetry>,
     /// How replay, recording and drift treat each field.
     pub policy: crate::policy::FieldPolicy,
     /// What loads but is likely wrong (a `$ref` cycle): `lint` prints these as warnings.
@@ -340,7 +342,16 @@ impl Contract {
         check_names(file, &doc, &mut errors);
 
         let mut webhook_schemas = BTreeMap::new();
+        let mut webhook_retries = BTreeMap::new();
         for (event, w) in &doc.webhooks {
+            if let Some(retry) = &w.retry {
+                match retry.read() {
+                    Ok(r) => {
+                        webhook_retries.insert(event.clone(), r);
+                    }
+                    Err(e) => errors.push(located(file, &w.from, format!("webhook {event:?}: {e}"))),
+                }
+            }
             if let Some(schema) = &w.schema {
                 let ptr = format!("/webhooks/{}/schema", crate::pointer::escape(event));
                 webhook_schemas.insert(event.clone(), SchemaRef::inline(&contract_url, &ptr, schema));
@@ -463,6 +474,7 @@ impl Contract {
             schemas,
             webhook_schemas,
             imported_webhooks,
+            webhook_retries,
             policy,
         })
     }

@@ -279,6 +279,49 @@ pub struct WebhookRetryDoc {
     pub backoff: Option<String>,
 }
 
+/// How a partner redelivers a webhook the receiver did not take: `attempts` in all, waiting
+/// `first` before the second and, when `exponential`, twice as long before each next one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookRetry {
+    pub attempts: u32,
+    pub exponential: bool,
+    pub first: std::time::Duration,
+}
+
+impl WebhookRetryDoc {
+    /// The wait when `backoff` names none.
+    pub const FIRST_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+    /// Reads `backoff` (`500ms`, `exponential`, `exponential 2s`, `fixed 1s`): once, at load, so
+    /// that a typo fails there rather than becoming the default wait in the middle of a run.
+    pub fn read(&self) -> Result<WebhookRetry, String> {
+        if self.attempts == 0 {
+            return Err("retry.attempts must be 1 or more (1: delivered once, never again)".into());
+        }
+        let mut retry = WebhookRetry {
+            attempts: self.attempts,
+            exponential: false,
+            first: Self::FIRST_WAIT,
+        };
+        for word in self.backoff.as_deref().unwrap_or_default().split_whitespace() {
+            match word {
+                "exponential" => retry.exponential = true,
+                "fixed" => retry.exponential = false,
+                _ => {
+                    retry.first = humantime::parse_duration(word).map_err(|_| {
+                        format!(
+                            "retry.backoff {:?}: {word:?} is neither \"exponential\", \"fixed\" nor a duration \
+                             such as 500ms",
+                            self.backoff.as_deref().unwrap_or_default()
+                        )
+                    })?
+                }
+            }
+        }
+        Ok(retry)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LatencyDoc {

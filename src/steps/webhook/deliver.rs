@@ -150,23 +150,13 @@ pub(super) async fn deliver(
     let hook_id = Rng::new(crate::seed::derive(&["github hook", &partner])).next_u64() % 900_000_000 + 100_000_000;
     let target_id = Rng::new(crate::seed::derive(&["github target", &partner])).next_u64() % 900_000_000 + 100_000_000;
     let retry = w.vars.get(&retry_var(&partner)) == Some(&Value::Bool(true));
-    let policy = contract_of(w)?.doc.webhooks.get(&event).and_then(|h| h.retry.clone());
-    let attempts_allowed = if retry {
-        policy.as_ref().map(|p| p.attempts.max(1)).unwrap_or(1)
-    } else {
-        1
+    let policy = contract_of(w)?.webhook_retries.get(&event).copied();
+    let attempts_allowed = match policy {
+        Some(p) if retry => p.attempts,
+        _ => 1,
     };
-    let backoff = policy
-        .as_ref()
-        .and_then(|p| p.backoff.as_deref())
-        .map(|b| {
-            (
-                b.contains("exponential"),
-                b.split_whitespace().find_map(|t| humantime::parse_duration(t).ok()),
-            )
-        })
-        .unwrap_or((false, None));
-    let first_wait = backoff.1.unwrap_or(Duration::from_millis(500));
+    let exponential = policy.is_some_and(|p| p.exponential);
+    let first_wait = policy.map_or(crate::contract::model::WebhookRetryDoc::FIRST_WAIT, |p| p.first);
 
     let extra_headers = std::mem::take(&mut w.pending.headers);
     let mut attempts = 0;
@@ -175,7 +165,7 @@ pub(super) async fn deliver(
     while attempts < attempts_allowed {
         if attempts > 0 {
             tokio::time::sleep(wait).await;
-            if backoff.0 {
+            if exponential {
                 wait *= 2;
             }
         }
