@@ -42,9 +42,11 @@ for t in "${targets[@]}"; do
         -max_total_time="$secs" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
         -artifact_prefix="fuzz/artifacts/$t/" -print_final_stats=1 >"$log" 2>&1 || true
     after=$(find "fuzz/artifacts/$t" -type f ! -name '*.log' | wc -l)
-    runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-    rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
-    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+')
+    # A crash can end a run before libFuzzer prints a figure: a missing one is "?", not the
+    # end of this script (which would hide the finding's report below).
+    runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+    rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1 || true)
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || true)
     new=$((after - before))
     printf '%-14s %12s %9s %8s %9s\n' "$t" "${runs:-?}" "${rate:-?}" "${cov:-?}" "$new"
     if [ "$new" -gt 0 ] || grep -qE '^==[0-9]+== ERROR|panicked at' "$log"; then

@@ -286,6 +286,14 @@ impl Interaction {
     /// every known secret value and every secret shape, wherever it appears.
     pub fn capture(policy: &FieldPolicy, seen: &Seen<'_>, mut meta: Meta) -> Interaction {
         meta.target = safe_target(&meta.target);
+        // The scenario's name comes in a header anyone can send (a system under test, a
+        // careless script): a secret in it is masked like anywhere else, even though a masked
+        // name no longer finds its recordings.
+        for text in [&mut meta.scenario, &mut meta.steps].into_iter().flatten() {
+            if let std::borrow::Cow::Owned(masked) = secrets::mask_text(text, PLACEHOLDER) {
+                *text = masked;
+            }
+        }
         let op = meta.operation.as_deref();
         // Learn every secret this exchange carries before writing any of it, so that a token
         // sent in a header and echoed in the answer's body is masked there too.
@@ -382,10 +390,19 @@ impl Interaction {
     }
 
     /// The last check before a recording is written, independent of how masking was done: the
-    /// request and the response as they would be written (binary bodies decoded) hold no
-    /// secret value this run learnt. Which part would, if one does. `meta` is contrail's own
-    /// (a short numeric secret could match a timestamp there).
+    /// request and the response as they would be written (binary bodies decoded), and the
+    /// texts of `meta` that come from outside (the scenario's name, the target), hold no
+    /// secret value this run learnt. Which part would, if one does. The rest of `meta` is
+    /// contrail's own (a short numeric secret could match a timestamp there).
     pub fn holds_known_secret(&self) -> Option<&'static str> {
+        let m = &self.meta;
+        if [m.scenario.as_deref(), m.steps.as_deref(), Some(m.target.as_str())]
+            .into_iter()
+            .flatten()
+            .any(|t| secrets::find_known(t.as_bytes()).is_some())
+        {
+            return Some("meta");
+        }
         let holds = |json: Result<Vec<u8>, serde_json::Error>, body: &Body| {
             json.ok().and_then(|j| secrets::find_known(&j)).is_some()
                 || matches!(body, Body::Base64(_)) && secrets::find_known(&body.to_bytes()).is_some()

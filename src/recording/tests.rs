@@ -405,6 +405,10 @@ fn an_echoed_credential_is_masked_in_keys_names_and_binary_bodies() {
     );
     let text = i.to_pretty_json().unwrap();
     assert!(!text.contains(token), "{text}");
+    let mut m = meta("createTicket", 1);
+    m.scenario = Some(format!("scenario sent with {token}"));
+    let named = Interaction::capture(&FieldPolicy::default(), &seen(b"", b"", &headers, &[]), m);
+    assert_eq!(named.meta.scenario.as_deref(), Some("scenario sent with <redacted>"));
     assert_eq!(
         i.response.body,
         Body::Json(json!({"sessions": {"<redacted>": {"scope": "all"}}}))
@@ -447,6 +451,10 @@ fn a_recording_holding_a_known_secret_is_refused_and_not_written() {
         assert!(!err.contains("guard-secret"), "the error does not print it: {err}");
         assert!(!dir.path().join(leaky.file_name()).exists());
     }
+    let mut named = i.clone();
+    named.meta.scenario = Some("a scenario named guard-secret-1a2b3c4d".into());
+    let err = save(dir.path(), &named).expect_err("a secret in the scenario's name is refused");
+    assert!(err.contains("its meta would hold a secret"), "{err}");
     let mut binary = i.clone();
     binary.response.body = Body::from_bytes(Some("application/octet-stream"), b"\xffguard-secret-1a2b3c4d");
     assert!(
