@@ -208,9 +208,14 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
         }
     }
     let parsed: Vec<Parsed> = requests.split(|b| *b == 0).take(8).filter_map(parse).collect();
-    let credentials: Vec<String> = parsed.iter().filter_map(|p| p.credential.clone()).collect();
-    s.rt.block_on(async {
-        for p in parsed {
+    // What each file held when last checked: a file is checked when a request writes (or
+    // rewrites) it, against the credentials sent so far. One written before a request taught
+    // contrail a credential could not have known to mask it.
+    let mut seen: std::collections::HashMap<PathBuf, Vec<u8>> = Default::default();
+    let mut credentials: Vec<String> = Vec::new();
+    for p in parsed {
+        credentials.extend(p.credential.clone());
+        s.rt.block_on(async {
             if let Ok(reply) = mock.handle(p.request).await {
                 let mut body = reply.into_body();
                 let mut read = 0usize;
@@ -222,19 +227,26 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
                     }
                 }
             }
+        });
+        if mode != Mode::Record {
+            continue;
         }
-    });
-    if mode != Mode::Record {
-        return Vec::new();
+        let mut written = Vec::new();
+        for file in s
+            .record_dirs
+            .iter()
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
+            .map(|e| e.path())
+        {
+            let now = std::fs::read(&file).unwrap_or_default();
+            if seen.get(&file) != Some(&now) {
+                seen.insert(file.clone(), now);
+                written.push(file);
+            }
+        }
+        no_credential_on_disk(&written, &credentials);
     }
-    let written: Vec<PathBuf> = s
-        .record_dirs
-        .iter()
-        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten())
-        .map(|e| e.path())
-        .collect();
-    no_credential_on_disk(&written, &credentials);
-    written
+    seen.into_keys().collect()
 }
 
 /// A recorded file must never hold a credential the request carried, wherever the request or
