@@ -1,5 +1,7 @@
 //! The baseline for the replay benchmark: a minimal hyper server answering the same recorded
-//! responses from a HashMap keyed by path. Not part of contrail; bench/replay.sh builds it.
+//! responses, pre-serialised, from a HashMap keyed by method + path + query. It reads a request's
+//! body (as any server must) but never looks at it: no matching, no journal, no policy. Not part
+//! of contrail; bench/replay.sh builds it.
 //!
 //!     hyper-baseline PORT RECORDINGS_DIR
 
@@ -7,12 +9,21 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use http_body_util::Full;
+use http_body_util::{BodyExt as _, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+
+/// `GET /items/1?a=b`: the query as the client sent it, in the recorded order.
+fn key(method: &str, path: &str, query: &str) -> String {
+    if query.is_empty() {
+        format!("{method} {path}")
+    } else {
+        format!("{method} {path}?{query}")
+    }
+}
 
 #[tokio::main]
 async fn main() {
@@ -24,8 +35,11 @@ async fn main() {
     let map: HashMap<String, (u16, Bytes)> = items
         .into_iter()
         .map(|(_, i)| {
+            let query = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&i.request.query)
+                .finish();
             (
-                i.request.path.clone(),
+                key(&i.request.method, &i.request.path, &query),
                 (i.response.status, Bytes::from(i.response.body.to_bytes())),
             )
         })
@@ -42,7 +56,9 @@ async fn main() {
             let svc = service_fn(move |req: Request<Incoming>| {
                 let map = map.clone();
                 async move {
-                    let resp = match map.get(req.uri().path()) {
+                    let k = key(req.method().as_str(), req.uri().path(), req.uri().query().unwrap_or(""));
+                    let _ = req.into_body().collect().await;
+                    let resp = match map.get(&k) {
                         Some((status, body)) => Response::builder()
                             .status(*status)
                             .header("content-type", "application/json")

@@ -1,48 +1,27 @@
 #!/usr/bin/env bash
 # Replay server figures: contrail mock vs a minimal hyper server answering the same 100
-# recorded ~1 KB JSON responses from a HashMap, under wrk at 1 and 32 connections (req/s and
-# p99, side by side in the same run); cold start of `contrail mock` to its first served
-# response; peak memory of contrail mock under load. Needs wrk (apt-get install wrk).
+# recorded ~1 KB JSON responses, pre-serialised, from a HashMap keyed by method + path + query
+# (it reads bodies but never compares them). The workload is mixed, as an integration's is: 50
+# GETs with a query string and 50 POSTs with a JSON body, which contrail matches semantically
+# (canonical JSON under the field policy), journals and answers. wrk at 1 and 32 connections,
+# req/s and p99 side by side in the same run; cold start of `contrail mock` to its first
+# served response; peak memory of contrail mock under load. Needs wrk (apt-get install wrk).
 # Everything listens on 127.0.0.1 and is stopped at the end. Asserts nothing.
 #
-#     bash bench/replay.sh [SECONDS]
+#     bash bench/replay.sh [SECONDS]      (per round; ROUNDS=5 rounds)
+#
+# BEFORE=/path/to/an/older/contrail adds that build's mock to the same run (before/after figures).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-secs=${1:-10}
+secs=${1:-4}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 2; }
 cargo build --release --quiet --bin contrail --example hyper-baseline
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
 
-# A workspace with one inline-schema partner and 100 recorded interactions.
-mkdir -p "$work/contracts" "$work/recordings/api"
-cat > "$work/contracts/api.yaml" <<'Y'
-contract: bench
-version: "1"
-partners:
-  api:
-    operations:
-      - { id: getItem, method: GET, path: "/items/{id}" }
-Y
-python3 - "$work/recordings/api" <<'PY'
-import json, sys
-for i in range(100):
-    body = {"id": f"item-{i}", "name": f"Item number {i}", "status": "open",
-            "description": "x" * 800, "tags": ["a", "b", "c"], "owner": {"id": f"u{i}", "email": "owner@example.com"}}
-    rec = {"meta": {"recorded_at": "2026-11-23T00:00:00Z", "target": "http://127.0.0.1:1", "contract": "bench",
-                    "contract_version": "1", "partner": "api", "operation": "getItem", "sequence": 1},
-           "request": {"method": "GET", "path": f"/items/{i}"},
-           "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": body}}}
-    open(f"{sys.argv[1]}/getItem-{i:04}.json", "w").write(json.dumps(rec, indent=2))
-PY
-cat > "$work/paths.lua" <<'L'
-local i = 0
-request = function()
-  i = (i + 1) % 100
-  return wrk.format("GET", "/items/" .. i)
-end
-L
+# A workspace with one inline-schema partner and 100 recorded interactions (the mixed workload).
+python3 bench/replay_workspace.py "$work"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now_us() { echo $(( $(date +%s%N) / 1000 )); }
 
@@ -51,27 +30,53 @@ port=$(free_port)
 t0=$(now_us)
 (cd "$work" && exec "$OLDPWD/target/release/contrail" mock api --port "$port" > "$work/mock.log" 2>&1) &
 mock=$!; pids+=("$mock")
-until curl -sf -o /dev/null "http://127.0.0.1:$port/items/1"; do :; done
+until curl -sf -o /dev/null "http://127.0.0.1:$port/items/0?view=full&lang=en&page=0"; do :; done
 t1=$(now_us)
 echo "cold start: contrail mock to first served response: $(( (t1 - t0) / 1000 )) ms"
 mock_port=$port
 
+before_port=
+if [ -n "${BEFORE:-}" ]; then
+  before_port=$(free_port)
+  (cd "$work" && exec "$BEFORE" mock api --port "$before_port" > "$work/before.log" 2>&1) &
+  pids+=("$!")
+  until curl -sf -o /dev/null "http://127.0.0.1:$before_port/items/0?view=full&lang=en&page=0"; do sleep 0.01; done
+fi
+
 port=$(free_port)
 target/release/examples/hyper-baseline "$port" "$work/recordings/api" > /dev/null &
 pids+=("$!")
-until curl -sf -o /dev/null "http://127.0.0.1:$port/items/1"; do sleep 0.01; done
+until curl -sf -o /dev/null "http://127.0.0.1:$port/items/0?view=full&lang=en&page=0"; do sleep 0.01; done
 hyper_port=$port
 
-run() { # name port connections
-  out=$(wrk -t "$(( $3 < 2 ? 1 : 2 ))" -c "$3" -d "${secs}s" --latency -s "$work/paths.lua" "http://127.0.0.1:$2" 2>&1)
-  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
-  printf '%-14s %2s conn: %10s req/s  p99 %s\n' "$1" "$3" "$rps" "$p99"
-  echo "$rps"
-}
-for c in 1 32; do
-  m=$(run "contrail mock" "$mock_port" "$c" | tee /dev/stderr | tail -1)
-  h=$(run "hyper+HashMap" "$hyper_port" "$c" | tee /dev/stderr | tail -1)
-  python3 -c "print(f'ratio at $c conn: contrail/hyper = {float(\"$m\")/float(\"$h\"):.2f}')"
-done 2> >(grep -v '^[0-9.]*$' >&2)
+# The servers take turns (ROUNDS rounds of SECONDS each, default 5 x 4 s) and each figure is
+# the median of its rounds: on a shared machine, a neighbour's burst then costs one round of
+# one server, not a whole comparison.
+servers="contrail=$mock_port hyper=$hyper_port${before_port:+ before=$before_port}"
+python3 - "$work/mixed.lua" "${ROUNDS:-5}" "$secs" "$servers" <<'PY'
+import re, statistics, subprocess, sys
+lua, rounds, secs, servers = sys.argv[1], int(sys.argv[2]), sys.argv[3], dict(s.split("=") for s in sys.argv[4].split())
+def us(t):
+    n = re.match(r"[0-9.]+", t).group(0)
+    return float(n) * {"us": 1, "ms": 1000, "s": 1000000}[t[len(n):]]
+for conns in (1, 32):
+    got = {name: [] for name in servers}
+    for _ in range(rounds):
+        for name, port in servers.items():
+            out = subprocess.run(["wrk", "-t", "1" if conns < 2 else "2", "-c", str(conns), "-d", f"{secs}s",
+                                  "--latency", "-s", lua, f"http://127.0.0.1:{port}"],
+                                 capture_output=True, text=True).stdout
+            bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+            if bad:
+                sys.exit(f"{name} answered {bad.group(1)} requests with an error status: not a figure")
+            rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
+            p99 = us(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+            got[name].append((rps, p99))
+    med = {n: (statistics.median(r for r, _ in v), statistics.median(p for _, p in v)) for n, v in got.items()}
+    for n, (rps, p99) in med.items():
+        print(f"{n:<9} {conns:>2} conn: {rps:>10.0f} req/s  p99 {p99:>7.0f} us   (rounds: {' '.join(f'{r:.0f}' for r, _ in got[n])})")
+    h = med["hyper"]
+    for n in [n for n in med if n != "hyper"]:
+        print(f"ratio at {conns} conn: {n}/hyper = {med[n][0] / h[0]:.2f} (req/s), p99 {med[n][1] / h[1]:.2f}x the baseline's")
+PY
 echo "peak RSS of contrail mock after the load: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$mock/status)"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Where the replay mock's time goes, in instructions (callgrind counts them: the figure does
+# not depend on what else the machine is doing). The mock of bench/replay.sh's mixed workload
+# runs under valgrind; a client sends the 100 requests N times over one keep-alive connection
+# and checks every answer is 200; the script prints instructions per request and the top
+# functions by inclusive cost. The same for the hyper baseline with BASELINE=1.
+#
+#     bash bench/replay_profile.sh [ROUNDS]      (default 20: 2,000 requests)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-20}
+command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind"; exit 2; }
+cargo build --release --quiet --bin contrail --example hyper-baseline
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+python3 bench/replay_workspace.py "$work"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+if [ -n "${BASELINE:-}" ]; then
+    what="hyper baseline"
+    cmd=("$PWD/target/release/examples/hyper-baseline" "$port" "$work/recordings/api")
+else
+    what="contrail mock"
+    cmd=("$PWD/target/release/contrail" mock api --port "$port")
+fi
+# One worker thread, so that the profile is one thread's story.
+(cd "$work" && TOKIO_WORKER_THREADS=1 exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+    "${cmd[@]}" > "$work/server.log" 2>&1) &
+pids+=("$!")
+
+# A warm-up round (loading, the index, lazy statics, the allocator's first pages), then a dump
+# that closes it; the measured rounds, then a dump of those alone.
+python3 - "$port" "$work/requests.http" "$rounds" "$what" "${pids[0]}" <<'PY'
+import socket, subprocess, sys, time
+port, reqs, rounds, what, pid = int(sys.argv[1]), open(sys.argv[2], "rb").read().split(b"\0"), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+deadline = time.time() + 120
+while True:
+    try:
+        s = socket.create_connection(("127.0.0.1", port)); break
+    except OSError:
+        if time.time() > deadline: sys.exit(f"{what} never listened")
+        time.sleep(0.2)
+f = s.makefile("rb")
+def one(raw):
+    s.sendall(raw)
+    status = f.readline().split()[1]
+    length = 0
+    while (line := f.readline()) not in (b"\r\n", b""):
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == b"content-length": length = int(v)
+    f.read(length)
+    return status
+def round_():
+    for raw in reqs:
+        st = one(raw)
+        if st != b"200": sys.exit(f"{what} answered {st.decode()} to {raw.split(b' ')[1].decode()}: not a figure")
+round_()
+subprocess.run(["callgrind_control", "--dump=warm-up", pid], check=True, capture_output=True)
+for r in range(rounds):
+    round_()
+subprocess.run(["callgrind_control", "--dump=measured", pid], check=True, capture_output=True)
+print(f"{rounds * len(reqs)} requests answered 200 (after a warm-up round)")
+PY
+kill "${pids[@]}" 2>/dev/null || true
+wait 2>/dev/null || true
+n=$((rounds * 100))
+measured=$(grep -l 'measured' "$work"/cg.out.* | head -1)
+# KEEP=FILE keeps the measured profile (for callgrind_annotate --tree=caller, kcachegrind).
+if [ -n "${KEEP:-}" ]; then cp "$measured" "$KEEP"; fi
+total=$(callgrind_annotate "$measured" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1}')
+echo "$what: $total instructions for $n requests: $((total / n)) per request (every thread, the socket work included)"
+callgrind_annotate --inclusive=yes "$measured" 2>/dev/null | grep -E '^ *[0-9,]+ ' | head -"${TOP:-40}"
