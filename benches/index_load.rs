@@ -60,7 +60,7 @@ fn main() {
             method: "GET".into(),
             path: format!("/items/{}", (i * 7919) % n),
             query: vec![],
-            body: Body::None,
+            body: Body::None.into(),
             scenario: None,
             ..Default::default()
         };

@@ -127,7 +127,7 @@ fn incoming_of(i: &recording::Interaction) -> index::Incoming {
         method: i.request.method.clone(),
         path: i.request.path.clone(),
         query: i.request.query.clone(),
-        body: i.request.body.clone(),
+        body: i.request.body.clone().into(),
         scenario: i.meta.scenario.clone(),
         steps: i.meta.steps.clone(),
         credentials: String::new(),

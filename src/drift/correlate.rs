@@ -88,7 +88,7 @@ impl Correlation {
             .iter()
             .map(|(k, v)| (k.clone(), self.value(v).cloned().unwrap_or_else(|| v.clone())))
             .collect();
-        let body = match &req.body {
+        let body = match &*req.body {
             Body::Json(v) => {
                 let mut v = v.clone();
                 self.json_to_recorded(&mut v);
@@ -108,7 +108,7 @@ impl Correlation {
             method: req.method.clone(),
             path,
             query,
-            body,
+            body: body.into(),
             scenario: req.scenario.clone(),
             steps: req.steps.clone(),
             credentials: req.credentials.clone(),
@@ -177,7 +177,7 @@ mod tests {
             method: "GET".into(),
             path: path.into(),
             query: vec![("ticket".into(), "T-7".into()), ("limit".into(), "7".into())],
-            body,
+            body: body.into(),
             scenario: Some("s".into()),
             ..Default::default()
         }
@@ -203,7 +203,7 @@ mod tests {
             Body::Json(json!({ "ticket": "T-7", "incident_id": 12, "count": 5 })),
         ));
         assert_eq!(
-            r.body,
+            *r.body,
             Body::Json(json!({ "ticket": "T-4", "incident_id": 10, "count": 5 })),
             "integers are translated under id-like keys only"
         );

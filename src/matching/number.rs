@@ -25,6 +25,23 @@ pub fn same(a: &Number, b: &Number) -> bool {
     }
 }
 
+/// The canonical spelling as text, without building a Number: a replay key writes one per
+/// number of every request body. An integer written plainly (no sign on zero, no leading
+/// zero: JSON allows none) is canonical already, which is most numbers a request carries.
+pub fn canonical_text(n: &Number) -> std::borrow::Cow<'_, str> {
+    let text = n.as_str();
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let plain_integer = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.len() == 1 || !digits.starts_with('0'))
+        && !(digits == "0" && text.starts_with('-'));
+    if plain_integer {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned(canonical(n).as_str().to_string())
+    }
+}
+
 /// One spelling per value (`1.50`, `15e-1` and `1.5` all become `1.5`): what a replay key
 /// hashes, so a system that writes a recorded amount another way still finds its answer.
 pub fn canonical(n: &Number) -> Number {

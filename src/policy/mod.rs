@@ -247,20 +247,22 @@ impl FieldPolicy {
     }
 
     /// The action for a body field at `path` (segments of a JSON pointer).
-    pub fn body(&self, op: Option<&str>, path: &[String]) -> Option<&Action> {
+    pub fn body<S: AsRef<str>>(&self, op: Option<&str>, path: &[S]) -> Option<&Action> {
         self.rules
             .iter()
             .rev()
             .filter(|r| Self::applies(r, op))
             .find(|r| match &r.place {
-                Place::AnyKey(k) => path.last().is_some_and(|last| last == k),
-                Place::Pointer(p) => p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b),
+                Place::AnyKey(k) => path.last().is_some_and(|last| last.as_ref() == k),
+                Place::Pointer(p) => {
+                    p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b.as_ref())
+                }
                 _ => false,
             })
             .map(|r| &r.action)
             .or_else(|| {
                 path.last()
-                    .filter(|k| crate::secrets::is_secret_key(k))
+                    .filter(|k| crate::secrets::is_secret_key(k.as_ref()))
                     .map(|_| &BY_NAME)
             })
     }
@@ -294,38 +296,64 @@ impl FieldPolicy {
             .finish()
     }
 
-    /// The body with every field the policy does not compare exactly taken out: what a
-    /// replay lookup hashes. Fields kept under type-only / regex are checked afterwards.
-    pub fn exact_part(&self, op: Option<&str>, v: &Value) -> Value {
-        self.strip(op, v, &mut Vec::new())
+    /// The body with every field the policy does not compare exactly left out, as canonical
+    /// JSON text appended to `out`: what a replay lookup hashes. Fields kept under type-only /
+    /// regex are checked afterwards. Keys come sorted (serde_json's map is ordered) and numbers
+    /// in one spelling, so key order, whitespace and `1.50` vs `1.5` never matter. Written
+    /// straight from the parsed body, without a stripped copy: this runs for every request.
+    pub fn write_exact(&self, op: Option<&str>, v: &Value, out: &mut String) {
+        self.write_exact_at(op, v, &mut Vec::new(), out);
     }
 
-    fn strip(&self, op: Option<&str>, v: &Value, path: &mut Vec<String>) -> Value {
+    /// `write_exact` into a new string.
+    pub fn exact_key(&self, op: Option<&str>, v: &Value) -> String {
+        let mut out = String::new();
+        self.write_exact(op, v, &mut out);
+        out
+    }
+
+    fn write_exact_at<'v>(
+        &self,
+        op: Option<&str>,
+        v: &'v Value,
+        path: &mut Vec<std::borrow::Cow<'v, str>>,
+        out: &mut String,
+    ) {
         match v {
             Value::Object(m) => {
-                let mut out = serde_json::Map::new();
+                out.push('{');
+                let mut first = true;
                 for (k, c) in m {
-                    path.push(k.clone());
+                    path.push(std::borrow::Cow::Borrowed(k));
                     if self.body(op, path).is_none() {
-                        out.insert(k.clone(), self.strip(op, c, path));
+                        if !first {
+                            out.push(',');
+                        }
+                        first = false;
+                        write_json_string(k, out);
+                        out.push(':');
+                        self.write_exact_at(op, c, path, out);
                     }
                     path.pop();
                 }
-                Value::Object(out)
+                out.push('}');
             }
-            Value::Array(a) => Value::Array(
-                a.iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        path.push(i.to_string());
-                        let r = self.strip(op, c, path);
-                        path.pop();
-                        r
-                    })
-                    .collect(),
-            ),
-            Value::Number(n) => Value::Number(crate::matching::number::canonical(n)),
-            other => other.clone(),
+            Value::Array(a) => {
+                out.push('[');
+                for (i, c) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    path.push(std::borrow::Cow::Owned(i.to_string()));
+                    self.write_exact_at(op, c, path, out);
+                    path.pop();
+                }
+                out.push(']');
+            }
+            Value::Number(n) => out.push_str(&crate::matching::number::canonical_text(n)),
+            Value::String(s) => write_json_string(s, out),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Value::Null => out.push_str("null"),
         }
     }
 
@@ -404,3 +432,28 @@ impl FieldPolicy {
 
 #[cfg(test)]
 mod tests;
+
+/// `s` as a JSON string: quoted, with `"`, `\\` and control characters escaped (and nothing
+/// else, so the text is one spelling per string).
+fn write_json_string(s: &str, out: &mut String) {
+    out.push('"');
+    let mut from = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let escaped = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[from..i]);
+        if escaped.is_empty() {
+            use std::fmt::Write as _;
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escaped);
+        }
+        from = i + 1;
+    }
+    out.push_str(&s[from..]);
+    out.push('"');
+}

@@ -21,7 +21,8 @@ pub struct Incoming {
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
-    pub body: Body,
+    /// Shared with the journal's entry for the request, which keeps it without a copy.
+    pub body: std::sync::Arc<Body>,
     /// The scenario's identity (`scenario::Identity::id`), when a scenario sent it.
     pub scenario: Option<String>,
     /// The hash of that scenario's steps.
@@ -47,10 +48,12 @@ pub struct Index {
     entries: Vec<Entry>,
     /// Every scenario that has recordings here.
     scenarios: std::collections::HashSet<String>,
-    by_key: HashMap<String, Vec<usize>>,
+    /// Hashed with foldhash (seeded per process): the key is hashed on every request, and
+    /// SipHash over it showed in the profile (docs/decisions.md).
+    by_key: HashMap<String, Vec<usize>, foldhash::fast::RandomState>,
     by_route: HashMap<String, Vec<usize>>,
     /// (scenario, key) -> calls served so far, for sequences.
-    served: Mutex<HashMap<(String, String), usize>>,
+    served: Mutex<HashMap<(String, String), usize, foldhash::fast::RandomState>>,
 }
 
 pub enum Lookup<'a> {
@@ -132,7 +135,15 @@ pub fn key(
     body: &Body,
 ) -> String {
     use std::fmt::Write as _;
-    let mut out = String::with_capacity(64 + credentials.len() + path.len());
+    // Sized for the whole key at once (a JSON body's text is guessed): one allocation, not a
+    // growing string, on every request.
+    let body_guess = match body {
+        Body::None => 0,
+        Body::Json(_) => 512,
+        Body::Form(t) | Body::Text(t) | Body::Base64(t) => t.len() + 16,
+    };
+    let query_len: usize = query.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+    let mut out = String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body_guess);
     out.push_str(credentials);
     out.push('\n');
     out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
@@ -153,9 +164,7 @@ pub fn key(
     out.push('\n');
     match body {
         Body::None => {}
-        Body::Json(v) => {
-            let _ = write!(out, "{}", policy.exact_part(op, v));
-        }
+        Body::Json(v) => policy.write_exact(op, v, &mut out),
         Body::Form(f) => {
             let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
                 .filter(|(k, _)| policy.body(op, &[k.to_string()]).is_none())
@@ -234,7 +243,7 @@ pub fn request_differences(
             ));
         }
     }
-    match (&rec.request.body, &req.body) {
+    match (&rec.request.body, &*req.body) {
         (Body::Json(r), Body::Json(a)) => {
             out.extend(
                 policy
@@ -339,35 +348,32 @@ impl Index {
             &req.body,
         );
         // The key holds everything compared exactly; only type-only and regex rules need a
-        // second look at the candidates.
-        let inexact = policy.has_inexact_rules();
-        let candidates: Vec<usize> = self
-            .by_key
-            .get(&k)
-            .map(|c| {
-                c.iter()
-                    .copied()
-                    .filter(|&i| !inexact || request_differences(policy, op, &self.entries[i], req).is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
+        // second look at the candidates. No list is built: this runs for every request.
+        let listed: &[usize] = self.by_key.get(&k).map_or(&[], Vec::as_slice);
+        let listed: std::borrow::Cow<'_, [usize]> = if policy.has_inexact_rules() {
+            listed
+                .iter()
+                .copied()
+                .filter(|&i| request_differences(policy, op, &self.entries[i], req).is_empty())
+                .collect()
+        } else {
+            std::borrow::Cow::Borrowed(listed)
+        };
+        let candidates = || listed.iter().copied();
         // A scenario gets what it recorded, or what no scenario recorded (a token request), never
         // another scenario's answer; a request from no scenario (a token request, a system
         // under test) may get any.
-        let own: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| self.entries[i].interaction.meta.scenario == req.scenario)
-            .collect();
-        let pool = match (own.is_empty(), &req.scenario) {
-            (false, _) => own,
-            (true, None) => candidates,
-            (true, Some(_)) => candidates
-                .into_iter()
-                .filter(|&i| self.entries[i].interaction.meta.scenario.is_none())
-                .collect(),
+        let scenario_of = |i: usize| self.entries[i].interaction.meta.scenario.as_deref();
+        let asked = req.scenario.as_deref();
+        let in_pool: &dyn Fn(usize) -> bool = if candidates().any(|i| scenario_of(i) == asked) {
+            &|i| scenario_of(i) == asked
+        } else if asked.is_none() {
+            &|_| true
+        } else {
+            &|i| scenario_of(i).is_none()
         };
-        if !pool.is_empty() {
+        let pool_len = candidates().filter(|&i| in_pool(i)).count();
+        if pool_len > 0 {
             let scenario = req.scenario.clone().unwrap_or_default();
             let n = match self.served.lock() {
                 Ok(mut served) => {
@@ -377,7 +383,9 @@ impl Index {
                 }
                 Err(_) => 0,
             };
-            return Lookup::Found(&self.entries[pool[n.min(pool.len() - 1)]]);
+            if let Some(i) = candidates().filter(|&i| in_pool(i)).nth(n.min(pool_len - 1)) {
+                return Lookup::Found(&self.entries[i]);
+            }
         }
         Lookup::Unmatched {
             closest: self.closest(policy, op, req),

@@ -94,7 +94,7 @@ fn incoming(body: Value) -> Incoming {
         method: "POST".into(),
         path: "/tickets".into(),
         query: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
-        body: Body::Json(body),
+        body: Body::Json(body).into(),
         scenario: None,
         ..Default::default()
     }

@@ -74,7 +74,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
                 method: rec.request.method.clone(),
                 path: rec.request.path.clone(),
                 query: rec.request.query.clone(),
-                body: rec.request.body.clone(),
+                body: rec.request.body.clone().into(),
                 scenario: None,
                 steps: None,
                 credentials: String::new(),
@@ -97,7 +97,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
             if let Some(steps) = &rec.meta.steps {
                 headers.push((crate::server::STEPS_HEADER.into(), steps.clone()));
             }
-            let body = match &live.body {
+            let body = match &*live.body {
                 Body::None => None,
                 Body::Json(v) => {
                     if !headers.iter().any(|(k, _)| k == "content-type") {

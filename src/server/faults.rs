@@ -5,6 +5,7 @@
 //! other's faults.
 
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
@@ -90,22 +91,29 @@ pub struct Fault {
 #[derive(Default)]
 pub struct Faults {
     list: Mutex<Vec<Fault>>,
+    /// How many faults the list holds, kept under its lock: every request the mock answers
+    /// asks for a fault, and almost none is programmed, so the answer "none" is read without
+    /// taking the lock the two worker threads would otherwise contend for.
+    armed: AtomicUsize,
 }
 
 impl Faults {
     pub fn add(&self, f: Fault) {
         if let Ok(mut l) = self.list.lock() {
             l.push(f);
+            self.armed.store(l.len(), Ordering::Release);
         }
     }
 
     /// The fault the next request of this scenario to this method + path triggers, if any;
     /// counts it down.
     pub fn take(&self, scenario: Option<&str>, method: &str, path: &str) -> Option<FaultKind> {
-        let mut l = self.list.lock().ok()?;
-        if l.is_empty() {
+        // A fault programmed while this request is under way may or may not meet it, as with
+        // the lock: the two are concurrent.
+        if self.armed.load(Ordering::Acquire) == 0 {
             return None;
         }
+        let mut l = self.list.lock().ok()?;
         let i = l.iter().position(|f| {
             f.remaining > 0
                 // A request without a scenario is the system under test's: the faults of the
@@ -118,6 +126,7 @@ impl Faults {
         let kind = l[i].kind.clone();
         if l[i].remaining == 0 {
             l.remove(i);
+            self.armed.store(l.len(), Ordering::Release);
         }
         Some(kind)
     }
@@ -126,6 +135,7 @@ impl Faults {
     pub fn clear(&self) {
         if let Ok(mut l) = self.list.lock() {
             l.clear();
+            self.armed.store(0, Ordering::Release);
         }
     }
 
@@ -133,6 +143,7 @@ impl Faults {
     pub fn forget(&self, scenario: &str) {
         if let Ok(mut l) = self.list.lock() {
             l.retain(|f| f.scenario.as_deref() != Some(scenario));
+            self.armed.store(l.len(), Ordering::Release);
         }
     }
 }

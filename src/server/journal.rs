@@ -19,8 +19,9 @@ pub struct Entry {
     pub scenario: Option<String>,
     pub method: String,
     pub path: String,
-    /// The body, or for one over the journal's body limit, its first bytes as text.
-    pub body: Body,
+    /// The body, or for one over the journal's body limit, its first bytes as text. Shared with
+    /// the request as the mock parsed it: journalling a request copies no body.
+    pub body: Arc<Body>,
     /// The body's size in bytes as it arrived.
     pub body_bytes: usize,
     /// For a body over the limit, its SHA-256 (hex): what is left to compare it by.
@@ -60,7 +61,7 @@ impl Journal {
     /// What the journal keeps of a request body: all of it up to the limit; beyond, its first
     /// characters as text and its SHA-256, so that 30 requests of 10 MB cost kilobytes, not
     /// 300 MB.
-    pub fn keepable(&self, parsed: &Body, raw: &[u8]) -> (Body, Option<String>) {
+    pub fn keepable(&self, parsed: &Arc<Body>, raw: &[u8]) -> (Arc<Body>, Option<String>) {
         if raw.len() <= self.body_limit {
             return (parsed.clone(), None);
         }
@@ -68,7 +69,7 @@ impl Journal {
         let sha: String = sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
         let head = &raw[..raw.len().min(PREFIX_CHARS * 4)];
         let prefix: String = String::from_utf8_lossy(head).chars().take(PREFIX_CHARS).collect();
-        (Body::Text(format!("{prefix}…")), Some(sha))
+        (Arc::new(Body::Text(format!("{prefix}…"))), Some(sha))
     }
 
     pub fn push(&self, e: Entry) {
@@ -78,7 +79,12 @@ impl Journal {
             }
             entries.push_back(Arc::new(e));
         }
-        self.changed.send_modify(|n| *n += 1);
+        // Only a step waiting on the journal listens; with none, telling nobody would still take
+        // the channel's lock on every request. No wake-up is lost: a waiter subscribes before
+        // it reads the entries, so one that subscribes after this check sees this entry.
+        if self.changed.receiver_count() > 0 {
+            self.changed.send_modify(|n| *n += 1);
+        }
     }
 
     pub fn cap(&self) -> usize {
@@ -143,7 +149,7 @@ mod tests {
             scenario: None,
             method: "POST".into(),
             path: path.into(),
-            body: Body::None,
+            body: Arc::new(Body::None),
             body_bytes: 0,
             body_sha256: None,
             status: 200,
@@ -154,12 +160,16 @@ mod tests {
     fn big_bodies_are_kept_as_size_hash_and_prefix() {
         let j = Journal::new(10, 1024);
         let small = br#"{"a":1}"#;
-        let parsed = Body::from_bytes(Some("application/json"), small);
-        assert_eq!(j.keepable(&parsed, small), (parsed.clone(), None));
+        let parsed = Arc::new(Body::from_bytes(Some("application/json"), small));
+        let (kept, sha) = j.keepable(&parsed, small);
+        assert!(
+            Arc::ptr_eq(&kept, &parsed) && sha.is_none(),
+            "kept as parsed, not copied"
+        );
         let big = vec![b'x'; 10 * 1024 * 1024];
-        let (kept, sha) = j.keepable(&Body::Text(String::new()), &big);
+        let (kept, sha) = j.keepable(&Arc::new(Body::Text(String::new())), &big);
         assert_eq!(sha.as_deref().map(str::len), Some(64));
-        match kept {
+        match &*kept {
             Body::Text(t) => assert!(t.len() < 1024 && t.starts_with("xxx"), "{} bytes", t.len()),
             other => panic!("{other:?}"),
         }

@@ -573,7 +573,7 @@ where
             .query()
             .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default(),
-        body: Body::from_bytes(content_type, &body),
+        body: Arc::new(Body::from_bytes(content_type, &body)),
         scenario: parts
             .headers
             .get(SCENARIO_HEADER)
@@ -597,15 +597,16 @@ where
     }
     let (journal_body, body_sha256) = s.journal.keepable(&incoming.body, &body);
     let body_bytes = body.len();
-    let journal = |status: u16, incoming: &Incoming| {
+    // Called once, last, with the request it moves into the entry (no copy of its parts).
+    let journal = |status: u16, incoming: Incoming| {
         s.journal.push(journal::Entry {
             at: arrived,
-            scenario: incoming.scenario.clone(),
-            method: incoming.method.clone(),
-            path: incoming.path.clone(),
-            body: journal_body.clone(),
+            scenario: incoming.scenario,
+            method: incoming.method,
+            path: incoming.path,
+            body: journal_body,
             body_bytes,
-            body_sha256: body_sha256.clone(),
+            body_sha256,
             status,
         });
     };
@@ -622,12 +623,12 @@ where
             if let Some(r) = retry_after {
                 headers.push(("retry-after".into(), r.header_value(std::time::SystemTime::now())));
             }
-            journal(status, &incoming);
+            journal(status, incoming);
             return Ok(respond(status, &headers, fault_body));
         }
         Some(FaultKind::Truncate) => {
             let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
-            journal(reply.status().as_u16(), &incoming);
+            journal(reply.status().as_u16(), incoming);
             let (head, whole) = reply.into_parts();
             let bytes = match whole {
                 MockBody::Whole(b) => b.unwrap_or_default(),
@@ -637,7 +638,7 @@ where
         }
         Some(FaultKind::Oversized(n)) => {
             let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
-            journal(reply.status().as_u16(), &incoming);
+            journal(reply.status().as_u16(), incoming);
             let (mut head, _) = reply.into_parts();
             head.headers.insert(
                 hyper::header::CONTENT_TYPE,
@@ -647,7 +648,7 @@ where
             return Ok(Response::from_parts(head, MockBody::padding(n)));
         }
         Some(FaultKind::Reset) => {
-            journal(0, &incoming);
+            journal(0, incoming);
             return Err(std::io::Error::other("contrail fault: connection dropped"));
         }
         Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
@@ -657,7 +658,7 @@ where
         let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
         (reply.status().as_u16(), reply)
     };
-    journal(status, &incoming);
+    journal(status, incoming);
     Ok(reply)
 }
 
