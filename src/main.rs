@@ -1,11 +1,5 @@
 //! The `contrail` binary: a thin shell over the library.
 
-/// mimalloc rather than glibc's malloc: the mock allocates per request on every worker thread,
-/// where glibc's arenas cost a sixth of its CPU (measured in docs/decisions.md). The library
-/// leaves the choice to whoever links it.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     contrail::panics::install();
     // A panic that reaches this far (the hook has already said what it was) is a harness
