@@ -32,6 +32,20 @@ ready = "/health"
     ws
 }
 
+/// A scenario that waits a minute for requests nobody sends: a run is surely mid-scenario.
+fn write_waiting_feature(ws: &Path) {
+    std::fs::write(
+        ws.join("features/waits.feature"),
+        concat!(
+            "Feature: waits\n",
+            "  Scenario: a long wait\n",
+            "    Given the contract \"support-escalation\"\n",
+            "    Then within 60 seconds \"incidents\" receives at least 5 \"createIncident\" requests\n",
+        ),
+    )
+    .unwrap();
+}
+
 fn pid(ws: &Path, name: &str) -> i32 {
     std::fs::read_to_string(ws.join(name))
         .unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -84,16 +98,7 @@ fn a_shell_service_and_its_children_stop_with_the_run() {
 #[test]
 fn sigterm_stops_the_run_and_everything_it_started() {
     let ws = workspace_with_shell_service();
-    std::fs::write(
-        ws.path().join("features/waits.feature"),
-        concat!(
-            "Feature: waits\n",
-            "  Scenario: a long wait\n",
-            "    Given the contract \"support-escalation\"\n",
-            "    Then within 60 seconds \"incidents\" receives at least 5 \"createIncident\" requests\n",
-        ),
-    )
-    .unwrap();
+    write_waiting_feature(ws.path());
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_contrail"))
         .current_dir(ws.path())
         .args([
@@ -152,16 +157,7 @@ fn sigterm_stops_the_run_and_everything_it_started() {
 async fn a_run_dropped_mid_scenario_takes_down_what_it_started() {
     use contrail::run::{RunOptions, Target};
     let ws = workspace_with_shell_service();
-    std::fs::write(
-        ws.path().join("features/waits.feature"),
-        concat!(
-            "Feature: waits\n",
-            "  Scenario: a long wait\n",
-            "    Given the contract \"support-escalation\"\n",
-            "    Then within 60 seconds \"incidents\" receives at least 5 \"createIncident\" requests\n",
-        ),
-    )
-    .unwrap();
+    write_waiting_feature(ws.path());
     let opts = RunOptions {
         paths: vec![ws.path().join("features/waits.feature")],
         target: Some(Target::Record),

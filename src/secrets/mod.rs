@@ -221,7 +221,7 @@ fn mask_keys(m: &mut serde_json::Map<String, Value>, mask: &str) {
 }
 
 /// `key`, or `key#2`, `key#3`, ... whichever `taken` does not hold yet.
-pub fn unique_key(taken: impl Fn(&str) -> bool, key: String) -> String {
+fn unique_key(taken: impl Fn(&str) -> bool, key: String) -> String {
     if !taken(&key) {
         return key;
     }
