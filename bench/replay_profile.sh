@@ -6,6 +6,8 @@
 # functions by inclusive cost. The same for the hyper baseline with BASELINE=1.
 #
 #     bash bench/replay_profile.sh [ROUNDS]      (default 20: 2,000 requests)
+#
+# BIN=/path/to/contrail profiles that build instead (one with debug info gives line costs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -22,7 +24,7 @@ if [ -n "${BASELINE:-}" ]; then
     cmd=("$PWD/target/release/examples/hyper-baseline" "$port" "$work/recordings/api")
 else
     what="contrail mock"
-    cmd=("$PWD/target/release/contrail" mock api --port "$port")
+    cmd=("${BIN:-$PWD/target/release/contrail}" mock api --port "$port")
 fi
 # One worker thread, so that the profile is one thread's story.
 (cd "$work" && TOKIO_WORKER_THREADS=1 exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \

@@ -59,7 +59,7 @@ fn main() {
         let req = Incoming {
             method: "GET".into(),
             path: format!("/items/{}", (i * 7919) % n),
-            query: vec![],
+            query: Default::default(),
             body: Body::None.into(),
             scenario: None,
             ..Default::default()

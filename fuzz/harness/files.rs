@@ -114,6 +114,9 @@ pub fn recording(data: &[u8]) {
             let _ = interaction.file_name();
         }
         let policy = demo_contract().policy.clone();
+        for (_, i) in &items {
+            same_key_as_received(&policy, i);
+        }
         let requests: Vec<index::Incoming> = items.iter().map(|(_, i)| incoming_of(i)).collect();
         let idx = index::Index::build(&policy, items);
         for req in &requests {
@@ -122,11 +125,37 @@ pub fn recording(data: &[u8]) {
     })
 }
 
+/// A recorded request and the same request as the mock receives it (its body as bytes, its
+/// query as text) have one lookup key: the raw road (`write_exact_raw`, the query borrowed
+/// from its text) and the parsed one must not part.
+fn same_key_as_received(policy: &contrail::policy::FieldPolicy, i: &recording::Interaction) {
+    let r = &i.request;
+    if !matches!(r.body, recording::Body::Json(_) | recording::Body::None) {
+        return;
+    }
+    let recorded = index::key(
+        policy,
+        None,
+        "",
+        &r.method,
+        &r.path,
+        index::borrowed_pairs(&r.query),
+        &r.body,
+    );
+    let text = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&r.query)
+        .finish();
+    let query = recording::ReceivedQuery::received(&text);
+    let body = recording::ReceivedBody::received(recording::Declared::of(None), &r.body.to_bytes());
+    let received = index::key(policy, None, "", &r.method, &r.path, query.decoded(), &body);
+    assert_eq!(recorded, received, "the raw road parts from the parsed one");
+}
+
 fn incoming_of(i: &recording::Interaction) -> index::Incoming {
     index::Incoming {
         method: i.request.method.clone(),
         path: i.request.path.clone(),
-        query: i.request.query.clone(),
+        query: i.request.query.clone().into(),
         body: i.request.body.clone().into(),
         scenario: i.meta.scenario.clone(),
         steps: i.meta.steps.clone(),

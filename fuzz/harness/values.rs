@@ -12,6 +12,9 @@ use serde_json::Value;
 /// `expected NUL actual`. An expected part that is not JSON is tried as a marker string.
 pub fn matching(data: &[u8]) {
     let p = super::parts(data, 2);
+    for part in &p {
+        raw_key_agrees(part);
+    }
     let expected_text = super::text(p[0]);
     let actual = json_or_null(p.get(1));
     let expected: Value = match serde_json::from_str(&expected_text) {
@@ -36,6 +39,28 @@ pub fn matching(data: &[u8]) {
         let mismatches = matching::compare(&actual, &actual, Mode::Equals).expect("no marker, no marker error");
         assert!(mismatches.is_empty(), "{actual} does not match itself: {mismatches:?}");
     }
+}
+
+/// The replay key's two roads (`FieldPolicy::write_exact_raw` from bytes, `write_exact` from
+/// serde_json's `Value`) write one text, and the raw road never reads what serde_json refuses.
+fn raw_key_agrees(bytes: &[u8]) {
+    let policy = contrail::policy::FieldPolicy::default();
+    let mut raw = String::new();
+    if !policy.write_exact_raw(None, bytes, &mut raw) {
+        return;
+    }
+    let parsed: Value = serde_json::from_slice(bytes).unwrap_or_else(|e| {
+        panic!(
+            "the raw road read what serde_json refuses ({e}): {:?}",
+            String::from_utf8_lossy(bytes)
+        )
+    });
+    assert_eq!(
+        raw,
+        policy.exact_key(None, &parsed),
+        "{:?}",
+        String::from_utf8_lossy(bytes)
+    );
 }
 
 /// The second part of an input as JSON (null when missing or not JSON).

@@ -88,7 +88,7 @@ impl Correlation {
             .iter()
             .map(|(k, v)| (k.clone(), self.value(v).cloned().unwrap_or_else(|| v.clone())))
             .collect();
-        let body = match &*req.body {
+        let body = match req.body.parsed() {
             Body::Json(v) => {
                 let mut v = v.clone();
                 self.json_to_recorded(&mut v);
@@ -176,7 +176,7 @@ mod tests {
         Incoming {
             method: "GET".into(),
             path: path.into(),
-            query: vec![("ticket".into(), "T-7".into()), ("limit".into(), "7".into())],
+            query: vec![("ticket".into(), "T-7".into()), ("limit".into(), "7".into())].into(),
             body: body.into(),
             scenario: Some("s".into()),
             ..Default::default()
@@ -193,7 +193,7 @@ mod tests {
         let r = c.to_recorded(&incoming("/tickets/T-7/escalate", Body::None));
         assert_eq!(r.path, "/tickets/T-4/escalate");
         assert_eq!(
-            r.query,
+            *r.query,
             vec![("ticket".into(), "T-4".into()), ("limit".into(), "7".into())]
         );
         let r = c.to_recorded(&incoming("/tickets/T-70", Body::None));
@@ -203,7 +203,7 @@ mod tests {
             Body::Json(json!({ "ticket": "T-7", "incident_id": 12, "count": 5 })),
         ));
         assert_eq!(
-            *r.body,
+            *r.body.parsed(),
             Body::Json(json!({ "ticket": "T-4", "incident_id": 10, "count": 5 })),
             "integers are translated under id-like keys only"
         );

@@ -8,6 +8,7 @@
 
 pub mod marker;
 pub mod number;
+pub mod tape;
 
 use serde_json::Value;
 

@@ -26,20 +26,39 @@ pub fn same(a: &Number, b: &Number) -> bool {
 }
 
 /// The canonical spelling as text, without building a Number: a replay key writes one per
-/// number of every request body. An integer written plainly (no sign on zero, no leading
-/// zero: JSON allows none) is canonical already, which is most numbers a request carries.
+/// number of every request body. An integer written plainly is canonical already, which is
+/// most numbers a request carries.
 pub fn canonical_text(n: &Number) -> std::borrow::Cow<'_, str> {
     let text = n.as_str();
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    let plain_integer = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && (digits.len() == 1 || !digits.starts_with('0'))
-        && !(digits == "0" && text.starts_with('-'));
-    if plain_integer {
+    if plain_integer(text) {
         std::borrow::Cow::Borrowed(text)
     } else {
         std::borrow::Cow::Owned(canonical(n).as_str().to_string())
     }
+}
+
+/// `canonical_text` of the `Number` serde_json reads from `text`, a number as written in a
+/// JSON document (`matching::tape`'s): the same text, without reading the number when it is
+/// a plain integer. Otherwise through serde_json's own reading, which respells some numbers
+/// (`1E5` is `1e+5` to it): then the two roads cannot part.
+pub fn canonical_text_of(text: &str) -> std::borrow::Cow<'_, str> {
+    if plain_integer(text) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    match text.parse::<Number>() {
+        Ok(n) => std::borrow::Cow::Owned(canonical_text(&n).into_owned()),
+        Err(_) => std::borrow::Cow::Borrowed(text),
+    }
+}
+
+/// No sign on zero, no leading zero (JSON allows none), digits only: serde_json keeps such
+/// an integer's text as written.
+fn plain_integer(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits.len() == 1 || !digits.starts_with('0'))
+        && !(digits == "0" && text.starts_with('-'))
 }
 
 /// One spelling per value (`1.50`, `15e-1` and `1.5` all become `1.5`): what a replay key

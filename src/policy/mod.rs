@@ -15,6 +15,7 @@ use regex::Regex;
 use serde_json::Value;
 
 pub mod doc;
+mod exact;
 
 pub use doc::{PolicyDoc, RedactDoc};
 
@@ -84,9 +85,14 @@ pub struct Rule {
     pub operation: Option<String>,
 }
 
+/// Rules kept apart by the place they name, each list in the order given: a lookup runs for
+/// every header, query parameter and body key of every request the mock answers, and reads
+/// only the rules of its kind.
 #[derive(Debug, Clone)]
 pub struct FieldPolicy {
-    rules: Vec<Rule>,
+    headers: Vec<Rule>,
+    queries: Vec<Rule>,
+    bodies: Vec<Rule>,
 }
 
 impl Default for FieldPolicy {
@@ -137,7 +143,15 @@ impl Default for FieldPolicy {
                 operation: None,
             });
         }
-        Self { rules }
+        let mut p = Self {
+            headers: Vec::new(),
+            queries: Vec::new(),
+            bodies: Vec::new(),
+        };
+        for r in rules {
+            p.push(r);
+        }
+        p
     }
 }
 
@@ -193,7 +207,7 @@ impl FieldPolicy {
         let mut p = Self::default();
         for r in redact {
             let place = place_of(&r.header, &r.query, &r.body, "redact")?;
-            p.rules.push(Rule {
+            p.push(Rule {
                 place,
                 action: Action::Redact,
                 operation: None,
@@ -201,7 +215,7 @@ impl FieldPolicy {
         }
         for d in policy {
             let place = place_of(&d.header, &d.query, &d.body, "policy")?;
-            p.rules.push(Rule {
+            p.push(Rule {
                 place,
                 action: Action::parse(&d.action)?,
                 operation: d.operation.clone(),
@@ -210,15 +224,26 @@ impl FieldPolicy {
         Ok(p)
     }
 
+    fn push(&mut self, rule: Rule) {
+        match rule.place {
+            Place::Header(_) => self.headers.push(rule),
+            Place::Query(_) => self.queries.push(rule),
+            Place::Pointer(_) | Place::AnyKey(_) => self.bodies.push(rule),
+        }
+    }
+
+    fn all(&self) -> impl Iterator<Item = &Rule> {
+        self.headers.iter().chain(&self.queries).chain(&self.bodies)
+    }
+
     /// Whether any rule is limited to one operation (matching then needs the operation).
     pub fn has_operation_rules(&self) -> bool {
-        self.rules.iter().any(|r| r.operation.is_some())
+        self.all().any(|r| r.operation.is_some())
     }
 
     /// Whether any rule compares by type or regex (matching then needs a second look).
     pub fn has_inexact_rules(&self) -> bool {
-        self.rules
-            .iter()
+        self.all()
             .any(|r| matches!(r.action, Action::TypeOnly | Action::Regex(_)))
     }
 
@@ -227,7 +252,7 @@ impl FieldPolicy {
     }
 
     pub fn header(&self, op: Option<&str>, name: &str) -> Option<&Action> {
-        self.rules
+        self.headers
             .iter()
             .rev()
             .filter(|r| Self::applies(r, op))
@@ -237,7 +262,7 @@ impl FieldPolicy {
     }
 
     pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
-        self.rules
+        self.queries
             .iter()
             .rev()
             .filter(|r| Self::applies(r, op))
@@ -248,7 +273,7 @@ impl FieldPolicy {
 
     /// The action for a body field at `path` (segments of a JSON pointer).
     pub fn body<S: AsRef<str>>(&self, op: Option<&str>, path: &[S]) -> Option<&Action> {
-        self.rules
+        self.bodies
             .iter()
             .rev()
             .filter(|r| Self::applies(r, op))
@@ -294,67 +319,6 @@ impl FieldPolicy {
         url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(pairs)
             .finish()
-    }
-
-    /// The body with every field the policy does not compare exactly left out, as canonical
-    /// JSON text appended to `out`: what a replay lookup hashes. Fields kept under type-only /
-    /// regex are checked afterwards. Keys come sorted (serde_json's map is ordered) and numbers
-    /// in one spelling, so key order, whitespace and `1.50` vs `1.5` never matter. Written
-    /// straight from the parsed body, without a stripped copy: this runs for every request.
-    pub fn write_exact(&self, op: Option<&str>, v: &Value, out: &mut String) {
-        self.write_exact_at(op, v, &mut Vec::new(), out);
-    }
-
-    /// `write_exact` into a new string.
-    pub fn exact_key(&self, op: Option<&str>, v: &Value) -> String {
-        let mut out = String::new();
-        self.write_exact(op, v, &mut out);
-        out
-    }
-
-    fn write_exact_at<'v>(
-        &self,
-        op: Option<&str>,
-        v: &'v Value,
-        path: &mut Vec<std::borrow::Cow<'v, str>>,
-        out: &mut String,
-    ) {
-        match v {
-            Value::Object(m) => {
-                out.push('{');
-                let mut first = true;
-                for (k, c) in m {
-                    path.push(std::borrow::Cow::Borrowed(k));
-                    if self.body(op, path).is_none() {
-                        if !first {
-                            out.push(',');
-                        }
-                        first = false;
-                        write_json_string(k, out);
-                        out.push(':');
-                        self.write_exact_at(op, c, path, out);
-                    }
-                    path.pop();
-                }
-                out.push('}');
-            }
-            Value::Array(a) => {
-                out.push('[');
-                for (i, c) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    path.push(std::borrow::Cow::Owned(i.to_string()));
-                    self.write_exact_at(op, c, path, out);
-                    path.pop();
-                }
-                out.push(']');
-            }
-            Value::Number(n) => out.push_str(&crate::matching::number::canonical_text(n)),
-            Value::String(s) => write_json_string(s, out),
-            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-            Value::Null => out.push_str("null"),
-        }
     }
 
     /// Every difference between a recorded body and an actual one under the policy, by JSON
@@ -432,28 +396,3 @@ impl FieldPolicy {
 
 #[cfg(test)]
 mod tests;
-
-/// `s` as a JSON string: quoted, with `"`, `\\` and control characters escaped (and nothing
-/// else, so the text is one spelling per string).
-fn write_json_string(s: &str, out: &mut String) {
-    out.push('"');
-    let mut from = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escaped = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[from..i]);
-        if escaped.is_empty() {
-            use std::fmt::Write as _;
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escaped);
-        }
-        from = i + 1;
-    }
-    out.push_str(&s[from..]);
-    out.push('"');
-}

@@ -102,3 +102,260 @@ fn later_rules_override_defaults_and_bad_actions_are_errors() {
     assert!(Action::parse("fuzzy").unwrap_err().contains("unknown policy action"));
     assert!(Action::parse("regex (").is_err());
 }
+
+/// The two roads to a key (`write_exact` from a parsed body, `write_exact_raw` from its bytes)
+/// must write one text, or a request would miss its recording (or find another's).
+mod raw_road {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn policy_with_rules() -> FieldPolicy {
+        policy(&[
+            ("body", "/created_at", "volatile", None),
+            ("body", "id", "type-only", None),
+            ("body", "/items/*/note", "ignore", None),
+        ])
+    }
+
+    /// Raw road: `Some(text)`, or `None` when it leaves the body to serde_json.
+    fn raw(p: &FieldPolicy, text: &[u8]) -> Option<String> {
+        let mut out = String::new();
+        p.write_exact_raw(None, text, &mut out).then_some(out)
+    }
+
+    fn parsed(p: &FieldPolicy, text: &[u8]) -> Option<String> {
+        serde_json::from_slice::<Value>(text)
+            .ok()
+            .map(|v| p.exact_key(None, &v))
+    }
+
+    /// A JSON document written in one of many spellings: whitespace, escapes, number forms,
+    /// key order and repeated keys are the generator's to choose.
+    #[derive(Debug, Clone)]
+    enum Doc {
+        Object(Vec<(String, Doc)>),
+        Array(Vec<Doc>),
+        Str(String),
+        Number(String),
+        Bool(bool),
+        Null,
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("id".to_string()),
+            Just("token".to_string()),
+            Just("created_at".to_string()),
+            Just("items".to_string()),
+            Just("note".to_string()),
+            Just("a\"b".to_string()),
+            Just("é".to_string()),
+            Just("\u{1}".to_string()),
+            Just("😀".to_string()),
+            "[a-z]{0,6}",
+        ]
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("0".to_string()),
+            Just("-0".to_string()),
+            Just("1.50".to_string()),
+            Just("1E5".to_string()),
+            Just("1e+300".to_string()),
+            Just("15e-1".to_string()),
+            Just("-0.0e0".to_string()),
+            Just("12345678901234567890123".to_string()),
+            Just("-9223372036854775809".to_string()),
+            Just("1e99999999999999999999999999999999999999999".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            (any::<u32>(), 0u32..1000, -30i32..30).prop_map(|(i, f, e)| format!("{i}.{f:03}e{e}")),
+        ]
+    }
+
+    fn doc() -> impl Strategy<Value = Doc> {
+        let leaf = prop_oneof![
+            any::<String>().prop_map(Doc::Str),
+            "[ -~]{0,8}".prop_map(Doc::Str),
+            number().prop_map(Doc::Number),
+            any::<bool>().prop_map(Doc::Bool),
+            Just(Doc::Null),
+        ];
+        leaf.prop_recursive(5, 40, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec((key(), inner.clone()), 0..6).prop_map(Doc::Object),
+                prop::collection::vec(inner, 0..6).prop_map(Doc::Array),
+            ]
+        })
+    }
+
+    /// `s` as a JSON string, each character escaped when `escape` says so.
+    fn write_string(s: &str, escape: &mut impl Iterator<Item = bool>, out: &mut String) {
+        out.push('"');
+        for c in s.chars() {
+            let forced = matches!(c, '"' | '\\') || (c as u32) < 0x20;
+            if forced || escape.next().unwrap_or(false) {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '/' => out.push_str("\\/"),
+                    _ => {
+                        let mut units = [0u16; 2];
+                        for u in c.encode_utf16(&mut units) {
+                            out.push_str(&format!("\\u{u:04X}"));
+                        }
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.push('"');
+    }
+
+    fn write(d: &Doc, choices: &mut impl Iterator<Item = bool>, out: &mut String) {
+        let space = |out: &mut String, choices: &mut dyn Iterator<Item = bool>| {
+            if choices.next().unwrap_or(false) {
+                out.push_str(" \n\t\r");
+            }
+        };
+        match d {
+            Doc::Object(members) => {
+                out.push('{');
+                for (i, (k, v)) in members.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    space(out, choices);
+                    write_string(k, choices, out);
+                    space(out, choices);
+                    out.push(':');
+                    space(out, choices);
+                    write(v, choices, out);
+                    space(out, choices);
+                }
+                out.push('}');
+            }
+            Doc::Array(items) => {
+                out.push('[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    space(out, choices);
+                    write(v, choices, out);
+                }
+                space(out, choices);
+                out.push(']');
+            }
+            Doc::Str(s) => write_string(s, choices, out),
+            Doc::Number(n) => out.push_str(n),
+            Doc::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Doc::Null => out.push_str("null"),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every spelling of every document: the raw road takes it (nothing here is deeper
+        /// than it reads) and writes what the parsed road writes.
+        #[test]
+        fn the_raw_road_writes_what_the_parsed_road_writes(d in doc(), choices in prop::collection::vec(any::<bool>(), 0..200)) {
+            let mut text = String::new();
+            write(&d, &mut choices.into_iter().cycle(), &mut text);
+            for p in [policy(&[]), policy_with_rules()] {
+                let want = parsed(&p, text.as_bytes());
+                prop_assert!(want.is_some(), "the generator wrote invalid JSON: {text}");
+                prop_assert_eq!(raw(&p, text.as_bytes()), want, "{}", text);
+            }
+        }
+
+        /// A broken document (a byte changed, dropped or added) is never read where serde_json
+        /// refuses it, and where both read it they agree.
+        #[test]
+        fn the_raw_road_never_takes_what_serde_json_refuses(
+            d in doc(),
+            at in any::<prop::sample::Index>(),
+            byte in prop_oneof![Just(b','), Just(b'"'), Just(b'\\'), Just(b'0'), Just(b'}'), Just(b']'), Just(0x01u8), Just(0xffu8), any::<u8>()],
+            how in 0..3u8,
+        ) {
+            let mut text = String::new();
+            write(&d, &mut std::iter::repeat(false), &mut text);
+            let mut bytes = text.into_bytes();
+            let i = at.index(bytes.len().max(1)).min(bytes.len());
+            match how {
+                0 if i < bytes.len() => bytes[i] = byte,
+                1 if i < bytes.len() => { bytes.remove(i); }
+                _ => bytes.insert(i, byte),
+            }
+            let p = policy_with_rules();
+            if let Some(got) = raw(&p, &bytes) {
+                prop_assert_eq!(Some(got), parsed(&p, &bytes), "{}", String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+
+    #[test]
+    fn what_serde_json_refuses_the_raw_road_refuses() {
+        let p = FieldPolicy::default();
+        let deep_ok = format!("{}1{}", "[".repeat(65), "]".repeat(65));
+        let too_deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+        for text in [
+            r#"{"a":1,}"#,
+            "[1,]",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "+1",
+            "NaN",
+            "'a'",
+            "{a:1}",
+            "tru",
+            "nul",
+            "{} x",
+            "{}}",
+            "\u{feff}{}",
+            "\"\u{1}\"",
+            r#""\ud800""#,
+            r#""\x41""#,
+            r#""\u12""#,
+            "\"abc",
+            r#"{"a" 1}"#,
+            r#"{"a":}"#,
+            "[1 2]",
+            "",
+            " ",
+            too_deep.as_str(),
+        ] {
+            assert!(parsed(&p, text.as_bytes()).is_none(), "serde_json reads {text:?}");
+            assert_eq!(raw(&p, text.as_bytes()), None, "{text:?}");
+        }
+        assert_eq!(raw(&p, b"[\"\xff\"]"), None, "invalid UTF-8");
+        // Deeper than the raw road goes, not than serde_json does: left to serde_json.
+        assert!(parsed(&p, deep_ok.as_bytes()).is_some());
+        assert_eq!(raw(&p, deep_ok.as_bytes()), None);
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_last_value_and_escapes_mean_their_characters() {
+        let p = policy_with_rules();
+        for (text, want) in [
+            (r#"{"a":1,"b":2,"a":3}"#, r#"{"a":3,"b":2}"#),
+            (r#"{"\u0061":1,"a":2}"#, r#"{"a":2}"#),
+            (r#"{"a":"\u00e9\ud83d\ude00\/"}"#, "{\"a\":\"é😀/\"}"),
+            (
+                r#"{"created_at":1,"items":[{"note":"x","n":1E2}],"token":"t"}"#,
+                r#"{"items":[{"n":100}]}"#,
+            ),
+            (r#" [ 1.50 , -0 , 1e400 ] "#, r#"[1.5,0,1e+400]"#),
+        ] {
+            assert_eq!(raw(&p, text.as_bytes()).as_deref(), Some(want), "{text}");
+            assert_eq!(parsed(&p, text.as_bytes()).as_deref(), Some(want), "{text}");
+        }
+    }
+}

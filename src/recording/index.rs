@@ -12,7 +12,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use super::{Body, Interaction};
+use std::borrow::Cow;
+
+use super::{Body, Interaction, ReceivedBody, ReceivedQuery};
 use crate::policy::{Action, FieldPolicy};
 
 /// A request as the mock server received it.
@@ -20,9 +22,9 @@ use crate::policy::{Action, FieldPolicy};
 pub struct Incoming {
     pub method: String,
     pub path: String,
-    pub query: Vec<(String, String)>,
+    pub query: ReceivedQuery,
     /// Shared with the journal's entry for the request, which keeps it without a copy.
-    pub body: std::sync::Arc<Body>,
+    pub body: std::sync::Arc<ReceivedBody>,
     /// The scenario's identity (`scenario::Identity::id`), when a scenario sent it.
     pub scenario: Option<String>,
     /// The hash of that scenario's steps.
@@ -50,10 +52,19 @@ pub struct Index {
     scenarios: std::collections::HashSet<String>,
     /// Hashed with foldhash (seeded per process): the key is hashed on every request, and
     /// SipHash over it showed in the profile (docs/decisions.md).
-    by_key: HashMap<String, Vec<usize>, foldhash::fast::RandomState>,
+    by_key: HashMap<String, Slot, foldhash::fast::RandomState>,
     by_route: HashMap<String, Vec<usize>>,
-    /// (scenario, key) -> calls served so far, for sequences.
-    served: Mutex<HashMap<(String, String), usize, foldhash::fast::RandomState>>,
+}
+
+/// The interactions one key finds.
+#[derive(Default)]
+struct Slot {
+    /// In (scenario, sequence) order.
+    entries: Vec<usize>,
+    /// Scenario (`""` for none) -> calls served so far with this key, for sequences. Kept here,
+    /// not in a map keyed by scenario and key, so that counting a call neither copies nor hashes
+    /// the key again.
+    served: Mutex<HashMap<String, usize>>,
 }
 
 pub enum Lookup<'a> {
@@ -131,29 +142,24 @@ pub fn key(
     credentials: &str,
     method: &str,
     path: &str,
-    query: &[(String, String)],
-    body: &Body,
+    mut query: QueryPairs<'_>,
+    body: &impl KeyBody,
 ) -> String {
-    use std::fmt::Write as _;
+    query.retain(|(k, _)| policy.query(op, k).is_none());
+    // By name only: a stable sort keeps the order of a repeated parameter's values.
+    query.sort_by(|a, b| a.0.cmp(&b.0));
     // Sized for the whole key at once (a JSON body's text is guessed): one allocation, not a
     // growing string, on every request.
-    let body_guess = match body {
-        Body::None => 0,
-        Body::Json(_) => 512,
-        Body::Form(t) | Body::Text(t) | Body::Base64(t) => t.len() + 16,
-    };
     let query_len: usize = query.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut out = String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body_guess);
+    let mut out =
+        String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body.size_guess());
     out.push_str(credentials);
     out.push('\n');
     out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
     out.push(' ');
     out.push_str(&normalize_path(path));
     out.push('?');
-    let mut q: Vec<&(String, String)> = query.iter().filter(|(k, _)| policy.query(op, k).is_none()).collect();
-    // By name only: a stable sort keeps the order of a repeated parameter's values.
-    q.sort_by(|a, b| a.0.cmp(&b.0));
-    for (i, (k, v)) in q.iter().enumerate() {
+    for (i, (k, v)) in query.iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
@@ -162,20 +168,75 @@ pub fn key(
         out.push_str(v);
     }
     out.push('\n');
-    match body {
-        Body::None => {}
-        Body::Json(v) => policy.write_exact(op, v, &mut out),
-        Body::Form(f) => {
-            let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
-                .filter(|(k, _)| policy.body(op, &[k.to_string()]).is_none())
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            pairs.sort();
-            let _ = write!(out, "{pairs:?}");
-        }
-        Body::Text(t) | Body::Base64(t) => out.push_str(t),
-    }
+    body.write_key(policy, op, &mut out);
     out
+}
+
+/// Query pairs as a key reads them: decoded, borrowed where decoding changed nothing.
+pub type QueryPairs<'q> = Vec<(Cow<'q, str>, Cow<'q, str>)>;
+
+/// Recorded pairs as a key reads them.
+pub fn borrowed_pairs(pairs: &[(String, String)]) -> QueryPairs<'_> {
+    pairs
+        .iter()
+        .map(|(k, v)| (Cow::Borrowed(k.as_str()), Cow::Borrowed(v.as_str())))
+        .collect()
+}
+
+/// A body as a key holds it: a recorded one, parsed when its file was read, or a received one,
+/// read from its bytes when they are JSON.
+pub trait KeyBody {
+    /// Appends the part of the body the policy compares exactly.
+    fn write_key(&self, policy: &FieldPolicy, op: Option<&str>, out: &mut String);
+    /// About how long that part is, to size the key once.
+    fn size_guess(&self) -> usize;
+}
+
+impl KeyBody for Body {
+    fn write_key(&self, policy: &FieldPolicy, op: Option<&str>, out: &mut String) {
+        use std::fmt::Write as _;
+        match self {
+            Body::None => {}
+            Body::Json(v) => policy.write_exact(op, v, out),
+            Body::Form(f) => {
+                let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(f.as_bytes())
+                    .filter(|(k, _)| policy.body(op, &[k.as_ref()]).is_none())
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                pairs.sort();
+                let _ = write!(out, "{pairs:?}");
+            }
+            Body::Text(t) | Body::Base64(t) => out.push_str(t),
+        }
+    }
+
+    fn size_guess(&self) -> usize {
+        match self {
+            Body::None => 0,
+            Body::Json(_) => 512,
+            Body::Form(t) | Body::Text(t) | Body::Base64(t) => t.len() + 16,
+        }
+    }
+}
+
+impl KeyBody for ReceivedBody {
+    /// From the bytes when they read as JSON (`write_exact_raw` writes what `write_exact` would
+    /// for the parsed body); otherwise from the parsed body, which `serde_json` decides.
+    fn write_key(&self, policy: &FieldPolicy, op: Option<&str>, out: &mut String) {
+        if let Some(raw) = self.raw_json()
+            && policy.write_exact_raw(op, raw, out)
+        {
+            return;
+        }
+        self.parsed().write_key(policy, op, out);
+    }
+
+    fn size_guess(&self) -> usize {
+        match self.raw_json() {
+            Some(raw) => raw.len() + 16,
+            None => self.parsed().size_guess(),
+        }
+    }
 }
 
 /// Differences between a recorded request and an incoming one, by field, under the policy.
@@ -243,7 +304,7 @@ pub fn request_differences(
             ));
         }
     }
-    match (&rec.request.body, &*req.body) {
+    match (&rec.request.body, req.body.parsed()) {
         (Body::Json(r), Body::Json(a)) => {
             out.extend(
                 policy
@@ -252,7 +313,7 @@ pub fn request_differences(
                     .map(|(p, m)| (format!("body {p}"), m)),
             );
         }
-        (r, a) if key(policy, op, "", "", "", &[], r) == key(policy, op, "", "", "", &[], a) => {}
+        (r, a) if key(policy, op, "", "", "", Vec::new(), r) == key(policy, op, "", "", "", Vec::new(), a) => {}
         (r, a) => out.push((
             "body".into(),
             format!("recorded {}, got {}", describe_body(r), describe_body(a)),
@@ -293,7 +354,15 @@ impl Index {
         let r = &interaction.request;
         let op = interaction.meta.operation.as_deref();
         let credentials = credentials_of(policy, op, r.headers.keys().map(String::as_str));
-        let k = key(policy, op, &credentials, &r.method, &r.path, &r.query, &r.body);
+        let k = key(
+            policy,
+            op,
+            &credentials,
+            &r.method,
+            &r.path,
+            borrowed_pairs(&r.query),
+            &r.body,
+        );
         if let Some(s) = &interaction.meta.scenario {
             self.scenarios.insert(s.clone());
         }
@@ -326,7 +395,7 @@ impl Index {
             response_headers,
             credentials,
         });
-        let list = self.by_key.entry(k).or_default();
+        let list = &mut self.by_key.entry(k).or_default().entries;
         list.push(i);
         let entries = &self.entries;
         list.sort_by(|a, b| {
@@ -344,12 +413,13 @@ impl Index {
             &req.credentials,
             &req.method,
             &req.path,
-            &req.query,
-            &req.body,
+            req.query.decoded(),
+            &*req.body,
         );
         // The key holds everything compared exactly; only type-only and regex rules need a
         // second look at the candidates. No list is built: this runs for every request.
-        let listed: &[usize] = self.by_key.get(&k).map_or(&[], Vec::as_slice);
+        let slot = self.by_key.get(&k);
+        let listed: &[usize] = slot.map_or(&[], |s| s.entries.as_slice());
         let listed: std::borrow::Cow<'_, [usize]> = if policy.has_inexact_rules() {
             listed
                 .iter()
@@ -373,14 +443,21 @@ impl Index {
             &|i| scenario_of(i).is_none()
         };
         let pool_len = candidates().filter(|&i| in_pool(i)).count();
-        if pool_len > 0 {
-            let scenario = req.scenario.clone().unwrap_or_default();
-            let n = match self.served.lock() {
-                Ok(mut served) => {
-                    let c = served.entry((scenario, k)).or_insert(0);
-                    *c += 1;
-                    *c - 1
-                }
+        if pool_len > 0
+            && let Some(slot) = slot
+        {
+            let scenario = req.scenario.as_deref().unwrap_or_default();
+            let n = match slot.served.lock() {
+                Ok(mut served) => match served.get_mut(scenario) {
+                    Some(c) => {
+                        *c += 1;
+                        *c - 1
+                    }
+                    None => {
+                        served.insert(scenario.to_string(), 1);
+                        0
+                    }
+                },
                 Err(_) => 0,
             };
             if let Some(i) = candidates().filter(|&i| in_pool(i)).nth(n.min(pool_len - 1)) {

@@ -6,6 +6,9 @@
 //! the old file or the new one, never half of one.
 
 pub mod index;
+pub mod received;
+
+pub use received::{Declared, ReceivedBody, ReceivedQuery};
 
 use std::collections::BTreeMap;
 use std::io::Write as _;
@@ -93,17 +96,22 @@ impl Body {
 
     /// Classifies raw bytes by content type.
     pub fn from_bytes(content_type: Option<&str>, bytes: &[u8]) -> Body {
+        Body::read(Declared::of(content_type), bytes)
+    }
+
+    /// The body of `bytes` sent as `declared`: JSON when it parses and nothing says otherwise,
+    /// a form when the content type says so, text when it is UTF-8, else binary.
+    pub fn read(declared: Declared, bytes: &[u8]) -> Body {
         if bytes.is_empty() {
             return Body::None;
         }
-        let ct = content_type.unwrap_or("").to_ascii_lowercase();
-        if let Ok(v) = serde_json::from_slice::<Value>(bytes)
-            && (ct.is_empty() || ct.contains("json"))
+        if declared.json
+            && let Ok(v) = serde_json::from_slice::<Value>(bytes)
         {
             return Body::Json(v);
         }
         match std::str::from_utf8(bytes) {
-            Ok(s) if ct.contains("x-www-form-urlencoded") => Body::Form(s.to_string()),
+            Ok(s) if declared.form => Body::Form(s.to_string()),
             Ok(s) => Body::Text(s.to_string()),
             Err(_) => {
                 use base64::Engine as _;

@@ -93,7 +93,7 @@ fn incoming(body: Value) -> Incoming {
     Incoming {
         method: "POST".into(),
         path: "/tickets".into(),
-        query: vec![("b".into(), "2".into()), ("a".into(), "1".into())],
+        query: vec![("b".into(), "2".into()), ("a".into(), "1".into())].into(),
         body: Body::Json(body).into(),
         scenario: None,
         ..Default::default()

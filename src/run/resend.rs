@@ -73,7 +73,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
             let as_recorded = Incoming {
                 method: rec.request.method.clone(),
                 path: rec.request.path.clone(),
-                query: rec.request.query.clone(),
+                query: rec.request.query.clone().into(),
                 body: rec.request.body.clone().into(),
                 scenario: None,
                 steps: None,
@@ -97,7 +97,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
             if let Some(steps) = &rec.meta.steps {
                 headers.push((crate::server::STEPS_HEADER.into(), steps.clone()));
             }
-            let body = match &*live.body {
+            let body = match live.body.parsed() {
                 Body::None => None,
                 Body::Json(v) => {
                     if !headers.iter().any(|(k, _)| k == "content-type") {

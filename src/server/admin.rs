@@ -357,7 +357,7 @@ fn entries_json(s: &Shared, entries: &[Arc<Entry>]) -> Vec<Value> {
                 "path": e.path,
                 "status": e.status,
                 "scenario": e.scenario,
-                "body": *e.body,
+                "body": e.body.parsed(),
                 "body_bytes": e.body_bytes,
                 "body_sha256": e.body_sha256,
             })

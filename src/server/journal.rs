@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::recording::Body;
+use crate::recording::{Body, ReceivedBody};
 
 /// Default number of requests kept per mock server; older ones are dropped first.
 pub const DEFAULT_CAP: usize = 10_000;
@@ -20,8 +20,9 @@ pub struct Entry {
     pub method: String,
     pub path: String,
     /// The body, or for one over the journal's body limit, its first bytes as text. Shared with
-    /// the request as the mock parsed it: journalling a request copies no body.
-    pub body: Arc<Body>,
+    /// the request as the mock received it: journalling a request copies no body, and parses
+    /// it only when a step reads it (`ReceivedBody::parsed`).
+    pub body: Arc<ReceivedBody>,
     /// The body's size in bytes as it arrived.
     pub body_bytes: usize,
     /// For a body over the limit, its SHA-256 (hex): what is left to compare it by.
@@ -61,15 +62,15 @@ impl Journal {
     /// What the journal keeps of a request body: all of it up to the limit; beyond, its first
     /// characters as text and its SHA-256, so that 30 requests of 10 MB cost kilobytes, not
     /// 300 MB.
-    pub fn keepable(&self, parsed: &Arc<Body>, raw: &[u8]) -> (Arc<Body>, Option<String>) {
+    pub fn keepable(&self, received: &Arc<ReceivedBody>, raw: &[u8]) -> (Arc<ReceivedBody>, Option<String>) {
         if raw.len() <= self.body_limit {
-            return (parsed.clone(), None);
+            return (received.clone(), None);
         }
         use sha2::Digest as _;
         let sha: String = sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
         let head = &raw[..raw.len().min(PREFIX_CHARS * 4)];
         let prefix: String = String::from_utf8_lossy(head).chars().take(PREFIX_CHARS).collect();
-        (Arc::new(Body::Text(format!("{prefix}…"))), Some(sha))
+        (Arc::new(Body::Text(format!("{prefix}…")).into()), Some(sha))
     }
 
     pub fn push(&self, e: Entry) {
@@ -142,6 +143,7 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::recording::Declared;
 
     fn entry(path: &str) -> Entry {
         Entry {
@@ -149,7 +151,7 @@ mod tests {
             scenario: None,
             method: "POST".into(),
             path: path.into(),
-            body: Arc::new(Body::None),
+            body: Arc::new(ReceivedBody::default()),
             body_bytes: 0,
             body_sha256: None,
             status: 200,
@@ -160,16 +162,17 @@ mod tests {
     fn big_bodies_are_kept_as_size_hash_and_prefix() {
         let j = Journal::new(10, 1024);
         let small = br#"{"a":1}"#;
-        let parsed = Arc::new(Body::from_bytes(Some("application/json"), small));
-        let (kept, sha) = j.keepable(&parsed, small);
+        let received = Arc::new(ReceivedBody::received(Declared::of(Some("application/json")), small));
+        let (kept, sha) = j.keepable(&received, small);
         assert!(
-            Arc::ptr_eq(&kept, &parsed) && sha.is_none(),
-            "kept as parsed, not copied"
+            Arc::ptr_eq(&kept, &received) && sha.is_none(),
+            "kept as received, not copied"
         );
+        assert_eq!(kept.parsed(), &Body::Json(serde_json::json!({"a": 1})));
         let big = vec![b'x'; 10 * 1024 * 1024];
-        let (kept, sha) = j.keepable(&Arc::new(Body::Text(String::new())), &big);
+        let (kept, sha) = j.keepable(&Arc::new(Body::Text(String::new()).into()), &big);
         assert_eq!(sha.as_deref().map(str::len), Some(64));
-        match &*kept {
+        match kept.parsed() {
             Body::Text(t) => assert!(t.len() < 1024 && t.starts_with("xxx"), "{} bytes", t.len()),
             other => panic!("{other:?}"),
         }

@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::contract::Contract;
 use crate::recording::index::{Incoming, Index, Lookup, key};
-use crate::recording::{self, Body, Interaction, Meta, Seen};
+use crate::recording::{self, Body, Declared, Interaction, Meta, ReceivedBody, ReceivedQuery, Seen};
 
 mod admin;
 mod body;
@@ -564,23 +564,25 @@ where
         }
     };
     // The request as matching, recording and the journal see it, built once.
-    let content_type = parts.headers.get("content-type").and_then(|v| v.to_str().ok());
+    // Looked up by `HeaderName`, not by text, which would be parsed into one on every request.
+    static SCENARIO: hyper::header::HeaderName = hyper::header::HeaderName::from_static(SCENARIO_HEADER);
+    static STEPS: hyper::header::HeaderName = hyper::header::HeaderName::from_static(STEPS_HEADER);
+    let content_type = parts
+        .headers
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
     let incoming = Incoming {
-        method: parts.method.to_string(),
+        method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
-        query: parts
-            .uri
-            .query()
-            .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default(),
-        body: Arc::new(Body::from_bytes(content_type, &body)),
+        query: parts.uri.query().map(ReceivedQuery::received).unwrap_or_default(),
+        body: Arc::new(ReceivedBody::received(Declared::of(content_type), &body)),
         scenario: parts
             .headers
-            .get(SCENARIO_HEADER)
+            .get(&SCENARIO)
             .map(|v| crate::scenario::from_header(v.as_bytes())),
         steps: parts
             .headers
-            .get(STEPS_HEADER)
+            .get(&STEPS)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string),
         credentials: crate::recording::index::credentials_of(
@@ -693,7 +695,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                 && method == Method::POST
                 && sim.is_auth_path(path)
             {
-                return simulated(sim.auth_endpoint(path, authorization(), &incoming.body));
+                return simulated(sim.auth_endpoint(path, authorization(), incoming.body.parsed()));
             }
             let index = match s.index.read() {
                 Ok(i) => i,
@@ -741,7 +743,7 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
                         headers: &header_pairs,
                         body: Some(body.as_ref()),
                     };
-                    return simulated(sim.respond(&s.contract, operation, &view, &incoming.body));
+                    return simulated(sim.respond(&s.contract, operation, &view, incoming.body.parsed()));
                 }
                 Lookup::Unmatched {
                     scenario_unrecorded: true,

@@ -152,8 +152,8 @@ pub(super) fn capture(
         &incoming.credentials,
         out.method.as_str(),
         out.path,
-        out.query,
-        &incoming.body,
+        crate::recording::index::borrowed_pairs(out.query),
+        &*incoming.body,
     );
     let sequence = match s.recorded.lock() {
         Ok(mut r) => {

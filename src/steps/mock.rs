@@ -509,7 +509,7 @@ fn that_body(w: &World, docstring: &str, mode: Mode) -> StepResult {
             last.body_sha256.as_deref().unwrap_or_default()
         )));
     }
-    let actual = match &*last.body {
+    let actual = match last.body.parsed() {
         crate::recording::Body::Json(v) => v.clone(),
         other => {
             return Err(StepFailure::assertion(format!(

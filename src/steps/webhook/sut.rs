@@ -25,7 +25,7 @@ pub(super) async fn request_follows_mapping(w: &mut World, a: &Args) -> StepResu
         .selected
         .last()
         .ok_or_else(|| StepFailure::usage("no request was selected: use a \"receives ...\" step first"))?;
-    let got = match &*last.body {
+    let got = match last.body.parsed() {
         crate::recording::Body::Json(v) => v.pointer(&pointer).cloned(),
         _ => None,
     };

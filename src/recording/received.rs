@@ -1,0 +1,214 @@
+//! A request body as the mock received it: its bytes, and what they are (JSON, a form, text,
+//! binary) worked out only when someone asks.
+//!
+//! The replay path needs no parsed body: the lookup key reads JSON straight from the bytes
+//! (`FieldPolicy::write_exact_raw`). A step reading the journal, the simulator or a diff of a
+//! request that matched nothing asks for the parsed `Body`, once; it is kept from then on.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+
+use super::Body;
+
+/// What a request's `Content-Type` allows its body to be read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Declared {
+    /// No content type, or one that says JSON: a body that parses is JSON.
+    pub json: bool,
+    /// `application/x-www-form-urlencoded`.
+    pub form: bool,
+}
+
+impl Declared {
+    pub fn of(content_type: Option<&str>) -> Declared {
+        let ct = content_type.unwrap_or("");
+        let has = |word: &str| {
+            ct.as_bytes()
+                .windows(word.len())
+                .any(|w| w.eq_ignore_ascii_case(word.as_bytes()))
+        };
+        Declared {
+            json: ct.is_empty() || has("json"),
+            form: has("x-www-form-urlencoded"),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ReceivedBody {
+    declared: Declared,
+    /// Empty for a body made from a parsed one (`From<Body>`).
+    raw: Bytes,
+    parsed: OnceLock<Body>,
+}
+
+impl ReceivedBody {
+    /// `raw` as received, read when first asked. The bytes are copied into a buffer of their
+    /// own: hyper hands a body out as a slice of the connection's read buffer, and the journal
+    /// keeping that slice would keep the whole buffer alive for thousands of requests.
+    pub fn received(declared: Declared, raw: &[u8]) -> ReceivedBody {
+        ReceivedBody {
+            declared,
+            raw: Bytes::copy_from_slice(raw),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// The body, read from the bytes on first use.
+    pub fn parsed(&self) -> &Body {
+        self.parsed.get_or_init(|| Body::read(self.declared, &self.raw))
+    }
+
+    /// Whether the body is still unread and may be JSON: the lookup key can then read the
+    /// bytes itself rather than build a parsed body nobody else may need.
+    pub fn raw_json(&self) -> Option<&[u8]> {
+        (self.parsed.get().is_none() && self.declared.json && !self.raw.is_empty()).then_some(&self.raw[..])
+    }
+}
+
+impl From<Body> for ReceivedBody {
+    fn from(body: Body) -> Self {
+        ReceivedBody {
+            declared: Declared {
+                json: true,
+                form: false,
+            },
+            raw: Bytes::new(),
+            parsed: OnceLock::from(body),
+        }
+    }
+}
+
+impl Default for ReceivedBody {
+    fn default() -> Self {
+        Body::None.into()
+    }
+}
+
+impl From<Body> for std::sync::Arc<ReceivedBody> {
+    fn from(body: Body) -> Self {
+        std::sync::Arc::new(body.into())
+    }
+}
+
+/// A request's query as received: its text, and its decoded pairs built on first use. The
+/// lookup key reads the text itself (`decoded`), borrowing every name and value that needs no
+/// decoding, rather than own a copy of each.
+#[derive(Debug, Clone, Default)]
+pub struct ReceivedQuery {
+    /// Empty for a query made from pairs (`From<Vec<..>>`).
+    raw: String,
+    pairs: OnceLock<Vec<(String, String)>>,
+}
+
+impl ReceivedQuery {
+    pub fn received(raw: &str) -> ReceivedQuery {
+        ReceivedQuery {
+            raw: raw.to_string(),
+            pairs: OnceLock::new(),
+        }
+    }
+
+    /// The pairs in the order sent, names and values decoded.
+    pub fn pairs(&self) -> &[(String, String)] {
+        self.pairs
+            .get_or_init(|| url::form_urlencoded::parse(self.raw.as_bytes()).into_owned().collect())
+    }
+
+    /// The same pairs, borrowed from the text where it needs no decoding.
+    pub fn decoded(&self) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        if let Some(pairs) = self.pairs.get() {
+            return super::index::borrowed_pairs(pairs);
+        }
+        if self.raw.bytes().any(|b| b == b'%' || b == b'+') {
+            return url::form_urlencoded::parse(self.raw.as_bytes()).collect();
+        }
+        // Nothing to decode: split as `form_urlencoded::parse` does (empty pieces skipped, the
+        // name up to the first `=`), without its decoding steps per name and value.
+        self.raw
+            .split('&')
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| {
+                let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+                (Cow::Borrowed(name), Cow::Borrowed(value))
+            })
+            .collect()
+    }
+}
+
+impl std::ops::Deref for ReceivedQuery {
+    type Target = [(String, String)];
+
+    fn deref(&self) -> &Self::Target {
+        self.pairs()
+    }
+}
+
+impl From<Vec<(String, String)>> for ReceivedQuery {
+    fn from(pairs: Vec<(String, String)>) -> Self {
+        ReceivedQuery {
+            raw: String::new(),
+            pairs: OnceLock::from(pairs),
+        }
+    }
+}
+
+impl FromIterator<(String, String)> for ReceivedQuery {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(pairs: I) -> Self {
+        pairs.into_iter().collect::<Vec<_>>().into()
+    }
+}
+
+impl serde::Serialize for ReceivedQuery {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.pairs().serialize(serializer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The split without decoding reads every query as `form_urlencoded` does.
+        #[test]
+        fn a_query_reads_as_form_urlencoded_reads_it(raw in "[a-z=&%+0-9A-F.é]{0,24}") {
+            let q = ReceivedQuery::received(&raw);
+            let want: Vec<(Cow<'_, str>, Cow<'_, str>)> = url::form_urlencoded::parse(raw.as_bytes()).collect();
+            prop_assert_eq!(q.decoded(), want.clone());
+            let owned: Vec<(String, String)> = want.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+            prop_assert_eq!(q.pairs(), owned.as_slice());
+            prop_assert_eq!(q.decoded(), borrowed_pairs_of(&owned));
+        }
+    }
+
+    fn borrowed_pairs_of(pairs: &[(String, String)]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
+        super::super::index::borrowed_pairs(pairs)
+    }
+
+    #[test]
+    fn a_received_body_is_read_once_and_as_its_content_type_says() {
+        let json = ReceivedBody::received(Declared::of(Some("application/json; charset=utf-8")), br#"{"a":1}"#);
+        assert_eq!(
+            json.raw_json(),
+            Some(&br#"{"a":1}"#[..]),
+            "unread: the key may read the bytes"
+        );
+        assert_eq!(json.parsed(), &Body::Json(serde_json::json!({"a": 1})));
+        assert_eq!(json.raw_json(), None, "read: the key takes the parsed body");
+        let form = ReceivedBody::received(Declared::of(Some("Application/X-WWW-Form-Urlencoded")), b"a=1");
+        assert_eq!(form.raw_json(), None);
+        assert_eq!(form.parsed(), &Body::Form("a=1".into()));
+        let text = ReceivedBody::received(Declared::of(Some("text/plain")), b"{}");
+        assert_eq!(
+            text.parsed(),
+            &Body::Text("{}".into()),
+            "not JSON when the sender says it is not"
+        );
+        let binary = ReceivedBody::received(Declared::of(None), b"\xff\x00");
+        assert!(matches!(binary.parsed(), Body::Base64(_)));
+    }
+}
