@@ -42,6 +42,7 @@ fn main() {
             scenario: None,
             sequence: 1,
             steps: None,
+            took_ms: None,
         };
         recording::save(dir.path(), &Interaction::capture(&policy, &seen, meta)).expect("save");
     }

@@ -35,6 +35,7 @@ fn interaction(fill: char) -> String {
         scenario: None,
         sequence: 1,
         steps: None,
+        took_ms: None,
     };
     Interaction::capture(&FieldPolicy::default(), &seen, meta)
         .to_pretty_json()

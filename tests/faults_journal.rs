@@ -1,6 +1,7 @@
 //! Faults and the journal: a journal verdict fails, listing what arrived, when the count is
 //! wrong; 64 scenarios programming different faults on the same operation, 16 at a time, never
-//! see each other's faults or requests.
+//! see each other's faults or requests. A latency budget in replay is judged on the partner's
+//! time (recorded, plus any programmed delay), not on how busy the machine is.
 
 mod common;
 use common::*;
@@ -219,4 +220,53 @@ fn an_oversized_body_is_refused_by_the_client_limit_and_a_small_one_is_not() {
     let out = contrail(workspace_with(&bad).path(), &["run", "--color", "never"]);
     assert_ne!(out.code, 0, "{}", out.all());
     assert!(out.all().contains("\"TB\" is not a size unit"), "{}", out.all());
+}
+
+/// One call to createIncident, `delay_ms` programmed first (none when 0), then the latency
+/// budget (500 ms for "incidents"); the shared recording says the partner took `took_ms`.
+fn latency_run(delay_ms: u64, took_ms: Option<u64>) -> Output {
+    let delay = if delay_ms > 0 {
+        format!("    Given \"incidents\" delays the next 1 \"createIncident\" calls by {delay_ms} ms\n")
+    } else {
+        String::new()
+    };
+    let feature = format!(
+        "Feature: latency\n  Scenario: one call against the budget\n    Given the contract \"support-escalation\"\n{delay}{BODY}    When I call \"createIncident\"\n    Then the response status is 201\n    And the response arrives within the partner's latency budget\n"
+    );
+    let ws = workspace_with(&feature);
+    let shared = ws.path().join("recordings/incidents/createIncident-shared.json");
+    let mut v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&shared).unwrap()).unwrap();
+    if let Some(took) = took_ms {
+        v["meta"]["took_ms"] = took.into();
+    }
+    std::fs::write(&shared, serde_json::to_string_pretty(&v).unwrap()).unwrap();
+    contrail(ws.path(), &["run", "--color", "never"])
+}
+
+#[test]
+fn a_partner_within_its_latency_budget_passes_in_replay() {
+    // 100 ms programmed, 300 ms when recorded: 400 ms, whatever the replay itself took.
+    let out = latency_run(100, Some(300));
+    assert_eq!(out.code, 0, "{}", out.all());
+}
+
+#[test]
+fn a_slow_partner_fails_its_latency_budget_in_replay_by_the_partners_time() {
+    let out = latency_run(700, None);
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("the response took 700 ms, over the partner's latency budget of 500 ms"),
+        "{}",
+        out.all()
+    );
+    // The recorded time counts: 300 ms then, 300 ms programmed now.
+    let out = latency_run(300, Some(300));
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(
+        out.stdout
+            .contains("the response took 600 ms, over the partner's latency budget of 500 ms"),
+        "{}",
+        out.all()
+    );
 }

@@ -67,6 +67,14 @@ fn a_har_becomes_redacted_recordings_that_replay_green() {
         for secret in [token, basic, "qa-secret"] {
             assert!(!text.contains(secret), "{n} holds {secret}");
         }
+        // The partner's time from the HAR entry (1.96-3.08 ms, rounded), which replay reports
+        // as the partner's time for latency budgets.
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            matches!(v["meta"]["took_ms"].as_u64(), Some(2 | 3)),
+            "{n}: {}",
+            v["meta"]
+        );
     }
     let lint = contrail(ws.path(), &["lint"]);
     assert_eq!(lint.code, 0, "{}", lint.all());

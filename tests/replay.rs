@@ -126,6 +126,9 @@ fn recording_never_writes_a_secret_and_the_recording_replays() {
             }
             // And not base64-encoded either (Basic auth carries "id:secret").
             assert!(!text.contains("cWEtc2VjcmV0"), "{text}");
+            // The partner's time is kept for latency budgets in replay.
+            let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert!(v["meta"]["took_ms"].as_u64().is_some(), "{}", v["meta"]);
         }
     }
     assert!(files >= 2, "the token request and the call were recorded");

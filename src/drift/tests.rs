@@ -17,6 +17,7 @@ fn recorded_at(at: &str) -> (PathBuf, Interaction) {
                 scenario: None,
                 sequence: 1,
                 steps: None,
+                took_ms: None,
             },
             request: RecordedRequest {
                 method: "GET".into(),

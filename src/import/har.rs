@@ -157,6 +157,11 @@ pub fn import(har: &Value, o: &Options<'_>) -> Result<Imported, String> {
             scenario: o.scenario.clone(),
             sequence,
             steps: None,
+            took_ms: e
+                .get("time")
+                .and_then(Value::as_f64)
+                .filter(|t| t.is_finite() && *t >= 0.0)
+                .map(|t| t.round() as u64),
         };
         let seen = Seen {
             method: &method,

@@ -17,6 +17,9 @@ use std::borrow::Cow;
 use super::{Body, Interaction, ReceivedBody, ReceivedQuery};
 use crate::policy::{Action, FieldPolicy};
 
+/// The header a mock's answer says the partner's time in (`server::LIVE_TIME_HEADER`).
+pub const PARTNER_TIME_HEADER: &str = "x-contrail-live-ms";
+
 /// A request as the mock server received it.
 #[derive(Debug, Clone, Default)]
 pub struct Incoming {
@@ -388,6 +391,10 @@ impl Index {
         if let Ok(v) = hyper::header::HeaderValue::from_str(file_name) {
             response_headers.insert("x-contrail-recording", v);
         }
+        response_headers.insert(
+            PARTNER_TIME_HEADER,
+            hyper::header::HeaderValue::from(interaction.meta.took_ms.unwrap_or(0)),
+        );
         self.entries.push(Entry {
             file,
             interaction,

@@ -51,6 +51,11 @@ pub struct Meta {
     /// replay warns when they have changed since.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub steps: Option<String>,
+    /// How long the partner took to answer, in milliseconds, when this was recorded. Replay
+    /// reports it as the partner's time (`x-contrail-live-ms`), so a latency budget is judged
+    /// on the partner's speed, not on how busy the machine running the replay is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

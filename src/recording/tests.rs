@@ -13,6 +13,7 @@ fn meta(op: &str, seq: u32) -> Meta {
         scenario: None,
         sequence: seq,
         steps: None,
+        took_ms: None,
     }
 }
 

@@ -46,9 +46,11 @@ pub use limits::Limits;
 pub const SCENARIO_HEADER: &str = "x-contrail-scenario";
 /// Header a scenario sends with the hash of its steps, so replay can tell a stale recording.
 pub const STEPS_HEADER: &str = "x-contrail-steps";
-/// Header on a proxied answer: how long the live sandbox took, in ms, without the proxy's own
-/// pacing, so latency budgets judge the partner and not contrail.
-pub const LIVE_TIME_HEADER: &str = "x-contrail-live-ms";
+/// Header on a mock's answer: how long the partner took, in ms, so latency budgets judge the
+/// partner and not contrail or the machine. Proxied: what the live sandbox took, without the
+/// proxy's own pacing. Replayed: what it took when recorded (`Meta::took_ms`; 0 when the
+/// recording does not say). A programmed delay is the partner's time too.
+pub const LIVE_TIME_HEADER: &str = crate::recording::index::PARTNER_TIME_HEADER;
 /// Header on contrail's own answers: "unmatched" on a 501 when no recording matches,
 /// "upstream-unreachable" when the live sandbox could not be reached.
 pub const UNMATCHED_HEADER: &str = crate::client::PROXY_HEADER;
@@ -653,7 +655,13 @@ where
             journal(0, incoming);
             return Err(std::io::Error::other("contrail fault: connection dropped"));
         }
-        Some(FaultKind::Delay(d)) => tokio::time::sleep(d).await,
+        Some(FaultKind::Delay(d)) => {
+            tokio::time::sleep(d).await;
+            let mut reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+            add_partner_time(&mut reply, d);
+            journal(reply.status().as_u16(), incoming);
+            return Ok(reply);
+        }
         None => {}
     }
     let (status, reply) = {
@@ -662,6 +670,23 @@ where
     };
     journal(status, incoming);
     Ok(reply)
+}
+
+/// A programmed delay plays a slow partner: it counts in the partner's time the answer reports.
+fn add_partner_time(reply: &mut Reply, delay: std::time::Duration) {
+    let headers = reply.headers_mut();
+    let Some(took) = headers
+        .get(LIVE_TIME_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    else {
+        return;
+    };
+    let delay = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+    headers.insert(
+        LIVE_TIME_HEADER,
+        hyper::header::HeaderValue::from(took.saturating_add(delay)),
+    );
 }
 
 async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Bytes, incoming: &Incoming) -> Reply {

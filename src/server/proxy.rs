@@ -173,6 +173,7 @@ pub(super) fn capture(
         scenario: incoming.scenario.clone(),
         sequence,
         steps: incoming.steps.clone(),
+        took_ms: Some(u64::try_from(live.took.as_millis()).unwrap_or(u64::MAX)),
     };
     let seen = Seen {
         method: out.method.as_str(),

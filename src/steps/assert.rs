@@ -153,7 +153,7 @@ pub fn register(r: &mut Registry) {
         "contract",
         "the response arrives within the partner's latency budget",
         Attachment::None,
-        "The last response took at most the partner's `latency_budget` from the contract.",
+        "The last response took at most the partner's `latency_budget` from the contract: the partner's time, as a mock reports it (live through the proxy; in replay the recorded time plus any programmed delay), else the round trip.",
         "Then the response arrives within the partner's latency budget",
         |w, _| Box::pin(async move { budget(w) }),
     );
