@@ -56,6 +56,16 @@ impl ReceivedBody {
         }
     }
 
+    /// `raw` as received, shared rather than copied: for a body nobody keeps past its request
+    /// (one over the journal's limit, of which the journal keeps a prefix).
+    pub fn shared(declared: Declared, raw: Bytes) -> ReceivedBody {
+        ReceivedBody {
+            declared,
+            raw,
+            parsed: OnceLock::new(),
+        }
+    }
+
     /// The body, read from the bytes on first use.
     pub fn parsed(&self) -> &Body {
         self.parsed.get_or_init(|| Body::read(self.declared, &self.raw))

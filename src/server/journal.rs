@@ -88,6 +88,11 @@ impl Journal {
         }
     }
 
+    /// Bodies up to this many bytes are kept whole.
+    pub fn body_limit(&self) -> usize {
+        self.body_limit
+    }
+
     pub fn cap(&self) -> usize {
         self.cap
     }

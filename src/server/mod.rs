@@ -577,7 +577,13 @@ where
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(ReceivedQuery::received).unwrap_or_default(),
-        body: Arc::new(ReceivedBody::received(Declared::of(content_type), &body)),
+        // Copied when the journal will keep it whole (`ReceivedBody::received` says why);
+        // a bigger one is kept as a prefix, so its bytes are shared for the request's time.
+        body: Arc::new(if body.len() <= s.journal.body_limit() {
+            ReceivedBody::received(Declared::of(content_type), &body)
+        } else {
+            ReceivedBody::shared(Declared::of(content_type), body.clone())
+        }),
         scenario: parts
             .headers
             .get(&SCENARIO)
