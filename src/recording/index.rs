@@ -8,11 +8,10 @@
 //! call, ... then the last one again. When nothing matches, the closest interaction of the same
 //! route is named with a field-by-field diff.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-
-use std::borrow::Cow;
 
 use super::{Body, Interaction, ReceivedBody, ReceivedQuery};
 use crate::policy::{Action, FieldPolicy};
