@@ -166,6 +166,17 @@ async fn a_run_dropped_mid_scenario_takes_down_what_it_started() {
         ..RunOptions::default()
     };
     let workspace = contrail::workspace::Workspace::discover(ws.path()).expect("the workspace");
+    // The process's own panic hook, which a dropped run must leave in place (cucumber silences
+    // panics while it runs). The test's own threads' panics are not expected here.
+    static PROBE_PANICS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() == Some(&"probe") {
+            PROBE_PANICS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        } else {
+            default(info);
+        }
+    }));
     // Boxed, so that dropping it drops the run (a pinned local would live to the end of scope).
     let mut run = Box::pin(contrail::run::run(workspace, opts));
     let started = Instant::now();
@@ -184,4 +195,11 @@ async fn a_run_dropped_mid_scenario_takes_down_what_it_started() {
     }
     drop(run);
     assert_gone(ws.path());
+    let _ = std::thread::spawn(|| std::panic::panic_any("probe")).join();
+    assert_eq!(
+        PROBE_PANICS.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "the process's panic hook was not put back after the dropped run"
+    );
+    drop(std::panic::take_hook());
 }

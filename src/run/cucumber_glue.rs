@@ -78,17 +78,36 @@ impl cucumber::World for World {
 
 /// cucumber silences the panic hook while scenarios run and puts the previous one back when
 /// the run completes; a run dropped half-way (a caller's timeout) would leave every later panic
-/// in the process silent. Dropped while armed, this puts Rust's default hook back (the one
-/// cucumber saved cannot be had back).
+/// in the process silent. So the hook in place before the run is kept here, and cucumber is
+/// handed a stand-in that calls it; dropped while armed, the guard puts the caller's own hook
+/// back (what cucumber saved is the stand-in, which cannot be had back from it).
 struct PanicHookGuard {
-    armed: bool,
+    before: Option<Arc<PanicHook>>,
+}
+
+type PanicHook = Box<dyn Fn(&std::panic::PanicHookInfo<'_>) + Sync + Send + 'static>;
+
+impl PanicHookGuard {
+    fn arm() -> PanicHookGuard {
+        let before: Arc<PanicHook> = Arc::new(std::panic::take_hook());
+        let stand_in = before.clone();
+        std::panic::set_hook(Box::new(move |info| stand_in(info)));
+        PanicHookGuard { before: Some(before) }
+    }
+
+    /// The run completed: cucumber put the stand-in back itself, which calls the same hook.
+    fn disarm(&mut self) {
+        self.before = None;
+    }
 }
 
 impl Drop for PanicHookGuard {
     fn drop(&mut self) {
         // Not while unwinding: the hook cannot be changed from a panicking thread.
-        if self.armed && !std::thread::panicking() {
-            drop(std::panic::take_hook());
+        if let Some(before) = self.before.take()
+            && !std::thread::panicking()
+        {
+            std::panic::set_hook(Box::new(move |info| before(info)));
         }
     }
 }
@@ -320,9 +339,9 @@ pub async fn run(
     }
     // The features hold only the scenarios --tags and --name chose (crate::feature::Selection).
     let features: Vec<gherkin::Feature> = features.into_iter().map(|(_, f)| f).collect();
-    let mut hook = PanicHookGuard { armed: true };
+    let mut hook = PanicHookGuard::arm();
     let result = RUN.scope(state.clone(), cucumber.run(features)).await;
-    hook.armed = false;
+    hook.disarm();
 
     let collector = result.inner_writer();
     if let Some(e) = &collector.write_error {
