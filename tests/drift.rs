@@ -201,6 +201,8 @@ fn accept_rerecords_what_drifted_and_keeps_the_recorded_ids() {
     let rec: Value = serde_json::from_str(&std::fs::read_to_string(&file).expect("recording")).expect("json");
     let body = &rec["response"]["body"]["json"];
     assert!(body.get("customer_id").is_none(), "the live answer was stored: {body}");
+    // With the live answer's time (the bundled recording had none).
+    assert!(rec["meta"]["took_ms"].as_u64().is_some(), "{}", rec["meta"]);
     assert_eq!(body["status"], "triaged");
     // The live sandbox called the ticket something else; the recording keeps its own id, the
     // one its request path and the ticket's creation use.

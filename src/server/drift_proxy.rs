@@ -136,6 +136,8 @@ pub(super) async fn compare_with_live(
                             session.correlation(scenario, |c| c.json_to_recorded(v));
                         }
                         accepted.meta.recorded_at = now.meta.recorded_at.clone();
+                        // The partner's time goes with the answer it timed.
+                        accepted.meta.took_ms = now.meta.took_ms;
                         accepted.meta.target = upstream.to_string();
                         accepted.meta.contract_version = s.contract.version.clone();
                         checked.accepted = recording::write(&file, &accepted).is_ok();
