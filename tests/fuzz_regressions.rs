@@ -107,6 +107,33 @@ fn a_credential_on_disk_is_caught() {
         harness::mock::no_credential_on_disk(&[dir.path().join("r.json")], std::slice::from_ref(&token))
     });
     assert!(caught.is_err(), "a recorded credential went unnoticed");
+    // Escaped in the file's text, or written as a number: still held.
+    for (escaped, held) in [
+        (r#"{"note":"tok_\"0123456789abcdef"}"#, "tok_\"0123456789abcdef"),
+        (r#"{"id":12345678901234567890}"#, "12345678901234567890"),
+    ] {
+        std::fs::write(dir.path().join("r.json"), escaped).expect("write");
+        let caught = std::panic::catch_unwind(|| {
+            harness::mock::no_credential_on_disk(&[dir.path().join("r.json")], &[held.to_string()])
+        });
+        assert!(caught.is_err(), "{held} in {escaped} went unnoticed");
+    }
+}
+
+/// A "credential" the file spells only across its own layout (a CI smoke's input sent the text
+/// that follows a redacted cookie in every recording) is not one the file holds.
+#[test]
+fn a_credential_spelled_only_by_the_files_layout_is_not_held() {
+    let dir = tempfile::tempdir().expect("a scratch folder");
+    std::fs::write(
+        dir.path().join("r.json"),
+        "{\n  \"headers\": {\n    \"cookie\": \"<redacted>\"\n  },\n  \"status\": 200\n}",
+    )
+    .expect("write");
+    harness::mock::no_credential_on_disk(
+        &[dir.path().join("r.json")],
+        &["kie\": \"<redacted>\"\n  },".to_string()],
+    );
 }
 
 /// ... and it has something to look at: the stub partner echoes the bearer token in its body and

@@ -250,8 +250,11 @@ pub fn mock(mode: Mode, data: &[u8]) -> Vec<PathBuf> {
 }
 
 /// A recorded file must never hold a credential the request carried, wherever the request or
-/// the partner's echo put it (a path, a query, a header's name, a JSON key), in its text or
-/// inside a binary body (base64 on disk hides nothing from a reader).
+/// the partner's echo put it (a path, a query, a header's name, a JSON key), in any of its
+/// strings or numbers or inside a binary body (base64 on disk hides nothing from a reader).
+/// Each string is searched as read (escapes resolved), one at a time: a "credential" that the
+/// file spells only across its own JSON layout (`kie": "<redacted>"` plus the newline after
+/// it, from a redacted cookie) is not one the file holds.
 pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String]) {
     let secret: Vec<&String> = credentials.iter().filter(|c| c.len() >= 16).collect();
     if secret.is_empty() {
@@ -259,15 +262,21 @@ pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String]) {
     }
     for file in files {
         let text = std::fs::read(file).unwrap_or_default();
-        let mut readable = vec![text.clone()];
-        if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) {
-            for part in ["request", "response"] {
-                if let Some(b) = json[part]["body"]["base64"].as_str() {
-                    use base64::Engine as _;
-                    readable.extend(base64::prelude::BASE64_STANDARD.decode(b));
+        let readable = match serde_json::from_slice::<serde_json::Value>(&text) {
+            Ok(json) => {
+                let mut found = Vec::new();
+                texts_of(&json, &mut found);
+                for part in ["request", "response"] {
+                    if let Some(b) = json[part]["body"]["base64"].as_str() {
+                        use base64::Engine as _;
+                        found.extend(base64::prelude::BASE64_STANDARD.decode(b));
+                    }
                 }
+                found
             }
-        }
+            // Not JSON (it would fail loading anyway): the raw text is what a reader sees.
+            Err(_) => vec![text.clone()],
+        };
         for c in &secret {
             assert!(
                 !readable.iter().any(|r| r.windows(c.len()).any(|w| w == c.as_bytes())),
@@ -276,5 +285,21 @@ pub fn no_credential_on_disk(files: &[PathBuf], credentials: &[String]) {
                 String::from_utf8_lossy(&text)
             );
         }
+    }
+}
+
+/// Every key, string and number text of a document, each on its own.
+fn texts_of(v: &serde_json::Value, out: &mut Vec<Vec<u8>>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.as_bytes().to_vec()),
+        serde_json::Value::Number(n) => out.push(n.to_string().into_bytes()),
+        serde_json::Value::Array(a) => a.iter().for_each(|c| texts_of(c, out)),
+        serde_json::Value::Object(m) => {
+            for (k, c) in m {
+                out.push(k.as_bytes().to_vec());
+                texts_of(c, out);
+            }
+        }
+        serde_json::Value::Bool(_) | serde_json::Value::Null => {}
     }
 }
