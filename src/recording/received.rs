@@ -45,19 +45,13 @@ pub struct ReceivedBody {
 }
 
 impl ReceivedBody {
-    /// `raw` as received, read when first asked. The bytes are copied into a buffer of their
-    /// own: hyper hands a body out as a slice of the connection's read buffer, and the journal
-    /// keeping that slice would keep the whole buffer alive for thousands of requests.
+    /// `raw` copied into a buffer of its own, read when first asked: for a body kept past its
+    /// request (`Journal::receive` says why).
     pub fn received(declared: Declared, raw: &[u8]) -> ReceivedBody {
-        ReceivedBody {
-            declared,
-            raw: Bytes::copy_from_slice(raw),
-            parsed: OnceLock::new(),
-        }
+        ReceivedBody::shared(declared, Bytes::copy_from_slice(raw))
     }
 
-    /// `raw` as received, shared rather than copied: for a body nobody keeps past its request
-    /// (one over the journal's limit, of which the journal keeps a prefix).
+    /// `raw` as it is, shared rather than copied: for a body nobody keeps past its request.
     pub fn shared(declared: Declared, raw: Bytes) -> ReceivedBody {
         ReceivedBody {
             declared,
@@ -191,12 +185,8 @@ mod tests {
             prop_assert_eq!(q.decoded(), want.clone());
             let owned: Vec<(String, String)> = want.into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
             prop_assert_eq!(q.pairs(), owned.as_slice());
-            prop_assert_eq!(q.decoded(), borrowed_pairs_of(&owned));
+            prop_assert_eq!(q.decoded(), super::super::index::borrowed_pairs(&owned));
         }
-    }
-
-    fn borrowed_pairs_of(pairs: &[(String, String)]) -> Vec<(Cow<'_, str>, Cow<'_, str>)> {
-        super::super::index::borrowed_pairs(pairs)
     }
 
     #[test]

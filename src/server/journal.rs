@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use crate::recording::{Body, ReceivedBody};
+use bytes::Bytes;
+
+use crate::recording::{Body, Declared, ReceivedBody};
 
 /// Default number of requests kept per mock server; older ones are dropped first.
 pub const DEFAULT_CAP: usize = 10_000;
@@ -59,18 +61,27 @@ impl Journal {
         }
     }
 
-    /// What the journal keeps of a request body: all of it up to the limit; beyond, its first
-    /// characters as text and its SHA-256, so that 30 requests of 10 MB cost kilobytes, not
+    /// A request body as the request and the journal hold it: (the request's, the journal's,
+    /// the SHA-256 of a body kept only in part). Up to the limit, one body both share, copied
+    /// once into a buffer of its own: hyper hands a body out as a slice of the connection's read
+    /// buffer, and the journal keeping that slice would keep the whole buffer alive. Beyond it,
+    /// the request shares the bytes for its own time and the journal keeps their first
+    /// characters as text and their SHA-256, so that 30 requests of 10 MB cost kilobytes, not
     /// 300 MB.
-    pub fn keepable(&self, received: &Arc<ReceivedBody>, raw: &[u8]) -> (Arc<ReceivedBody>, Option<String>) {
+    pub fn receive(&self, declared: Declared, raw: &Bytes) -> (Arc<ReceivedBody>, Arc<ReceivedBody>, Option<String>) {
         if raw.len() <= self.body_limit {
-            return (received.clone(), None);
+            let body = Arc::new(ReceivedBody::received(declared, raw));
+            return (body.clone(), body, None);
         }
         use sha2::Digest as _;
         let sha: String = sha2::Sha256::digest(raw).iter().map(|b| format!("{b:02x}")).collect();
         let head = &raw[..raw.len().min(PREFIX_CHARS * 4)];
         let prefix: String = String::from_utf8_lossy(head).chars().take(PREFIX_CHARS).collect();
-        (Arc::new(Body::Text(format!("{prefix}…")).into()), Some(sha))
+        (
+            Arc::new(ReceivedBody::shared(declared, raw.clone())),
+            Arc::new(Body::Text(format!("{prefix}…")).into()),
+            Some(sha),
+        )
     }
 
     pub fn push(&self, e: Entry) {
@@ -86,11 +97,6 @@ impl Journal {
         if self.changed.receiver_count() > 0 {
             self.changed.send_modify(|n| *n += 1);
         }
-    }
-
-    /// Bodies up to this many bytes are kept whole.
-    pub fn body_limit(&self) -> usize {
-        self.body_limit
     }
 
     pub fn cap(&self) -> usize {
@@ -148,7 +154,6 @@ impl Journal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::recording::Declared;
 
     fn entry(path: &str) -> Entry {
         Entry {
@@ -167,15 +172,14 @@ mod tests {
     fn big_bodies_are_kept_as_size_hash_and_prefix() {
         let j = Journal::new(10, 1024);
         let small = br#"{"a":1}"#;
-        let received = Arc::new(ReceivedBody::received(Declared::of(Some("application/json")), small));
-        let (kept, sha) = j.keepable(&received, small);
+        let (received, kept, sha) = j.receive(Declared::of(Some("application/json")), &Bytes::from_static(small));
         assert!(
             Arc::ptr_eq(&kept, &received) && sha.is_none(),
             "kept as received, not copied"
         );
         assert_eq!(kept.parsed(), &Body::Json(serde_json::json!({"a": 1})));
         let big = vec![b'x'; 10 * 1024 * 1024];
-        let (kept, sha) = j.keepable(&Arc::new(Body::Text(String::new()).into()), &big);
+        let (_, kept, sha) = j.receive(Declared::of(None), &Bytes::from(big));
         assert_eq!(sha.as_deref().map(str::len), Some(64));
         match kept.parsed() {
             Body::Text(t) => assert!(t.len() < 1024 && t.starts_with("xxx"), "{} bytes", t.len()),

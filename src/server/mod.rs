@@ -20,7 +20,7 @@ use tokio::sync::oneshot;
 
 use crate::contract::Contract;
 use crate::recording::index::{Incoming, Index, Lookup, key};
-use crate::recording::{self, Body, Declared, Interaction, Meta, ReceivedBody, ReceivedQuery, Seen};
+use crate::recording::{self, Body, Declared, Interaction, Meta, ReceivedQuery, Seen};
 
 mod admin;
 mod body;
@@ -573,17 +573,12 @@ where
         .headers
         .get(hyper::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
+    let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
         method: parts.method.as_str().to_string(),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(ReceivedQuery::received).unwrap_or_default(),
-        // Copied when the journal will keep it whole (`ReceivedBody::received` says why);
-        // a bigger one is kept as a prefix, so its bytes are shared for the request's time.
-        body: Arc::new(if body.len() <= s.journal.body_limit() {
-            ReceivedBody::received(Declared::of(content_type), &body)
-        } else {
-            ReceivedBody::shared(Declared::of(content_type), body.clone())
-        }),
+        body: received,
         scenario: parts
             .headers
             .get(&SCENARIO)
@@ -605,7 +600,6 @@ where
         }
         return Ok(admin::handle(&s, &parts.method, &incoming.path, &incoming.query, &body).await);
     }
-    let (journal_body, body_sha256) = s.journal.keepable(&incoming.body, &body);
     let body_bytes = body.len();
     // Called once, last, with the request it moves into the entry (no copy of its parts).
     let journal = |status: u16, incoming: Incoming| {
@@ -620,6 +614,7 @@ where
             status,
         });
     };
+    let mut delayed = None;
     match s
         .faults
         .take(incoming.scenario.as_deref(), &incoming.method, &incoming.path)
@@ -663,18 +658,15 @@ where
         }
         Some(FaultKind::Delay(d)) => {
             tokio::time::sleep(d).await;
-            let mut reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
-            add_partner_time(&mut reply, d);
-            journal(reply.status().as_u16(), incoming);
-            return Ok(reply);
+            delayed = Some(d);
         }
         None => {}
     }
-    let (status, reply) = {
-        let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
-        (reply.status().as_u16(), reply)
-    };
-    journal(status, incoming);
+    let mut reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+    if let Some(d) = delayed {
+        add_partner_time(&mut reply, d);
+    }
+    journal(reply.status().as_u16(), incoming);
     Ok(reply)
 }
 
