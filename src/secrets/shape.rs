@@ -99,13 +99,15 @@ pub fn is_secret_key(name: &str) -> bool {
 /// between them) and they end no secret word or pair, the name is not secret. Otherwise: no
 /// answer (`false`), and the words are walked.
 fn cannot_be_secret(name: &str) -> bool {
-    // A bit per pair of ASCII bytes, (first << 7) | second: one load, not a search.
+    // A bit per pair of ASCII letters or digits, lower-cased: one load, not a search.
+    fn bit(a: u8, b: u8) -> usize {
+        usize::from(a.to_ascii_lowercase() & 0x7f) << 7 | usize::from(b.to_ascii_lowercase() & 0x7f)
+    }
     static ENDINGS: LazyLock<[u64; 256]> = LazyLock::new(|| {
         let mut bits = [0u64; 256];
         for w in SECRET_WORDS.iter().chain(SECRET_PAIRS) {
             if let [.., a, b] = w.as_bytes() {
-                let i = usize::from(a.to_ascii_lowercase() & 0x7f) << 7 | usize::from(b.to_ascii_lowercase() & 0x7f);
-                bits[i / 64] |= 1 << (i % 64);
+                bits[bit(*a, *b) / 64] |= 1 << (bit(*a, *b) % 64);
             }
         }
         bits
@@ -121,8 +123,8 @@ fn cannot_be_secret(name: &str) -> bool {
     if b.is_ascii_digit() || !one_word {
         return false;
     }
-    let i = usize::from(a.to_ascii_lowercase()) << 7 | usize::from(b.to_ascii_lowercase());
-    ENDINGS.get(i / 64).is_some_and(|word| word & (1 << (i % 64)) == 0)
+    let i = bit(*a, *b);
+    ENDINGS[i / 64] & (1 << (i % 64)) == 0
 }
 
 /// `Bearer <credential>` / `Basic <credential>`: the scheme is kept so a reader can tell which
