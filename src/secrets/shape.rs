@@ -75,6 +75,10 @@ pub fn is_secret_key(name: &str) -> bool {
     if cannot_be_secret(name) {
         return false;
     }
+    // One lower-case word (`id`, `token`): no second word to make a pair with.
+    if name.bytes().all(|b| b.is_ascii_lowercase()) {
+        return SECRET_WORDS.contains(&name);
+    }
     let (prev, last) = last_words(name);
     let Some(last) = last else {
         return false;
@@ -99,19 +103,38 @@ pub fn is_secret_key(name: &str) -> bool {
 /// between them) and they end no secret word or pair, the name is not secret. Otherwise: no
 /// answer (`false`), and the words are walked.
 fn cannot_be_secret(name: &str) -> bool {
-    // A bit per pair of ASCII letters or digits, lower-cased: one load, not a search.
-    fn bit(a: u8, b: u8) -> usize {
-        usize::from(a.to_ascii_lowercase() & 0x7f) << 7 | usize::from(b.to_ascii_lowercase() & 0x7f)
+    // A bit per pair of ASCII letters or digits, lower-cased: one load, not a search. Built at
+    // compile time, so that asking costs no check of a lazy initialisation either.
+    const fn bit(a: u8, b: u8) -> usize {
+        ((a.to_ascii_lowercase() & 0x7f) as usize) << 7 | (b.to_ascii_lowercase() & 0x7f) as usize
     }
-    static ENDINGS: LazyLock<[u64; 256]> = LazyLock::new(|| {
+    const ENDINGS: [u64; 256] = {
         let mut bits = [0u64; 256];
-        for w in SECRET_WORDS.iter().chain(SECRET_PAIRS) {
-            if let [.., a, b] = w.as_bytes() {
-                bits[bit(*a, *b) / 64] |= 1 << (bit(*a, *b) % 64);
+        let lists = [SECRET_WORDS, SECRET_PAIRS];
+        let mut l = 0;
+        while l < lists.len() {
+            let mut w = 0;
+            while w < lists[l].len() {
+                if let [.., a, b] = lists[l][w].as_bytes() {
+                    let i = bit(*a, *b);
+                    bits[i / 64] |= 1 << (i % 64);
+                }
+                w += 1;
             }
+            l += 1;
         }
         bits
-    });
+    };
+    let ends_no_secret = |a: u8, b: u8| ENDINGS[bit(a, b) / 64] & (1 << (bit(a, b) % 64)) == 0;
+    // Most names end in two lower-case ASCII letters (`priority`, `page`). Those are their last
+    // word's, whatever comes before (no word boundary between two lower-case letters, nothing
+    // after them to trim): the ending alone answers, without a look at the rest of the name.
+    if let [.., a, b] = name.as_bytes()
+        && a.is_ascii_lowercase()
+        && b.is_ascii_lowercase()
+    {
+        return ends_no_secret(*a, *b);
+    }
     if !name.is_ascii() {
         return false;
     }
@@ -123,8 +146,7 @@ fn cannot_be_secret(name: &str) -> bool {
     if b.is_ascii_digit() || !one_word {
         return false;
     }
-    let i = bit(*a, *b);
-    ENDINGS[i / 64] & (1 << (i % 64)) == 0
+    ends_no_secret(*a, *b)
 }
 
 /// `Bearer <credential>` / `Basic <credential>`: the scheme is kept so a reader can tell which
