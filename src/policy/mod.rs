@@ -93,6 +93,29 @@ pub struct FieldPolicy {
     headers: Vec<Rule>,
     queries: Vec<Rule>,
     bodies: Vec<Rule>,
+    /// The lengths of the names query rules name, and of the last segment body rules name:
+    /// most names have a length no rule has, and are then answered without reading the rules.
+    query_lengths: Lengths,
+    body_lengths: Lengths,
+}
+
+/// A set of name lengths (63 standing for 63 and over), one bit each.
+#[derive(Debug, Clone, Copy, Default)]
+struct Lengths(u64);
+
+impl Lengths {
+    fn bit(len: usize) -> u64 {
+        1 << len.min(63)
+    }
+    fn add(&mut self, len: usize) {
+        self.0 |= Self::bit(len);
+    }
+    fn add_all(&mut self) {
+        self.0 = u64::MAX;
+    }
+    fn may_hold(self, len: usize) -> bool {
+        self.0 & Self::bit(len) != 0
+    }
 }
 
 impl Default for FieldPolicy {
@@ -147,6 +170,8 @@ impl Default for FieldPolicy {
             headers: Vec::new(),
             queries: Vec::new(),
             bodies: Vec::new(),
+            query_lengths: Lengths::default(),
+            body_lengths: Lengths::default(),
         };
         for r in rules {
             p.push(r);
@@ -225,10 +250,23 @@ impl FieldPolicy {
     }
 
     fn push(&mut self, rule: Rule) {
-        match rule.place {
+        match &rule.place {
             Place::Header(_) => self.headers.push(rule),
-            Place::Query(_) => self.queries.push(rule),
-            Place::Pointer(_) | Place::AnyKey(_) => self.bodies.push(rule),
+            Place::Query(q) => {
+                self.query_lengths.add(q.len());
+                self.queries.push(rule);
+            }
+            Place::AnyKey(k) => {
+                self.body_lengths.add(k.len());
+                self.bodies.push(rule);
+            }
+            Place::Pointer(p) => {
+                match p.last().map(String::as_str) {
+                    Some("*") | None => self.body_lengths.add_all(),
+                    Some(last) => self.body_lengths.add(last.len()),
+                }
+                self.bodies.push(rule);
+            }
         }
     }
 
@@ -262,28 +300,42 @@ impl FieldPolicy {
     }
 
     pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
-        self.queries
-            .iter()
-            .rev()
-            .filter(|r| Self::applies(r, op))
-            .find(|r| matches!(&r.place, Place::Query(q) if q == name))
+        self.query_lengths
+            .may_hold(name.len())
+            .then(|| {
+                self.queries
+                    .iter()
+                    .rev()
+                    .filter(|r| Self::applies(r, op))
+                    .find(|r| matches!(&r.place, Place::Query(q) if q == name))
+            })
+            .flatten()
             .map(|r| &r.action)
             .or_else(|| crate::secrets::is_secret_key(name).then_some(&BY_NAME))
     }
 
     /// The action for a body field at `path` (segments of a JSON pointer).
     pub fn body<S: AsRef<str>>(&self, op: Option<&str>, path: &[S]) -> Option<&Action> {
-        self.bodies
-            .iter()
-            .rev()
-            .filter(|r| Self::applies(r, op))
-            .find(|r| match &r.place {
-                Place::AnyKey(k) => path.last().is_some_and(|last| last.as_ref() == k),
-                Place::Pointer(p) => {
-                    p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b.as_ref())
-                }
-                _ => false,
+        // Every rule names a last segment (`Place::Pointer` is never empty): a path whose last
+        // segment has a length none of them has is named by no rule.
+        let named = path
+            .last()
+            .is_some_and(|last| self.body_lengths.may_hold(last.as_ref().len()));
+        named
+            .then(|| {
+                self.bodies
+                    .iter()
+                    .rev()
+                    .filter(|r| Self::applies(r, op))
+                    .find(|r| match &r.place {
+                        Place::AnyKey(k) => path.last().is_some_and(|last| last.as_ref() == k),
+                        Place::Pointer(p) => {
+                            p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b.as_ref())
+                        }
+                        _ => false,
+                    })
             })
+            .flatten()
             .map(|r| &r.action)
             .or_else(|| {
                 path.last()

@@ -359,3 +359,82 @@ mod raw_road {
         }
     }
 }
+
+mod lengths {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What `body` and `query` answered before names were sorted out by length: every rule
+    /// read, the last that applies wins, then the name's own say.
+    fn scan<'p>(p: &'p FieldPolicy, op: Option<&str>, path: &[String], query: bool) -> Option<&'p Action> {
+        let rules = if query { &p.queries } else { &p.bodies };
+        rules
+            .iter()
+            .rev()
+            .filter(|r| FieldPolicy::applies(r, op))
+            .find(|r| match &r.place {
+                Place::Query(q) => query && path.last() == Some(q),
+                Place::AnyKey(k) => path.last() == Some(k),
+                Place::Pointer(ptr) => ptr.len() == path.len() && ptr.iter().zip(path).all(|(a, b)| a == "*" || a == b),
+                Place::Header(_) => false,
+            })
+            .map(|r| &r.action)
+            .or_else(|| {
+                path.last()
+                    .filter(|k| crate::secrets::is_secret_key(k))
+                    .map(|_| &BY_NAME)
+            })
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec!["a", "ab", "abc", "id", "token", "*", "", "x".repeat(70).leak()])
+                .prop_map(str::to_string),
+            "[a-z]{0,5}",
+        ]
+    }
+
+    fn rule() -> impl Strategy<Value = (String, String, Option<String>)> {
+        let place = prop_oneof![
+            segment().prop_map(|s| format!("body {s}")),
+            prop::collection::vec(segment(), 1..4).prop_map(|p| format!("body /{}", p.join("/"))),
+            segment().prop_map(|s| format!("query {s}")),
+        ];
+        (
+            place,
+            prop::sample::select(vec!["ignore", "volatile", "redact", "type-only"]).prop_map(str::to_string),
+            prop::option::of(prop::sample::select(vec!["opA".to_string(), "opB".to_string()])),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// Skipping the rules by the name's length never changes an answer.
+        #[test]
+        fn a_name_no_rule_can_name_by_length_gets_the_answer_a_full_scan_gives(
+            rules in prop::collection::vec(rule(), 0..6),
+            path in prop::collection::vec(segment(), 0..4),
+            op in prop::option::of(prop::sample::select(vec!["opA", "opB"])),
+        ) {
+            let docs: Vec<PolicyDoc> = rules
+                .iter()
+                .map(|(place, action, operation)| {
+                    let (kind, name) = place.split_once(' ').unwrap_or((place, ""));
+                    PolicyDoc {
+                        header: None,
+                        query: (kind == "query").then(|| name.to_string()),
+                        body: (kind == "body").then(|| name.to_string()),
+                        action: action.clone(),
+                        operation: operation.clone(),
+                    }
+                })
+                .collect();
+            let p = FieldPolicy::from_docs(&[], &docs).unwrap();
+            let same = |a: Option<&Action>, b: Option<&Action>| format!("{a:?}") == format!("{b:?}");
+            prop_assert!(same(p.body(op, &path), scan(&p, op, &path, false)), "body {:?}", path);
+            if let Some(name) = path.last() {
+                prop_assert!(same(p.query(op, name), scan(&p, op, std::slice::from_ref(name), true)), "query {}", name);
+            }
+        }
+    }
+}
