@@ -10,8 +10,6 @@
 //! bytes); refusing one `serde_json` accepts only costs speed. The equivalence is tested both
 //! ways in `matching::tests` and fuzzed (`fuzz_targets/matching.rs`).
 
-use std::borrow::Cow;
-
 /// Deeper documents are left to `serde_json` (whose own limit is 127 levels).
 const MAX_DEPTH: usize = 64;
 
@@ -26,12 +24,33 @@ pub enum Node<'a> {
     Array {
         end: usize,
     },
-    /// A key or a string value, its escapes resolved.
-    Str(Cow<'a, str>),
+    /// A key or a string value.
+    Str(Text<'a>),
     /// A number's text as written (valid JSON number syntax).
     Number(&'a str),
     Bool(bool),
     Null,
+}
+
+/// A string of the document.
+#[derive(Debug, PartialEq)]
+pub enum Text<'a> {
+    /// One without escapes, as written, quotes included: already the one JSON spelling of its
+    /// text (the reader refuses control characters), so a canonical writer copies it whole.
+    Quoted(&'a str),
+    /// One with escapes, resolved.
+    Escaped(String),
+}
+
+impl Text<'_> {
+    /// The string's characters.
+    pub fn as_str(&self) -> &str {
+        match self {
+            // Quotes are ASCII: the slice starts and ends on characters.
+            Text::Quoted(q) => q.get(1..q.len().saturating_sub(1)).unwrap_or_default(),
+            Text::Escaped(s) => s,
+        }
+    }
 }
 
 /// A document's nodes in document order.
@@ -80,9 +99,11 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// JSON's four whitespace bytes, as `serde_json` skips them.
     fn space(&mut self) {
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = self.bytes.get(self.pos) {
-            self.pos += 1;
+        let (bytes, mut i) = (self.bytes, self.pos);
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
+            i += 1;
         }
+        self.pos = i;
     }
 
     fn peek(&self) -> Option<u8> {
@@ -205,29 +226,45 @@ impl<'a> Reader<'a> {
     /// A string, the opening quote at `pos`. Without escapes it is borrowed; with them,
     /// `serde_json` resolves them (surrogate pairs and all), so escapes mean exactly what they
     /// mean there, lone surrogates refused alike.
-    fn string(&mut self) -> Option<Cow<'a, str>> {
-        let open = self.pos;
-        self.pos += 1;
+    fn string(&mut self) -> Option<Text<'a>> {
+        // Where a plain run of a string's bytes stops: its closing quote, a backslash, or a
+        // control character (which JSON does not allow unescaped). One load per byte.
+        const STOPS: [bool; 256] = {
+            let mut t = [false; 256];
+            let mut b = 0;
+            while b < 0x20 {
+                t[b] = true;
+                b += 1;
+            }
+            t[b'"' as usize] = true;
+            t[b'\\' as usize] = true;
+            t
+        };
+        // Locals, not fields: the loop then keeps its position in a register.
+        let (bytes, open) = (self.bytes, self.pos);
+        let mut i = open + 1;
         let mut escaped = false;
         loop {
-            match *self.bytes.get(self.pos)? {
+            while bytes.get(i).is_some_and(|&b| !STOPS[usize::from(b)]) {
+                i += 1;
+            }
+            match *bytes.get(i)? {
                 b'"' => break,
                 b'\\' => {
                     escaped = true;
                     // The escaped byte cannot end the string; `serde_json` checks it is a
                     // valid escape below.
-                    self.pos += 2;
+                    i += 2;
                 }
-                0..=0x1f => return None,
-                _ => self.pos += 1,
+                _ => return None,
             }
         }
-        self.pos += 1;
+        self.pos = i + 1;
         let quoted = self.text.get(open..self.pos)?;
         if escaped {
-            serde_json::from_str::<String>(quoted).ok().map(Cow::Owned)
+            serde_json::from_str::<String>(quoted).ok().map(Text::Escaped)
         } else {
-            Some(Cow::Borrowed(&quoted[1..quoted.len() - 1]))
+            Some(Text::Quoted(quoted))
         }
     }
 }

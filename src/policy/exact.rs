@@ -14,7 +14,7 @@ use std::borrow::Cow;
 use serde_json::Value;
 
 use super::FieldPolicy;
-use crate::matching::tape::{Node, Tape};
+use crate::matching::tape::{Node, Tape, Text};
 
 impl FieldPolicy {
     /// The exact part of `v` as canonical JSON, appended to `out`.
@@ -87,13 +87,14 @@ impl FieldPolicy {
         let nodes = tape.nodes();
         match nodes.get(i) {
             Some(Node::Object { end }) => {
-                // (key, index of its value), in key order; a repeated key keeps its last value.
-                // On the walk's one stack of members: an object's own sit above its parent's.
+                // (key, as written, index of its value), in key order; a repeated key keeps its
+                // last value. On the walk's one stack of members: an object's own sit above its
+                // parent's.
                 let base = walk.members.len();
                 let mut j = i + 1;
                 while j < *end {
                     let Some(Node::Str(k)) = nodes.get(j) else { break };
-                    walk.members.push((k, j + 1));
+                    walk.members.push((k.as_str(), k, j + 1));
                     j = tape.after(j + 1);
                 }
                 let top = walk.members.len();
@@ -102,7 +103,7 @@ impl FieldPolicy {
                 out.push('{');
                 let mut first = true;
                 for n in base..top {
-                    let (k, v) = walk.members[n];
+                    let (k, written, v) = walk.members[n];
                     if n + 1 < top && walk.members[n + 1].0 == k {
                         continue;
                     }
@@ -112,7 +113,7 @@ impl FieldPolicy {
                             out.push(',');
                         }
                         first = false;
-                        write_tape_string(k, matches!(k, Cow::Borrowed(_)), out);
+                        write_text(written, out);
                         out.push(':');
                         self.write_node(op, tape, v, walk, out);
                     }
@@ -137,7 +138,7 @@ impl FieldPolicy {
                 out.push(']');
             }
             Some(Node::Number(text)) => out.push_str(&crate::matching::number::canonical_text_of(text)),
-            Some(Node::Str(s)) => write_tape_string(s, matches!(s, Cow::Borrowed(_)), out),
+            Some(Node::Str(s)) => write_text(s, out),
             Some(Node::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
             Some(Node::Null) | None => out.push_str("null"),
         }
@@ -148,8 +149,9 @@ impl FieldPolicy {
 struct Walk<'t> {
     /// The path to the node being written, as the policy reads it.
     path: Vec<Cow<'t, str>>,
-    /// The members of the objects being written, innermost last: (key, index of its value).
-    members: Vec<(&'t Cow<'t, str>, usize)>,
+    /// The members of the objects being written, innermost last: (key, key as written, index
+    /// of its value).
+    members: Vec<(&'t str, &'t Text<'t>, usize)>,
 }
 
 /// An array index as a path segment, without allocating for the indexes most arrays have.
@@ -163,16 +165,12 @@ fn index_segment(i: usize) -> Cow<'static, str> {
     }
 }
 
-/// A string of the tape as `write_json_string` writes it. One borrowed from the text
-/// (`verbatim`) had no escape, and the tape reader refuses control characters: its text is
-/// already canonical.
-fn write_tape_string(text: &str, verbatim: bool, out: &mut String) {
-    if verbatim {
-        out.push('"');
-        out.push_str(text);
-        out.push('"');
-    } else {
-        write_json_string(text, out);
+/// A string of the tape as `write_json_string` writes it: one without escapes is already
+/// written so, quotes and all.
+fn write_text(text: &Text<'_>, out: &mut String) {
+    match text {
+        Text::Quoted(quoted) => out.push_str(quoted),
+        Text::Escaped(s) => write_json_string(s, out),
     }
 }
 
