@@ -22,7 +22,9 @@ pub const PARTNER_TIME_HEADER: &str = "x-contrail-live-ms";
 /// A request as the mock server received it.
 #[derive(Debug, Clone, Default)]
 pub struct Incoming {
-    pub method: String,
+    /// Upper-case as received; borrowed for the methods HTTP names (`Method::as_str` of one is
+    /// static text), so that most requests copy none.
+    pub method: Cow<'static, str>,
     pub path: String,
     pub query: ReceivedQuery,
     /// Shared with the journal's entry for the request, which keeps it without a copy.
@@ -66,7 +68,7 @@ struct Slot {
     /// Scenario (`""` for none) -> calls served so far with this key, for sequences. Kept here,
     /// not in a map keyed by scenario and key, so that counting a call neither copies nor hashes
     /// the key again.
-    served: Mutex<HashMap<String, usize>>,
+    served: Mutex<HashMap<String, usize, foldhash::fast::RandomState>>,
 }
 
 pub enum Lookup<'a> {
@@ -112,20 +114,25 @@ pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// The credential headers among `names` (lower-case, sorted, comma-separated): the headers
 /// the policy redacts, which is where credentials travel.
 pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl Iterator<Item = &'a str>) -> String {
-    // Headers every request has and that never carry a credential: no policy lookup.
-    const PLAIN: &[&str] = &[
-        "host",
-        "accept",
-        "accept-encoding",
-        "content-type",
-        "content-length",
-        "user-agent",
-        "connection",
-        "x-contrail-scenario",
-        "x-contrail-steps",
-    ];
+    // Headers every request has and that never carry a credential: no policy lookup. Told
+    // apart by length first: this runs for every header of every request the mock answers.
+    let plain = |n: &str| {
+        // A received name is lower-case already: equal bytes first, case folded only if not.
+        let is = |p: &str| n == p || n.eq_ignore_ascii_case(p);
+        match n.len() {
+            4 => is("host"),
+            6 => is("accept"),
+            10 => is("user-agent") || is("connection"),
+            12 => is("content-type"),
+            14 => is("content-length"),
+            15 => is("accept-encoding"),
+            16 => is("x-contrail-steps"),
+            19 => is("x-contrail-scenario"),
+            _ => false,
+        }
+    };
     let mut found: Vec<String> = names
-        .filter(|n| !PLAIN.iter().any(|p| p.eq_ignore_ascii_case(n)))
+        .filter(|n| !plain(n))
         .filter(|n| matches!(policy.header(op, n), Some(Action::Redact)))
         .map(str::to_ascii_lowercase)
         .collect();
@@ -157,7 +164,11 @@ pub fn key(
         String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body.size_guess());
     out.push_str(credentials);
     out.push('\n');
-    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    if method.bytes().any(|b| b.is_ascii_lowercase()) {
+        out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    } else {
+        out.push_str(method);
+    }
     out.push(' ');
     out.push_str(&normalize_path(path));
     out.push('?');

@@ -126,19 +126,31 @@ impl ReceivedQuery {
         if let Some(pairs) = self.pairs.get() {
             return super::index::borrowed_pairs(pairs);
         }
-        if self.raw.bytes().any(|b| b == b'%' || b == b'+') {
-            return url::form_urlencoded::parse(self.raw.as_bytes()).collect();
-        }
         // Nothing to decode: split as `form_urlencoded::parse` does (empty pieces skipped, the
-        // name up to the first `=`), without its decoding steps per name and value.
-        self.raw
-            .split('&')
-            .filter(|piece| !piece.is_empty())
-            .map(|piece| {
-                let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
-                (Cow::Borrowed(name), Cow::Borrowed(value))
-            })
-            .collect()
+        // name up to the first `=`), in one pass over the bytes, without its decoding steps per
+        // name and value. A `%` or `+` anywhere: its own parse decodes.
+        let raw = self.raw.as_str();
+        let mut pairs = Vec::new();
+        let (mut start, mut equals) = (0, None);
+        for (i, b) in raw.bytes().chain([b'&']).enumerate() {
+            match b {
+                b'&' => {
+                    // `&` and `=` are ASCII: the slices below start and end on characters.
+                    if i > start {
+                        let (name, value) = match equals {
+                            Some(e) => (&raw[start..e], &raw[e + 1..i]),
+                            None => (&raw[start..i], ""),
+                        };
+                        pairs.push((Cow::Borrowed(name), Cow::Borrowed(value)));
+                    }
+                    (start, equals) = (i + 1, None);
+                }
+                b'=' if equals.is_none() => equals = Some(i),
+                b'%' | b'+' => return url::form_urlencoded::parse(raw.as_bytes()).collect(),
+                _ => {}
+            }
+        }
+        pairs
     }
 }
 

@@ -71,7 +71,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
         let mut to_live = Correlation::default();
         for (file, rec) in in_order(group) {
             let as_recorded = Incoming {
-                method: rec.request.method.clone(),
+                method: rec.request.method.clone().into(),
                 path: rec.request.path.clone(),
                 query: rec.request.query.clone().into(),
                 body: rec.request.body.clone().into(),

@@ -19,7 +19,7 @@ pub struct Entry {
     /// When the request arrived (not when it was answered).
     pub at: Instant,
     pub scenario: Option<String>,
-    pub method: String,
+    pub method: std::borrow::Cow<'static, str>,
     pub path: String,
     /// The body, or for one over the journal's body limit, its first bytes as text. Shared with
     /// the request as the mock received it: journalling a request copies no body, and parses

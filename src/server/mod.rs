@@ -371,14 +371,15 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+    // Counters, not times: a request costs two atomic additions, not a clock read; the
+    // watchdog reads the clock once per tick.
     struct Activity {
         in_flight: AtomicUsize,
-        last_ms: AtomicU64,
+        answered: AtomicU64,
     }
-    let born = std::time::Instant::now();
     let activity = Arc::new(Activity {
         in_flight: AtomicUsize::new(0),
-        last_ms: AtomicU64::new(0),
+        answered: AtomicU64::new(0),
     });
     let idle = shared.limits.idle_timeout;
     let seen = activity.clone();
@@ -404,7 +405,7 @@ where
                     ))
                 }
             };
-            seen.last_ms.store(born.elapsed().as_millis() as u64, Ordering::Relaxed);
+            seen.answered.fetch_add(1, Ordering::Relaxed);
             seen.in_flight.fetch_sub(1, Ordering::Relaxed);
             reply
         }
@@ -414,15 +415,22 @@ where
     tokio::pin!(conn);
     let tick = (idle / 4).max(std::time::Duration::from_millis(50));
     let mut closing = false;
+    // Quiet since the first tick that saw no request under way and none answered since the
+    // tick before: the connection closes between `idle` and `idle` + two ticks after its last
+    // answer, never before.
+    let (mut answered, mut quiet_since) = (0, std::time::Instant::now());
     loop {
         tokio::select! {
             biased;
             _ = conn.as_mut() => return,
             _ = tokio::time::sleep(tick) => {
-                let quiet_for = born
-                    .elapsed()
-                    .saturating_sub(std::time::Duration::from_millis(activity.last_ms.load(Ordering::Relaxed)));
-                if activity.in_flight.load(Ordering::Relaxed) > 0 || quiet_for < idle {
+                let now_answered = activity.answered.load(Ordering::Relaxed);
+                if activity.in_flight.load(Ordering::Relaxed) > 0 || now_answered != answered {
+                    (answered, quiet_since) = (now_answered, std::time::Instant::now());
+                    continue;
+                }
+                let quiet_for = quiet_since.elapsed();
+                if quiet_for < idle {
                     continue;
                 }
                 if closing && quiet_for >= idle * 2 {
@@ -565,29 +573,33 @@ where
             ));
         }
     };
-    // The request as matching, recording and the journal see it, built once.
-    // Looked up by `HeaderName`, not by text, which would be parsed into one on every request.
+    // The request as matching, recording and the journal see it, built once. The three headers
+    // it reads are found in one pass over the few a request has (each the first of its name,
+    // as `HeaderMap::get` gives it), not by three hashed lookups.
     static SCENARIO: hyper::header::HeaderName = hyper::header::HeaderName::from_static(SCENARIO_HEADER);
     static STEPS: hyper::header::HeaderName = hyper::header::HeaderName::from_static(STEPS_HEADER);
-    let content_type = parts
-        .headers
-        .get(hyper::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
+    let (mut content_type, mut scenario, mut steps) = (None, None, None);
+    for (name, value) in &parts.headers {
+        let slot = if name == hyper::header::CONTENT_TYPE {
+            &mut content_type
+        } else if name == SCENARIO {
+            &mut scenario
+        } else if name == STEPS {
+            &mut steps
+        } else {
+            continue;
+        };
+        slot.get_or_insert(value);
+    }
+    let content_type = content_type.and_then(|v| v.to_str().ok());
     let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
-        method: parts.method.as_str().to_string(),
+        method: method_name(&parts.method),
         path: parts.uri.path().to_string(),
         query: parts.uri.query().map(ReceivedQuery::received).unwrap_or_default(),
         body: received,
-        scenario: parts
-            .headers
-            .get(&SCENARIO)
-            .map(|v| crate::scenario::from_header(v.as_bytes())),
-        steps: parts
-            .headers
-            .get(&STEPS)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        scenario: scenario.map(|v| crate::scenario::from_header(v.as_bytes())),
+        steps: steps.and_then(|v| v.to_str().ok()).map(str::to_string),
         credentials: crate::recording::index::credentials_of(
             &s.contract.policy,
             None,
@@ -668,6 +680,18 @@ where
     }
     journal(reply.status().as_u16(), incoming);
     Ok(reply)
+}
+
+/// The method as text, copied only when it is not one HTTP names.
+fn method_name(method: &Method) -> std::borrow::Cow<'static, str> {
+    const NAMED: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    let text = method.as_str();
+    match NAMED.iter().find(|n| **n == text) {
+        Some(named) => std::borrow::Cow::Borrowed(named),
+        None => std::borrow::Cow::Owned(text.to_string()),
+    }
 }
 
 /// A programmed delay plays a slow partner: it counts in the partner's time the answer reports.
