@@ -7,7 +7,8 @@
 #
 #     bash bench/replay_profile.sh [ROUNDS]      (default 20: 2,000 requests)
 #
-# BIN=/path/to/contrail profiles that build instead (one with debug info gives line costs).
+# BIN=/path/to/contrail profiles that build instead (one with debug info gives line costs);
+# BASE_BIN=/path/to/hyper-baseline the same for the baseline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -21,7 +22,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 if [ -n "${BASELINE:-}" ]; then
     what="hyper baseline"
-    cmd=("$PWD/target/release/examples/hyper-baseline" "$port" "$work/recordings/api")
+    cmd=("${BASE_BIN:-$PWD/target/release/examples/hyper-baseline}" "$port" "$work/recordings/api")
 else
     what="contrail mock"
     cmd=("${BIN:-$PWD/target/release/contrail}" mock api --port "$port")
