@@ -97,6 +97,10 @@ pub struct FieldPolicy {
     /// most names have a length no rule has, and are then answered without reading the rules.
     query_lengths: Lengths,
     body_lengths: Lengths,
+    /// Whether a rule is limited to an operation, and whether one compares by type or regex:
+    /// asked on every request the mock answers, so kept rather than worked out each time.
+    operation_rules: bool,
+    inexact_rules: bool,
 }
 
 /// A set of name lengths (63 standing for 63 and over), one bit each.
@@ -172,6 +176,8 @@ impl Default for FieldPolicy {
             bodies: Vec::new(),
             query_lengths: Lengths::default(),
             body_lengths: Lengths::default(),
+            operation_rules: false,
+            inexact_rules: false,
         };
         for r in rules {
             p.push(r);
@@ -250,6 +256,8 @@ impl FieldPolicy {
     }
 
     fn push(&mut self, rule: Rule) {
+        self.operation_rules |= rule.operation.is_some();
+        self.inexact_rules |= matches!(rule.action, Action::TypeOnly | Action::Regex(_));
         match &rule.place {
             Place::Header(_) => self.headers.push(rule),
             Place::Query(q) => {
@@ -270,19 +278,14 @@ impl FieldPolicy {
         }
     }
 
-    fn all(&self) -> impl Iterator<Item = &Rule> {
-        self.headers.iter().chain(&self.queries).chain(&self.bodies)
-    }
-
     /// Whether any rule is limited to one operation (matching then needs the operation).
     pub fn has_operation_rules(&self) -> bool {
-        self.all().any(|r| r.operation.is_some())
+        self.operation_rules
     }
 
     /// Whether any rule compares by type or regex (matching then needs a second look).
     pub fn has_inexact_rules(&self) -> bool {
-        self.all()
-            .any(|r| matches!(r.action, Action::TypeOnly | Action::Regex(_)))
+        self.inexact_rules
     }
 
     fn applies(rule: &Rule, op: Option<&str>) -> bool {

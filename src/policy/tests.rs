@@ -438,3 +438,18 @@ mod lengths {
         }
     }
 }
+
+#[test]
+fn what_matching_asks_of_the_rules_is_kept_as_rules_are_added() {
+    let p = FieldPolicy::default();
+    assert!(
+        !p.has_operation_rules() && !p.has_inexact_rules(),
+        "the defaults have neither"
+    );
+    let p = policy(&[("body", "/total", "type-only", None)]);
+    assert!(p.has_inexact_rules() && !p.has_operation_rules());
+    let p = policy(&[("query", "page", "regex [0-9]+", None)]);
+    assert!(p.has_inexact_rules());
+    let p = policy(&[("header", "x-trace", "ignore", Some("getItem"))]);
+    assert!(p.has_operation_rules() && !p.has_inexact_rules());
+}
