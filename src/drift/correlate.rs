@@ -106,7 +106,7 @@ impl Correlation {
         };
         Incoming {
             method: req.method.clone(),
-            path,
+            path: path.into(),
             query,
             body: body.into(),
             scenario: req.scenario.clone(),

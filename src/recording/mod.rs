@@ -8,7 +8,7 @@
 pub mod index;
 pub mod received;
 
-pub use received::{Declared, ReceivedBody, ReceivedQuery};
+pub use received::{Declared, ReceivedBody, ReceivedPath, ReceivedQuery};
 
 use std::collections::BTreeMap;
 use std::io::Write as _;

@@ -102,23 +102,56 @@ impl From<Body> for std::sync::Arc<ReceivedBody> {
 /// decoding, rather than own a copy of each.
 #[derive(Debug, Clone, Default)]
 pub struct ReceivedQuery {
-    /// Empty for a query made from pairs (`From<Vec<..>>`).
-    raw: String,
+    raw: RawQuery,
     pairs: OnceLock<Vec<(String, String)>>,
+}
+
+/// Where a query's text is kept.
+#[derive(Debug, Clone, Default)]
+enum RawQuery {
+    /// None (a query made from pairs, `From<Vec<..>>`).
+    #[default]
+    None,
+    Text(String),
+    /// In the request's own URI, shared rather than copied (a clone is a count, not a copy).
+    Uri(hyper::http::uri::PathAndQuery),
 }
 
 impl ReceivedQuery {
     pub fn received(raw: &str) -> ReceivedQuery {
         ReceivedQuery {
-            raw: raw.to_string(),
+            raw: RawQuery::Text(raw.to_string()),
             pairs: OnceLock::new(),
+        }
+    }
+
+    /// The query of a request's URI, kept in the URI's own buffer.
+    pub fn of_uri(uri: &hyper::Uri) -> ReceivedQuery {
+        match uri.path_and_query() {
+            Some(pq) if pq.query().is_some() => ReceivedQuery {
+                raw: RawQuery::Uri(pq.clone()),
+                pairs: OnceLock::new(),
+            },
+            _ => ReceivedQuery::default(),
+        }
+    }
+
+    /// The query's text as received (`""` when there is none, or it was made from pairs).
+    fn raw(&self) -> &str {
+        match &self.raw {
+            RawQuery::None => "",
+            RawQuery::Text(t) => t,
+            RawQuery::Uri(pq) => pq.query().unwrap_or_default(),
         }
     }
 
     /// The pairs in the order sent, names and values decoded.
     pub fn pairs(&self) -> &[(String, String)] {
-        self.pairs
-            .get_or_init(|| url::form_urlencoded::parse(self.raw.as_bytes()).into_owned().collect())
+        self.pairs.get_or_init(|| {
+            url::form_urlencoded::parse(self.raw().as_bytes())
+                .into_owned()
+                .collect()
+        })
     }
 
     /// The same pairs, borrowed from the text where it needs no decoding.
@@ -129,7 +162,7 @@ impl ReceivedQuery {
         // Nothing to decode: split as `form_urlencoded::parse` does (empty pieces skipped, the
         // name up to the first `=`), in one pass over the bytes, without its decoding steps per
         // name and value. A `%` or `+` anywhere: its own parse decodes.
-        let raw = self.raw.as_str();
+        let raw = self.raw();
         let mut pairs = Vec::new();
         let (mut start, mut equals) = (0, None);
         for (i, b) in raw.bytes().chain([b'&']).enumerate() {
@@ -165,7 +198,7 @@ impl std::ops::Deref for ReceivedQuery {
 impl From<Vec<(String, String)>> for ReceivedQuery {
     fn from(pairs: Vec<(String, String)>) -> Self {
         ReceivedQuery {
-            raw: String::new(),
+            raw: RawQuery::None,
             pairs: OnceLock::from(pairs),
         }
     }
@@ -180,6 +213,98 @@ impl FromIterator<(String, String)> for ReceivedQuery {
 impl serde::Serialize for ReceivedQuery {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.pairs().serialize(serializer)
+    }
+}
+
+/// A request's path as received: kept in the request's own URI (a clone is a count, not a
+/// copy), or as text for a request made by hand.
+#[derive(Clone, Default)]
+pub struct ReceivedPath(PathText);
+
+#[derive(Clone, Default)]
+enum PathText {
+    #[default]
+    Empty,
+    Text(String),
+    Uri(hyper::http::uri::PathAndQuery),
+}
+
+impl ReceivedPath {
+    pub fn of_uri(uri: &hyper::Uri) -> ReceivedPath {
+        match uri.path_and_query() {
+            Some(pq) => ReceivedPath(PathText::Uri(pq.clone())),
+            None => ReceivedPath(PathText::Text(uri.path().to_string())),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            PathText::Empty => "",
+            PathText::Text(t) => t,
+            PathText::Uri(pq) => pq.path(),
+        }
+    }
+}
+
+impl std::ops::Deref for ReceivedPath {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for ReceivedPath {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl From<&str> for ReceivedPath {
+    fn from(text: &str) -> Self {
+        ReceivedPath(PathText::Text(text.to_string()))
+    }
+}
+
+impl From<String> for ReceivedPath {
+    fn from(text: String) -> Self {
+        ReceivedPath(PathText::Text(text))
+    }
+}
+
+impl PartialEq for ReceivedPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl PartialEq<str> for ReceivedPath {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ReceivedPath {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for ReceivedPath {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl std::fmt::Debug for ReceivedPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for ReceivedPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -199,6 +324,32 @@ mod tests {
             prop_assert_eq!(q.pairs(), owned.as_slice());
             prop_assert_eq!(q.decoded(), super::super::index::borrowed_pairs(&owned));
         }
+    }
+
+    #[test]
+    fn a_query_kept_in_its_uri_reads_as_its_text_does() {
+        for uri in ["/a?x=1&y=%20z+w&x=2", "/a?", "/a", "/a?=&&b", "http://h/p?q=%C3%A9"] {
+            let parsed: hyper::Uri = uri.parse().unwrap();
+            let shared = ReceivedQuery::of_uri(&parsed);
+            let copied = ReceivedQuery::received(parsed.query().unwrap_or_default());
+            assert_eq!(shared.decoded(), copied.decoded(), "{uri}");
+            assert_eq!(shared.pairs(), copied.pairs(), "{uri}");
+        }
+        assert_eq!(
+            ReceivedQuery::of_uri(&"/a?k=v".parse().unwrap()).decoded(),
+            vec![(Cow::Borrowed("k"), Cow::Borrowed("v"))]
+        );
+    }
+
+    #[test]
+    fn a_path_kept_in_its_uri_is_the_uri_s_path() {
+        for uri in ["/a/b?x=1", "/a%2Fb", "http://h:1/p/q?z", "*", "http://h"] {
+            let parsed: hyper::Uri = uri.parse().unwrap();
+            let path = ReceivedPath::of_uri(&parsed);
+            assert_eq!(path, parsed.path(), "{uri}");
+            assert_eq!(path, ReceivedPath::from(parsed.path()), "{uri}");
+        }
+        assert_eq!(ReceivedPath::default(), "");
     }
 
     #[test]

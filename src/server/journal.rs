@@ -20,7 +20,7 @@ pub struct Entry {
     pub at: Instant,
     pub scenario: Option<String>,
     pub method: std::borrow::Cow<'static, str>,
-    pub path: String,
+    pub path: crate::recording::ReceivedPath,
     /// The body, or for one over the journal's body limit, its first bytes as text. Shared with
     /// the request as the mock received it: journalling a request copies no body, and parses
     /// it only when a step reads it (`ReceivedBody::parsed`).

@@ -595,8 +595,8 @@ where
     let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
         method: method_name(&parts.method),
-        path: parts.uri.path().to_string(),
-        query: parts.uri.query().map(ReceivedQuery::received).unwrap_or_default(),
+        path: crate::recording::ReceivedPath::of_uri(&parts.uri),
+        query: ReceivedQuery::of_uri(&parts.uri),
         body: received,
         scenario: scenario.map(|v| crate::scenario::from_header(v.as_bytes())),
         steps: steps.and_then(|v| v.to_str().ok()).map(str::to_string),
