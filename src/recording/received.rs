@@ -125,7 +125,8 @@ impl ReceivedQuery {
         }
     }
 
-    /// The query of a request's URI, kept in the URI's own buffer.
+    /// The query of a request's URI, kept in the URI's own buffer: for the request's own time
+    /// only (`ReceivedPath` says why).
     pub fn of_uri(uri: &hyper::Uri) -> ReceivedQuery {
         match uri.path_and_query() {
             Some(pq) if pq.query().is_some() => ReceivedQuery {
@@ -217,7 +218,9 @@ impl serde::Serialize for ReceivedQuery {
 }
 
 /// A request's path as received: kept in the request's own URI (a clone is a count, not a
-/// copy), or as text for a request made by hand.
+/// copy), or as text for a request made by hand. For the request's own time only: hyper's URI
+/// is a slice of the connection's read buffer, which anything kept longer (the journal) would
+/// keep alive; such keepers copy the text.
 #[derive(Clone, Default)]
 pub struct ReceivedPath(PathText);
 

@@ -354,7 +354,7 @@ fn entries_json(s: &Shared, entries: &[Arc<Entry>]) -> Vec<Value> {
             json!({
                 "at_ms": e.at.saturating_duration_since(s.started).as_millis() as u64,
                 "method": e.method,
-                "path": e.path.as_str(),
+                "path": e.path,
                 "status": e.status,
                 "scenario": e.scenario,
                 "body": e.body.parsed(),

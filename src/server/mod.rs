@@ -619,7 +619,7 @@ where
             at: arrived,
             scenario: incoming.scenario,
             method: incoming.method,
-            path: incoming.path,
+            path: incoming.path.to_string(),
             body: journal_body,
             body_bytes,
             body_sha256,
