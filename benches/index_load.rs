@@ -59,7 +59,7 @@ fn main() {
     for i in 0..n {
         let req = Incoming {
             method: "GET".into(),
-            path: format!("/items/{}", (i * 7919) % n).into(),
+            path: format!("/items/{}", (i * 7919) % n),
             query: Default::default(),
             body: Body::None.into(),
             scenario: None,

@@ -154,7 +154,7 @@ fn same_key_as_received(policy: &contrail::policy::FieldPolicy, i: &recording::I
 fn incoming_of(i: &recording::Interaction) -> index::Incoming {
     index::Incoming {
         method: i.request.method.clone().into(),
-        path: i.request.path.clone().into(),
+        path: i.request.path.clone(),
         query: i.request.query.clone().into(),
         body: i.request.body.clone().into(),
         scenario: i.meta.scenario.clone(),

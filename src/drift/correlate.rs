@@ -106,7 +106,7 @@ impl Correlation {
         };
         Incoming {
             method: req.method.clone(),
-            path: path.into(),
+            path,
             query,
             body: body.into(),
             scenario: req.scenario.clone(),

@@ -25,7 +25,7 @@ pub struct Incoming {
     /// Upper-case as received; borrowed for the methods HTTP names (`Method::as_str` of one is
     /// static text), so that most requests copy none.
     pub method: Cow<'static, str>,
-    pub path: super::ReceivedPath,
+    pub path: String,
     pub query: ReceivedQuery,
     /// Shared with the journal's entry for the request, which keeps it without a copy.
     pub body: std::sync::Arc<ReceivedBody>,

@@ -8,7 +8,7 @@
 pub mod index;
 pub mod received;
 
-pub use received::{Declared, ReceivedBody, ReceivedPath, ReceivedQuery};
+pub use received::{Declared, ReceivedBody, ReceivedQuery};
 
 use std::collections::BTreeMap;
 use std::io::Write as _;

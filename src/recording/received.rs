@@ -125,8 +125,9 @@ impl ReceivedQuery {
         }
     }
 
-    /// The query of a request's URI, kept in the URI's own buffer: for the request's own time
-    /// only (`ReceivedPath` says why).
+    /// The query of a request's URI, kept in the URI's own buffer. For the request's own time
+    /// only: hyper's URI is a slice of the connection's read buffer, which anything kept longer
+    /// (the journal) would keep alive.
     pub fn of_uri(uri: &hyper::Uri) -> ReceivedQuery {
         match uri.path_and_query() {
             Some(pq) if pq.query().is_some() => ReceivedQuery {
@@ -217,100 +218,6 @@ impl serde::Serialize for ReceivedQuery {
     }
 }
 
-/// A request's path as received: kept in the request's own URI (a clone is a count, not a
-/// copy), or as text for a request made by hand. For the request's own time only: hyper's URI
-/// is a slice of the connection's read buffer, which anything kept longer (the journal) would
-/// keep alive; such keepers copy the text.
-#[derive(Clone, Default)]
-pub struct ReceivedPath(PathText);
-
-#[derive(Clone, Default)]
-enum PathText {
-    #[default]
-    Empty,
-    Text(String),
-    Uri(hyper::http::uri::PathAndQuery),
-}
-
-impl ReceivedPath {
-    pub fn of_uri(uri: &hyper::Uri) -> ReceivedPath {
-        match uri.path_and_query() {
-            Some(pq) => ReceivedPath(PathText::Uri(pq.clone())),
-            None => ReceivedPath(PathText::Text(uri.path().to_string())),
-        }
-    }
-
-    pub fn as_str(&self) -> &str {
-        match &self.0 {
-            PathText::Empty => "",
-            PathText::Text(t) => t,
-            PathText::Uri(pq) => pq.path(),
-        }
-    }
-}
-
-impl std::ops::Deref for ReceivedPath {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl AsRef<str> for ReceivedPath {
-    fn as_ref(&self) -> &str {
-        self.as_str()
-    }
-}
-
-impl From<&str> for ReceivedPath {
-    fn from(text: &str) -> Self {
-        ReceivedPath(PathText::Text(text.to_string()))
-    }
-}
-
-impl From<String> for ReceivedPath {
-    fn from(text: String) -> Self {
-        ReceivedPath(PathText::Text(text))
-    }
-}
-
-impl PartialEq for ReceivedPath {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_str() == other.as_str()
-    }
-}
-
-impl PartialEq<str> for ReceivedPath {
-    fn eq(&self, other: &str) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl PartialEq<&str> for ReceivedPath {
-    fn eq(&self, other: &&str) -> bool {
-        self.as_str() == *other
-    }
-}
-
-impl PartialEq<String> for ReceivedPath {
-    fn eq(&self, other: &String) -> bool {
-        self.as_str() == other
-    }
-}
-
-impl std::fmt::Debug for ReceivedPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(self.as_str(), f)
-    }
-}
-
-impl std::fmt::Display for ReceivedPath {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,17 +249,6 @@ mod tests {
             ReceivedQuery::of_uri(&"/a?k=v".parse().unwrap()).decoded(),
             vec![(Cow::Borrowed("k"), Cow::Borrowed("v"))]
         );
-    }
-
-    #[test]
-    fn a_path_kept_in_its_uri_is_the_uri_s_path() {
-        for uri in ["/a/b?x=1", "/a%2Fb", "http://h:1/p/q?z", "*", "http://h"] {
-            let parsed: hyper::Uri = uri.parse().unwrap();
-            let path = ReceivedPath::of_uri(&parsed);
-            assert_eq!(path, parsed.path(), "{uri}");
-            assert_eq!(path, ReceivedPath::from(parsed.path()), "{uri}");
-        }
-        assert_eq!(ReceivedPath::default(), "");
     }
 
     #[test]

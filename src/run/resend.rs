@@ -72,7 +72,7 @@ pub async fn unexercised(suite: &Suite, session: &crate::drift::Session) -> Rese
         for (file, rec) in in_order(group) {
             let as_recorded = Incoming {
                 method: rec.request.method.clone().into(),
-                path: rec.request.path.clone().into(),
+                path: rec.request.path.clone(),
                 query: rec.request.query.clone().into(),
                 body: rec.request.body.clone().into(),
                 scenario: None,

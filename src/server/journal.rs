@@ -20,8 +20,6 @@ pub struct Entry {
     pub at: Instant,
     pub scenario: Option<String>,
     pub method: std::borrow::Cow<'static, str>,
-    /// Owned text, not the request's `ReceivedPath`: that one is a slice of the connection's
-    /// read buffer, and a journal of thousands of entries would keep thousands of buffers.
     pub path: String,
     /// The body, or for one over the journal's body limit, its first bytes as text. Shared with
     /// the request as the mock received it: journalling a request copies no body, and parses

@@ -595,7 +595,7 @@ where
     let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
         method: method_name(&parts.method),
-        path: crate::recording::ReceivedPath::of_uri(&parts.uri),
+        path: parts.uri.path().to_string(),
         query: ReceivedQuery::of_uri(&parts.uri),
         body: received,
         scenario: scenario.map(|v| crate::scenario::from_header(v.as_bytes())),
@@ -619,7 +619,7 @@ where
             at: arrived,
             scenario: incoming.scenario,
             method: incoming.method,
-            path: incoming.path.to_string(),
+            path: incoming.path,
             body: journal_body,
             body_bytes,
             body_sha256,
