@@ -19,6 +19,11 @@ mod exact;
 
 pub use doc::{PolicyDoc, RedactDoc};
 
+/// The action for a place no rule names: `BY_NAME` when its name says it holds a secret.
+fn by_name(name: &str) -> Option<&'static Action> {
+    crate::secrets::is_secret_key(name).then_some(&BY_NAME)
+}
+
 /// What a redacted value is replaced with. ASCII, so it stays a valid header value.
 pub const PLACEHOLDER: &str = crate::secrets::PLACEHOLDER;
 
@@ -90,17 +95,47 @@ pub struct Rule {
 /// only the rules of its kind.
 #[derive(Debug, Clone)]
 pub struct FieldPolicy {
-    headers: Vec<Rule>,
-    queries: Vec<Rule>,
-    bodies: Vec<Rule>,
-    /// The lengths of the names query rules name, and of the last segment body rules name:
-    /// most names have a length no rule has, and are then answered without reading the rules.
-    query_lengths: Lengths,
-    body_lengths: Lengths,
+    headers: Rules,
+    queries: Rules,
+    bodies: Rules,
     /// Whether a rule is limited to an operation, and whether one compares by type or regex:
     /// asked on every request the mock answers, so kept rather than worked out each time.
     operation_rules: bool,
     inexact_rules: bool,
+}
+
+/// The rules of one kind of place, in the order given, with the lengths of the names they
+/// name (a body rule: its last segment): most names have a length no rule has, and are then
+/// answered without reading the rules.
+#[derive(Debug, Clone, Default)]
+struct Rules {
+    list: Vec<Rule>,
+    lengths: Lengths,
+}
+
+impl Rules {
+    /// `named_len`: the length of the name the rule names, `None` for any (a pointer's `*`).
+    fn push(&mut self, rule: Rule, named_len: Option<usize>) {
+        match named_len {
+            Some(len) => self.lengths.add(len),
+            None => self.lengths.add_all(),
+        }
+        self.list.push(rule);
+    }
+
+    /// The action of the last rule that applies to `op` and `names` the place asked about,
+    /// whose name is `len` long.
+    fn last_naming(&self, op: Option<&str>, len: usize, names: impl Fn(&Place) -> bool) -> Option<&Action> {
+        if !self.lengths.may_hold(len) {
+            return None;
+        }
+        self.list
+            .iter()
+            .rev()
+            .filter(|r| FieldPolicy::applies(r, op))
+            .find(|r| names(&r.place))
+            .map(|r| &r.action)
+    }
 }
 
 /// A set of name lengths (63 standing for 63 and over), one bit each.
@@ -171,11 +206,9 @@ impl Default for FieldPolicy {
             });
         }
         let mut p = Self {
-            headers: Vec::new(),
-            queries: Vec::new(),
-            bodies: Vec::new(),
-            query_lengths: Lengths::default(),
-            body_lengths: Lengths::default(),
+            headers: Rules::default(),
+            queries: Rules::default(),
+            bodies: Rules::default(),
             operation_rules: false,
             inexact_rules: false,
         };
@@ -259,21 +292,21 @@ impl FieldPolicy {
         self.operation_rules |= rule.operation.is_some();
         self.inexact_rules |= matches!(rule.action, Action::TypeOnly | Action::Regex(_));
         match &rule.place {
-            Place::Header(_) => self.headers.push(rule),
+            Place::Header(h) => {
+                let len = h.len();
+                self.headers.push(rule, Some(len));
+            }
             Place::Query(q) => {
-                self.query_lengths.add(q.len());
-                self.queries.push(rule);
+                let len = q.len();
+                self.queries.push(rule, Some(len));
             }
             Place::AnyKey(k) => {
-                self.body_lengths.add(k.len());
-                self.bodies.push(rule);
+                let len = k.len();
+                self.bodies.push(rule, Some(len));
             }
             Place::Pointer(p) => {
-                match p.last().map(String::as_str) {
-                    Some("*") | None => self.body_lengths.add_all(),
-                    Some(last) => self.body_lengths.add(last.len()),
-                }
-                self.bodies.push(rule);
+                let len = p.last().filter(|last| *last != "*").map(String::len);
+                self.bodies.push(rule, len);
             }
         }
     }
@@ -294,57 +327,34 @@ impl FieldPolicy {
 
     pub fn header(&self, op: Option<&str>, name: &str) -> Option<&Action> {
         self.headers
-            .iter()
-            .rev()
-            .filter(|r| Self::applies(r, op))
-            .find(|r| matches!(&r.place, Place::Header(h) if h.eq_ignore_ascii_case(name)))
-            .map(|r| &r.action)
-            .or_else(|| crate::secrets::is_secret_key(name).then_some(&BY_NAME))
+            .last_naming(
+                op,
+                name.len(),
+                |p| matches!(p, Place::Header(h) if h.eq_ignore_ascii_case(name)),
+            )
+            .or_else(|| by_name(name))
     }
 
     pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
-        self.query_lengths
-            .may_hold(name.len())
-            .then(|| {
-                self.queries
-                    .iter()
-                    .rev()
-                    .filter(|r| Self::applies(r, op))
-                    .find(|r| matches!(&r.place, Place::Query(q) if q == name))
-            })
-            .flatten()
-            .map(|r| &r.action)
-            .or_else(|| crate::secrets::is_secret_key(name).then_some(&BY_NAME))
+        self.queries
+            .last_naming(op, name.len(), |p| matches!(p, Place::Query(q) if q == name))
+            .or_else(|| by_name(name))
     }
 
     /// The action for a body field at `path` (segments of a JSON pointer).
     pub fn body<S: AsRef<str>>(&self, op: Option<&str>, path: &[S]) -> Option<&Action> {
-        // Every rule names a last segment (`Place::Pointer` is never empty): a path whose last
-        // segment has a length none of them has is named by no rule.
-        let named = path
-            .last()
-            .is_some_and(|last| self.body_lengths.may_hold(last.as_ref().len()));
-        named
-            .then(|| {
-                self.bodies
-                    .iter()
-                    .rev()
-                    .filter(|r| Self::applies(r, op))
-                    .find(|r| match &r.place {
-                        Place::AnyKey(k) => path.last().is_some_and(|last| last.as_ref() == k),
-                        Place::Pointer(p) => {
-                            p.len() == path.len() && p.iter().zip(path).all(|(a, b)| a == "*" || a == b.as_ref())
-                        }
-                        _ => false,
-                    })
+        // Every rule names a last segment (`Place::Pointer` is never empty): the root is named
+        // by none.
+        let last = path.last()?.as_ref();
+        self.bodies
+            .last_naming(op, last.len(), |p| match p {
+                Place::AnyKey(k) => last == k,
+                Place::Pointer(ptr) => {
+                    ptr.len() == path.len() && ptr.iter().zip(path).all(|(a, b)| a == "*" || a == b.as_ref())
+                }
+                Place::Header(_) | Place::Query(_) => false,
             })
-            .flatten()
-            .map(|r| &r.action)
-            .or_else(|| {
-                path.last()
-                    .filter(|k| crate::secrets::is_secret_key(k.as_ref()))
-                    .map(|_| &BY_NAME)
-            })
+            .or_else(|| by_name(last))
     }
 
     /// Replaces every redacted field of a JSON body with the placeholder.

@@ -364,19 +364,23 @@ mod lengths {
     use super::*;
     use proptest::prelude::*;
 
-    /// What `body` and `query` answered before names were sorted out by length: every rule
-    /// read, the last that applies wins, then the name's own say.
-    fn scan<'p>(p: &'p FieldPolicy, op: Option<&str>, path: &[String], query: bool) -> Option<&'p Action> {
-        let rules = if query { &p.queries } else { &p.bodies };
+    /// What `header`, `query` and `body` answered before names were sorted out by length: every
+    /// rule of the place read, the last that applies wins, then the name's own say.
+    fn scan<'p>(p: &'p FieldPolicy, op: Option<&str>, path: &[String], kind: &str) -> Option<&'p Action> {
+        let rules = match kind {
+            "header" => &p.headers.list,
+            "query" => &p.queries.list,
+            _ => &p.bodies.list,
+        };
         rules
             .iter()
             .rev()
             .filter(|r| FieldPolicy::applies(r, op))
             .find(|r| match &r.place {
-                Place::Query(q) => query && path.last() == Some(q),
+                Place::Header(h) => path.last().is_some_and(|l| h.eq_ignore_ascii_case(l)),
+                Place::Query(q) => path.last() == Some(q),
                 Place::AnyKey(k) => path.last() == Some(k),
                 Place::Pointer(ptr) => ptr.len() == path.len() && ptr.iter().zip(path).all(|(a, b)| a == "*" || a == b),
-                Place::Header(_) => false,
             })
             .map(|r| &r.action)
             .or_else(|| {
@@ -399,6 +403,7 @@ mod lengths {
             segment().prop_map(|s| format!("body {s}")),
             prop::collection::vec(segment(), 1..4).prop_map(|p| format!("body /{}", p.join("/"))),
             segment().prop_map(|s| format!("query {s}")),
+            segment().prop_map(|s| format!("header {}", s.to_uppercase())),
         ];
         (
             place,
@@ -421,7 +426,7 @@ mod lengths {
                 .map(|(place, action, operation)| {
                     let (kind, name) = place.split_once(' ').unwrap_or((place, ""));
                     PolicyDoc {
-                        header: None,
+                        header: (kind == "header").then(|| name.to_string()),
                         query: (kind == "query").then(|| name.to_string()),
                         body: (kind == "body").then(|| name.to_string()),
                         action: action.clone(),
@@ -431,9 +436,11 @@ mod lengths {
                 .collect();
             let p = FieldPolicy::from_docs(&[], &docs).unwrap();
             let same = |a: Option<&Action>, b: Option<&Action>| format!("{a:?}") == format!("{b:?}");
-            prop_assert!(same(p.body(op, &path), scan(&p, op, &path, false)), "body {:?}", path);
+            prop_assert!(same(p.body(op, &path), scan(&p, op, &path, "body")), "body {:?}", path);
             if let Some(name) = path.last() {
-                prop_assert!(same(p.query(op, name), scan(&p, op, std::slice::from_ref(name), true)), "query {}", name);
+                let one = std::slice::from_ref(name);
+                prop_assert!(same(p.query(op, name), scan(&p, op, one, "query")), "query {}", name);
+                prop_assert!(same(p.header(op, name), scan(&p, op, one, "header")), "header {}", name);
             }
         }
     }
