@@ -22,8 +22,8 @@ pub const PARTNER_TIME_HEADER: &str = "x-contrail-live-ms";
 /// A request as the mock server received it.
 #[derive(Debug, Clone, Default)]
 pub struct Incoming {
-    /// Upper-case as received; borrowed for the methods HTTP names (`Method::as_str` of one is
-    /// static text), so that most requests copy none.
+    /// As received (the key compares it upper-cased); borrowed for the methods HTTP names, so
+    /// that most requests copy none.
     pub method: Cow<'static, str>,
     pub path: String,
     pub query: ReceivedQuery,
@@ -164,11 +164,9 @@ pub fn key(
         String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body.size_guess());
     out.push_str(credentials);
     out.push('\n');
-    if method.bytes().any(|b| b.is_ascii_lowercase()) {
-        out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
-    } else {
-        out.push_str(method);
-    }
+    let from = out.len();
+    out.push_str(method);
+    out[from..].make_ascii_uppercase();
     out.push(' ');
     out.push_str(&normalize_path(path));
     out.push('?');
