@@ -125,6 +125,32 @@ fn key_order_whitespace_and_query_order_do_not_matter() {
     ));
 }
 
+/// A method is one method in any case: a recording edited by hand to say `post` answers a
+/// `POST`, and a client sending `post` gets the recording of a `POST`.
+#[test]
+fn the_method_is_matched_in_any_case() {
+    let p = FieldPolicy::default();
+    let (file, mut lower) = recorded(json!({"title": "t"}), json!({"id": "T-1"}), 1);
+    lower.request.method = "post".into();
+    let index = Index::build(&p, vec![(file, lower)]);
+    assert!(matches!(
+        index.lookup(&p, Some("createTicket"), &incoming(json!({"title": "t"}))),
+        Lookup::Found(_)
+    ));
+    let index = Index::build(&p, vec![recorded(json!({"title": "t"}), json!({"id": "T-1"}), 1)]);
+    let mut sent = incoming(json!({"title": "t"}));
+    sent.method = "post".into();
+    assert!(matches!(
+        index.lookup(&p, Some("createTicket"), &sent),
+        Lookup::Found(_)
+    ));
+    sent.method = "PUT".into();
+    assert!(matches!(
+        index.lookup(&p, Some("createTicket"), &sent),
+        Lookup::Unmatched { .. }
+    ));
+}
+
 #[test]
 fn a_different_field_is_unmatched_and_the_closest_is_named_with_the_field() {
     let p = FieldPolicy::default();
