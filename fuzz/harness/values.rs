@@ -14,6 +14,10 @@ pub fn matching(data: &[u8]) {
     let p = super::parts(data, 2);
     for part in &p {
         raw_key_agrees(part);
+        tree_agrees(part, part);
+    }
+    if let [recorded, sent, ..] = p[..] {
+        tree_agrees(recorded, sent);
     }
     let expected_text = super::text(p[0]);
     let actual = json_or_null(p.get(1));
@@ -61,6 +65,29 @@ fn raw_key_agrees(bytes: &[u8]) {
         "{:?}",
         String::from_utf8_lossy(bytes)
     );
+}
+
+/// The replay index's tree road (`compare_exact` of `sent`'s bytes with `recorded`'s tree)
+/// says what comparing the two canonical texts says, unless it is unsure.
+fn tree_agrees(recorded: &[u8], sent: &[u8]) {
+    use contrail::policy::Verdict;
+    let policy = contrail::policy::FieldPolicy::default();
+    let Ok(recorded) = serde_json::from_slice::<Value>(recorded) else {
+        return;
+    };
+    let Some(tape) = contrail::matching::tape::Tape::read(sent) else {
+        return;
+    };
+    let mut sent_text = String::new();
+    assert!(policy.write_exact_raw(None, sent, &mut sent_text), "the tape read it");
+    let same = sent_text == policy.exact_key(None, &recorded);
+    let verdict = policy.compare_exact(None, &tape, &policy.exact_body(None, &recorded));
+    let show = || format!("{recorded} vs {:?}", String::from_utf8_lossy(sent));
+    match verdict {
+        Verdict::Same => assert!(same, "said the same: {}", show()),
+        Verdict::Different => assert!(!same, "said different: {}", show()),
+        Verdict::Unsure => {}
+    }
 }
 
 /// The second part of an input as JSON (null when missing or not JSON).

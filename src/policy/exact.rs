@@ -155,7 +155,7 @@ struct Walk<'t> {
 }
 
 /// An array index as a path segment, without allocating for the indexes most arrays have.
-fn index_segment(i: usize) -> Cow<'static, str> {
+pub(super) fn index_segment(i: usize) -> Cow<'static, str> {
     const SMALL: [&str; 16] = [
         "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13", "14", "15",
     ];

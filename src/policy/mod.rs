@@ -16,8 +16,10 @@ use serde_json::Value;
 
 pub mod doc;
 mod exact;
+mod exact_tree;
 
 pub use doc::{PolicyDoc, RedactDoc};
+pub use exact_tree::{ExactBody, Verdict};
 
 /// The action for a place no rule names: `BY_NAME` when its name says it holds a secret.
 fn by_name(name: &str) -> Option<&'static Action> {

@@ -358,6 +358,141 @@ mod raw_road {
             assert_eq!(parsed(&p, text.as_bytes()).as_deref(), Some(want), "{text}");
         }
     }
+
+    /// `d` changed at its `at`-th node (in document order) in the way `how` picks: replaced, a
+    /// member added, dropped, repeated later (the new value counts) or earlier (it does not),
+    /// the members reversed, an item added; or left as it is.
+    fn mutate(d: &mut Doc, at: &mut usize, how: u8, fresh: &Doc, key: &str) {
+        if *at == 0 {
+            match (how, &mut *d) {
+                (0, _) => *d = fresh.clone(),
+                (1, Doc::Object(m)) => m.push((key.to_string(), fresh.clone())),
+                (2, Doc::Object(m)) if !m.is_empty() => {
+                    m.remove(0);
+                }
+                (3, Doc::Object(m)) if !m.is_empty() => {
+                    let k = m[0].0.clone();
+                    m.push((k, fresh.clone()));
+                }
+                (4, Doc::Object(m)) if !m.is_empty() => {
+                    let k = m[0].0.clone();
+                    m.insert(0, (k, fresh.clone()));
+                }
+                (5, Doc::Object(m)) => m.reverse(),
+                (6, Doc::Array(a)) => a.push(fresh.clone()),
+                _ => {}
+            }
+            *at = usize::MAX;
+            return;
+        }
+        *at -= 1;
+        match d {
+            Doc::Object(m) => m.iter_mut().for_each(|(_, v)| mutate(v, at, how, fresh, key)),
+            Doc::Array(a) => a.iter_mut().for_each(|v| mutate(v, at, how, fresh, key)),
+            _ => {}
+        }
+    }
+
+    fn nodes(d: &Doc) -> usize {
+        1 + match d {
+            Doc::Object(m) => m.iter().map(|(_, v)| nodes(v)).sum(),
+            Doc::Array(a) => a.iter().map(nodes).sum(),
+            _ => 0,
+        }
+    }
+
+    /// Pointers into arrays and nested objects, so that a member the recording lacks is asked
+    /// about by its whole path.
+    fn policy_with_nested_rules() -> FieldPolicy {
+        policy(&[
+            ("body", "/items/*/note", "ignore", None),
+            ("body", "/*/id", "volatile", None),
+            ("body", "/0/note", "ignore", None),
+        ])
+    }
+
+    fn verdict(p: &FieldPolicy, recorded: &str, sent: &str) -> Verdict {
+        let value: Value = serde_json::from_str(recorded).expect("recorded JSON");
+        let tape = crate::matching::tape::Tape::read(sent.as_bytes()).expect("sent JSON");
+        p.compare_exact(None, &tape, &p.exact_body(None, &value))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// The recorded tree and the request's tape are the same exactly when their canonical
+        /// texts are (or the tree is unsure): for a recorded document and a request that is
+        /// the same document respelled, reordered or changed in one place.
+        #[test]
+        fn the_tree_says_what_the_canonical_texts_say(
+            recorded in doc(),
+            fresh in doc(),
+            key in key(),
+            at in any::<prop::sample::Index>(),
+            how in 0..9u8,
+            choices in prop::collection::vec(any::<bool>(), 0..200),
+        ) {
+            let mut recorded_text = String::new();
+            write(&recorded, &mut std::iter::repeat(false), &mut recorded_text);
+            let mut sent = recorded.clone();
+            let mut at = at.index(nodes(&sent));
+            mutate(&mut sent, &mut at, how, &fresh, &key);
+            let mut sent_text = String::new();
+            write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
+            for p in [policy(&[]), policy_with_rules(), policy_with_nested_rules()] {
+                let same = raw(&p, sent_text.as_bytes()) == parsed(&p, recorded_text.as_bytes());
+                match verdict(&p, &recorded_text, &sent_text) {
+                    Verdict::Same => prop_assert!(same, "said same: {} vs {}", recorded_text, sent_text),
+                    Verdict::Different => prop_assert!(!same, "said different: {} vs {}", recorded_text, sent_text),
+                    Verdict::Unsure => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_is_unsure_only_where_it_could_decide() {
+        let p = policy_with_nested_rules();
+        for (recorded, sent, want) in [
+            (r#"{"a":2}"#, r#"{"a":1,"a":2}"#, Verdict::Unsure),
+            (r#"{"a":2}"#, r#"{"a":2,"a":1}"#, Verdict::Unsure),
+            (r#"{"o":{"x":2}}"#, r#"{"o":{"x":1},"o":{"x":2}}"#, Verdict::Unsure),
+            // Repeats of members the policy leaves out, or the recording lacks, decide nothing.
+            (r#"{"a":1}"#, r#"{"a":1,"token":"x","token":"y"}"#, Verdict::Same),
+            (r#"{"a":1}"#, r#"{"a":1,"b":1,"b":2}"#, Verdict::Different),
+            // A member missing or differing with no repeat anywhere is final.
+            (r#"{"a":1,"b":2}"#, r#"{"b":2}"#, Verdict::Different),
+            (r#"{"a":1,"b":2}"#, r#"{"b":2,"a":1.0}"#, Verdict::Same),
+            (r#"{"a":"\u00e9"}"#, r#"{"a":"é"}"#, Verdict::Same),
+            (r#"[1,2]"#, r#"[1,2,3]"#, Verdict::Different),
+            (r#"[1,2,3]"#, r#"[1,2]"#, Verdict::Different),
+            // The policy is asked about a member the recording lacks by its whole path.
+            (
+                r#"{"items":[{"a":1},{"a":2}]}"#,
+                r#"{"items":[{"a":1},{"a":2,"note":"n"}]}"#,
+                Verdict::Same,
+            ),
+            (
+                r#"{"items":[{"a":1},{"a":2}]}"#,
+                r#"{"items":[{"a":1},{"a":2,"other":"n"}]}"#,
+                Verdict::Different,
+            ),
+            (r#"{"x":{"a":1}}"#, r#"{"x":{"a":1,"id":7}}"#, Verdict::Same),
+            (
+                r#"{"x":{"y":{"a":1}}}"#,
+                r#"{"x":{"y":{"a":1,"id":7}}}"#,
+                Verdict::Different,
+            ),
+            (r#"[{"a":1}]"#, r#"[{"a":1,"note":"n"}]"#, Verdict::Same),
+            (
+                r#"[{"a":1},{"a":1}]"#,
+                r#"[{"a":1},{"a":1,"note":"n"}]"#,
+                Verdict::Different,
+            ),
+        ] {
+            assert_eq!(verdict(&p, recorded, sent), want, "{recorded} vs {sent}");
+        }
+    }
 }
 
 mod lengths {

@@ -1,12 +1,16 @@
 //! The replay index: recorded interactions keyed so that finding the one for a request is a
-//! hash lookup, not a scan.
+//! hash lookup and a few comparisons, not a scan.
 //!
-//! The key is method + path + query (sorted, so order never matters) + the part of the body
-//! the policy compares exactly, as canonical JSON (so key order and whitespace never matter).
-//! Fields the policy compares by type or regex are checked on the few candidates the key
-//! finds. Repeated identical requests replay their recorded sequence: first call, second
-//! call, ... then the last one again. When nothing matches, the closest interaction of the same
-//! route is named with a field-by-field diff.
+//! The key's head is method + path + query (sorted, so order never matters) + the credential
+//! headers carried. Under one head sit the distinct recorded bodies, each by the part the policy
+//! compares exactly. A request's JSON body is compared with up to `FEW` of them as trees
+//! (`FieldPolicy::compare_exact`, straight from the request's bytes); with more (a GraphQL
+//! endpoint), or when a repeated key leaves a tree unsure, its exact part is written as
+//! canonical JSON and looked up by that text, which is also how other bodies are found. Either
+//! way key order, whitespace and number spelling never matter. Fields the policy compares by
+//! type or regex are checked on the few candidates found. Repeated identical requests replay
+//! their recorded sequence: first call, second call, ... then the last one again. When nothing
+//! matches, the closest interaction of the same route is named with a field-by-field diff.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -14,7 +18,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{Body, Interaction, ReceivedBody, ReceivedQuery};
-use crate::policy::{Action, FieldPolicy};
+use crate::matching::tape::Tape;
+use crate::policy::{Action, ExactBody, FieldPolicy, Verdict};
 
 /// The header a mock's answer says the partner's time in (`server::LIVE_TIME_HEADER`).
 pub const PARTNER_TIME_HEADER: &str = "x-contrail-live-ms";
@@ -54,13 +59,78 @@ pub struct Index {
     entries: Vec<Entry>,
     /// Every scenario that has recordings here.
     scenarios: std::collections::HashSet<String>,
-    /// Hashed with foldhash (seeded per process): the key is hashed on every request, and
-    /// SipHash over it showed in the profile (docs/decisions.md).
-    by_key: HashMap<String, Slot, foldhash::fast::RandomState>,
+    /// By `head` (everything but the body). Hashed with foldhash (seeded per process): the
+    /// head is hashed on every request, and SipHash over it showed in the profile
+    /// (docs/decisions.md).
+    by_head: HashMap<String, Bodies, foldhash::fast::RandomState>,
     by_route: HashMap<String, Vec<usize>>,
 }
 
-/// The interactions one key finds.
+/// The recorded bodies one head finds, each with the interactions that recorded it.
+#[derive(Default)]
+struct Bodies {
+    groups: Vec<Group>,
+    /// Group by body text, asked when there are more than `FEW` groups.
+    by_text: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// Whether every group's body is JSON (has a tree): a request's JSON body can then be
+    /// compared with the trees instead of being written as canonical text.
+    all_trees: bool,
+}
+
+/// Up to this many recorded bodies under one head, a request's JSON body is compared with each
+/// tree (a comparison stops at the first difference); over it, the request's canonical text is
+/// written and looked up, as a GraphQL endpoint with hundreds of recorded queries needs.
+const FEW: usize = 8;
+
+/// One recorded body under a head.
+struct Group {
+    /// Its exact part as canonical text (`body_text`).
+    text: String,
+    /// Its exact part as a tree, when it is JSON.
+    tree: Option<ExactBody>,
+    slot: Slot,
+}
+
+impl Bodies {
+    /// The group whose body a request's matches.
+    fn find(&self, policy: &FieldPolicy, op: Option<&str>, body: &ReceivedBody) -> Option<&Group> {
+        if self.all_trees
+            && self.groups.len() <= FEW
+            && let Some(raw) = body.raw_json()
+            && let Some(tape) = Tape::read(raw)
+        {
+            let mut unsure = false;
+            for g in &self.groups {
+                let Some(tree) = &g.tree else {
+                    unsure = true;
+                    break;
+                };
+                match policy.compare_exact(op, &tape, tree) {
+                    Verdict::Same => return Some(g),
+                    Verdict::Different => {}
+                    Verdict::Unsure => {
+                        unsure = true;
+                        break;
+                    }
+                }
+            }
+            if !unsure {
+                return None;
+            }
+        }
+        self.by_text(&body_text(policy, op, body))
+    }
+
+    fn by_text(&self, text: &str) -> Option<&Group> {
+        if self.groups.len() <= FEW {
+            self.groups.iter().find(|g| g.text == text)
+        } else {
+            self.by_text.get(text).map(|&i| &self.groups[i])
+        }
+    }
+}
+
+/// The interactions one head and body find.
 #[derive(Default)]
 struct Slot {
     /// In (scenario, sequence) order.
@@ -141,27 +211,40 @@ pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl It
     found.join(",")
 }
 
-/// The lookup key of a request under the policy: the credential headers it carries, method,
-/// normalised path, the query the policy compares exactly (by name; a repeated parameter's
-/// values in their order) and the body's exact part as canonical JSON. Built in one string:
-/// this runs for every request the mock answers.
+/// The lookup key of a request under the policy: its `head` and its body's exact part, one
+/// line each (what a recording counts its sequences by).
 pub fn key(
     policy: &FieldPolicy,
     op: Option<&str>,
     credentials: &str,
     method: &str,
     path: &str,
-    mut query: QueryPairs<'_>,
+    query: QueryPairs<'_>,
     body: &impl KeyBody,
+) -> String {
+    let mut out = head(policy, op, credentials, method, path, query);
+    out.push('\n');
+    out.push_str(&body_text(policy, op, body));
+    out
+}
+
+/// A request's key without its body: the credential headers it carries, method, normalised
+/// path and the query the policy compares exactly (by name; a repeated parameter's values in
+/// their order). Built in one string: this runs for every request the mock answers.
+pub fn head(
+    policy: &FieldPolicy,
+    op: Option<&str>,
+    credentials: &str,
+    method: &str,
+    path: &str,
+    mut query: QueryPairs<'_>,
 ) -> String {
     query.retain(|(k, _)| policy.query(op, k).is_none());
     // By name only: a stable sort keeps the order of a repeated parameter's values.
     query.sort_by(|a, b| a.0.cmp(&b.0));
-    // Sized for the whole key at once (a JSON body's text is guessed): one allocation, not a
-    // growing string, on every request.
+    // Sized for the whole head at once: one allocation, not a growing string.
     let query_len: usize = query.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-    let mut out =
-        String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len + body.size_guess());
+    let mut out = String::with_capacity(16 + credentials.len() + method.len() + path.len() + query_len);
     out.push_str(credentials);
     out.push('\n');
     let from = out.len();
@@ -178,7 +261,12 @@ pub fn key(
         out.push('=');
         out.push_str(v);
     }
-    out.push('\n');
+    out
+}
+
+/// The part of a body the policy compares exactly, as canonical text (empty for no body).
+pub fn body_text(policy: &FieldPolicy, op: Option<&str>, body: &impl KeyBody) -> String {
+    let mut out = String::with_capacity(body.size_guess());
     body.write_key(policy, op, &mut out);
     out
 }
@@ -324,7 +412,7 @@ pub fn request_differences(
                     .map(|(p, m)| (format!("body {p}"), m)),
             );
         }
-        (r, a) if key(policy, op, "", "", "", Vec::new(), r) == key(policy, op, "", "", "", Vec::new(), a) => {}
+        (r, a) if body_text(policy, op, r) == body_text(policy, op, a) => {}
         (r, a) => out.push((
             "body".into(),
             format!("recorded {}, got {}", describe_body(r), describe_body(a)),
@@ -365,15 +453,12 @@ impl Index {
         let r = &interaction.request;
         let op = interaction.meta.operation.as_deref();
         let credentials = credentials_of(policy, op, r.headers.keys().map(String::as_str));
-        let k = key(
-            policy,
-            op,
-            &credentials,
-            &r.method,
-            &r.path,
-            borrowed_pairs(&r.query),
-            &r.body,
-        );
+        let head = head(policy, op, &credentials, &r.method, &r.path, borrowed_pairs(&r.query));
+        let text = body_text(policy, op, &r.body);
+        let tree = match &r.body {
+            Body::Json(v) => Some(policy.exact_body(op, v)),
+            _ => None,
+        };
         if let Some(s) = &interaction.meta.scenario {
             self.scenarios.insert(s.clone());
         }
@@ -410,30 +495,56 @@ impl Index {
             response_headers,
             credentials,
         });
-        let list = &mut self.by_key.entry(k).or_default().entries;
+        let bodies = self.by_head.entry(head).or_default();
+        let g = match bodies.by_text.get(&text) {
+            Some(&g) => g,
+            None => {
+                bodies.by_text.insert(text.clone(), bodies.groups.len());
+                bodies.groups.push(Group {
+                    text,
+                    tree: None,
+                    slot: Slot::default(),
+                });
+                bodies.groups.len() - 1
+            }
+        };
+        let group = &mut bodies.groups[g];
+        // One text is one exact part, so any JSON body of the group gives its tree; a body of
+        // another kind with the same text (a recorded text that reads as that JSON) leaves the
+        // group to the text.
+        group.tree = match (&group.tree, tree) {
+            (_, None) => None,
+            (None, Some(t)) if group.slot.entries.is_empty() => Some(t),
+            (kept, Some(_)) => kept.clone(),
+        };
+        let list = &mut group.slot.entries;
         list.push(i);
         let entries = &self.entries;
         list.sort_by(|a, b| {
             let (ma, mb) = (&entries[*a].interaction.meta, &entries[*b].interaction.meta);
             (ma.scenario.as_deref(), ma.sequence).cmp(&(mb.scenario.as_deref(), mb.sequence))
         });
+        bodies.all_trees = bodies.groups.iter().all(|g| g.tree.is_some());
         self.by_route.entry(rt).or_default().push(i);
     }
 
     /// The interaction that answers `req`, honouring recorded sequences per scenario.
     pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
-        let k = key(
+        let head = head(
             policy,
             op,
             &req.credentials,
             &req.method,
             &req.path,
             req.query.decoded(),
-            &*req.body,
         );
-        // The key holds everything compared exactly; only type-only and regex rules need a
-        // second look at the candidates. No list is built: this runs for every request.
-        let slot = self.by_key.get(&k);
+        let slot = self
+            .by_head
+            .get(&head)
+            .and_then(|bodies| bodies.find(policy, op, &req.body))
+            .map(|g| &g.slot);
+        // The head and body hold everything compared exactly; only type-only and regex rules
+        // need a second look at the candidates. No list is built: this runs for every request.
         let listed: &[usize] = slot.map_or(&[], |s| s.entries.as_slice());
         let listed: std::borrow::Cow<'_, [usize]> = if policy.has_inexact_rules() {
             listed

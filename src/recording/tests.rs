@@ -489,3 +489,135 @@ fn a_recording_holding_a_known_secret_is_refused_and_not_written() {
         "a secret inside a binary body is refused too"
     );
 }
+
+/// A request's body is matched by comparing its bytes with the few recorded bodies of its
+/// method, path and query (as trees), or by its canonical text when there are many or when a
+/// repeated key leaves a tree unsure. Both must find what the parsed body finds.
+mod body_roads {
+    use super::*;
+    use crate::recording::received::{Declared, ReceivedBody};
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            (0..3i64).prop_map(|n| json!(n)),
+            prop_oneof![Just("x"), Just("y")].prop_map(|s| json!(s)),
+            Just(Value::Null),
+        ];
+        let key = prop_oneof![Just("a"), Just("b"), Just("token"), Just("created_at")].prop_map(String::from);
+        leaf.prop_recursive(3, 16, 4, move |inner| {
+            prop_oneof![
+                prop::collection::btree_map(key.clone(), inner.clone(), 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+                prop::collection::vec(inner, 0..3).prop_map(Value::Array),
+            ]
+        })
+    }
+
+    /// `v` as JSON text another client would send: members in reverse order, numbers as
+    /// decimals, and (with `repeat`) each object opening with its first key set to `null`,
+    /// which the real value later overrides.
+    fn respell(v: &Value, repeat: bool, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                out.push('{');
+                if repeat && let Some(k) = m.keys().next_back() {
+                    out.push_str(&format!("{}:null,", json!(k)));
+                }
+                for (i, (k, c)) in m.iter().rev().enumerate() {
+                    if i > 0 {
+                        out.push_str(" ,");
+                    }
+                    out.push_str(&format!("{}: ", json!(k)));
+                    respell(c, repeat, out);
+                }
+                out.push('}');
+            }
+            Value::Array(a) => {
+                out.push('[');
+                for (i, c) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    respell(c, repeat, out);
+                }
+                out.push(']');
+            }
+            Value::Number(n) => out.push_str(&format!("{n}.0")),
+            other => out.push_str(&other.to_string()),
+        }
+    }
+
+    fn sent(body: ReceivedBody) -> Incoming {
+        Incoming {
+            body: std::sync::Arc::new(body),
+            ..incoming(Value::Null)
+        }
+    }
+
+    fn found(index: &Index, p: &FieldPolicy, req: &Incoming) -> Option<String> {
+        match index.lookup(p, Some("createTicket"), req) {
+            Lookup::Found(e) => Some(e.file.display().to_string()),
+            Lookup::Unmatched { .. } => None,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn the_bytes_find_what_the_parsed_body_finds(
+            bodies in prop::collection::vec(prop::collection::btree_map(
+                prop_oneof![Just("a"), Just("b"), Just("created_at")].prop_map(String::from), value(), 0..3), 1..20),
+            pick in any::<prop::sample::Index>(),
+            other in value(),
+            repeat in any::<bool>(),
+            volatile in any::<bool>(),
+            numbered in any::<bool>(),
+        ) {
+            // Numbered, each recorded body is its own: more than a few under one head.
+            let bodies: Vec<_> = bodies.into_iter().enumerate().map(|(i, mut b)| {
+                if numbered {
+                    b.insert("n".into(), json!(i));
+                }
+                b
+            }).collect();
+            let p = if volatile {
+                FieldPolicy::from_docs(&[], &[crate::policy::PolicyDoc {
+                    header: None,
+                    query: None,
+                    body: Some("b".into()),
+                    action: "volatile".into(),
+                    operation: None,
+                }]).expect("policy")
+            } else {
+                FieldPolicy::default()
+            };
+            let items = || -> Vec<(PathBuf, Interaction)> {
+                bodies.iter().enumerate()
+                    .map(|(i, b)| recorded(Value::Object(b.clone().into_iter().collect()), json!({}), i as u32 + 1))
+                    .collect()
+            };
+            let asked = match pick.index(bodies.len() + 1) {
+                i if i < bodies.len() => Value::Object(bodies[i].clone().into_iter().collect()),
+                _ => other,
+            };
+            let mut text = String::new();
+            respell(&asked, repeat, &mut text);
+            let raw = ReceivedBody::received(Declared { json: true, form: false }, text.as_bytes());
+            prop_assert!(raw.raw_json().is_some());
+            // Two indexes: a lookup counts a call of a recorded sequence.
+            let by_bytes = found(&Index::build(&p, items()), &p, &sent(raw));
+            let by_parsed = found(&Index::build(&p, items()), &p, &incoming(asked.clone()));
+            // And what a plain scan finds: the first recorded (by sequence) whose exact part is
+            // the request's.
+            let exact = |v: &Value| p.exact_key(Some("createTicket"), v);
+            let want = items().into_iter().find(|(_, i)| match &i.request.body {
+                Body::Json(v) => exact(v) == exact(&asked),
+                _ => false,
+            }).map(|(f, _)| f.display().to_string());
+            prop_assert_eq!(&by_bytes, &want, "{}", text);
+            prop_assert_eq!(by_bytes, by_parsed, "{}", text);
+        }
+    }
+}
