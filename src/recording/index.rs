@@ -135,10 +135,13 @@ impl Bodies {
 struct Slot {
     /// In (scenario, sequence) order.
     entries: Vec<usize>,
-    /// Scenario (`""` for none) -> calls served so far with this key, for sequences. Kept here,
-    /// not in a map keyed by scenario and key, so that counting a call neither copies nor hashes
-    /// the key again.
+    /// Scenario -> calls served so far with this key, for sequences. Kept here, not in a map
+    /// keyed by scenario and key, so that counting a call neither copies nor hashes the key
+    /// again.
     served: Mutex<HashMap<String, usize, foldhash::fast::RandomState>>,
+    /// Calls served to requests of no scenario (a system under test's): counted without a
+    /// lock, as most of a mock's traffic is.
+    served_unnamed: std::sync::atomic::AtomicUsize,
 }
 
 pub enum Lookup<'a> {
@@ -572,19 +575,21 @@ impl Index {
         if pool_len > 0
             && let Some(slot) = slot
         {
-            let scenario = req.scenario.as_deref().unwrap_or_default();
-            let n = match slot.served.lock() {
-                Ok(mut served) => match served.get_mut(scenario) {
-                    Some(c) => {
-                        *c += 1;
-                        *c - 1
-                    }
-                    None => {
-                        served.insert(scenario.to_string(), 1);
-                        0
-                    }
+            let n = match req.scenario.as_deref() {
+                None => slot.served_unnamed.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+                Some(scenario) => match slot.served.lock() {
+                    Ok(mut served) => match served.get_mut(scenario) {
+                        Some(c) => {
+                            *c += 1;
+                            *c - 1
+                        }
+                        None => {
+                            served.insert(scenario.to_string(), 1);
+                            0
+                        }
+                    },
+                    Err(_) => 0,
                 },
-                Err(_) => 0,
             };
             if let Some(i) = candidates().filter(|&i| in_pool(i)).nth(n.min(pool_len - 1)) {
                 return Lookup::Found(&self.entries[i]);

@@ -209,6 +209,38 @@ fn repeated_requests_replay_their_sequence_then_the_last() {
     assert_eq!(ids, [json!("T-1"), json!("T-2"), json!("T-2")]);
 }
 
+/// Each scenario counts its own calls, and requests of no scenario (a system under test's)
+/// theirs: one does not move another along the recorded sequence.
+#[test]
+fn each_scenario_and_the_unnamed_count_their_own_calls() {
+    let p = FieldPolicy::default();
+    let body = json!({"title": "t"});
+    let in_scenario = |seq: u32, id: &str| {
+        let (file, mut i) = recorded(body.clone(), json!({ "id": id }), seq);
+        i.meta.scenario = Some("s1".into());
+        (file, i)
+    };
+    let index = Index::build(&p, vec![in_scenario(1, "T-1"), in_scenario(2, "T-2")]);
+    let call = |scenario: Option<&str>| {
+        let req = Incoming {
+            scenario: scenario.map(str::to_string),
+            ..incoming(body.clone())
+        };
+        match index.lookup(&p, Some("createTicket"), &req) {
+            Lookup::Found(e) => match &e.interaction.response.body {
+                Body::Json(v) => v["id"].clone(),
+                _ => Value::Null,
+            },
+            _ => Value::Null,
+        }
+    };
+    let ids = [call(Some("s1")), call(None), call(Some("s1")), call(None), call(None)];
+    assert_eq!(
+        ids,
+        [json!("T-1"), json!("T-1"), json!("T-2"), json!("T-2"), json!("T-2")]
+    );
+}
+
 #[test]
 fn a_redacted_field_matches_any_value() {
     let p = FieldPolicy::default();
