@@ -243,7 +243,7 @@ impl InProcess {
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        handle(self.0.clone(), req).await
+        handle(&self.0, req).await
     }
 }
 
@@ -371,40 +371,42 @@ where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-    // Counters, not times: a request costs two atomic additions, not a clock read; the
-    // watchdog reads the clock once per tick.
-    struct Activity {
+    /// What a connection's requests share: counters, not times (a request costs two atomic
+    /// additions, not a clock read; the watchdog reads the clock once per tick), and the
+    /// server's state, reached through this per-connection count rather than by cloning the
+    /// server-wide `Arc` for each request, whose count every worker thread would then write.
+    struct Connection {
+        shared: Arc<Shared>,
         in_flight: AtomicUsize,
         answered: AtomicU64,
     }
-    let activity = Arc::new(Activity {
+    let idle = shared.limits.idle_timeout;
+    let activity = Arc::new(Connection {
+        shared,
         in_flight: AtomicUsize::new(0),
         answered: AtomicU64::new(0),
     });
-    let idle = shared.limits.idle_timeout;
     let seen = activity.clone();
     let service = hyper::service::service_fn(move |req| {
-        let shared = shared.clone();
         let seen = seen.clone();
         async move {
             seen.in_flight.fetch_add(1, Ordering::Relaxed);
             // A panic here is a bug in contrail: the client gets a 500 that says so and the
             // run ends as a harness failure, rather than a connection silently dropped.
             let (method, uri) = (req.method().clone(), req.uri().clone());
-            let partner = shared.clone();
-            let reply = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handle(shared, req))).await
-            {
-                Ok(reply) => reply,
-                Err(payload) => {
-                    let doing = format!("the {:?} mock answering {method} {}", partner.partner, uri.path());
-                    let message = crate::panics::caught(payload.as_ref(), &doing);
-                    Ok(json_response(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        &[],
-                        json!({ "error": format!("contrail mock: internal error in {doing}: {message}") }),
-                    ))
-                }
-            };
+            let reply =
+                match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handle(&seen.shared, req))).await {
+                    Ok(reply) => reply,
+                    Err(payload) => {
+                        let doing = format!("the {:?} mock answering {method} {}", seen.shared.partner, uri.path());
+                        let message = crate::panics::caught(payload.as_ref(), &doing);
+                        Ok(json_response(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            &[],
+                            json!({ "error": format!("contrail mock: internal error in {doing}: {message}") }),
+                        ))
+                    }
+                };
             seen.answered.fetch_add(1, Ordering::Relaxed);
             seen.in_flight.fetch_sub(1, Ordering::Relaxed);
             reply
@@ -554,7 +556,7 @@ fn warn_if_stale(s: &Shared, entry: &crate::recording::index::Entry, incoming: &
 
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
-async fn handle<B>(s: Arc<Shared>, req: Request<B>) -> Result<Reply, std::io::Error>
+async fn handle<B>(s: &Arc<Shared>, req: Request<B>) -> Result<Reply, std::io::Error>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -563,8 +565,15 @@ where
     // When the request arrived: what spacing checks measure, whatever the answer then took.
     let arrived = std::time::Instant::now();
     let (parts, body) = req.into_parts();
-    let body: Bytes = match Limited::new(body, MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
+    // Most requests (a GET) have no body: hyper knows, and collecting nothing still costs a
+    // collector and its buffer list on every one.
+    let collected = if hyper::body::Body::is_end_stream(&body) {
+        Ok(Bytes::new())
+    } else {
+        Limited::new(body, MAX_BODY).collect().await.map(|b| b.to_bytes())
+    };
+    let body: Bytes = match collected {
+        Ok(b) => b,
         Err(_) => {
             return Ok(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -607,10 +616,10 @@ where
         ),
     };
     if incoming.path.starts_with(admin::PREFIX) {
-        if let Some(refused) = admin::guard(&s, &parts.method, &parts.headers) {
+        if let Some(refused) = admin::guard(s, &parts.method, &parts.headers) {
             return Ok(refused);
         }
-        return Ok(admin::handle(&s, &parts.method, &incoming.path, &incoming.query, &body).await);
+        return Ok(admin::handle(s, &parts.method, &incoming.path, &incoming.query, &body).await);
     }
     let body_bytes = body.len();
     // Called once, last, with the request it moves into the entry (no copy of its parts).
@@ -644,7 +653,7 @@ where
             return Ok(respond(status, &headers, fault_body));
         }
         Some(FaultKind::Truncate) => {
-            let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
             journal(reply.status().as_u16(), incoming);
             let (head, whole) = reply.into_parts();
             let bytes = match whole {
@@ -654,7 +663,7 @@ where
             return Ok(Response::from_parts(head, MockBody::truncated(bytes)));
         }
         Some(FaultKind::Oversized(n)) => {
-            let reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
             journal(reply.status().as_u16(), incoming);
             let (mut head, _) = reply.into_parts();
             head.headers.insert(
@@ -674,7 +683,7 @@ where
         }
         None => {}
     }
-    let mut reply = answer(&s, &parts.method, &parts.headers, body, &incoming).await;
+    let mut reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
     if let Some(d) = delayed {
         add_partner_time(&mut reply, d);
     }
