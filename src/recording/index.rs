@@ -515,11 +515,11 @@ impl Index {
         // One text is one exact part, so any JSON body of the group gives its tree; a body of
         // another kind with the same text (a recorded text that reads as that JSON) leaves the
         // group to the text.
-        group.tree = match (&group.tree, tree) {
-            (_, None) => None,
-            (None, Some(t)) if group.slot.entries.is_empty() => Some(t),
-            (kept, Some(_)) => kept.clone(),
-        };
+        match tree {
+            None => group.tree = None,
+            Some(t) if group.slot.entries.is_empty() => group.tree = Some(t),
+            Some(_) => {}
+        }
         let list = &mut group.slot.entries;
         list.push(i);
         let entries = &self.entries;

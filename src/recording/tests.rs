@@ -594,6 +594,36 @@ mod body_roads {
         }
     }
 
+    /// Bodies that are not all JSON under one head go by the canonical text, as before trees:
+    /// a recorded text body that reads as the request's JSON still answers it, a form body
+    /// still answers its form, and neither answers anything else.
+    #[test]
+    fn bodies_of_other_kinds_go_by_the_text() {
+        let p = FieldPolicy::default();
+        let with_body = |body: Body, seq: u32| {
+            let (file, mut i) = recorded(json!({}), json!({}), seq);
+            i.request.body = body;
+            (file, i)
+        };
+        let index = Index::build(
+            &p,
+            vec![
+                with_body(Body::Text(r#"{"a":1}"#.into()), 1),
+                with_body(Body::Form("x=1&y=2".into()), 2),
+                with_body(Body::Json(json!({"b": 2})), 3),
+            ],
+        );
+        let send = |json: bool, text: &str| {
+            let declared = Declared { json, form: !json };
+            found(&index, &p, &sent(ReceivedBody::received(declared, text.as_bytes())))
+        };
+        assert_eq!(send(true, r#"{ "a" : 1.0 }"#).as_deref(), Some("createTicket-1.json"));
+        assert_eq!(send(false, "y=2&x=1").as_deref(), Some("createTicket-2.json"));
+        assert_eq!(send(true, r#"{"b":2.0}"#).as_deref(), Some("createTicket-3.json"));
+        assert_eq!(send(true, r#"{"a":2}"#), None);
+        assert_eq!(send(false, "x=2&y=2"), None);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(500))]
 
