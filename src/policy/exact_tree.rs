@@ -174,7 +174,7 @@ impl FieldPolicy {
             let value = j + 1;
             j = tape.after(value);
             match find_member(members, key) {
-                Ok(p) => {
+                Some(p) => {
                     let bit = 1u64 << p;
                     if seen & bit != 0 {
                         return Verdict::Unsure;
@@ -195,7 +195,7 @@ impl FieldPolicy {
                 }
                 // A member the recording lacks: the same only if the policy leaves it out (the
                 // recording's own member at this path would have been left out alike).
-                Err(_) if verdict == Verdict::Same => {
+                None if verdict == Verdict::Same => {
                     let here = Up {
                         segment: Cow::Borrowed(key),
                         parent: up,
@@ -204,7 +204,7 @@ impl FieldPolicy {
                         verdict = Verdict::Different;
                     }
                 }
-                Err(_) => {}
+                None => {}
             }
         }
         let all = if members.len() == MAX_MEMBERS {
@@ -221,13 +221,10 @@ impl FieldPolicy {
 
 /// Where `key` is among `members` (sorted by key). A few members are scanned, lengths first:
 /// keys of one object mostly differ in length, and this runs for every member of every body.
-fn find_member(members: &[(String, Exact)], key: &str) -> Result<usize, ()> {
+fn find_member(members: &[(String, Exact)], key: &str) -> Option<usize> {
     if members.len() <= 16 {
-        members
-            .iter()
-            .position(|(k, _)| k.len() == key.len() && k == key)
-            .ok_or(())
+        members.iter().position(|(k, _)| k.len() == key.len() && k == key)
     } else {
-        members.binary_search_by(|(k, _)| k.as_str().cmp(key)).map_err(|_| ())
+        members.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()
     }
 }

@@ -450,6 +450,55 @@ mod raw_road {
         }
     }
 
+    /// Objects with more members than a scan suits (searched by halves), and more than the
+    /// comparison keeps bits for (left to the canonical texts).
+    #[test]
+    fn large_objects_are_compared_by_search_or_left_to_the_texts() {
+        let p = policy_with_nested_rules();
+        let object = |n: usize, change: Option<usize>, extra: bool, reversed: bool| {
+            let mut members: Vec<String> = (0..n)
+                .map(|i| format!("\"k{i:02}\":{}", if change == Some(i) { 0 } else { i + 1 }))
+                .collect();
+            if extra {
+                members.push("\"zz\":1".into());
+            }
+            if reversed {
+                members.reverse();
+            }
+            format!("{{{}}}", members.join(","))
+        };
+        for n in [20, 64] {
+            let recorded = object(n, None, false, false);
+            assert_eq!(
+                verdict(&p, &recorded, &object(n, None, false, true)),
+                Verdict::Same,
+                "{n}"
+            );
+            assert_eq!(
+                verdict(&p, &recorded, &object(n, Some(n - 1), false, true)),
+                Verdict::Different,
+                "{n}"
+            );
+            assert_eq!(
+                verdict(&p, &recorded, &object(n, Some(0), false, false)),
+                Verdict::Different,
+                "{n}"
+            );
+            assert_eq!(
+                verdict(&p, &recorded, &object(n, None, true, false)),
+                Verdict::Different,
+                "{n}"
+            );
+            assert_eq!(
+                verdict(&p, &recorded, &object(n - 1, None, false, true)),
+                Verdict::Different,
+                "{n}"
+            );
+        }
+        let recorded = object(65, None, false, false);
+        assert_eq!(verdict(&p, &recorded, &object(65, None, false, true)), Verdict::Unsure);
+    }
+
     #[test]
     fn a_repeated_key_is_unsure_only_where_it_could_decide() {
         let p = policy_with_nested_rules();
