@@ -12,6 +12,8 @@
 #     bash bench/replay.sh [SECONDS]      (per round; ROUNDS=5 rounds)
 #
 # BEFORE=/path/to/an/older/contrail adds that build's mock to the same run (before/after figures).
+# On a shared machine, run it once with BEFORE= a copy of the same build too: how far one binary
+# strays from itself in one run is the least difference a before/after run can show.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-4}
