@@ -21,10 +21,10 @@ use super::FieldPolicy;
 use crate::matching::tape::{Node, Tape};
 
 /// The part of a recorded JSON body the policy compares exactly.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct ExactBody(Exact);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 enum Exact {
     /// The members the policy compares exactly, sorted by key.
     Object(Vec<(String, Exact)>),
@@ -207,12 +207,8 @@ impl FieldPolicy {
                 None => {}
             }
         }
-        let all = if members.len() == MAX_MEMBERS {
-            u64::MAX
-        } else {
-            (1u64 << members.len()) - 1
-        };
-        if verdict == Verdict::Same && seen != all {
+        // A bit is set only for a member found: all were found when as many bits are set.
+        if verdict == Verdict::Same && seen.count_ones() as usize != members.len() {
             verdict = Verdict::Different;
         }
         verdict
