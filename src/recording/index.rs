@@ -70,11 +70,9 @@ pub struct Index {
 #[derive(Default)]
 struct Bodies {
     groups: Vec<Group>,
-    /// Group by body text, asked when there are more than `FEW` groups.
+    /// Group by body text: where an insert finds its group, and a request with more than `FEW`
+    /// groups to choose from.
     by_text: HashMap<String, usize, foldhash::fast::RandomState>,
-    /// Whether every group's body is JSON (has a tree): a request's JSON body can then be
-    /// compared with the trees instead of being written as canonical text.
-    all_trees: bool,
 }
 
 /// Up to this many recorded bodies under one head, a request's JSON body is compared with each
@@ -97,31 +95,23 @@ struct Group {
 impl Bodies {
     /// The group whose body a request's matches.
     fn find(&self, policy: &FieldPolicy, op: Option<&str>, body: &ReceivedBody) -> Option<&Group> {
-        if self.all_trees
-            && self.groups.len() <= FEW
-            && let Some(raw) = body.raw_json()
-            && let Some(tape) = Tape::read(raw)
-        {
-            let mut unsure = false;
-            for g in &self.groups {
-                let Some(tree) = &g.tree else {
-                    unsure = true;
-                    break;
-                };
-                match policy.compare_exact(op, &tape, tree) {
-                    Verdict::Same => return Some(g),
-                    Verdict::Different => {}
-                    Verdict::Unsure => {
-                        unsure = true;
-                        break;
-                    }
+        let few_trees = self.groups.len() <= FEW && self.groups.iter().all(|g| g.tree.is_some());
+        let Some(tape) = few_trees.then(|| body.raw_json().and_then(Tape::read)).flatten() else {
+            return self.by_text(&body_text(policy, op, body));
+        };
+        for g in &self.groups {
+            match g.tree.as_ref().map(|tree| policy.compare_exact(op, &tape, tree)) {
+                Some(Verdict::Same) => return Some(g),
+                Some(Verdict::Different) => {}
+                // A repeated key: the text decides, written from the tape already read.
+                Some(Verdict::Unsure) | None => {
+                    let mut text = String::new();
+                    policy.write_exact_tape(op, &tape, &mut text);
+                    return self.by_text(&text);
                 }
             }
-            if !unsure {
-                return None;
-            }
         }
-        self.by_text(&body_text(policy, op, body))
+        None
     }
 
     fn by_text(&self, text: &str) -> Option<&Group> {
@@ -530,7 +520,6 @@ impl Index {
             let (ma, mb) = (&entries[*a].interaction.meta, &entries[*b].interaction.meta);
             (ma.scenario.as_deref(), ma.sequence).cmp(&(mb.scenario.as_deref(), mb.sequence))
         });
-        bodies.all_trees = bodies.groups.iter().all(|g| g.tree.is_some());
         self.by_route.entry(rt).or_default().push(i);
     }
 
