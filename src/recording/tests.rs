@@ -292,11 +292,16 @@ fn ask(scenario: Option<&str>, query: &[(&str, &str)], credentials: &str) -> Inc
     }
 }
 
-fn answer(index: &Index, policy: &FieldPolicy, req: &Incoming) -> Option<String> {
-    match index.lookup(policy, Some("listTickets"), req) {
+/// The file of the recording that answers `req` as operation `op`, if one does.
+fn found_file(index: &Index, policy: &FieldPolicy, op: &str, req: &Incoming) -> Option<String> {
+    match index.lookup(policy, Some(op), req) {
         Lookup::Found(e) => Some(e.file.display().to_string()),
         Lookup::Unmatched { .. } => None,
     }
+}
+
+fn answer(index: &Index, policy: &FieldPolicy, req: &Incoming) -> Option<String> {
+    found_file(index, policy, "listTickets", req)
 }
 
 #[test]
@@ -588,10 +593,7 @@ mod body_roads {
     }
 
     fn found(index: &Index, p: &FieldPolicy, req: &Incoming) -> Option<String> {
-        match index.lookup(p, Some("createTicket"), req) {
-            Lookup::Found(e) => Some(e.file.display().to_string()),
-            Lookup::Unmatched { .. } => None,
-        }
+        found_file(index, p, "createTicket", req)
     }
 
     /// Bodies that are not all JSON under one head go by the canonical text, as before trees:
