@@ -381,12 +381,12 @@ where
         answered: AtomicU64,
     }
     let idle = shared.limits.idle_timeout;
-    let activity = Arc::new(Connection {
+    let connection = Arc::new(Connection {
         shared,
         in_flight: AtomicUsize::new(0),
         answered: AtomicU64::new(0),
     });
-    let seen = activity.clone();
+    let seen = connection.clone();
     let service = hyper::service::service_fn(move |req| {
         let seen = seen.clone();
         async move {
@@ -426,8 +426,8 @@ where
             biased;
             _ = conn.as_mut() => return,
             _ = tokio::time::sleep(tick) => {
-                let now_answered = activity.answered.load(Ordering::Relaxed);
-                if activity.in_flight.load(Ordering::Relaxed) > 0 || now_answered != answered {
+                let now_answered = connection.answered.load(Ordering::Relaxed);
+                if connection.in_flight.load(Ordering::Relaxed) > 0 || now_answered != answered {
                     (answered, quiet_since) = (now_answered, std::time::Instant::now());
                     continue;
                 }
