@@ -2,7 +2,9 @@
 //! hash lookup and a few comparisons, not a scan.
 //!
 //! The key's head is method + path + query (sorted, so order never matters) + the credential
-//! headers carried. Under one head sit the distinct recorded bodies, each by the part the policy
+//! headers carried. A request whose target (path and query) arrives spelled as a recording's
+//! would be sent finds its head by those bytes, without building one; any other spelling builds
+//! the head from its parts and finds the same. Under one head sit the distinct recorded bodies, each by the part the policy
 //! compares exactly. A request's JSON body is compared with up to `FEW` of them as trees
 //! (`FieldPolicy::compare_exact`, straight from the request's bytes); with more (a GraphQL
 //! endpoint), or when a repeated key leaves a tree unsure, its exact part is written as
@@ -62,8 +64,26 @@ pub struct Index {
     /// By `head` (everything but the body). Hashed with foldhash (seeded per process): the
     /// head is hashed on every request, and SipHash over it showed in the profile
     /// (docs/decisions.md).
-    by_head: HashMap<String, Bodies, foldhash::fast::RandomState>,
+    by_head: HashMap<String, usize, foldhash::fast::RandomState>,
+    /// The bodies of each head, in the order the heads were first recorded.
+    heads: Vec<Bodies>,
+    /// By request target (path and query in one text) spelled as a recording most likely
+    /// arrived: a request whose target arrives spelled so finds its head by the bytes it came
+    /// with, and builds no head. `insert` keeps a spelling only when building the head from it
+    /// gives the recording's head, so this road finds what the head finds, only sooner.
+    by_target: HashMap<String, Vec<Target>, foldhash::fast::RandomState>,
     by_route: HashMap<String, Vec<usize>>,
+}
+
+/// What else a request spelled as a recorded target must agree on to have that head: the
+/// rest of what the head is built from.
+struct Target {
+    /// Upper-case, as the head writes it: a request sending `get` takes the head road.
+    method: String,
+    credentials: String,
+    /// The operation the head was built for; it matters only to a policy with rules for one.
+    op: Option<String>,
+    head: usize,
 }
 
 /// The recorded bodies one head finds, each with the interactions that recorded it.
@@ -450,6 +470,7 @@ impl Index {
         let op = interaction.meta.operation.as_deref();
         let credentials = credentials_of(policy, op, r.headers.keys().map(String::as_str));
         let head = head(policy, op, &credentials, &r.method, &r.path, borrowed_pairs(&r.query));
+        self.spell_target(policy, op, &credentials, r, &head);
         let text = body_text(policy, op, &r.body);
         let tree = match &r.body {
             Body::Json(v) => Some(policy.exact_body(op, v)),
@@ -491,7 +512,15 @@ impl Index {
             response_headers,
             credentials,
         });
-        let bodies = self.by_head.entry(head).or_default();
+        let h = match self.by_head.get(&head) {
+            Some(&h) => h,
+            None => {
+                self.by_head.insert(head, self.heads.len());
+                self.heads.push(Bodies::default());
+                self.heads.len() - 1
+            }
+        };
+        let bodies = &mut self.heads[h];
         let g = match bodies.by_text.get(&text) {
             Some(&g) => g,
             None => {
@@ -523,8 +552,83 @@ impl Index {
         self.by_route.entry(rt).or_default().push(i);
     }
 
-    /// The interaction that answers `req`, honouring recorded sequences per scenario.
-    pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
+    /// Keeps the target a client most likely sent for recorded request `r` (its path, and its
+    /// query in recorded order, form-encoded), if the request road builds `head` from it.
+    fn spell_target(
+        &mut self,
+        policy: &FieldPolicy,
+        op: Option<&str>,
+        credentials: &str,
+        r: &super::RecordedRequest,
+        head_of_recording: &str,
+    ) {
+        let mut target = r.path.clone();
+        if !r.query.is_empty() {
+            target.push('?');
+            target.push_str(
+                &url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&r.query)
+                    .finish(),
+            );
+        }
+        // The text as a received URI splits it: the path up to the first `?`.
+        let (path, query) = target.split_once('?').unwrap_or((&target, ""));
+        let from_target = head(
+            policy,
+            op,
+            credentials,
+            &r.method,
+            path,
+            ReceivedQuery::received(query).decoded(),
+        );
+        if from_target != head_of_recording {
+            return;
+        }
+        let head = match self.by_head.get(head_of_recording) {
+            Some(&h) => h,
+            None => self.heads.len(),
+        };
+        let method = r.method.to_ascii_uppercase();
+        let targets = self.by_target.entry(target).or_default();
+        if !targets
+            .iter()
+            .any(|t| t.method == method && t.credentials == credentials && t.op.as_deref() == op)
+        {
+            targets.push(Target {
+                method,
+                credentials: credentials.to_string(),
+                op: op.map(str::to_string),
+                head,
+            });
+        }
+    }
+
+    /// The head of `req` when its target as sent is a recorded spelling (with the same method,
+    /// credentials and, where the policy has rules for one, operation).
+    fn spelled(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Option<usize> {
+        let targets = self.by_target.get(req.query.target(&req.path)?)?;
+        targets
+            .iter()
+            .find(|t| {
+                t.method == req.method
+                    && t.credentials == req.credentials
+                    && (!policy.has_operation_rules() || t.op.as_deref() == op)
+            })
+            .map(|t| t.head)
+    }
+
+    /// Whether `req` finds its head by its target as sent (for tests: that road is taken).
+    #[cfg(test)]
+    pub(crate) fn finds_by_target(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> bool {
+        self.spelled(policy, op, req).is_some()
+    }
+
+    /// The bodies under `req`'s head: found by its target as sent when that is a recorded
+    /// spelling, else by the head built from its parts.
+    fn bodies(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Option<&Bodies> {
+        if let Some(h) = self.spelled(policy, op, req) {
+            return self.heads.get(h);
+        }
         let head = head(
             policy,
             op,
@@ -533,9 +637,13 @@ impl Index {
             &req.path,
             req.query.decoded(),
         );
+        self.by_head.get(&head).map(|&h| &self.heads[h])
+    }
+
+    /// The interaction that answers `req`, honouring recorded sequences per scenario.
+    pub fn lookup(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Lookup<'_> {
         let slot = self
-            .by_head
-            .get(&head)
+            .bodies(policy, op, req)
             .and_then(|bodies| bodies.find(policy, op, &req.body))
             .map(|g| &g.slot);
         // The head and body hold everything compared exactly; only type-only and regex rules

@@ -138,6 +138,18 @@ impl ReceivedQuery {
         }
     }
 
+    /// The request's target, path and query in one text, as it arrived: when this query is
+    /// the URI's own (or there is none) and `path` is that URI's path. `None` for a query made
+    /// from pairs or text, whose spelling nobody knows. The replay index looks a target up by
+    /// these bytes before it builds a head (`Index::lookup`).
+    pub fn target<'a>(&'a self, path: &'a str) -> Option<&'a str> {
+        match &self.raw {
+            RawQuery::Uri(pq) => (pq.path() == path).then(|| pq.as_str()),
+            RawQuery::None if self.pairs.get().is_none_or(Vec::is_empty) => Some(path),
+            _ => None,
+        }
+    }
+
     /// The query's text as received (`""` when there is none, or it was made from pairs).
     fn raw(&self) -> &str {
         match &self.raw {

@@ -685,3 +685,161 @@ mod body_roads {
         }
     }
 }
+
+/// A request whose target arrives spelled as recorded finds its head by those bytes, without
+/// building one. That road must find exactly what the head built from the request's parts
+/// finds, for every spelling, method, credentials, policy and operation.
+mod target_road {
+    use super::*;
+    use crate::policy::PolicyDoc;
+    use crate::recording::received::ReceivedQuery;
+    use proptest::prelude::*;
+
+    /// A recorded GET (or POST) of `path` and `query`, with or without a credential header.
+    fn recording(
+        i: usize,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+        token: bool,
+    ) -> (PathBuf, Interaction) {
+        let (_, mut rec) = get(None, &[], &[], "x");
+        rec.meta.sequence = i as u32 + 1;
+        rec.request.method = method.into();
+        rec.request.path = path.into();
+        rec.request.query = query.to_vec();
+        if token {
+            rec.request.headers.insert("authorization".into(), "<redacted>".into());
+        }
+        (PathBuf::from(format!("r{i}.json")), rec)
+    }
+
+    /// The query as a client might write it: form-encoded in the order given, a space as `+`
+    /// or as `%20`.
+    fn spell(query: &[(String, String)], space_as_plus: bool) -> String {
+        let text = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(query)
+            .finish();
+        if space_as_plus { text } else { text.replace('+', "%20") }
+    }
+
+    fn policy(which: u8) -> FieldPolicy {
+        let ignore_ts = |operation: Option<&str>| PolicyDoc {
+            header: None,
+            query: Some("ts".into()),
+            body: None,
+            action: "ignore".into(),
+            operation: operation.map(str::to_string),
+        };
+        match which {
+            0 => FieldPolicy::default(),
+            1 => FieldPolicy::from_docs(&[], &[ignore_ts(None)]).expect("policy"),
+            _ => FieldPolicy::from_docs(&[], &[ignore_ts(Some("listTickets"))]).expect("policy"),
+        }
+    }
+
+    fn segment() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("tickets"),
+            Just("a-b"),
+            Just("a%2Db"),
+            Just("a%2db"),
+            Just("x%2Fy"),
+            Just("q?ts=1"),
+            Just("%C3%A9")
+        ]
+    }
+
+    fn pairs() -> impl Strategy<Value = Vec<(String, String)>> {
+        let name = prop_oneof![Just("a"), Just("b"), Just("ts"), Just("a b")];
+        let value = prop_oneof![Just("1"), Just("x y"), Just("é"), Just("&"), Just("="), Just("")];
+        prop::collection::vec((name, value).prop_map(|(n, v)| (n.to_string(), v.to_string())), 0..4)
+    }
+
+    fn found(index: &Index, p: &FieldPolicy, op: &str, req: &Incoming) -> Option<String> {
+        found_file(index, p, op, req)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(600))]
+
+        #[test]
+        fn a_target_as_sent_finds_what_its_head_finds(
+            recorded in prop::collection::vec((
+                prop_oneof![Just("GET"), Just("get"), Just("POST")],
+                prop::collection::vec(segment(), 1..3),
+                pairs(),
+                any::<bool>(),
+            ), 1..6),
+            pick in any::<prop::sample::Index>(),
+            fresh in (prop::collection::vec(segment(), 1..3), pairs()),
+            respelling in 0u8..4,
+            flip_token in any::<bool>(),
+            which_policy in 0u8..3,
+            other_op in any::<bool>(),
+            other_method in any::<bool>(),
+        ) {
+            let p = policy(which_policy);
+            let items: Vec<_> = recorded
+                .iter()
+                .enumerate()
+                .map(|(i, (m, segs, q, token))| recording(i, m, &format!("/{}", segs.join("/")), q, *token))
+                .collect();
+            let op = if other_op { "other" } else { "listTickets" };
+            // The request: one of the recordings, or a target nothing recorded.
+            let (method, path, mut query, token) = match pick.index(items.len() + 1) {
+                i if i < items.len() => {
+                    let r = &items[i].1.request;
+                    (r.method.clone(), r.path.clone(), r.query.clone(), r.headers.contains_key("authorization"))
+                }
+                _ => ("GET".to_string(), format!("/{}", fresh.0.join("/")), fresh.1.clone(), false),
+            };
+            let method = match (other_method, method.eq_ignore_ascii_case("GET")) {
+                (true, true) => "POST".to_string(),
+                (true, false) => "GET".to_string(),
+                (false, _) => method,
+            };
+            let method = match respelling {
+                3 => method.to_ascii_lowercase(),
+                _ => method.to_ascii_uppercase(),
+            };
+            if respelling == 1 {
+                query.reverse();
+            }
+            let text = spell(&query, respelling != 2);
+            let target = if text.is_empty() { path.clone() } else { format!("{path}?{text}") };
+            // Targets no HTTP client could send (a raw `é`) are not requests.
+            let Ok(uri) = target.parse::<hyper::Uri>() else { return Ok(()) };
+            let credentials = if token != flip_token { "authorization" } else { "" };
+            let as_sent = Incoming {
+                method: method.clone().into(),
+                path: uri.path().to_string(),
+                query: ReceivedQuery::of_uri(&uri),
+                credentials: credentials.into(),
+                ..Default::default()
+            };
+            // The same request with its query as text, whose spelling the index does not use.
+            let by_parts = Incoming {
+                query: ReceivedQuery::received(uri.query().unwrap_or_default()),
+                ..as_sent.clone()
+            };
+            // Two indexes: a lookup counts a call of a recorded sequence.
+            let via_target = found(&Index::build(&p, items.clone()), &p, op, &as_sent);
+            let via_head = found(&Index::build(&p, items.clone()), &p, op, &by_parts);
+            prop_assert_eq!(&via_target, &via_head, "{} {}", method, target);
+            // And the road is taken: a recording's own target, sent as recorded, is found by it.
+            let index = Index::build(&p, items.clone());
+            prop_assert!(!index.finds_by_target(&p, Some(op), &by_parts));
+            let as_recorded = pick.index(items.len() + 1) < items.len()
+                && respelling == 0
+                && !other_method
+                && !flip_token
+                && !path.contains('?')
+                && (which_policy != 2 || !other_op);
+            if as_recorded {
+                prop_assert!(index.finds_by_target(&p, Some(op), &as_sent), "{} {}", method, target);
+                prop_assert!(via_target.is_some(), "{} {}", method, target);
+            }
+        }
+    }
+}
