@@ -67,22 +67,33 @@ fn raw_key_agrees(bytes: &[u8]) {
     );
 }
 
-/// The replay index's tree road (`compare_exact` of `sent`'s bytes with `recorded`'s tree)
-/// says what comparing the two canonical texts says, unless it is unsure.
+/// The replay index's tree road (`compare_exact` of `sent`'s tape with `recorded`'s tree)
+/// says what comparing the two canonical texts says, unless it is unsure; and the road the
+/// mock takes, reading `sent` as it compares (`compare_exact_text`), says what the tape's says,
+/// or `Unsure` where no tape can be read.
 fn tree_agrees(recorded: &[u8], sent: &[u8]) {
     use contrail::policy::Verdict;
     let policy = contrail::policy::FieldPolicy::default();
     let Ok(recorded) = serde_json::from_slice::<Value>(recorded) else {
         return;
     };
+    let tree = policy.exact_body(None, &recorded);
+    let streamed = policy.compare_exact_text(None, sent, &tree);
     let Some(tape) = contrail::matching::tape::Tape::read(sent) else {
+        assert_eq!(
+            streamed,
+            Verdict::Unsure,
+            "no tape: {:?}",
+            String::from_utf8_lossy(sent)
+        );
         return;
     };
     let mut sent_text = String::new();
     assert!(policy.write_exact_raw(None, sent, &mut sent_text), "the tape read it");
     let same = sent_text == policy.exact_key(None, &recorded);
-    let verdict = policy.compare_exact(None, &tape, &policy.exact_body(None, &recorded));
+    let verdict = policy.compare_exact(None, &tape, &tree);
     let show = || format!("{recorded} vs {:?}", String::from_utf8_lossy(sent));
+    assert_eq!(streamed, verdict, "read as it goes: {}", show());
     match verdict {
         Verdict::Same => assert!(same, "said the same: {}", show()),
         Verdict::Different => assert!(!same, "said different: {}", show()),

@@ -63,17 +63,13 @@ impl<'a> Tape<'a> {
     /// The nodes of `text`, or `None` when `text` is not JSON, or is JSON this reader leaves to
     /// `serde_json` (deeper than 64 levels).
     pub fn read(text: &'a [u8]) -> Option<Tape<'a>> {
-        let text = std::str::from_utf8(text).ok()?;
-        let mut r = Reader {
-            text,
-            bytes: text.as_bytes(),
-            pos: 0,
+        let mut r = Recorder {
             // A guess that fits a typical body without growing: a node per ~8 bytes.
             nodes: Vec::with_capacity(text.len() / 8 + 4),
+            read: Reader::new(text)?,
         };
         r.value(0)?;
-        r.space();
-        (r.pos == r.bytes.len()).then_some(Tape { nodes: r.nodes })
+        r.read.at_end().then_some(Tape { nodes: r.nodes })
     }
 
     pub fn nodes(&self) -> &[Node<'a>] {
@@ -89,80 +85,46 @@ impl<'a> Tape<'a> {
     }
 }
 
-struct Reader<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    pos: usize,
+/// A document read into its tape.
+struct Recorder<'a> {
+    read: Reader<'a>,
     nodes: Vec<Node<'a>>,
 }
 
-impl<'a> Reader<'a> {
-    /// JSON's four whitespace bytes, as `serde_json` skips them.
-    fn space(&mut self) {
-        let (bytes, mut i) = (self.bytes, self.pos);
-        while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
-            i += 1;
-        }
-        self.pos = i;
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes.get(self.pos).copied()
-    }
-
+impl<'a> Recorder<'a> {
     fn value(&mut self, depth: usize) -> Option<()> {
-        self.space();
-        match self.peek()? {
-            b'{' => self.container(depth, b'}'),
-            b'[' => self.container(depth, b']'),
-            b'"' => {
-                let s = self.string()?;
-                self.nodes.push(Node::Str(s));
-                Some(())
-            }
-            b't' => self.literal("true", Node::Bool(true)),
-            b'f' => self.literal("false", Node::Bool(false)),
-            b'n' => self.literal("null", Node::Null),
-            b'-' | b'0'..=b'9' => self.number(),
-            _ => None,
-        }
+        let r = &mut self.read;
+        r.space();
+        let node = match r.peek()? {
+            b'{' => return self.container(depth, b'}'),
+            b'[' => return self.container(depth, b']'),
+            b'"' => Node::Str(r.string()?),
+            b't' => r.literal("true").map(|_| Node::Bool(true))?,
+            b'f' => r.literal("false").map(|_| Node::Bool(false))?,
+            b'n' => r.literal("null").map(|_| Node::Null)?,
+            b'-' | b'0'..=b'9' => Node::Number(r.number()?),
+            _ => return None,
+        };
+        self.nodes.push(node);
+        Some(())
     }
 
-    /// An object (`close` is `}`) or an array (`]`), the opening byte at `pos`.
+    /// An object (`close` is `}`) or an array (`]`), the opening byte next.
     fn container(&mut self, depth: usize, close: u8) -> Option<()> {
         if depth >= MAX_DEPTH {
             return None;
         }
-        self.pos += 1;
         let at = self.nodes.len();
         self.nodes.push(Node::Null);
-        self.space();
-        if self.peek() == Some(close) {
-            self.pos += 1;
-        } else {
+        if !self.read.open(close) {
             loop {
                 if close == b'}' {
-                    self.space();
-                    if self.peek()? != b'"' {
-                        return None;
-                    }
-                    let key = self.string()?;
+                    let key = self.read.key()?;
                     self.nodes.push(Node::Str(key));
-                    self.space();
-                    if self.peek()? != b':' {
-                        return None;
-                    }
-                    self.pos += 1;
                 }
                 self.value(depth + 1)?;
-                self.space();
-                match self.peek()? {
-                    b',' => self.pos += 1,
-                    b if b == close => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return None,
+                if self.read.next(close)? {
+                    break;
                 }
             }
         }
@@ -174,19 +136,100 @@ impl<'a> Reader<'a> {
         };
         Some(())
     }
+}
 
-    fn literal(&mut self, word: &str, node: Node<'a>) -> Option<()> {
+/// The reading itself, shared by the tape and by a comparison that reads as it goes
+/// (`policy::exact_stream`): each method reads one piece of JSON syntax and answers `None`
+/// when the text is not JSON there.
+pub(crate) struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader of `text`, if it is UTF-8.
+    pub(crate) fn new(text: &'a [u8]) -> Option<Reader<'a>> {
+        let text = std::str::from_utf8(text).ok()?;
+        Some(Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+        })
+    }
+
+    /// Whether only whitespace is left.
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.space();
+        self.pos == self.bytes.len()
+    }
+
+    /// JSON's four whitespace bytes, as `serde_json` skips them.
+    pub(crate) fn space(&mut self) {
+        let (bytes, mut i) = (self.bytes, self.pos);
+        while let Some(b' ' | b'\n' | b'\t' | b'\r') = bytes.get(i) {
+            i += 1;
+        }
+        self.pos = i;
+    }
+
+    pub(crate) fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// Past the opening byte of an object or array (next); whether `close` follows at once.
+    pub(crate) fn open(&mut self, close: u8) -> bool {
+        self.pos += 1;
+        self.space();
+        let empty = self.peek() == Some(close);
+        if empty {
+            self.pos += 1;
+        }
+        empty
+    }
+
+    /// An object member's key and its colon.
+    pub(crate) fn key(&mut self) -> Option<Text<'a>> {
+        self.space();
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let key = self.string()?;
+        self.space();
+        if self.peek()? != b':' {
+            return None;
+        }
+        self.pos += 1;
+        Some(key)
+    }
+
+    /// After a member or item: a comma (`Some(false)`), or `close` (`Some(true)`).
+    pub(crate) fn next(&mut self, close: u8) -> Option<bool> {
+        self.space();
+        match self.peek()? {
+            b',' => {
+                self.pos += 1;
+                Some(false)
+            }
+            b if b == close => {
+                self.pos += 1;
+                Some(true)
+            }
+            _ => None,
+        }
+    }
+
+    pub(crate) fn literal(&mut self, word: &str) -> Option<()> {
         if !self.bytes[self.pos..].starts_with(word.as_bytes()) {
             return None;
         }
         self.pos += word.len();
-        self.nodes.push(node);
         Some(())
     }
 
     /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`, nothing more: what follows is the
     /// caller's to judge (`01` fails there, on the `1`).
-    fn number(&mut self) -> Option<()> {
+    pub(crate) fn number(&mut self) -> Option<&'a str> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -213,8 +256,7 @@ impl<'a> Reader<'a> {
             }
             self.digits();
         }
-        self.nodes.push(Node::Number(&self.text[start..self.pos]));
-        Some(())
+        Some(&self.text[start..self.pos])
     }
 
     fn digits(&mut self) {
@@ -226,7 +268,7 @@ impl<'a> Reader<'a> {
     /// A string, the opening quote at `pos`. Without escapes it is borrowed; with them,
     /// `serde_json` resolves them (surrogate pairs and all), so escapes mean exactly what they
     /// mean there, lone surrogates refused alike.
-    fn string(&mut self) -> Option<Text<'a>> {
+    pub(crate) fn string(&mut self) -> Option<Text<'a>> {
         // Where a plain run of a string's bytes stops: its closing quote, a backslash, or a
         // control character (which JSON does not allow unescaped). One load per byte.
         const STOPS: [bool; 256] = {

@@ -39,8 +39,8 @@ impl FieldPolicy {
         true
     }
 
-    /// `write_exact_raw` of a text already read: for a caller that holds its tape.
-    pub fn write_exact_tape(&self, op: Option<&str>, tape: &Tape<'_>, out: &mut String) {
+    /// `write_exact_raw` of a text already read.
+    fn write_exact_tape(&self, op: Option<&str>, tape: &Tape<'_>, out: &mut String) {
         let mut walk = Walk {
             path: Vec::with_capacity(8),
             members: Vec::with_capacity(16),

@@ -22,10 +22,10 @@ use crate::matching::tape::{Node, Tape};
 
 /// The part of a recorded JSON body the policy compares exactly.
 #[derive(Debug)]
-pub struct ExactBody(Exact);
+pub struct ExactBody(pub(super) Exact);
 
 #[derive(Debug)]
-enum Exact {
+pub(super) enum Exact {
     /// The members the policy compares exactly, sorted by key.
     Object(Vec<(String, Exact)>),
     Array(Vec<Exact>),
@@ -46,17 +46,17 @@ pub enum Verdict {
 }
 
 /// More members than this in one recorded object: `Unsure` (a bit per member tells repeats).
-const MAX_MEMBERS: usize = 64;
+pub(super) const MAX_MEMBERS: usize = 64;
 
 /// The path to a node as a chain up to the root, built on the stack as the walk descends: the
 /// policy is asked only about members the recording lacks, and only then is the path collected.
-struct Up<'a> {
-    segment: Cow<'a, str>,
-    parent: Option<&'a Up<'a>>,
+pub(super) struct Up<'a> {
+    pub(super) segment: Cow<'a, str>,
+    pub(super) parent: Option<&'a Up<'a>>,
 }
 
 impl Up<'_> {
-    fn segments(&self) -> Vec<&str> {
+    pub(super) fn segments(&self) -> Vec<&str> {
         let mut out = Vec::with_capacity(8);
         let mut at = Some(self);
         while let Some(link) = at {
@@ -217,7 +217,7 @@ impl FieldPolicy {
 
 /// Where `key` is among `members` (sorted by key). A few members are scanned, lengths first:
 /// keys of one object mostly differ in length, and this runs for every member of every body.
-fn find_member(members: &[(String, Exact)], key: &str) -> Option<usize> {
+pub(super) fn find_member(members: &[(String, Exact)], key: &str) -> Option<usize> {
     if members.len() <= 16 {
         members.iter().position(|(k, _)| k.len() == key.len() && k == key)
     } else {

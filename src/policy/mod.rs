@@ -16,6 +16,7 @@ use serde_json::Value;
 
 pub mod doc;
 mod exact;
+mod exact_stream;
 mod exact_tree;
 
 pub use doc::{PolicyDoc, RedactDoc};

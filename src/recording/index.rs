@@ -6,7 +6,7 @@
 //! would be sent finds its head by those bytes, without building one; any other spelling builds
 //! the head from its parts and finds the same. Under one head sit the distinct recorded bodies, each by the part the policy
 //! compares exactly. A request's JSON body is compared with up to `FEW` of them as trees
-//! (`FieldPolicy::compare_exact`, straight from the request's bytes); with more (a GraphQL
+//! (`FieldPolicy::compare_exact_text`, straight from the request's bytes); with more (a GraphQL
 //! endpoint), or when a repeated key leaves a tree unsure, its exact part is written as
 //! canonical JSON and looked up by that text, which is also how other bodies are found. Either
 //! way key order, whitespace and number spelling never matter. Fields the policy compares by
@@ -20,7 +20,6 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use super::{Body, Interaction, ReceivedBody, ReceivedQuery};
-use crate::matching::tape::Tape;
 use crate::policy::{Action, ExactBody, FieldPolicy, Verdict};
 
 /// The header a mock's answer says the partner's time in (`server::LIVE_TIME_HEADER`).
@@ -116,19 +115,15 @@ impl Bodies {
     /// The group whose body a request's matches.
     fn find(&self, policy: &FieldPolicy, op: Option<&str>, body: &ReceivedBody) -> Option<&Group> {
         let few_trees = self.groups.len() <= FEW && self.groups.iter().all(|g| g.tree.is_some());
-        let Some(tape) = few_trees.then(|| body.raw_json().and_then(Tape::read)).flatten() else {
+        let Some(raw) = few_trees.then(|| body.raw_json()).flatten() else {
             return self.by_text(&body_text(policy, op, body));
         };
         for g in &self.groups {
-            match g.tree.as_ref().map(|tree| policy.compare_exact(op, &tape, tree)) {
+            match g.tree.as_ref().map(|tree| policy.compare_exact_text(op, raw, tree)) {
                 Some(Verdict::Same) => return Some(g),
                 Some(Verdict::Different) => {}
-                // A repeated key: the text decides, written from the tape already read.
-                Some(Verdict::Unsure) | None => {
-                    let mut text = String::new();
-                    policy.write_exact_tape(op, &tape, &mut text);
-                    return self.by_text(&text);
-                }
+                // Not JSON as the comparison reads it, or a repeated key: the text decides.
+                Some(Verdict::Unsure) | None => return self.by_text(&body_text(policy, op, body)),
             }
         }
         None

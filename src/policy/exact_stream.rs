@@ -1,0 +1,207 @@
+//! A request body's bytes compared with a recorded body's exact part (`ExactBody`) as they are
+//! read: no tape of the document is built first.
+//!
+//! `compare_exact` on a tape answers the replay key exactly (tests hold it to the canonical
+//! texts), but reading the tape first cost a POST more than the comparison itself: a node
+//! pushed per value, all of them kept, then walked again. This comparison walks the text once,
+//! with the tape's own `Reader`, and answers exactly what `compare_exact` answers on the tape
+//! of that text, and `Unsure` where no tape can be read (not JSON, or too deep): the caller
+//! then lets the canonical text decide. Tests and the `matching` fuzz target hold it to that.
+//! So a text is always read to its end, also past a difference: only the whole text tells
+//! whether it is JSON, and only the rest of an object whether a recorded key repeats.
+
+use std::borrow::Cow;
+
+use super::FieldPolicy;
+use super::exact_tree::{Exact, ExactBody, MAX_MEMBERS, Up, Verdict, find_member};
+use crate::matching::tape::Reader;
+
+/// Deeper than this, `Unsure`: the tape reads no deeper.
+const MAX_DEPTH: usize = 64;
+
+impl FieldPolicy {
+    /// Whether the JSON `text` has `recorded` as its exact part: what `compare_exact` says of
+    /// its tape, without building one.
+    pub fn compare_exact_text(&self, op: Option<&str>, text: &[u8], recorded: &ExactBody) -> Verdict {
+        let Some(mut read) = Reader::new(text) else {
+            return Verdict::Unsure;
+        };
+        match self.stream_node(op, &mut read, Some(&recorded.0), None, 0) {
+            Some(Verdict::Unsure) | None => Verdict::Unsure,
+            Some(verdict) if read.at_end() => verdict,
+            Some(_) => Verdict::Unsure,
+        }
+    }
+
+    /// Reads one value and compares it with `want`; with no `want` (a value whose verdict is
+    /// already known), reads it only to get past it. `None`: not readable here.
+    fn stream_node(
+        &self,
+        op: Option<&str>,
+        read: &mut Reader<'_>,
+        want: Option<&Exact>,
+        up: Option<&Up<'_>>,
+        depth: usize,
+    ) -> Option<Verdict> {
+        let same = |b: bool| Some(if b { Verdict::Same } else { Verdict::Different });
+        read.space();
+        match read.peek()? {
+            b'{' => {
+                let members = match want {
+                    Some(Exact::Object(members)) => Some(members.as_slice()),
+                    _ => None,
+                };
+                let verdict = self.stream_object(op, read, members, up, depth)?;
+                // Read as an object, it was compared with one only if the recording has one.
+                Some(if want.is_some() && members.is_none() {
+                    Verdict::Different
+                } else {
+                    verdict
+                })
+            }
+            b'[' => {
+                let items = match want {
+                    Some(Exact::Array(items)) => Some(items.as_slice()),
+                    _ => None,
+                };
+                let verdict = self.stream_array(op, read, items, up, depth)?;
+                Some(if want.is_some() && items.is_none() {
+                    Verdict::Different
+                } else {
+                    verdict
+                })
+            }
+            b'"' => {
+                let s = read.string()?;
+                match want {
+                    Some(Exact::Str(w)) => same(s.as_str() == w),
+                    _ => same(false),
+                }
+            }
+            b'-' | b'0'..=b'9' => {
+                let text = read.number()?;
+                match want {
+                    Some(Exact::Number(c)) => same(crate::matching::number::canonical_text_of(text) == c.as_str()),
+                    _ => same(false),
+                }
+            }
+            b't' | b'f' => {
+                let b = read.peek() == Some(b't');
+                read.literal(if b { "true" } else { "false" })?;
+                same(matches!(want, Some(Exact::Bool(w)) if *w == b))
+            }
+            b'n' => {
+                read.literal("null")?;
+                same(matches!(want, Some(Exact::Null)))
+            }
+            _ => None,
+        }
+    }
+
+    /// An object, compared member by member as `compare_object` does on a tape: a difference
+    /// is final only once the rest of the object has shown no repeat of a recorded key.
+    fn stream_object(
+        &self,
+        op: Option<&str>,
+        read: &mut Reader<'_>,
+        members: Option<&[(String, Exact)]>,
+        up: Option<&Up<'_>>,
+        depth: usize,
+    ) -> Option<Verdict> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let compared = members.is_some();
+        let members = match members {
+            Some(m) if m.len() > MAX_MEMBERS => return Some(Verdict::Unsure),
+            Some(m) => m,
+            // Not compared: read past, keys and all.
+            None => &[],
+        };
+        let mut seen: u64 = 0;
+        let mut verdict = Verdict::Same;
+        if !read.open(b'}') {
+            loop {
+                let key = read.key()?;
+                let key = key.as_str();
+                let here = Up {
+                    segment: Cow::Borrowed(key),
+                    parent: up,
+                };
+                match find_member(members, key) {
+                    Some(p) => {
+                        let bit = 1u64 << p;
+                        if seen & bit != 0 {
+                            return Some(Verdict::Unsure);
+                        }
+                        seen |= bit;
+                        let want = (verdict == Verdict::Same).then_some(&members[p].1);
+                        match self.stream_node(op, read, want, Some(&here), depth + 1)? {
+                            Verdict::Same => {}
+                            // Past a difference the value was only read past.
+                            Verdict::Different if want.is_some() => verdict = Verdict::Different,
+                            Verdict::Different => {}
+                            Verdict::Unsure => return Some(Verdict::Unsure),
+                        }
+                    }
+                    None => {
+                        // A member the recording lacks: the same only if the policy leaves it out.
+                        if compared && verdict == Verdict::Same && self.body(op, &here.segments()).is_none() {
+                            verdict = Verdict::Different;
+                        }
+                        if self.stream_node(op, read, None, Some(&here), depth + 1)? == Verdict::Unsure {
+                            return Some(Verdict::Unsure);
+                        }
+                    }
+                }
+                if read.next(b'}')? {
+                    break;
+                }
+            }
+        }
+        if verdict == Verdict::Same && seen.count_ones() as usize != members.len() {
+            verdict = Verdict::Different;
+        }
+        Some(verdict)
+    }
+
+    /// An array, item by item; the first item that is not the same decides, and the rest is
+    /// read past only when that item was different.
+    fn stream_array(
+        &self,
+        op: Option<&str>,
+        read: &mut Reader<'_>,
+        items: Option<&[Exact]>,
+        up: Option<&Up<'_>>,
+        depth: usize,
+    ) -> Option<Verdict> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let items = items.unwrap_or(&[]);
+        let mut verdict = Verdict::Same;
+        let mut n = 0;
+        if !read.open(b']') {
+            loop {
+                let here = Up {
+                    segment: super::exact::index_segment(n),
+                    parent: up,
+                };
+                let want = if verdict == Verdict::Same { items.get(n) } else { None };
+                match self.stream_node(op, read, want, Some(&here), depth + 1)? {
+                    Verdict::Same => {}
+                    Verdict::Different => verdict = Verdict::Different,
+                    Verdict::Unsure => return Some(Verdict::Unsure),
+                }
+                n += 1;
+                if read.next(b']')? {
+                    break;
+                }
+            }
+        }
+        if verdict == Verdict::Same && n != items.len() {
+            verdict = Verdict::Different;
+        }
+        Some(verdict)
+    }
+}
