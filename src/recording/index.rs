@@ -333,6 +333,9 @@ impl KeyBody for ReceivedBody {
     /// From the bytes when they read as JSON (`write_exact_raw` writes what `write_exact` would
     /// for the parsed body); otherwise from the parsed body, which `serde_json` decides.
     fn write_key(&self, policy: &FieldPolicy, op: Option<&str>, out: &mut String) {
+        if self.arrived_empty() {
+            return;
+        }
         if let Some(raw) = self.raw_json()
             && policy.write_exact_raw(op, raw, out)
         {
@@ -342,6 +345,9 @@ impl KeyBody for ReceivedBody {
     }
 
     fn size_guess(&self) -> usize {
+        if self.arrived_empty() {
+            return 0;
+        }
         match self.raw_json() {
             Some(raw) => raw.len() + 16,
             None => self.parsed().size_guess(),

@@ -65,6 +65,12 @@ impl ReceivedBody {
         self.parsed.get_or_init(|| Body::read(self.declared, &self.raw))
     }
 
+    /// Whether the body arrived with no bytes: no body (`Body::read` of nothing), known without
+    /// reading it, as most requests (a GET) are.
+    pub fn arrived_empty(&self) -> bool {
+        self.raw.is_empty() && self.parsed.get().is_none()
+    }
+
     /// Whether the body is still unread and may be JSON: the lookup key can then read the
     /// bytes itself rather than build a parsed body nobody else may need.
     pub fn raw_json(&self) -> Option<&[u8]> {

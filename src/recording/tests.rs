@@ -596,6 +596,23 @@ mod body_roads {
         found_file(index, p, "createTicket", req)
     }
 
+    /// A body that arrived with no bytes keys as no body, whatever its content type says,
+    /// without being read: the same text as `Body::None` and as the body read.
+    #[test]
+    fn an_empty_body_keys_as_no_body_unread() {
+        let p = FieldPolicy::default();
+        for (json, form) in [(true, false), (false, true), (false, false)] {
+            let empty = ReceivedBody::received(Declared { json, form }, b"");
+            assert!(empty.arrived_empty());
+            let unread = crate::recording::index::body_text(&p, None, &empty);
+            assert_eq!(unread, crate::recording::index::body_text(&p, None, &Body::None));
+            assert_eq!(unread, crate::recording::index::body_text(&p, None, empty.parsed()));
+            assert!(!empty.arrived_empty(), "read now");
+            let none: ReceivedBody = Body::None.into();
+            assert!(!none.arrived_empty(), "made from a parsed body");
+        }
+    }
+
     /// Bodies that are not all JSON under one head go by the canonical text, as before trees:
     /// a recorded text body that reads as the request's JSON still answers it, a form body
     /// still answers its form, and neither answers anything else.
