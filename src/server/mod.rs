@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt as _, Limited};
 use hyper::{HeaderMap, Method, Request, Response, StatusCode};
 use serde_json::json;
 use tokio::sync::oneshot;
@@ -29,6 +28,7 @@ pub mod faults;
 pub mod journal;
 pub mod limits;
 mod proxy;
+mod request_body;
 pub mod simulate;
 mod standalone;
 pub mod tls;
@@ -568,13 +568,13 @@ where
     // Most requests (a GET) have no body: hyper knows, and collecting nothing still costs a
     // collector and its buffer list on every one.
     let collected = if hyper::body::Body::is_end_stream(&body) {
-        Ok(Bytes::new())
+        Some(Bytes::new())
     } else {
-        Limited::new(body, MAX_BODY).collect().await.map(|b| b.to_bytes())
+        request_body::read_whole(body, MAX_BODY).await
     };
     let body: Bytes = match collected {
-        Ok(b) => b,
-        Err(_) => {
+        Some(b) => b,
+        None => {
             return Ok(json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 &[],
