@@ -88,12 +88,22 @@ impl Journal {
     }
 
     pub fn push(&self, e: Entry) {
-        if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() == self.cap {
-                entries.pop_front();
+        // Allocated before the lock and the oldest entry freed after it: the lock is taken by
+        // every request on every worker thread, so it is held for the two moves alone.
+        let e = Arc::new(e);
+        let dropped = match self.entries.lock() {
+            Ok(mut entries) => {
+                let oldest = if entries.len() == self.cap {
+                    entries.pop_front()
+                } else {
+                    None
+                };
+                entries.push_back(e);
+                oldest
             }
-            entries.push_back(Arc::new(e));
-        }
+            Err(_) => None,
+        };
+        drop(dropped);
         // Only a step waiting on the journal listens; with none, telling nobody would still take
         // the channel's lock on every request. No wake-up is lost: a waiter subscribes before
         // it reads the entries, so one that subscribes after this check sees this entry.
