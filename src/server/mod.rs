@@ -243,7 +243,8 @@ impl InProcess {
         B: hyper::body::Body<Data = Bytes>,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        handle(&self.0, req).await
+        let (parts, body) = req.into_parts();
+        handle(&self.0, &parts, body).await
     }
 }
 
@@ -392,21 +393,27 @@ where
         async move {
             seen.in_flight.fetch_add(1, Ordering::Relaxed);
             // A panic here is a bug in contrail: the client gets a 500 that says so and the
-            // run ends as a harness failure, rather than a connection silently dropped.
-            let (method, uri) = (req.method().clone(), req.uri().clone());
-            let reply =
-                match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handle(&seen.shared, req))).await {
-                    Ok(reply) => reply,
-                    Err(payload) => {
-                        let doing = format!("the {:?} mock answering {method} {}", seen.shared.partner, uri.path());
-                        let message = crate::panics::caught(payload.as_ref(), &doing);
-                        Ok(json_response(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            &[],
-                            json!({ "error": format!("contrail mock: internal error in {doing}: {message}") }),
-                        ))
-                    }
-                };
+            // run ends as a harness failure, rather than a connection silently dropped. The
+            // handler borrows the request's head, so the message can name it without a copy.
+            let (parts, body) = req.into_parts();
+            let handled = handle(&seen.shared, &parts, body);
+            let reply = match futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(handled)).await {
+                Ok(reply) => reply,
+                Err(payload) => {
+                    let doing = format!(
+                        "the {:?} mock answering {} {}",
+                        seen.shared.partner,
+                        parts.method,
+                        parts.uri.path()
+                    );
+                    let message = crate::panics::caught(payload.as_ref(), &doing);
+                    Ok(json_response(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        &[],
+                        json!({ "error": format!("contrail mock: internal error in {doing}: {message}") }),
+                    ))
+                }
+            };
             seen.answered.fetch_add(1, Ordering::Relaxed);
             seen.in_flight.fetch_sub(1, Ordering::Relaxed);
             reply
@@ -556,7 +563,7 @@ fn warn_if_stale(s: &Shared, entry: &crate::recording::index::Entry, incoming: &
 
 /// Applies a programmed fault if one is due, answers, and journals the request with the answer.
 /// An `Err` makes hyper drop the connection (the `Reset` fault).
-async fn handle<B>(s: &Arc<Shared>, req: Request<B>) -> Result<Reply, std::io::Error>
+async fn handle<B>(s: &Arc<Shared>, parts: &hyper::http::request::Parts, body: B) -> Result<Reply, std::io::Error>
 where
     B: hyper::body::Body<Data = Bytes>,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -564,7 +571,6 @@ where
     crate::panics::inject("mock");
     // When the request arrived: what spacing checks measure, whatever the answer then took.
     let arrived = std::time::Instant::now();
-    let (parts, body) = req.into_parts();
     // Most requests (a GET) have no body: hyper knows, and collecting nothing still costs a
     // collector and its buffer list on every one.
     let collected = if hyper::body::Body::is_end_stream(&body) {
