@@ -46,26 +46,20 @@ impl FieldPolicy {
         let same = |b: bool| Some(if b { Verdict::Same } else { Verdict::Different });
         read.space();
         match read.peek()? {
-            b'{' => {
-                let members = match want {
-                    Some(Exact::Object(members)) => Some(members.as_slice()),
-                    _ => None,
+            open @ (b'{' | b'[') => {
+                let (members, items) = match want {
+                    Some(Exact::Object(m)) if open == b'{' => (Some(m.as_slice()), None),
+                    Some(Exact::Array(a)) if open == b'[' => (None, Some(a.as_slice())),
+                    _ => (None, None),
                 };
-                let verdict = self.stream_object(op, read, members, up, depth)?;
-                // Read as an object, it was compared with one only if the recording has one.
-                Some(if want.is_some() && members.is_none() {
-                    Verdict::Different
+                let verdict = if open == b'{' {
+                    self.stream_object(op, read, members, up, depth)?
                 } else {
-                    verdict
-                })
-            }
-            b'[' => {
-                let items = match want {
-                    Some(Exact::Array(items)) => Some(items.as_slice()),
-                    _ => None,
+                    self.stream_array(op, read, items, up, depth)?
                 };
-                let verdict = self.stream_array(op, read, items, up, depth)?;
-                Some(if want.is_some() && items.is_none() {
+                // Read past uncompared where the recording has a value: one of another kind.
+                let compared = members.is_some() || items.is_some();
+                Some(if want.is_some() && !compared {
                     Verdict::Different
                 } else {
                     verdict

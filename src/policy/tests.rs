@@ -283,13 +283,7 @@ mod raw_road {
         ) {
             let mut text = String::new();
             write(&d, &mut std::iter::repeat(false), &mut text);
-            let mut bytes = text.into_bytes();
-            let i = at.index(bytes.len().max(1)).min(bytes.len());
-            match how {
-                0 if i < bytes.len() => bytes[i] = byte,
-                1 if i < bytes.len() => { bytes.remove(i); }
-                _ => bytes.insert(i, byte),
-            }
+            let bytes = broken(text.into_bytes(), at, byte, how);
             let p = policy_with_rules();
             if let Some(got) = raw(&p, &bytes) {
                 prop_assert_eq!(Some(got), parsed(&p, &bytes), "{}", String::from_utf8_lossy(&bytes));
@@ -386,6 +380,41 @@ mod raw_road {
         }
     }
 
+    /// `bytes` with the byte at `at` changed to `byte` (`how` 0), dropped (1) or `byte` added
+    /// before it (2); as they are otherwise.
+    fn broken(mut bytes: Vec<u8>, at: prop::sample::Index, byte: u8, how: u8) -> Vec<u8> {
+        let i = at.index(bytes.len().max(1)).min(bytes.len());
+        match how {
+            0 if i < bytes.len() => bytes[i] = byte,
+            1 if i < bytes.len() => {
+                bytes.remove(i);
+            }
+            2 => bytes.insert(i, byte),
+            _ => {}
+        }
+        bytes
+    }
+
+    /// `recorded` written plainly, and the request made from it: changed at its `at`-th node
+    /// as `how` picks (`mutate`), then written in the spellings `choices` pick.
+    fn recorded_and_sent(
+        recorded: &Doc,
+        fresh: &Doc,
+        key: &str,
+        at: prop::sample::Index,
+        how: u8,
+        choices: Vec<bool>,
+    ) -> (String, String) {
+        let mut recorded_text = String::new();
+        write(recorded, &mut std::iter::repeat(false), &mut recorded_text);
+        let mut sent = recorded.clone();
+        let mut at = at.index(nodes(&sent));
+        mutate(&mut sent, &mut at, how, fresh, key);
+        let mut sent_text = String::new();
+        write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
+        (recorded_text, sent_text)
+    }
+
     /// `d` changed at its `at`-th node (in document order) in the way `how` picks: replaced, a
     /// member added, dropped, repeated later (the new value counts) or earlier (it does not),
     /// the members reversed, an item added; or left as it is.
@@ -467,13 +496,7 @@ mod raw_road {
             how in 0..9u8,
             choices in prop::collection::vec(any::<bool>(), 0..200),
         ) {
-            let mut recorded_text = String::new();
-            write(&recorded, &mut std::iter::repeat(false), &mut recorded_text);
-            let mut sent = recorded.clone();
-            let mut at = at.index(nodes(&sent));
-            mutate(&mut sent, &mut at, how, &fresh, &key);
-            let mut sent_text = String::new();
-            write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
+            let (recorded_text, sent_text) = recorded_and_sent(&recorded, &fresh, &key, at, how, choices);
             for p in [policy(&[]), policy_with_rules(), policy_with_nested_rules()] {
                 let same = raw(&p, sent_text.as_bytes()) == parsed(&p, recorded_text.as_bytes());
                 match verdict(&p, &recorded_text, &sent_text) {
@@ -545,22 +568,9 @@ mod raw_road {
             byte in prop_oneof![Just(b','), Just(b'"'), Just(b'}'), Just(b']'), Just(b'{'), Just(b'['), Just(b' '), Just(0xffu8), any::<u8>()],
             breaking in 0..4u8,
         ) {
-            let mut recorded_text = String::new();
-            write(&recorded, &mut std::iter::repeat(false), &mut recorded_text);
+            let (recorded_text, sent_text) = recorded_and_sent(&recorded, &fresh, &key, at, how, choices);
             let recorded_value: Value = serde_json::from_str(&recorded_text).expect("recorded JSON");
-            let mut sent = recorded.clone();
-            let mut at = at.index(nodes(&sent));
-            mutate(&mut sent, &mut at, how, &fresh, &key);
-            let mut sent_text = String::new();
-            write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
-            let mut bytes = sent_text.into_bytes();
-            let i = broken_at.index(bytes.len().max(1)).min(bytes.len());
-            match breaking {
-                0 if i < bytes.len() => bytes[i] = byte,
-                1 if i < bytes.len() => { bytes.remove(i); }
-                2 => bytes.insert(i, byte),
-                _ => {}
-            }
+            let bytes = broken(sent_text.into_bytes(), broken_at, byte, breaking);
             for p in [policy(&[]), policy_with_rules(), policy_with_nested_rules()] {
                 stream_agrees(&p, &p.exact_body(None, &recorded_value), &bytes)?;
             }
