@@ -571,14 +571,7 @@ where
     crate::panics::inject("mock");
     // When the request arrived: what spacing checks measure, whatever the answer then took.
     let arrived = std::time::Instant::now();
-    // Most requests (a GET) have no body: hyper knows, and collecting nothing still costs a
-    // collector and its buffer list on every one.
-    let collected = if hyper::body::Body::is_end_stream(&body) {
-        Some(Bytes::new())
-    } else {
-        request_body::read_whole(body, MAX_BODY).await
-    };
-    let body: Bytes = match collected {
+    let body: Bytes = match request_body::read_whole(body, MAX_BODY).await {
         Some(b) => b,
         None => {
             return Ok(json_response(

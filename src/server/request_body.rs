@@ -9,11 +9,15 @@ use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt as _;
 
 /// The body's bytes, or `None` when it is over `limit` bytes or fails (cut off, say).
-/// Trailers are not part of it.
+/// Trailers are not part of it. A body hyper knows is empty (most requests: a GET) is not
+/// polled at all.
 pub async fn read_whole<B>(body: B, limit: usize) -> Option<Bytes>
 where
     B: hyper::body::Body<Data = Bytes>,
 {
+    if body.is_end_stream() {
+        return Some(Bytes::new());
+    }
     let mut body = std::pin::pin!(body);
     let (mut first, mut joined): (Option<Bytes>, Option<BytesMut>) = (None, None);
     let mut size = 0usize;
