@@ -35,17 +35,12 @@ impl FieldPolicy {
         let Some(tape) = Tape::read(raw) else {
             return false;
         };
-        self.write_exact_tape(op, &tape, out);
-        true
-    }
-
-    /// `write_exact_raw` of a text already read.
-    fn write_exact_tape(&self, op: Option<&str>, tape: &Tape<'_>, out: &mut String) {
         let mut walk = Walk {
             path: Vec::with_capacity(8),
             members: Vec::with_capacity(16),
         };
-        self.write_node(op, tape, 0, &mut walk, out);
+        self.write_node(op, &tape, 0, &mut walk, out);
+        true
     }
 
     fn write_value<'v>(&self, op: Option<&str>, v: &'v Value, path: &mut Vec<Cow<'v, str>>, out: &mut String) {
