@@ -4,8 +4,8 @@
 //! The key's head is method + path + query (sorted, so order never matters) + the credential
 //! headers carried. A request whose target (path and query) arrives spelled as a recording's
 //! would be sent finds its head by those bytes, without building one; any other spelling builds
-//! the head from its parts and finds the same. Under one head sit the distinct recorded bodies, each by the part the policy
-//! compares exactly. A request's JSON body is compared with up to `FEW` of them as trees
+//! the head from its parts and finds the same. Under one head sit the distinct recorded bodies,
+//! each by the part the policy compares exactly. A request's JSON body is compared with up to `FEW` of them as trees
 //! (`FieldPolicy::compare_exact_text`, straight from the request's bytes); with more (a GraphQL
 //! endpoint), or when a repeated key leaves a tree unsure, its exact part is written as
 //! canonical JSON and looked up by that text, which is also how other bodies are found. Either
@@ -471,7 +471,15 @@ impl Index {
         let op = interaction.meta.operation.as_deref();
         let credentials = credentials_of(policy, op, r.headers.keys().map(String::as_str));
         let head = head(policy, op, &credentials, &r.method, &r.path, borrowed_pairs(&r.query));
-        self.spell_target(policy, op, &credentials, r, &head);
+        let h = match self.by_head.get(&head) {
+            Some(&h) => h,
+            None => {
+                self.heads.push(Bodies::default());
+                self.by_head.insert(head.clone(), self.heads.len() - 1);
+                self.heads.len() - 1
+            }
+        };
+        self.spell_target(policy, op, &credentials, r, &head, h);
         let text = body_text(policy, op, &r.body);
         let tree = match &r.body {
             Body::Json(v) => Some(policy.exact_body(op, v)),
@@ -513,14 +521,6 @@ impl Index {
             response_headers,
             credentials,
         });
-        let h = match self.by_head.get(&head) {
-            Some(&h) => h,
-            None => {
-                self.by_head.insert(head, self.heads.len());
-                self.heads.push(Bodies::default());
-                self.heads.len() - 1
-            }
-        };
         let bodies = &mut self.heads[h];
         let g = match bodies.by_text.get(&text) {
             Some(&g) => g,
@@ -554,7 +554,8 @@ impl Index {
     }
 
     /// Keeps the target a client most likely sent for recorded request `r` (its path, and its
-    /// query in recorded order, form-encoded), if the request road builds `head` from it.
+    /// query in recorded order, form-encoded) as a road to head number `h`, if the request road
+    /// builds `head_of_recording` from it.
     fn spell_target(
         &mut self,
         policy: &FieldPolicy,
@@ -562,6 +563,7 @@ impl Index {
         credentials: &str,
         r: &super::RecordedRequest,
         head_of_recording: &str,
+        h: usize,
     ) {
         let mut target = r.path.clone();
         if !r.query.is_empty() {
@@ -585,10 +587,6 @@ impl Index {
         if from_target != head_of_recording {
             return;
         }
-        let head = match self.by_head.get(head_of_recording) {
-            Some(&h) => h,
-            None => self.heads.len(),
-        };
         let method = r.method.to_ascii_uppercase();
         let targets = self.by_target.entry(target).or_default();
         if !targets
@@ -599,7 +597,7 @@ impl Index {
                 method,
                 credentials: credentials.to_string(),
                 op: op.map(str::to_string),
-                head,
+                head: h,
             });
         }
     }
