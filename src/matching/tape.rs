@@ -1,14 +1,16 @@
 //! A strict, borrowing read of a JSON text, for the replay key: the nodes of the document in
 //! order, strings borrowed from the text, no tree of owned maps and strings.
 //!
-//! The mock answers every request by a key holding the body's canonical JSON. Building a
-//! `serde_json::Value` for that (a map and a string per key, a number's text copied) was a
-//! fifth of the replay path's instructions. This reader is the fast road only: whenever it is
+//! The replay key holds a body's canonical JSON when the body cannot be compared with a few
+//! recorded trees. Building a `serde_json::Value` for that (a map and a string per key, a
+//! number's text copied) was a fifth of the replay path's instructions. The `Reader` below is
+//! also what `policy::exact_stream` reads with when it compares a body as it goes, so both
+//! roads accept exactly the same texts. This reader is the fast road only: whenever it is
 //! not sure, it answers `None` and the caller takes `serde_json`, the road that decides what
 //! JSON is. It must therefore never accept a text `serde_json` refuses (a trailing comma, a
 //! leading zero, a control character in a string, a lone surrogate, invalid UTF-8, trailing
 //! bytes); refusing one `serde_json` accepts only costs speed. The equivalence is tested both
-//! ways in `matching::tests` and fuzzed (`fuzz_targets/matching.rs`).
+//! ways in `policy::tests` (`raw_road`) and fuzzed (`fuzz/harness/values.rs`, target `matching`).
 
 /// Deeper documents are left to `serde_json` (whose own limit is 127 levels).
 const MAX_DEPTH: usize = 64;

@@ -1,5 +1,10 @@
-//! The exact part of a recorded JSON body kept as a tree, so that a request's body (read as a
-//! `matching::tape`) can be told the same or not without writing its canonical text.
+//! The exact part of a recorded JSON body kept as a tree, so that a request's body can be told
+//! the same or not without writing its canonical text.
+//!
+//! The mock compares while it reads the request's bytes (`exact_stream`). `compare_exact` here
+//! compares the request's tape instead: it is the reference that road is held to (by the
+//! policy tests and the `matching` fuzz target), short enough to check against the canonical
+//! texts by reading.
 //!
 //! The replay key used to hold every request body's exact part as canonical JSON: sorted
 //! members, one spelling per string and number. Writing that text was a third of a POST's
