@@ -395,24 +395,27 @@ mod raw_road {
         bytes
     }
 
-    /// `recorded` written plainly, and the request made from it: changed at its `at`-th node
-    /// as `how` picks (`mutate`), then written in the spellings `choices` pick.
-    fn recorded_and_sent(
-        recorded: &Doc,
-        fresh: &Doc,
-        key: &str,
-        at: prop::sample::Index,
-        how: u8,
-        choices: Vec<bool>,
-    ) -> (String, String) {
-        let mut recorded_text = String::new();
-        write(recorded, &mut std::iter::repeat(false), &mut recorded_text);
-        let mut sent = recorded.clone();
-        let mut at = at.index(nodes(&sent));
-        mutate(&mut sent, &mut at, how, fresh, key);
-        let mut sent_text = String::new();
-        write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
-        (recorded_text, sent_text)
+    /// A recorded document written plainly, and the request made from it: changed at one node
+    /// in the way `mutate` picks, then written in spellings picked at random.
+    fn recorded_and_sent() -> impl Strategy<Value = (String, String)> {
+        (
+            doc(),
+            doc(),
+            key(),
+            any::<prop::sample::Index>(),
+            0..9u8,
+            prop::collection::vec(any::<bool>(), 0..200),
+        )
+            .prop_map(|(recorded, fresh, key, at, how, choices)| {
+                let mut recorded_text = String::new();
+                write(&recorded, &mut std::iter::repeat(false), &mut recorded_text);
+                let mut sent = recorded.clone();
+                let mut at = at.index(nodes(&sent));
+                mutate(&mut sent, &mut at, how, &fresh, &key);
+                let mut sent_text = String::new();
+                write(&sent, &mut choices.into_iter().cycle(), &mut sent_text);
+                (recorded_text, sent_text)
+            })
     }
 
     /// `d` changed at its `at`-th node (in document order) in the way `how` picks: replaced, a
@@ -489,14 +492,8 @@ mod raw_road {
         /// the same document respelled, reordered or changed in one place.
         #[test]
         fn the_tree_says_what_the_canonical_texts_say(
-            recorded in doc(),
-            fresh in doc(),
-            key in key(),
-            at in any::<prop::sample::Index>(),
-            how in 0..9u8,
-            choices in prop::collection::vec(any::<bool>(), 0..200),
+            (recorded_text, sent_text) in recorded_and_sent(),
         ) {
-            let (recorded_text, sent_text) = recorded_and_sent(&recorded, &fresh, &key, at, how, choices);
             for p in [policy(&[]), policy_with_rules(), policy_with_nested_rules()] {
                 let same = raw(&p, sent_text.as_bytes()) == parsed(&p, recorded_text.as_bytes());
                 match verdict(&p, &recorded_text, &sent_text) {
@@ -558,17 +555,11 @@ mod raw_road {
         /// that request broken by a byte changed, dropped or added (not JSON any more).
         #[test]
         fn reading_as_it_goes_says_what_the_tape_says(
-            recorded in doc(),
-            fresh in doc(),
-            key in key(),
-            at in any::<prop::sample::Index>(),
-            how in 0..9u8,
-            choices in prop::collection::vec(any::<bool>(), 0..200),
+            (recorded_text, sent_text) in recorded_and_sent(),
             broken_at in any::<prop::sample::Index>(),
             byte in prop_oneof![Just(b','), Just(b'"'), Just(b'}'), Just(b']'), Just(b'{'), Just(b'['), Just(b' '), Just(0xffu8), any::<u8>()],
             breaking in 0..4u8,
         ) {
-            let (recorded_text, sent_text) = recorded_and_sent(&recorded, &fresh, &key, at, how, choices);
             let recorded_value: Value = serde_json::from_str(&recorded_text).expect("recorded JSON");
             let bytes = broken(sent_text.into_bytes(), broken_at, byte, breaking);
             for p in [policy(&[]), policy_with_rules(), policy_with_nested_rules()] {
