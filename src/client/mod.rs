@@ -113,14 +113,68 @@ pub fn install_crypto_provider() {
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     inner: reqwest::Client,
+    /// Whether `inner` talks to contrail's own mocks (never through a proxy).
+    local: bool,
     /// Clients of their own for partners with TLS settings, by origin (`https://host:port`).
-    per_origin: std::collections::HashMap<String, reqwest::Client>,
+    per_origin: std::collections::HashMap<String, Origin>,
     /// Which partner an origin is, for messages.
     partners: std::collections::HashMap<String, String>,
     pub max_body: usize,
     pub timeout: Duration,
     /// Refuse every address but loopback (replay runs).
     pub loopback_only: bool,
+}
+
+/// A client for one origin, and the TLS settings it was built with.
+#[derive(Debug, Clone)]
+struct Origin {
+    client: reqwest::Client,
+    tls: tls::PartnerTls,
+    local: bool,
+}
+
+/// How long a failed HTTPS request waits for a second handshake to say why (see
+/// [`tls::PartnerTls::refusal`]): a refusal comes right after the handshake, one round trip.
+pub const REFUSAL_WAIT: Duration = Duration::from_secs(3);
+
+/// Whether the environment may send a client that honours proxies (not contrail's own mocks)
+/// through one: `HTTPS_PROXY` or `ALL_PROXY` is set (NO_PROXY is not weighed: when in doubt,
+/// no second handshake).
+pub fn proxied() -> bool {
+    ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
+}
+
+/// What TLS says about a failed request to `url`, and the reason to show: the error chain,
+/// and when TLS is not named in it and the request was HTTPS, a handshake made again with the
+/// request's settings (`tls`; the platform's roots when None) for the refusal the request may
+/// have lost (see [`tls::PartnerTls::refusal`]). Only when the request went `direct`ly to the
+/// server: a handshake made past a proxy would not be the one the request made.
+pub async fn tls_failure(
+    url: &str,
+    chain: String,
+    tls: Option<&tls::PartnerTls>,
+    direct: bool,
+    within: Duration,
+) -> (Option<&'static str>, String) {
+    if let Some(what) = tls::explain(&chain) {
+        return (Some(what), chain);
+    }
+    let Some(parsed) = url::Url::parse(url).ok().filter(|u| u.scheme() == "https" && direct) else {
+        return (None, chain);
+    };
+    let refusal = match tls {
+        Some(t) => t.refusal(&parsed, within).await,
+        None => match tls::PartnerTls::system() {
+            Ok(t) => t.refusal(&parsed, within).await,
+            Err(_) => None,
+        },
+    };
+    match refusal.as_deref().and_then(|r| tls::explain(r).map(|w| (w, r))) {
+        Some((what, r)) => (Some(what), format!("{chain}; a handshake made again to see why: {r}")),
+        None => (None, chain),
+    }
 }
 
 /// Whether a URL points at this machine.
@@ -142,6 +196,7 @@ impl HttpClient {
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
         Ok(Self {
             inner,
+            local,
             per_origin: Default::default(),
             partners: Default::default(),
             max_body,
@@ -170,7 +225,14 @@ impl HttpClient {
         let client = builder(self.timeout, local, Some(tls))
             .build()
             .map_err(|e| format!("cannot build the HTTP client for {base_url}: {e}"))?;
-        self.per_origin.insert(base_url.origin().ascii_serialization(), client);
+        self.per_origin.insert(
+            base_url.origin().ascii_serialization(),
+            Origin {
+                client,
+                tls: tls.clone(),
+                local,
+            },
+        );
         Ok(())
     }
 
@@ -183,10 +245,7 @@ impl HttpClient {
             url: url.clone(),
             reason: format!("bad method: {e}"),
         })?;
-        let client = url::Url::parse(&url)
-            .ok()
-            .and_then(|u| self.per_origin.get(&u.origin().ascii_serialization()))
-            .unwrap_or(&self.inner);
+        let client = self.origin(&url).map_or(&self.inner, |o| &o.client);
         let mut builder = client.request(method, &url);
         for (k, v) in &req.headers {
             builder = builder.header(k, v);
@@ -195,7 +254,10 @@ impl HttpClient {
             builder = builder.body(body.clone());
         }
         let started = Instant::now();
-        let mut resp = builder.send().await.map_err(|e| self.classify(&url, e))?;
+        let mut resp = match builder.send().await {
+            Ok(r) => r,
+            Err(e) => return Err(self.classify(&url, e).await),
+        };
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -225,7 +287,7 @@ impl HttpClient {
             let chunk = match resp.chunk().await {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
-                Err(e) if e.is_timeout() => return Err(self.classify(&url, e)),
+                Err(e) if e.is_timeout() => return Err(self.classify(&url, e).await),
                 Err(e) => {
                     return Err(TransportError::Truncated {
                         url,
@@ -258,9 +320,24 @@ impl HttpClient {
         Ok((req, received, started.elapsed()))
     }
 
-    fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {
-        let reason = error_chain(&e);
-        if let Some(what) = tls::explain(&reason) {
+    fn origin(&self, url: &str) -> Option<&Origin> {
+        let u = url::Url::parse(url).ok()?;
+        self.per_origin.get(&u.origin().ascii_serialization())
+    }
+
+    async fn classify(&self, url: &str, e: reqwest::Error) -> TransportError {
+        self.explained(url, error_chain(&e), e.is_timeout(), e.is_connect())
+            .await
+    }
+
+    async fn explained(&self, url: &str, reason: String, timeout: bool, connect: bool) -> TransportError {
+        let (settings, local) = match self.origin(url) {
+            Some(o) => (Some(&o.tls), o.local),
+            None => (None, self.local),
+        };
+        let direct = local || !proxied();
+        let (what, reason) = tls_failure(url, reason, settings, direct, REFUSAL_WAIT.min(self.timeout)).await;
+        if let Some(what) = what {
             let parsed = url::Url::parse(url).ok();
             let partner = parsed
                 .as_ref()
@@ -279,12 +356,12 @@ impl HttpClient {
             let what = what.replace("NAME", partner.map_or("NAME", String::as_str));
             return TransportError::Tls { host, what, reason };
         }
-        if e.is_timeout() {
+        if timeout {
             TransportError::Timeout {
                 url: url.to_string(),
                 timeout: self.timeout,
             }
-        } else if e.is_connect() {
+        } else if connect {
             TransportError::Connect {
                 url: url.to_string(),
                 reason,
@@ -330,3 +407,6 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     }
     parts.join(": ")
 }
+
+#[cfg(test)]
+mod tests;

@@ -112,6 +112,8 @@ struct Shared {
     /// (scenario, key) -> interactions recorded so far in this run.
     recorded: Mutex<HashMap<(String, String), u32>>,
     upstream_client: reqwest::Client,
+    /// The TLS settings `upstream_client` was built with, to ask again why a handshake failed.
+    upstream_tls: Option<crate::client::tls::PartnerTls>,
     journal: Journal,
     faults: Faults,
     /// The contract's per-client rate limit, kept by drift runs.
@@ -280,6 +282,7 @@ fn prepare(cfg: Config) -> Result<Arc<Shared>, StartError> {
         index: RwLock::new(index),
         recorded: Mutex::new(HashMap::new()),
         upstream_client,
+        upstream_tls: cfg.upstream_tls,
         journal: Journal::new(cfg.journal_cap, cfg.limits.journal_body_bytes),
         faults: Faults::default(),
         pacer,

@@ -87,21 +87,33 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
         req = req.header(k, v);
     }
     let started = std::time::Instant::now();
-    let mut resp = req.send().await.map_err(|e| {
-        let chain = crate::client::error_chain(&e);
-        let why = match crate::client::tls::explain(&chain) {
-            Some(what) => format!("TLS failed: {} ({chain})", what.replace("NAME", &s.partner)),
-            None => chain,
-        };
-        NoAnswer {
-            reply: json_response(
-                StatusCode::BAD_GATEWAY,
-                &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
-                json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {why}") }),
-            ),
-            unreachable: Some(why),
+    let mut resp = match req.send().await {
+        Ok(r) => r,
+        Err(e) => {
+            let chain = crate::client::error_chain(&e);
+            let within = crate::client::REFUSAL_WAIT;
+            let (what, chain) = crate::client::tls_failure(
+                url.as_str(),
+                chain,
+                s.upstream_tls.as_ref(),
+                !crate::client::proxied(),
+                within,
+            )
+            .await;
+            let why = match what {
+                Some(what) => format!("TLS failed: {} ({chain})", what.replace("NAME", &s.partner)),
+                None => chain,
+            };
+            return Err(NoAnswer {
+                reply: json_response(
+                    StatusCode::BAD_GATEWAY,
+                    &[(UNMATCHED_HEADER, crate::client::PROXY_UNREACHABLE)],
+                    json!({ "error": format!("contrail mock: the live sandbox {upstream} could not be reached: {why}") }),
+                ),
+                unreachable: Some(why),
+            });
         }
-    })?;
+    };
     let status = resp.status().as_u16();
     let headers = header_pairs(resp.headers());
     let mut body = Vec::new();
