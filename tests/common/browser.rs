@@ -72,6 +72,11 @@ impl Browser {
     pub fn start() -> Option<Browser> {
         let exe = chromium()?;
         let profile = tempfile::tempdir().expect("profile dir");
+        // Chromium keeps its singleton socket in a directory of its own under TMPDIR and removes
+        // it on a clean exit only; the browser is killed (see Drop), so that directory goes
+        // inside the profile, which the test removes.
+        let tmp = profile.path().join("tmp");
+        std::fs::create_dir(&tmp).expect("browser temp dir");
         let (to_browser_r, to_browser_w) = pipe();
         let (from_browser_r, from_browser_w) = pipe();
         use std::os::fd::AsRawFd;
@@ -92,6 +97,7 @@ impl Browser {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("about:blank")
+        .env("TMPDIR", &tmp)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
