@@ -11,6 +11,8 @@
 #
 #     bash bench/replay.sh [SECONDS]      (per round; ROUNDS=5 rounds)
 #
+# CARGO_TARGET_DIR is honoured (both servers are built and run from it): build profiles are
+# compared by running the script once per target directory, each with its own baseline.
 # BEFORE=/path/to/an/older/contrail adds that build's mock to the same run (before/after figures).
 # On a shared machine, run it once with BEFORE= a copy of the same build too: how far one binary
 # strays from itself in one run is the least difference a before/after run can show.
@@ -19,6 +21,7 @@ cd "$(dirname "$0")/.."
 secs=${1:-4}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 2; }
 cargo build --release --quiet --bin contrail --example hyper-baseline
+bin=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
@@ -31,7 +34,7 @@ now_us() { echo $(( $(date +%s%N) / 1000 )); }
 # Cold start: process start to first served response.
 port=$(free_port)
 t0=$(now_us)
-(cd "$work" && exec "$OLDPWD/target/release/contrail" mock api --port "$port" > "$work/mock.log" 2>&1) &
+(cd "$work" && exec "$bin/contrail" mock api --port "$port" > "$work/mock.log" 2>&1) &
 mock=$!; pids+=("$mock")
 until curl -sf -o /dev/null "http://127.0.0.1:$port/items/0?view=full&lang=en&page=0"; do :; done
 t1=$(now_us)
@@ -47,7 +50,7 @@ if [ -n "${BEFORE:-}" ]; then
 fi
 
 port=$(free_port)
-target/release/examples/hyper-baseline "$port" "$work/recordings/api" > /dev/null &
+"$bin/examples/hyper-baseline" "$port" "$work/recordings/api" > /dev/null &
 hyper_pid=$!; pids+=("$hyper_pid")
 until curl -sf -o /dev/null "http://127.0.0.1:$port/items/0?view=full&lang=en&page=0"; do sleep 0.01; done
 hyper_port=$port
