@@ -141,35 +141,39 @@ async fn no_second_handshake_past_a_proxy_or_over_plain_http() {
 
 #[test]
 fn settings_that_cannot_make_a_client_say_which_setting() {
-    let bad = |cfg: TlsConfig| match PartnerTls::load("ticketing", &cfg, std::path::Path::new("/")) {
-        Ok(t) => panic!("loaded: {t:?}"),
-        Err(e) => e,
-    };
-    let e = bad(TlsConfig {
-        ca: Some(fixture("client.key")),
-        ..Default::default()
-    });
-    assert!(
-        e.starts_with("[partners.ticketing.tls] ca: holds no certificate"),
-        "{e}"
-    );
-    // A key that is not the certificate's.
-    let e = bad(TlsConfig {
-        client_cert: Some(fixture("client.pem")),
-        client_key: Some(fixture("server.key")),
-        ..Default::default()
-    });
-    assert!(
-        e.starts_with("[partners.ticketing.tls] client_cert: the certificate and key do not make an identity"),
-        "{e}"
-    );
-    let e = bad(TlsConfig {
-        client_cert: Some(fixture("client.pem")),
-        client_key: Some(fixture("client.pem")),
-        ..Default::default()
-    });
-    assert!(
-        e.starts_with("[partners.ticketing.tls] client_key: not a PEM private key"),
-        "{e}"
-    );
+    let file = |name: &str| Some(fixture(name));
+    let cases = [
+        (
+            "a key given as the CA",
+            TlsConfig {
+                ca: file("client.key"),
+                ..Default::default()
+            },
+            "[partners.ticketing.tls] ca: holds no certificate",
+        ),
+        (
+            "a key that is not the certificate's",
+            TlsConfig {
+                client_cert: file("client.pem"),
+                client_key: file("server.key"),
+                ..Default::default()
+            },
+            "[partners.ticketing.tls] client_cert: the certificate and key do not make an identity",
+        ),
+        (
+            "a certificate given as the key",
+            TlsConfig {
+                client_cert: file("client.pem"),
+                client_key: file("client.pem"),
+                ..Default::default()
+            },
+            "[partners.ticketing.tls] client_key: not a PEM private key",
+        ),
+    ];
+    for (what, cfg, says) in cases {
+        match PartnerTls::load("ticketing", &cfg, std::path::Path::new("/")) {
+            Ok(t) => panic!("{what}: loaded {t:?}"),
+            Err(e) => assert!(e.starts_with(says), "{what}: {e}"),
+        }
+    }
 }
