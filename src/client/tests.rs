@@ -144,6 +144,14 @@ fn settings_that_cannot_make_a_client_say_which_setting() {
     let file = |name: &str| Some(fixture(name));
     let cases = [
         (
+            "a CA that is PEM but no certificate",
+            TlsConfig {
+                ca: Some("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n".into()),
+                ..Default::default()
+            },
+            "[partners.ticketing.tls] ca: the CA certificates cannot be used",
+        ),
+        (
             "a key given as the CA",
             TlsConfig {
                 ca: file("client.key"),

@@ -68,12 +68,13 @@ fn certificates(what: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, 
 
 /// What contrail's client asks of a handshake: reqwest's own choices (the platform's roots,
 /// plus any extra CA; every TLS version from `min` up; HTTP/1.1 by ALPN), built here so that
-/// the configuration exists once, outside reqwest, for the refusal probe to reuse.
+/// the configuration exists once, outside reqwest, for the refusal probe to reuse. `setting`
+/// names a setting ("ca", "client_cert", "min_version") in an error.
 fn client_config(
     extra_roots: Vec<CertificateDer<'static>>,
     identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
     min: Option<&'static rustls::SupportedProtocolVersion>,
-    what: &str,
+    setting: &dyn Fn(&str) -> String,
 ) -> Result<rustls::ClientConfig, String> {
     super::install_crypto_provider();
     let provider = rustls::crypto::CryptoProvider::get_default()
@@ -84,17 +85,20 @@ fn client_config(
         _ => rustls::ALL_VERSIONS.to_vec(),
     };
     let verifier = rustls_platform_verifier::Verifier::new_with_extra_roots(extra_roots, provider.clone())
-        .map_err(|e| format!("{what}: the CA certificates cannot be used: {e}"))?;
+        .map_err(|e| format!("{}: the CA certificates cannot be used: {e}", setting("ca")))?;
     let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&versions)
-        .map_err(|e| format!("{what}: {e}"))?
+        .map_err(|e| format!("{}: {e}", setting("min_version")))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier));
     let mut config = match identity {
         None => builder.with_no_client_auth(),
-        Some((certs, key)) => builder
-            .with_client_auth_cert(certs, key)
-            .map_err(|e| format!("{what}: the certificate and key do not make an identity: {e}"))?,
+        Some((certs, key)) => builder.with_client_auth_cert(certs, key).map_err(|e| {
+            format!(
+                "{}: the certificate and key do not make an identity: {e}",
+                setting("client_cert")
+            )
+        })?,
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
@@ -128,7 +132,7 @@ impl PartnerTls {
         };
         let (extra_roots, client_certificate) = (ca.len(), identity.is_some());
         Ok(PartnerTls {
-            config: Arc::new(client_config(ca, identity, min, &ctx("client_cert"))?),
+            config: Arc::new(client_config(ca, identity, min, &ctx)?),
             extra_roots,
             client_certificate,
         })
@@ -139,7 +143,7 @@ impl PartnerTls {
         let ca = certificates(what, ca_pem)?;
         let extra_roots = ca.len();
         Ok(PartnerTls {
-            config: Arc::new(client_config(ca, None, None, what)?),
+            config: Arc::new(client_config(ca, None, None, &|_| what.to_string())?),
             extra_roots,
             client_certificate: false,
         })
@@ -148,7 +152,7 @@ impl PartnerTls {
     /// No settings of its own: what reqwest does when given none (the platform's roots).
     pub fn system() -> Result<PartnerTls, String> {
         Ok(PartnerTls {
-            config: Arc::new(client_config(Vec::new(), None, None, "TLS")?),
+            config: Arc::new(client_config(Vec::new(), None, None, &|_| "TLS".to_string())?),
             extra_roots: 0,
             client_certificate: false,
         })
