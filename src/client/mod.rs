@@ -137,31 +137,37 @@ struct Origin {
 /// [`tls::PartnerTls::refusal`]): a refusal comes right after the handshake, one round trip.
 pub const REFUSAL_WAIT: Duration = Duration::from_secs(3);
 
-/// Whether the environment may send a client that honours proxies (not contrail's own mocks)
-/// through one: `HTTPS_PROXY` or `ALL_PROXY` is set (NO_PROXY is not weighed: when in doubt,
-/// no second handshake).
-pub fn proxied() -> bool {
+/// Whether the environment may send a client that honours proxies through one: `HTTPS_PROXY`
+/// or `ALL_PROXY` is set (NO_PROXY is not weighed: when in doubt, no second handshake).
+fn proxied() -> bool {
     ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
 }
 
+/// Whether a failed request may be followed by a second handshake ([`tls_failure`]): not
+/// after a timeout (the handshake got through, or would hang again), and not when a client
+/// that honours proxies (not `local`, to contrail's own mocks) may have gone through one (a
+/// handshake made directly would not be the one the request made).
+pub fn may_ask_again(timed_out: bool, local: bool) -> bool {
+    !timed_out && (local || !proxied())
+}
+
 /// What TLS says about a failed request to `url`, and the reason to show: the error chain,
 /// and when TLS is not named in it and the request was HTTPS, a handshake made again with the
 /// request's settings (`tls`; the platform's roots when None) for the refusal the request may
-/// have lost (see [`tls::PartnerTls::refusal`]). Only when the request went `direct`ly to the
-/// server: a handshake made past a proxy would not be the one the request made.
+/// have lost (see [`tls::PartnerTls::refusal`]), when `ask_again` ([`may_ask_again`]).
 pub async fn tls_failure(
     url: &str,
     chain: String,
     tls: Option<&tls::PartnerTls>,
-    direct: bool,
+    ask_again: bool,
     within: Duration,
 ) -> (Option<&'static str>, String) {
     if let Some(what) = tls::explain(&chain) {
         return (Some(what), chain);
     }
-    let Some(parsed) = url::Url::parse(url).ok().filter(|u| u.scheme() == "https" && direct) else {
+    let Some(parsed) = url::Url::parse(url).ok().filter(|u| u.scheme() == "https" && ask_again) else {
         return (None, chain);
     };
     let refusal = match tls {
@@ -335,8 +341,8 @@ impl HttpClient {
             Some(o) => (Some(&o.tls), o.local),
             None => (None, self.local),
         };
-        let direct = local || !proxied();
-        let (what, reason) = tls_failure(url, reason, settings, direct, REFUSAL_WAIT.min(self.timeout)).await;
+        let ask_again = may_ask_again(timeout, local);
+        let (what, reason) = tls_failure(url, reason, settings, ask_again, REFUSAL_WAIT.min(self.timeout)).await;
         if let Some(what) = what {
             let parsed = url::Url::parse(url).ok();
             let partner = parsed

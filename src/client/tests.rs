@@ -100,6 +100,11 @@ async fn a_request_that_lost_the_refusal_is_told_why_tls_failed() {
         }
         other => panic!("not a TLS failure: {other}"),
     }
+    // A request that timed out got through its handshake (or would hang again): no second one.
+    match c.explained(url.as_str(), LOST.into(), true, false).await {
+        TransportError::Timeout { .. } => {}
+        other => panic!("not the request's own timeout: {other}"),
+    }
     task.abort();
 }
 

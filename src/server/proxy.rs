@@ -91,13 +91,12 @@ pub(super) async fn forward(s: &Shared, upstream: &url::Url, out: &Outgoing<'_>)
         Ok(r) => r,
         Err(e) => {
             let chain = crate::client::error_chain(&e);
-            let within = crate::client::REFUSAL_WAIT;
             let (what, chain) = crate::client::tls_failure(
                 url.as_str(),
                 chain,
                 s.upstream_tls.as_ref(),
-                !crate::client::proxied(),
-                within,
+                crate::client::may_ask_again(e.is_timeout(), false),
+                crate::client::REFUSAL_WAIT,
             )
             .await;
             let why = match what {
