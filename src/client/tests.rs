@@ -190,3 +190,15 @@ fn settings_that_cannot_make_a_client_say_which_setting() {
         }
     }
 }
+
+#[test]
+fn settings_print_what_they_hold_and_never_the_key() {
+    let key = std::fs::read_to_string(fixture("client.key")).expect("the test key");
+    let with = format!("{:?}", settings(true));
+    assert_eq!(with, "PartnerTls(1 CA certificate(s), client certificate: true)");
+    assert!(!with.contains(key.lines().nth(1).unwrap_or("-")), "{with}");
+    assert_eq!(
+        format!("{:?}", settings(false)),
+        "PartnerTls(1 CA certificate(s), client certificate: false)"
+    );
+}

@@ -28,8 +28,8 @@ use crate::workspace::TlsConfig;
 #[derive(Clone)]
 pub struct PartnerTls {
     config: Arc<rustls::ClientConfig>,
+    /// How many CA certificates the settings add (for `Debug`: the verifier does not say).
     extra_roots: usize,
-    client_certificate: bool,
 }
 
 impl std::fmt::Debug for PartnerTls {
@@ -37,7 +37,8 @@ impl std::fmt::Debug for PartnerTls {
         write!(
             f,
             "PartnerTls({} CA certificate(s), client certificate: {})",
-            self.extra_roots, self.client_certificate
+            self.extra_roots,
+            self.config.client_auth_cert_resolver.has_certs()
         )
     }
 }
@@ -130,11 +131,10 @@ impl PartnerTls {
             Some("1.3") => Some(&rustls::version::TLS13),
             Some(other) => return Err(format!("{}: {other:?}: use \"1.2\" or \"1.3\"", ctx("min_version"))),
         };
-        let (extra_roots, client_certificate) = (ca.len(), identity.is_some());
+        let extra_roots = ca.len();
         Ok(PartnerTls {
             config: Arc::new(client_config(ca, identity, min, &ctx)?),
             extra_roots,
-            client_certificate,
         })
     }
 
@@ -145,7 +145,6 @@ impl PartnerTls {
         Ok(PartnerTls {
             config: Arc::new(client_config(ca, None, None, &|_| what.to_string())?),
             extra_roots,
-            client_certificate: false,
         })
     }
 
@@ -154,7 +153,6 @@ impl PartnerTls {
         Ok(PartnerTls {
             config: Arc::new(client_config(Vec::new(), None, None, &|_| "TLS".to_string())?),
             extra_roots: 0,
-            client_certificate: false,
         })
     }
 
