@@ -70,19 +70,39 @@ pub struct Index {
     /// arrived: a request whose target arrives spelled so finds its head by the bytes it came
     /// with, and builds no head. `insert` keeps a spelling only when building the head from it
     /// gives the recording's head, so this road finds what the head finds, only sooner.
-    by_target: HashMap<String, Vec<Target>, foldhash::fast::RandomState>,
+    by_target: HashMap<Box<str>, Targets, foldhash::fast::RandomState>,
+    /// The distinct sets of credential headers recordings carried (`credentials_of`): a
+    /// handful, so a request's is found by comparing, and a target names one by number.
+    credential_sets: Vec<String>,
     by_route: HashMap<String, Vec<usize>>,
 }
 
 /// What else a request spelled as a recorded target must agree on to have that head: the
-/// rest of what the head is built from.
+/// rest of what the head is built from. Small and with no pointer to follow but the
+/// operation's, which only a policy with rules for one reads: with 100,000 recordings nothing
+/// stays in the caches, and each pointer the road follows is a miss (docs/decisions.md).
 struct Target {
     /// Upper-case, as the head writes it: a request sending `get` takes the head road.
-    method: String,
-    credentials: String,
-    /// The operation the head was built for; it matters only to a policy with rules for one.
-    op: Option<String>,
-    head: usize,
+    method: hyper::Method,
+    /// Which of the index's distinct credential sets (`Index::credential_sets`).
+    credentials: u32,
+    /// The interaction that spelled it, whose operation the head was built for; that matters
+    /// only to a policy with rules for one.
+    entry: u32,
+    head: u32,
+}
+
+/// The targets one spelling leads to: nearly always one, held in place so that finding it
+/// follows no pointer.
+struct Targets {
+    first: Target,
+    more: Vec<Target>,
+}
+
+impl Targets {
+    fn iter(&self) -> impl Iterator<Item = &Target> {
+        std::iter::once(&self.first).chain(&self.more)
+    }
 }
 
 /// The recorded bodies one head finds, each with the interactions that recorded it.
@@ -587,18 +607,48 @@ impl Index {
         if from_target != head_of_recording {
             return;
         }
-        let method = r.method.to_ascii_uppercase();
-        let targets = self.by_target.entry(target).or_default();
-        if !targets
-            .iter()
-            .any(|t| t.method == method && t.credentials == credentials && t.op.as_deref() == op)
-        {
-            targets.push(Target {
-                method,
-                credentials: credentials.to_string(),
-                op: op.map(str::to_string),
-                head: h,
-            });
+        // The method as the head writes it. A recorded method `Method` cannot hold, or more
+        // recordings than a `u32` counts, leave the recording to the head road.
+        let Ok(method) = hyper::Method::from_bytes(r.method.to_ascii_uppercase().as_bytes()) else {
+            return;
+        };
+        let (Ok(entry), Ok(head)) = (u32::try_from(self.entries.len()), u32::try_from(h)) else {
+            return;
+        };
+        let credentials = match self.credential_sets.iter().position(|c| c == credentials) {
+            Some(c) => c,
+            None => {
+                self.credential_sets.push(credentials.to_string());
+                self.credential_sets.len() - 1
+            }
+        };
+        let Ok(credentials) = u32::try_from(credentials) else {
+            return;
+        };
+        let target_of = Target {
+            method,
+            credentials,
+            entry,
+            head,
+        };
+        let entries = &self.entries;
+        let op_of = |t: &Target| entries[t.entry as usize].interaction.meta.operation.as_deref();
+        match self.by_target.entry(target.into_boxed_str()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(Targets {
+                    first: target_of,
+                    more: Vec::new(),
+                });
+            }
+            std::collections::hash_map::Entry::Occupied(mut o) => {
+                let known = o
+                    .get()
+                    .iter()
+                    .any(|t| t.method == target_of.method && t.credentials == credentials && op_of(t) == op);
+                if !known {
+                    o.get_mut().more.push(target_of);
+                }
+            }
         }
     }
 
@@ -606,14 +656,16 @@ impl Index {
     /// credentials and, where the policy has rules for one, operation).
     fn spelled(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Option<usize> {
         let targets = self.by_target.get(req.query.target(&req.path)?)?;
+        let credentials = self.credential_sets.iter().position(|c| *c == req.credentials)?;
         targets
             .iter()
             .find(|t| {
-                t.method == req.method
-                    && t.credentials == req.credentials
-                    && (!policy.has_operation_rules() || t.op.as_deref() == op)
+                t.method == *req.method
+                    && t.credentials as usize == credentials
+                    && (!policy.has_operation_rules()
+                        || self.entries[t.entry as usize].interaction.meta.operation.as_deref() == op)
             })
-            .map(|t| t.head)
+            .map(|t| t.head as usize)
     }
 
     /// Whether `req` finds its head by its target as sent (for tests: that road is taken).
