@@ -109,8 +109,8 @@ impl Targets {
 #[derive(Default)]
 struct Bodies {
     groups: Vec<Group>,
-    /// Group by body text: where an insert finds its group, and a request with more than `FEW`
-    /// groups to choose from.
+    /// Group by body text, once there are more than `FEW` groups (fewer are scanned): where an
+    /// insert finds its group, and a request with that many groups to choose from.
     by_text: HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
@@ -147,6 +147,37 @@ impl Bodies {
             }
         }
         None
+    }
+
+    /// The number of the group recorded with `text`, added if new.
+    fn group_of(&mut self, text: String) -> usize {
+        let known = if self.groups.len() <= FEW {
+            self.groups.iter().position(|g| g.text == text)
+        } else {
+            self.by_text.get(&text).copied()
+        };
+        if let Some(g) = known {
+            return g;
+        }
+        self.groups.push(Group {
+            text,
+            tree: None,
+            slot: Slot::default(),
+        });
+        let n = self.groups.len();
+        // The map from the group past `FEW` on, when `by_text` starts to read it: most heads
+        // have one body, and a map for one would be most of their index's memory.
+        if n == FEW + 1 {
+            self.by_text = self
+                .groups
+                .iter()
+                .enumerate()
+                .map(|(i, g)| (g.text.clone(), i))
+                .collect();
+        } else if n > FEW + 1 {
+            self.by_text.insert(self.groups[n - 1].text.clone(), n - 1);
+        }
+        n - 1
     }
 
     fn by_text(&self, text: &str) -> Option<&Group> {
@@ -542,18 +573,7 @@ impl Index {
             credentials,
         });
         let bodies = &mut self.heads[h];
-        let g = match bodies.by_text.get(&text) {
-            Some(&g) => g,
-            None => {
-                bodies.by_text.insert(text.clone(), bodies.groups.len());
-                bodies.groups.push(Group {
-                    text,
-                    tree: None,
-                    slot: Slot::default(),
-                });
-                bodies.groups.len() - 1
-            }
-        };
+        let g = bodies.group_of(text);
         let group = &mut bodies.groups[g];
         // One text is one exact part, so any JSON body of the group gives its tree; a body of
         // another kind with the same text (a recorded text that reads as that JSON) leaves the
