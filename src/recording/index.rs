@@ -542,7 +542,9 @@ impl Index {
         let rt = route(&r.method, &r.path);
         let i = self.entries.len();
         let response_bytes = bytes::Bytes::from(interaction.response.body.to_bytes());
-        let mut response_headers = hyper::HeaderMap::new();
+        // Sized for the recorded headers and the two added below: a map left to grow holds room
+        // for six, most of an entry's memory with 100,000 recordings (docs/decisions.md).
+        let mut response_headers = hyper::HeaderMap::with_capacity(interaction.response.headers.len() + 2);
         for (k, v) in &interaction.response.headers {
             if matches!(
                 k.as_str(),
