@@ -37,9 +37,10 @@ pub enum Node<'a> {
 /// A string of the document.
 #[derive(Debug, PartialEq)]
 pub enum Text<'a> {
-    /// One without escapes, as written, quotes included: already the one JSON spelling of its
-    /// text (the reader refuses control characters), so a canonical writer copies it whole.
-    Quoted(&'a str),
+    /// One without escapes: its characters as written between the quotes. Quoted again, that
+    /// is already the one JSON spelling of the text (the reader refuses control characters),
+    /// so a canonical writer copies it whole; and comparing it reads no quotes.
+    Plain(&'a str),
     /// One with escapes, resolved.
     Escaped(String),
 }
@@ -48,8 +49,7 @@ impl Text<'_> {
     /// The string's characters.
     pub fn as_str(&self) -> &str {
         match self {
-            // Quotes are ASCII: the slice starts and ends on characters.
-            Text::Quoted(q) => q.get(1..q.len().saturating_sub(1)).unwrap_or_default(),
+            Text::Plain(s) => s,
             Text::Escaped(s) => s,
         }
     }
@@ -304,11 +304,12 @@ impl<'a> Reader<'a> {
             }
         }
         self.pos = i + 1;
-        let quoted = self.text.get(open..self.pos)?;
         if escaped {
+            let quoted = self.text.get(open..self.pos)?;
             serde_json::from_str::<String>(quoted).ok().map(Text::Escaped)
         } else {
-            Some(Text::Quoted(quoted))
+            // Quotes are ASCII: the slice starts and ends on characters.
+            self.text.get(open + 1..i).map(Text::Plain)
         }
     }
 }

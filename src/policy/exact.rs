@@ -166,10 +166,14 @@ pub(super) fn index_segment(i: usize) -> Cow<'static, str> {
 }
 
 /// A string of the tape as `write_json_string` writes it: one without escapes is already
-/// written so, quotes and all.
+/// written so, once quoted.
 fn write_text(text: &Text<'_>, out: &mut String) {
     match text {
-        Text::Quoted(quoted) => out.push_str(quoted),
+        Text::Plain(s) => {
+            out.push('"');
+            out.push_str(s);
+            out.push('"');
+        }
         Text::Escaped(s) => write_json_string(s, out),
     }
 }
