@@ -57,7 +57,10 @@ hyper_port=$port
 
 # The servers take turns (ROUNDS rounds of SECONDS each, default 5 x 4 s) and each figure is
 # the median of its rounds: on a shared machine, a neighbour's burst then costs one round of
-# one server, not a whole comparison.
+# one server, not a whole comparison. The order of the turns rotates from round to round, so
+# that no server always runs first (or always after the same one). Each ratio is also given
+# paired: the median of the rounds' own ratios, each of two servers measured seconds apart,
+# which a load that changes over minutes moves less than the ratio of two medians.
 servers="contrail=$mock_port:$mock hyper=$hyper_port:$hyper_pid${before_port:+ before=$before_port:$before_pid}"
 python3 - "$work/mixed.lua" "${ROUNDS:-5}" "$secs" "$servers" <<'PY'
 import os, re, statistics, subprocess, sys
@@ -75,9 +78,10 @@ def us(t):
 for conns in (1, 32):
     got = {name: [] for name in servers}
     cpu = {name: [] for name in servers}
-    for _ in range(rounds):
-        for name, where in servers.items():
-            port, pid = where.split(":")
+    names = list(servers)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            port, pid = servers[name].split(":")
             before = cpu_s(pid)
             out = subprocess.run(["wrk", "-t", "1" if conns < 2 else "2", "-c", str(conns), "-d", f"{secs}s",
                                   "--latency", "-s", lua, f"http://127.0.0.1:{port}"],
@@ -96,7 +100,9 @@ for conns in (1, 32):
               f"   (rounds: {' '.join(f'{r:.0f}' for r, _ in got[n])})")
     h = med["hyper"]
     for n in [n for n in med if n != "hyper"]:
-        print(f"ratio at {conns} conn: {n}/hyper = {med[n][0] / h[0]:.2f} (req/s), p99 {med[n][1] / h[1]:.2f}x the baseline's,"
+        paired = statistics.median(a / b for (a, _), (b, _) in zip(got[n], got["hyper"]))
+        print(f"ratio at {conns} conn: {n}/hyper = {med[n][0] / h[0]:.2f} (req/s; paired by round {paired:.2f}),"
+              f" p99 {med[n][1] / h[1]:.2f}x the baseline's,"
               f" CPU per request {statistics.median(cpu[n]) / statistics.median(cpu['hyper']):.2f}x the baseline's")
 PY
 echo "peak RSS of contrail mock after the load: $(awk '/VmHWM/ {printf "%.1f MB", $2/1024}' /proc/$mock/status)"
