@@ -151,12 +151,7 @@ impl Bodies {
 
     /// The number of the group recorded with `text`, added if new.
     fn group_of(&mut self, text: String) -> usize {
-        let known = if self.groups.len() <= FEW {
-            self.groups.iter().position(|g| g.text == text)
-        } else {
-            self.by_text.get(&text).copied()
-        };
-        if let Some(g) = known {
+        if let Some(g) = self.numbered(&text) {
             return g;
         }
         self.groups.push(Group {
@@ -181,10 +176,16 @@ impl Bodies {
     }
 
     fn by_text(&self, text: &str) -> Option<&Group> {
+        self.numbered(text).map(|g| &self.groups[g])
+    }
+
+    /// The number of the group recorded with `text`: up to `FEW` groups are scanned, past that
+    /// the map (which `group_of` builds only then) is read.
+    fn numbered(&self, text: &str) -> Option<usize> {
         if self.groups.len() <= FEW {
-            self.groups.iter().find(|g| g.text == text)
+            self.groups.iter().position(|g| g.text == text)
         } else {
-            self.by_text.get(text).map(|&i| &self.groups[i])
+            self.by_text.get(text).copied()
         }
     }
 }
