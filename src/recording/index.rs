@@ -92,6 +92,13 @@ struct Target {
     head: u32,
 }
 
+impl Target {
+    /// The operation the head was built for: the spelling interaction's.
+    fn operation<'e>(&self, entries: &'e [Entry]) -> Option<&'e str> {
+        entries.get(self.entry as usize)?.interaction.meta.operation.as_deref()
+    }
+}
+
 /// The targets one spelling leads to: nearly always one, held in place so that finding it
 /// follows no pointer.
 struct Targets {
@@ -635,17 +642,12 @@ impl Index {
         let Ok(method) = hyper::Method::from_bytes(r.method.to_ascii_uppercase().as_bytes()) else {
             return;
         };
-        let (Ok(entry), Ok(head)) = (u32::try_from(self.entries.len()), u32::try_from(h)) else {
-            return;
-        };
-        let credentials = match self.credential_sets.iter().position(|c| c == credentials) {
-            Some(c) => c,
-            None => {
-                self.credential_sets.push(credentials.to_string());
-                self.credential_sets.len() - 1
-            }
-        };
-        let Ok(credentials) = u32::try_from(credentials) else {
+        let numbers = (
+            u32::try_from(self.entries.len()),
+            u32::try_from(h),
+            u32::try_from(self.credential_set(credentials)),
+        );
+        let (Ok(entry), Ok(head), Ok(credentials)) = numbers else {
             return;
         };
         let target_of = Target {
@@ -655,7 +657,6 @@ impl Index {
             head,
         };
         let entries = &self.entries;
-        let op_of = |t: &Target| entries[t.entry as usize].interaction.meta.operation.as_deref();
         match self.by_target.entry(target.into_boxed_str()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(Targets {
@@ -664,13 +665,23 @@ impl Index {
                 });
             }
             std::collections::hash_map::Entry::Occupied(mut o) => {
-                let known = o
-                    .get()
-                    .iter()
-                    .any(|t| t.method == target_of.method && t.credentials == credentials && op_of(t) == op);
+                let known = o.get().iter().any(|t| {
+                    t.method == target_of.method && t.credentials == credentials && t.operation(entries) == op
+                });
                 if !known {
                     o.get_mut().more.push(target_of);
                 }
+            }
+        }
+    }
+
+    /// The number of a set of credential headers among `credential_sets`, added if new.
+    fn credential_set(&mut self, credentials: &str) -> usize {
+        match self.credential_sets.iter().position(|c| c == credentials) {
+            Some(c) => c,
+            None => {
+                self.credential_sets.push(credentials.to_string());
+                self.credential_sets.len() - 1
             }
         }
     }
@@ -685,8 +696,7 @@ impl Index {
             .find(|t| {
                 t.method == *req.method
                     && t.credentials as usize == credentials
-                    && (!policy.has_operation_rules()
-                        || self.entries[t.entry as usize].interaction.meta.operation.as_deref() == op)
+                    && (!policy.has_operation_rules() || t.operation(&self.entries) == op)
             })
             .map(|t| t.head as usize)
     }
