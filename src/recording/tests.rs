@@ -797,6 +797,15 @@ mod target_road {
         // For another operation `ts` is compared, and the recorded head has none.
         assert!(!index.finds_by_target(&p, Some("other"), &req));
         assert_eq!(found(&index, &p, "other", &req), None);
+        // The same target recorded for that other operation too: one spelling, two targets,
+        // each judged by its own interaction's operation.
+        let (file, mut other) = recording(1, "GET", "/tickets", &query, false);
+        other.meta.operation = Some("other".into());
+        let both = Index::build(&p, vec![recording(0, "GET", "/tickets", &query, false), (file, other)]);
+        for (op, want) in [("listTickets", "r0.json"), ("other", "r1.json")] {
+            assert!(both.finds_by_target(&p, Some(op), &req), "{op}");
+            assert_eq!(found(&both, &p, op, &req).as_deref(), Some(want), "{op}");
+        }
     }
 
     proptest! {
