@@ -25,6 +25,7 @@ mod admin;
 mod body;
 mod drift_proxy;
 pub mod faults;
+mod idle;
 pub mod journal;
 pub mod limits;
 mod proxy;
@@ -312,6 +313,8 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let (tx, mut rx) = oneshot::channel::<()>();
     let tls_acceptor = tls;
+    let watcher = idle::Watcher::start(shared.limits.idle_timeout)
+        .map_err(|e| format!("the mock server for {partner:?} cannot start its idle-connection watcher: {e}"))?;
     let scheme = if tls_acceptor.is_some() { "https" } else { "http" };
     // Plain hyper rather than axum: one catch-all handler needs no router, and under axum the
     // mock measured 0.73x of a bare hyper server (see docs/decisions.md).
@@ -335,15 +338,16 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
                         connections.spawn(refuse_busy(stream));
                         continue;
                     }
+                    let activity = watcher.watch();
                     match tls_acceptor.clone() {
-                        None => connections.spawn(serve(shared.clone(), stream)),
+                        None => connections.spawn(serve(shared.clone(), activity, stream)),
                         Some(acceptor) => {
                             let shared = shared.clone();
                             connections.spawn(async move {
                                 // A handshake that never completes is an idle connection.
                                 let handshake = tokio::time::timeout(shared.limits.idle_timeout, acceptor.accept(stream));
                                 match handshake.await {
-                                    Ok(Ok(tls)) => serve(shared, tls).await,
+                                    Ok(Ok(tls)) => serve(shared, activity, tls).await,
                                     Ok(Err(e)) => shared.tls_failed(&e),
                                     Err(_) => {}
                                 }
@@ -365,36 +369,29 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
     })
 }
 
-/// One connection: requests answered by `handle`, closed when idle for the idle timeout (no
-/// request in flight), and dropped outright at twice that when a graceful close did not end it
-/// (a slowloris still sending its headers). A watchdog beside hyper rather than hyper's own
-/// header-read timeout: that one arms a timer for every request, which cost the replay path
-/// measurably at 32 connections.
-async fn serve<S>(shared: Arc<Shared>, stream: S)
+/// One connection: requests answered by `handle`, closed when the server's idle watcher says so
+/// (`idle.rs`: no request in flight for the idle timeout; dropped outright at twice that when a
+/// graceful close did not end it, a slowloris still sending its headers). Not hyper's own
+/// header-read timeout: that one arms a timer for every request.
+async fn serve<S>(shared: Arc<Shared>, activity: Arc<idle::Activity>, stream: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-    /// What a connection's requests share: counters, not times (a request costs two atomic
-    /// additions, not a clock read; the watchdog reads the clock once per tick), and the
-    /// server's state, reached through this per-connection count rather than by cloning the
-    /// server-wide `Arc` for each request, whose count every worker thread would then write.
+    /// What a connection's requests share: the server's state, reached through this
+    /// per-connection count rather than by cloning the server-wide `Arc` for each request,
+    /// whose count every worker thread would then write; and the counters the watcher reads.
     struct Connection {
         shared: Arc<Shared>,
-        in_flight: AtomicUsize,
-        answered: AtomicU64,
+        activity: Arc<idle::Activity>,
     }
-    let idle = shared.limits.idle_timeout;
     let connection = Arc::new(Connection {
         shared,
-        in_flight: AtomicUsize::new(0),
-        answered: AtomicU64::new(0),
+        activity: activity.clone(),
     });
-    let seen = connection.clone();
     let service = hyper::service::service_fn(move |req| {
-        let seen = seen.clone();
+        let seen = connection.clone();
         async move {
-            seen.in_flight.fetch_add(1, Ordering::Relaxed);
+            seen.activity.request_started();
             // A panic here is a bug in contrail: the client gets a 500 that says so and the
             // run ends as a harness failure, rather than a connection silently dropped. The
             // handler borrows the request's head, so the message can name it without a copy.
@@ -417,42 +414,25 @@ where
                     ))
                 }
             };
-            seen.answered.fetch_add(1, Ordering::Relaxed);
-            seen.in_flight.fetch_sub(1, Ordering::Relaxed);
+            seen.activity.request_answered();
             reply
         }
     });
     let conn =
         hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), service);
     tokio::pin!(conn);
-    let tick = (idle / 4).max(std::time::Duration::from_millis(50));
-    let mut closing = false;
-    // Quiet since the first tick that saw no request under way and none answered since the
-    // tick before: the connection closes between `idle` and `idle` + two ticks after its last
-    // answer, never before.
-    let (mut answered, mut quiet_since) = (0, std::time::Instant::now());
+    let mut acted = idle::Order::Open;
     loop {
         tokio::select! {
             biased;
             _ = conn.as_mut() => return,
-            _ = tokio::time::sleep(tick) => {
-                let now_answered = connection.answered.load(Ordering::Relaxed);
-                if connection.in_flight.load(Ordering::Relaxed) > 0 || now_answered != answered {
-                    (answered, quiet_since) = (now_answered, std::time::Instant::now());
-                    continue;
-                }
-                let quiet_for = quiet_since.elapsed();
-                if quiet_for < idle {
-                    continue;
-                }
-                if closing && quiet_for >= idle * 2 {
-                    // Still open: a client half-way through its headers. Dropping closes it.
-                    return;
-                }
-                if !closing {
+            order = activity.order_past(acted) => {
+                acted = order;
+                match order {
                     // Closes at once when idle; lets a request under way finish otherwise.
-                    conn.as_mut().graceful_shutdown();
-                    closing = true;
+                    idle::Order::Close => conn.as_mut().graceful_shutdown(),
+                    // Still open: a client half-way through its headers. Dropping closes it.
+                    idle::Order::Drop | idle::Order::Open => return,
                 }
             }
         }
