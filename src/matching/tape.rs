@@ -55,6 +55,26 @@ impl Text<'_> {
     }
 }
 
+/// Where a plain run of a string's bytes stops: its closing quote, a backslash, or a control
+/// character (which JSON does not allow unescaped). One load per byte.
+const STOPS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Whether `text` is written in JSON as its own characters between quotes: no quote,
+/// backslash or control character in it.
+pub fn needs_no_escape(text: &str) -> bool {
+    text.bytes().all(|b| !STOPS[usize::from(b)])
+}
+
 /// A document's nodes in document order.
 #[derive(Debug)]
 pub struct Tape<'a> {
@@ -267,23 +287,26 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Past the string at `pos` when it is written as exactly the characters of `plain`,
+    /// which must need no escape (`needs_no_escape`): then the string is `plain`, as `string`
+    /// would read it, and no byte of it is scanned twice. Otherwise nothing moves (the string
+    /// may still be `plain`, spelled with escapes: `string` tells).
+    pub(crate) fn string_spelled(&mut self, plain: &str) -> bool {
+        let start = self.pos + 1;
+        let end = start + plain.len();
+        // `plain` holds no quote, so the quote after it closes the string, and it holds no
+        // backslash, so nothing in it was an escape.
+        let spelled = self.bytes.get(start..end) == Some(plain.as_bytes()) && self.bytes.get(end) == Some(&b'"');
+        if spelled {
+            self.pos = end + 1;
+        }
+        spelled
+    }
+
     /// A string, the opening quote at `pos`. Without escapes it is borrowed; with them,
     /// `serde_json` resolves them (surrogate pairs and all), so escapes mean exactly what they
     /// mean there, lone surrogates refused alike.
     pub(crate) fn string(&mut self) -> Option<Text<'a>> {
-        // Where a plain run of a string's bytes stops: its closing quote, a backslash, or a
-        // control character (which JSON does not allow unescaped). One load per byte.
-        const STOPS: [bool; 256] = {
-            let mut t = [false; 256];
-            let mut b = 0;
-            while b < 0x20 {
-                t[b] = true;
-                b += 1;
-            }
-            t[b'"' as usize] = true;
-            t[b'\\' as usize] = true;
-            t
-        };
         // Locals, not fields: the loop then keeps its position in a register.
         let (bytes, open) = (self.bytes, self.pos);
         let mut i = open + 1;

@@ -66,9 +66,14 @@ impl FieldPolicy {
                 })
             }
             b'"' => {
+                if let Some(Exact::Plain(w)) = want
+                    && read.string_spelled(w)
+                {
+                    return same(true);
+                }
                 let s = read.string()?;
                 match want {
-                    Some(Exact::Str(w)) => same(s.as_str() == w),
+                    Some(Exact::Str(w) | Exact::Plain(w)) => same(s.as_str() == w),
                     _ => same(false),
                 }
             }

@@ -547,6 +547,37 @@ mod raw_road {
         }
     }
 
+    /// A recorded string is judged by one comparison of the request's bytes only when JSON
+    /// writes it as its own characters. One with a quote, a backslash or a control character
+    /// sent as those raw characters is not that string (and not JSON): never the same.
+    #[test]
+    fn a_string_that_needs_escapes_is_not_matched_by_its_raw_characters() {
+        let p = policy(&[]);
+        for (recorded, sent, want) in [
+            (r#"{"k":"a\"b"}"#, r#"{"k":"a"b"}"#, Verdict::Unsure),
+            (r#"{"k":"a\\b"}"#, r#"{"k":"a\b"}"#, Verdict::Different),
+            (r#"{"k":"a\nb"}"#, "{\"k\":\"a\nb\"}", Verdict::Unsure),
+            (r#"{"k":"a\"b"}"#, r#"{"k":"a\"b"}"#, Verdict::Same),
+            (r#"{"k":"plain é"}"#, r#"{"k":"plain é"}"#, Verdict::Same),
+            (r#"{"k":"plain é"}"#, r#"{"k":"plain \u00e9"}"#, Verdict::Same),
+            (r#"{"k":"plain é"}"#, r#"{"k":"plain e"}"#, Verdict::Different),
+            (r#"{"k":"plain"}"#, r#"{"k":"plainer"}"#, Verdict::Different),
+        ] {
+            let value: Value = serde_json::from_str(recorded).expect("recorded JSON");
+            let body = p.exact_body(None, &value);
+            assert_eq!(
+                p.compare_exact_text(None, sent.as_bytes(), &body),
+                want,
+                "{recorded} against {sent}"
+            );
+            stream_agrees(&p, &body, sent.as_bytes()).expect("the tape's verdict");
+        }
+        assert!(crate::matching::tape::needs_no_escape("plain é, 'quoted' / {braced}"));
+        for needs in ["a\"b", "a\\b", "a\nb", "\u{1f}", "\u{0}"] {
+            assert!(!crate::matching::tape::needs_no_escape(needs), "{needs:?}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
