@@ -8,7 +8,9 @@
 #     bash bench/replay_profile.sh [ROUNDS]      (default 20: 2,000 requests)
 #
 # BIN=/path/to/contrail profiles that build instead (one with debug info gives line costs);
-# BASE_BIN=/path/to/hyper-baseline the same for the baseline.
+# BASE_BIN=/path/to/hyper-baseline the same for the baseline. WARMUP=N sends N warm-up rounds
+# (default 1); WARMUP=101 fills the mock's journal (10,000 requests), so that the measured
+# requests also pay for dropping the oldest entry, as they do in any run longer than that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
@@ -25,18 +27,21 @@ if [ -n "${BASELINE:-}" ]; then
     cmd=("${BASE_BIN:-$PWD/target/release/examples/hyper-baseline}" "$port" "$work/recordings/api")
 else
     what="contrail mock"
-    cmd=("${BIN:-$PWD/target/release/contrail}" mock api --port "$port")
+    # MOCK_ARGS: more arguments for `contrail mock` (`--journal-cap 100`, say).
+    # shellcheck disable=SC2206
+    cmd=("${BIN:-$PWD/target/release/contrail}" mock api --port "$port" ${MOCK_ARGS:-})
 fi
 # One worker thread, so that the profile is one thread's story.
-(cd "$work" && TOKIO_WORKER_THREADS=1 exec valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" \
+(cd "$work" && TOKIO_WORKER_THREADS=1 exec valgrind --tool=callgrind ${CACHE:+--cache-sim=yes} --callgrind-out-file="$work/cg.out" \
     "${cmd[@]}" > "$work/server.log" 2>&1) &
 pids+=("$!")
 
-# A warm-up round (loading, the index, lazy statics, the allocator's first pages), then a dump
+# Warm-up rounds (loading, the index, lazy statics, the allocator's first pages), then a dump
 # that closes it; the measured rounds, then a dump of those alone.
-python3 - "$port" "$work/requests.http" "$rounds" "$what" "${pids[0]}" <<'PY'
+python3 - "$port" "$work/requests.http" "$rounds" "$what" "${pids[0]}" "${WARMUP:-1}" <<'PY'
 import socket, subprocess, sys, time
 port, reqs, rounds, what, pid = int(sys.argv[1]), open(sys.argv[2], "rb").read().split(b"\0"), int(sys.argv[3]), sys.argv[4], sys.argv[5]
+warmup = int(sys.argv[6])
 deadline = time.time() + 120
 while True:
     try:
@@ -58,12 +63,13 @@ def round_():
     for raw in reqs:
         st = one(raw)
         if st != b"200": sys.exit(f"{what} answered {st.decode()} to {raw.split(b' ')[1].decode()}: not a figure")
-round_()
+for r in range(warmup):
+    round_()
 subprocess.run(["callgrind_control", "--dump=warm-up", pid], check=True, capture_output=True)
 for r in range(rounds):
     round_()
 subprocess.run(["callgrind_control", "--dump=measured", pid], check=True, capture_output=True)
-print(f"{rounds * len(reqs)} requests answered 200 (after a warm-up round)")
+print(f"{rounds * len(reqs)} requests answered 200 (after {warmup} warm-up rounds)")
 PY
 kill "${pids[@]}" 2>/dev/null || true
 wait 2>/dev/null || true
