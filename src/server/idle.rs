@@ -20,7 +20,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use futures::task::AtomicWaker;
@@ -65,13 +65,22 @@ impl Activity {
     }
 
     /// Resolves to the watcher's order once it is past `acted` (the last one acted on).
+    ///
+    /// Polled beside the connection, so with every request: after the first poll it costs a
+    /// load. The waker is registered again only when the task's waker is another one; the one
+    /// registered stays until an order wakes it, and an order always resolves this future.
     pub(super) fn order_past(&self, acted: Order) -> impl Future<Output = Order> + '_ {
+        let mut registered: Option<Waker> = None;
         std::future::poll_fn(move |cx: &mut Context<'_>| {
             let now = Order::of(self.order.load(Ordering::Acquire));
             if now > acted {
                 return Poll::Ready(now);
             }
+            if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
             self.waker.register(cx.waker());
+            registered = Some(cx.waker().clone());
             // Read again: an order given between the first read and the registration woke
             // nobody.
             match Order::of(self.order.load(Ordering::Acquire)) {
@@ -247,14 +256,22 @@ mod tests {
         let mut cx = Context::from_waker(&waker);
         let a = Activity::default();
         let mut wait = std::pin::pin!(a.order_past(Order::Open));
-        assert!(wait.as_mut().poll(&mut cx).is_pending());
+        // Polled with every request before any order: each poll after the first only looks.
+        for _ in 0..3 {
+            assert!(wait.as_mut().poll(&mut cx).is_pending());
+        }
         a.give(Order::Close);
         assert_eq!(count.0.load(Ordering::SeqCst), 1, "the order woke nobody");
         assert_eq!(wait.as_mut().poll(&mut cx), Poll::Ready(Order::Close));
         // Acted on: the same order does not resolve again; a later one does.
         let mut next = std::pin::pin!(a.order_past(Order::Close));
         assert!(next.as_mut().poll(&mut cx).is_pending());
+        // Polled last by another task's waker (a connection moved): that one is woken.
+        let moved = Arc::new(Count(AtomicUsize::new(0)));
+        let moved_waker = std::task::Waker::from(moved.clone());
+        assert!(next.as_mut().poll(&mut Context::from_waker(&moved_waker)).is_pending());
         a.give(Order::Drop);
+        assert_eq!(moved.0.load(Ordering::SeqCst), 1, "the waker polled last was not woken");
         assert_eq!(next.as_mut().poll(&mut cx), Poll::Ready(Order::Drop));
     }
 
