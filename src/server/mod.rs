@@ -583,6 +583,14 @@ where
         slot.get_or_insert(value);
     }
     let content_type = content_type.and_then(|v| v.to_str().ok());
+    // Where the policy has rules limited to an operation, a request's credentials (the headers
+    // it redacts) are that operation's, as a recording's are: both are asked with the
+    // operation, or a credential redacted for one operation would never match its recording.
+    let op = if s.contract.policy.has_operation_rules() {
+        operation_of(s, &parts.method, parts.uri.path())
+    } else {
+        None
+    };
     let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
         method: method_name(&parts.method),
@@ -593,7 +601,7 @@ where
         steps: steps.and_then(|v| v.to_str().ok()).map(str::to_string),
         credentials: crate::recording::index::credentials_of(
             &s.contract.policy,
-            None,
+            op.as_deref(),
             parts.headers.keys().map(|k| k.as_str()),
         ),
     };
@@ -635,7 +643,7 @@ where
             return Ok(respond(status, &headers, fault_body));
         }
         Some(FaultKind::Truncate) => {
-            let reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
             journal(reply.status().as_u16(), incoming);
             let (head, whole) = reply.into_parts();
             let bytes = match whole {
@@ -645,7 +653,7 @@ where
             return Ok(Response::from_parts(head, MockBody::truncated(bytes)));
         }
         Some(FaultKind::Oversized(n)) => {
-            let reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
             journal(reply.status().as_u16(), incoming);
             let (mut head, _) = reply.into_parts();
             head.headers.insert(
@@ -665,7 +673,7 @@ where
         }
         None => {}
     }
-    let mut reply = answer(s, &parts.method, &parts.headers, body, &incoming).await;
+    let mut reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
     if let Some(d) = delayed {
         add_partner_time(&mut reply, d);
     }
@@ -702,19 +710,30 @@ fn add_partner_time(reply: &mut Reply, delay: std::time::Duration) {
     );
 }
 
-async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Bytes, incoming: &Incoming) -> Reply {
+/// The contract's operation for a request, by method and path.
+fn operation_of(s: &Shared, method: &Method, path: &str) -> Option<String> {
+    s.contract
+        .partner(&s.partner)
+        .and_then(|p| p.operation_for(method.as_str(), path))
+        .map(|(o, _)| o.id.clone())
+}
+
+/// `op`: the request's operation, found by `handle` where the policy has rules limited to one.
+async fn answer(
+    s: &Arc<Shared>,
+    method: &Method,
+    headers: &HeaderMap,
+    body: Bytes,
+    incoming: &Incoming,
+    op: Option<&str>,
+) -> Reply {
     let (path, query) = (&incoming.path, &incoming.query);
-    let find_op = || {
-        s.contract
-            .partner(&s.partner)
-            .and_then(|p| p.operation_for(method.as_str(), path))
-            .map(|(o, _)| o.id.clone())
-    };
+    let find_op = || operation_of(s, method, path);
     // Replay needs the operation only for policy rules limited to one; recording always names it.
-    let op = if s.contract.policy.has_operation_rules() || matches!(s.mode, Mode::Record { .. } | Mode::Drift { .. }) {
-        find_op()
-    } else {
-        None
+    let op = match op {
+        Some(op) => Some(op.to_string()),
+        None if matches!(s.mode, Mode::Record { .. } | Mode::Drift { .. }) => find_op(),
+        None => None,
     };
 
     let upstream = match &s.mode {
@@ -847,6 +866,69 @@ async fn answer(s: &Arc<Shared>, method: &Method, headers: &HeaderMap, body: Byt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replay mock over one recording of `GET /things` sent with `X-Partner-Key`, under a
+    /// contract whose policy redacts that header for `getThing` only.
+    fn mock_with_an_operation_s_credential(dir: &std::path::Path) -> InProcess {
+        let contract = dir.join("contract.yaml");
+        std::fs::write(
+            &contract,
+            "contract: tiny\nversion: \"1\"\npartners:\n  api:\n    operations:\n      - { id: getThing, method: GET, path: /things }\n      - { id: listOthers, method: GET, path: /others }\npolicy:\n  - { header: x-partner-key, action: redact, operation: getThing }\n",
+        )
+        .expect("contract written");
+        let recordings = dir.join("recordings");
+        std::fs::create_dir_all(&recordings).expect("recordings folder");
+        std::fs::write(
+            recordings.join("getThing-0001.json"),
+            r#"{"meta": {"recorded_at": "2026-11-23T00:00:00Z", "target": "http://127.0.0.1:1", "contract": "tiny",
+                "contract_version": "1", "partner": "api", "operation": "getThing", "sequence": 1},
+               "request": {"method": "GET", "path": "/things", "headers": {"x-partner-key": "<redacted>"}},
+               "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": {"ok": true}}}}"#,
+        )
+        .expect("recording written");
+        let contract = Contract::load(&contract).unwrap_or_else(|e| panic!("{e}"));
+        InProcess::new(Config {
+            partner: "api".into(),
+            contract: Arc::new(contract),
+            dir: recordings,
+            mode: Mode::Replay,
+            port: 0,
+            journal_cap: 16,
+            simulate: false,
+            limits: Limits::default(),
+            upstream_tls: None,
+            tls: None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    async fn status_of(mock: &InProcess, key: Option<&str>) -> u16 {
+        let mut req = Request::get("/things");
+        if let Some(k) = key {
+            req = req.header("x-partner-key", k);
+        }
+        let req = req.body(http_body_util::Full::new(Bytes::new())).expect("a request");
+        mock.handle(req).await.expect("an answer").status().as_u16()
+    }
+
+    /// A header the policy redacts for one operation is that operation's credential: a
+    /// request of the operation that carries it finds the recording made with it, and one
+    /// without it does not.
+    #[tokio::test]
+    async fn a_credential_the_policy_names_for_one_operation_is_matched_for_it() {
+        let dir = tempfile::tempdir().expect("a scratch folder");
+        let mock = mock_with_an_operation_s_credential(dir.path());
+        assert_eq!(
+            status_of(&mock, Some("k-123")).await,
+            200,
+            "sent with the recorded credential"
+        );
+        assert_eq!(
+            status_of(&mock, None).await,
+            501,
+            "sent without the recorded credential"
+        );
+    }
 
     /// The bytes of the state every request's handler keeps while it runs (hyper holds it in
     /// the connection and moves it in). The paths that forward to a live partner or serve the
