@@ -38,20 +38,23 @@ pids+=("$!")
 
 # Warm-up rounds (loading, the index, lazy statics, the allocator's first pages), then a dump
 # that closes it; the measured rounds, then a dump of those alone.
-python3 - "$port" "$work/requests.http" "$rounds" "$what" "${pids[0]}" "${WARMUP:-1}" <<'PY'
+# CONNS=N spreads the requests over N keep-alive connections, N in flight at once (one per
+# connection), as wrk does at N connections: the state of N connections then competes for the
+# caches.
+python3 - "$port" "$work/requests.http" "$rounds" "$what" "${pids[0]}" "${WARMUP:-1}" "${CONNS:-1}" <<'PY'
 import socket, subprocess, sys, time
 port, reqs, rounds, what, pid = int(sys.argv[1]), open(sys.argv[2], "rb").read().split(b"\0"), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-warmup = int(sys.argv[6])
+warmup, conns = int(sys.argv[6]), int(sys.argv[7])
 deadline = time.time() + 120
 while True:
     try:
-        s = socket.create_connection(("127.0.0.1", port)); break
+        first = socket.create_connection(("127.0.0.1", port)); break
     except OSError:
         if time.time() > deadline: sys.exit(f"{what} never listened")
         time.sleep(0.2)
-f = s.makefile("rb")
-def one(raw):
-    s.sendall(raw)
+socks = [first] + [socket.create_connection(("127.0.0.1", port)) for _ in range(conns - 1)]
+files = [s.makefile("rb") for s in socks]
+def answer(f):
     status = f.readline().split()[1]
     length = 0
     while (line := f.readline()) not in (b"\r\n", b""):
@@ -60,9 +63,13 @@ def one(raw):
     f.read(length)
     return status
 def round_():
-    for raw in reqs:
-        st = one(raw)
-        if st != b"200": sys.exit(f"{what} answered {st.decode()} to {raw.split(b' ')[1].decode()}: not a figure")
+    for at in range(0, len(reqs), conns):
+        batch = reqs[at:at + conns]
+        for s, raw in zip(socks, batch):
+            s.sendall(raw)
+        for f, raw in zip(files, batch):
+            st = answer(f)
+            if st != b"200": sys.exit(f"{what} answered {st.decode()} to {raw.split(b' ')[1].decode()}: not a figure")
 for r in range(warmup):
     round_()
 subprocess.run(["callgrind_control", "--dump=warm-up", pid], check=True, capture_output=True)
