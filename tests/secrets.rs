@@ -187,3 +187,69 @@ fn credentials_in_a_base_url_are_refused_without_printing_them() {
     assert!(out.all().contains("carries credentials"), "{}", out.all());
     assert!(!out.all().contains("USERINFO-PASS-31337"), "{}", out.all());
 }
+
+/// A header and a query parameter the policy redacts for one operation only are masked from
+/// the moment a step sets them, before the call names its operation: the step's own line, the
+/// exchange, the recording and the reports never show them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_the_policy_names_for_one_operation_never_shows() {
+    const OP_HEADER: &str = "OPSCOPED-HDR-31337";
+    const OP_QUERY: &str = "OPSCOPED-QRY-27182";
+    // Other values for the scenario that never calls: masked by its own steps, not because a
+    // call of the other scenario made them known.
+    const UNSENT_HEADER: &str = "OPSCOPED-HDR-16180";
+    const UNSENT_QUERY: &str = "OPSCOPED-QRY-14142";
+    let contract = CONTRACT.replace(
+        "redact:\n  - header: X-Partner-Thing\n",
+        "policy:\n  - { header: X-Partner-Ref, action: redact, operation: getThing }\n  - { query: partner_ref, action: redact, operation: getThing }\n",
+    );
+    assert_ne!(contract, CONTRACT, "the contract's redact list was replaced");
+    // The second scenario fails before any call: nothing has named the operation yet.
+    let feature = format!(
+        "Feature: echo\n  Scenario: a secret for one operation\n    Given the contract \"echo\"\n    And the header \"X-Partner-Ref\" is \"{OP_HEADER}\"\n    And the query parameter \"partner_ref\" is \"{OP_QUERY}\"\n    When I call \"getThing\"\n    Then the response status is 418\n\n  Scenario: a secret for one operation, never sent\n    Given the contract \"echo\"\n    And the header \"X-Partner-Ref\" is \"{UNSENT_HEADER}\"\n    And the query parameter \"partner_ref\" is \"{UNSENT_QUERY}\"\n    Then the response status is 418\n"
+    );
+    let partner = echoing_partner().await;
+    let ws = tiny_workspace(&contract, &feature);
+    let base = format!("echo={}", partner.uri());
+    let dir = ws.path().to_path_buf();
+    let out = tokio::task::spawn_blocking(move || {
+        contrail_env(
+            &dir,
+            &[
+                "run",
+                "--target",
+                "record",
+                "--color",
+                "never",
+                "-v",
+                "--base-url",
+                &base,
+                "--junit",
+                "reports/junit.xml",
+            ],
+            &[("ECHO_SECRET", CLIENT_SECRET)],
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!(out.code, 1, "{}", out.all());
+    assert!(out.stdout.contains("X-Partner-Ref"), "the step ran:\n{}", out.stdout);
+    let mut files = Vec::new();
+    all_files(ws.path(), &mut files);
+    files.retain(|(p, _)| !p.starts_with(ws.path().join("features")));
+    assert!(
+        files.iter().any(|(p, _)| p.starts_with(ws.path().join("recordings"))),
+        "the call was recorded: {files:?}"
+    );
+    files.push(("stdout".into(), out.stdout.clone()));
+    files.push(("stderr".into(), out.stderr.clone()));
+    for (file, text) in &files {
+        for secret in [OP_HEADER, OP_QUERY, UNSENT_HEADER, UNSENT_QUERY] {
+            assert!(
+                !text.contains(secret),
+                "{secret} leaked into {}:\n{text}",
+                file.display()
+            );
+        }
+    }
+}

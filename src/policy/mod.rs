@@ -338,6 +338,23 @@ impl FieldPolicy {
             .or_else(|| by_name(name))
     }
 
+    /// Whether the header `name` is redacted for some operation, or for all: for a value a step
+    /// sets before its call names the operation, masked if it may be a credential anywhere.
+    pub fn header_redacted_anywhere(&self, name: &str) -> bool {
+        self.headers.list.iter().any(|r| {
+            matches!(r.action, Action::Redact) && matches!(&r.place, Place::Header(h) if h.eq_ignore_ascii_case(name))
+        }) || matches!(self.header(None, name), Some(Action::Redact))
+    }
+
+    /// As `header_redacted_anywhere`, for the query parameter `name`.
+    pub fn query_redacted_anywhere(&self, name: &str) -> bool {
+        self.queries
+            .list
+            .iter()
+            .any(|r| matches!(r.action, Action::Redact) && matches!(&r.place, Place::Query(q) if q == name))
+            || matches!(self.query(None, name), Some(Action::Redact))
+    }
+
     pub fn query(&self, op: Option<&str>, name: &str) -> Option<&Action> {
         self.queries
             .last_naming(op, name.len(), |p| matches!(p, Place::Query(q) if q == name))

@@ -42,7 +42,9 @@ pub fn register(r: &mut Registry) {
         r#"Given the query parameter "status" is "open""#,
         |w, a| {
             Box::pin(async move {
-                if w.redacts(|p| p.query(None, a.param(0))) {
+                // The call naming the operation comes later: a parameter redacted for any
+                // operation is masked from now.
+                if w.redacts(|p| p.query_redacted_anywhere(a.param(0))) {
                     crate::secrets::remember(a.param(1));
                 }
                 w.pending.query.push((a.param(0).to_string(), a.param(1).to_string()));
@@ -61,7 +63,7 @@ pub fn register(r: &mut Registry) {
             Box::pin(async move {
                 // A secret set by a step is masked from the moment it is set: the terminal
                 // prints this step's line once it has run.
-                if w.redacts(|p| p.header(None, a.param(0))) {
+                if w.redacts(|p| p.header_redacted_anywhere(a.param(0))) {
                     crate::secrets::remember_header(a.param(0), a.param(1));
                 }
                 w.pending.headers.push((a.param(0).to_string(), a.param(1).to_string()));

@@ -271,10 +271,10 @@ impl World {
     }
 
     /// Whether the scenario's contract (or, before one is named, the defaults) redacts a place.
-    pub fn redacts(&self, decide: impl Fn(&crate::policy::FieldPolicy) -> Option<&crate::policy::Action>) -> bool {
+    /// What the contract's policy (or the default one, before a contract is chosen) says.
+    pub fn redacts(&self, decide: impl Fn(&crate::policy::FieldPolicy) -> bool) -> bool {
         let default = crate::policy::FieldPolicy::default();
-        let policy = self.contract.as_ref().map(|c| &c.policy).unwrap_or(&default);
-        matches!(decide(policy), Some(crate::policy::Action::Redact))
+        decide(self.contract.as_ref().map(|c| &c.policy).unwrap_or(&default))
     }
 
     /// Runs one step of a feature: finds it in the vocabulary and executes it.
