@@ -94,10 +94,11 @@ fn all_files(dir: &std::path::Path, out: &mut Vec<(std::path::PathBuf, String)>)
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_partner_echoing_every_secret_leaves_none_in_recordings_reports_or_output() {
+/// `contrail run --target record -v` of `feature` against the echoing partner, with every
+/// report written under reports/: the workspace and what the run printed.
+async fn record_against_the_echoing_partner(contract: &str, feature: &str) -> (tempfile::TempDir, Output) {
     let partner = echoing_partner().await;
-    let ws = tiny_workspace(CONTRACT, FEATURE);
+    let ws = tiny_workspace(contract, feature);
     let base = format!("echo={}", partner.uri());
     let dir = ws.path().to_path_buf();
     let out = tokio::task::spawn_blocking(move || {
@@ -123,7 +124,13 @@ async fn a_partner_echoing_every_secret_leaves_none_in_recordings_reports_or_out
         )
     })
     .await
-    .unwrap();
+    .expect("the run's thread");
+    (ws, out)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partner_echoing_every_secret_leaves_none_in_recordings_reports_or_output() {
+    let (ws, out) = record_against_the_echoing_partner(CONTRACT, FEATURE).await;
     // The scenario fails on purpose (418 expected): its failure prints the exchange.
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(
@@ -208,30 +215,7 @@ async fn a_secret_the_policy_names_for_one_operation_never_shows() {
     let feature = format!(
         "Feature: echo\n  Scenario: a secret for one operation\n    Given the contract \"echo\"\n    And the header \"X-Partner-Ref\" is \"{OP_HEADER}\"\n    And the query parameter \"partner_ref\" is \"{OP_QUERY}\"\n    When I call \"getThing\"\n    Then the response status is 418\n\n  Scenario: a secret for one operation, never sent\n    Given the contract \"echo\"\n    And the header \"X-Partner-Ref\" is \"{UNSENT_HEADER}\"\n    And the query parameter \"partner_ref\" is \"{UNSENT_QUERY}\"\n    Then the response status is 418\n"
     );
-    let partner = echoing_partner().await;
-    let ws = tiny_workspace(&contract, &feature);
-    let base = format!("echo={}", partner.uri());
-    let dir = ws.path().to_path_buf();
-    let out = tokio::task::spawn_blocking(move || {
-        contrail_env(
-            &dir,
-            &[
-                "run",
-                "--target",
-                "record",
-                "--color",
-                "never",
-                "-v",
-                "--base-url",
-                &base,
-                "--junit",
-                "reports/junit.xml",
-            ],
-            &[("ECHO_SECRET", CLIENT_SECRET)],
-        )
-    })
-    .await
-    .unwrap();
+    let (ws, out) = record_against_the_echoing_partner(&contract, &feature).await;
     assert_eq!(out.code, 1, "{}", out.all());
     assert!(out.stdout.contains("X-Partner-Ref"), "the step ran:\n{}", out.stdout);
     let mut files = Vec::new();
