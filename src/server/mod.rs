@@ -728,13 +728,10 @@ async fn answer(
     op: Option<&str>,
 ) -> Reply {
     let (path, query) = (&incoming.path, &incoming.query);
+    // Replay needs the operation only for policy rules limited to one (then `handle` found it);
+    // the paths that record or compare live, and the answers that name it, find it themselves.
     let find_op = || operation_of(s, method, path);
-    // Replay needs the operation only for policy rules limited to one; recording always names it.
-    let op = match op {
-        Some(op) => Some(op.to_string()),
-        None if matches!(s.mode, Mode::Record { .. } | Mode::Drift { .. }) => find_op(),
-        None => None,
-    };
+    let op = op.map(str::to_string);
 
     let upstream = match &s.mode {
         Mode::Record { upstream } => Some(upstream.clone()),
