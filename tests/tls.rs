@@ -343,3 +343,57 @@ fn mock_ca_placeholder_needs_https_mocks() {
         out.all()
     );
 }
+
+/// A TLS handshake is work under way, not idleness: a client that takes most of the idle
+/// timeout to finish it still has the whole timeout for its first request.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_tls_handshake_does_not_use_up_the_idle_timeout() {
+    use rustls::pki_types::pem::PemObject as _;
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let ws = workspace_copy();
+    std::fs::write(ws.path().join("contrail.toml"), "[mock]\nidle_timeout = \"2s\"\n").unwrap();
+    let ca = ws.path().join("mock-ca.pem");
+    let ca_arg = ca.display().to_string();
+    let mock = start_mock(
+        ws.path(),
+        "ticketing",
+        &["--simulate", "--tls-generate", "--tls-ca-out", &ca_arg],
+        &[],
+        None,
+    );
+    let addr = mock
+        .url
+        .trim_start_matches("https://")
+        .trim_end_matches('/')
+        .to_string();
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(&ca).expect("the CA file") {
+        roots.add(cert.expect("a certificate")).expect("a root");
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+
+    let tcp = tokio::net::TcpStream::connect(&addr).await.expect("connect");
+    // Most of the idle timeout before the handshake, then more than what is left of it
+    // before the request: counted from the accept, the connection would be closed by then.
+    tokio::time::sleep(std::time::Duration::from_millis(1800)).await;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("a name");
+    let mut tls = connector.connect(name, tcp).await.expect("the handshake");
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    tls.write_all(b"GET /__contrail/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("the request is written");
+    let mut answer = Vec::new();
+    // A TLS close without close_notify is an error after the bytes: what was read counts.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), tls.read_to_end(&mut answer)).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the first request after a slow handshake was not answered: {answer:?}"
+    );
+}

@@ -346,7 +346,12 @@ pub async fn start(cfg: Config) -> Result<MockServer, StartError> {
                             connections.spawn(async move {
                                 // A handshake that never completes is an idle connection.
                                 let handshake = tokio::time::timeout(shared.limits.idle_timeout, acceptor.accept(stream));
-                                match handshake.await {
+                                // Work under way for the watcher: the connection's quiet starts
+                                // when the handshake is done, not when it was accepted.
+                                activity.request_started();
+                                let handshake = handshake.await;
+                                activity.request_answered();
+                                match handshake {
                                     Ok(Ok(tls)) => serve(shared, activity, tls).await,
                                     Ok(Err(e)) => shared.tls_failed(&e),
                                     Err(_) => {}
