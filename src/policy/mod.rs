@@ -128,6 +128,13 @@ impl Rules {
 
     /// The action of the last rule that applies to `op` and `names` the place asked about,
     /// whose name is `len` long.
+    /// Whether a rule that names the place redacts it, whatever operation it is limited to.
+    fn redacts_for_some_operation(&self, names: impl Fn(&Place) -> bool) -> bool {
+        self.list
+            .iter()
+            .any(|r| matches!(r.action, Action::Redact) && names(&r.place))
+    }
+
     fn last_naming(&self, op: Option<&str>, len: usize, names: impl Fn(&Place) -> bool) -> Option<&Action> {
         if !self.lengths.may_hold(len) {
             return None;
@@ -341,17 +348,15 @@ impl FieldPolicy {
     /// Whether the header `name` is redacted for some operation, or for all: for a value a step
     /// sets before its call names the operation, masked if it may be a credential anywhere.
     pub fn header_redacted_anywhere(&self, name: &str) -> bool {
-        self.headers.list.iter().any(|r| {
-            matches!(r.action, Action::Redact) && matches!(&r.place, Place::Header(h) if h.eq_ignore_ascii_case(name))
-        }) || matches!(self.header(None, name), Some(Action::Redact))
+        self.headers
+            .redacts_for_some_operation(|p| matches!(p, Place::Header(h) if h.eq_ignore_ascii_case(name)))
+            || matches!(self.header(None, name), Some(Action::Redact))
     }
 
     /// As `header_redacted_anywhere`, for the query parameter `name`.
     pub fn query_redacted_anywhere(&self, name: &str) -> bool {
         self.queries
-            .list
-            .iter()
-            .any(|r| matches!(r.action, Action::Redact) && matches!(&r.place, Place::Query(q) if q == name))
+            .redacts_for_some_operation(|p| matches!(p, Place::Query(q) if q == name))
             || matches!(self.query(None, name), Some(Action::Redact))
     }
 
