@@ -677,7 +677,7 @@ impl Index {
 
     /// The number of a set of credential headers among `credential_sets`, added if new.
     fn credential_set(&mut self, credentials: &str) -> usize {
-        match self.credential_sets.iter().position(|c| c == credentials) {
+        match self.credential_number(credentials) {
             Some(c) => c,
             None => {
                 self.credential_sets.push(credentials.to_string());
@@ -686,11 +686,16 @@ impl Index {
         }
     }
 
+    /// The number of a set of credential headers recordings carried, if any did.
+    fn credential_number(&self, credentials: &str) -> Option<usize> {
+        self.credential_sets.iter().position(|c| c == credentials)
+    }
+
     /// The head of `req` when its target as sent is a recorded spelling (with the same method,
     /// credentials and, where the policy has rules for one, operation).
     fn spelled(&self, policy: &FieldPolicy, op: Option<&str>, req: &Incoming) -> Option<usize> {
         let targets = self.by_target.get(req.query.target(&req.path)?)?;
-        let credentials = self.credential_sets.iter().position(|c| *c == req.credentials)?;
+        let credentials = self.credential_number(&req.credentials)?;
         targets
             .iter()
             .find(|t| {
