@@ -296,11 +296,31 @@ impl<'a> Reader<'a> {
         let end = start + plain.len();
         // `plain` holds no quote, so the quote after it closes the string, and it holds no
         // backslash, so nothing in it was an escape.
-        let spelled = self.bytes.get(start..end) == Some(plain.as_bytes()) && self.bytes.get(end) == Some(&b'"');
+        // The closing quote first: one load tells most other strings apart.
+        let spelled = self.bytes.get(end) == Some(&b'"') && self.bytes.get(start..end) == Some(plain.as_bytes());
         if spelled {
             self.pos = end + 1;
         }
         spelled
+    }
+
+    /// Past an object member's key and its colon when the key is written as exactly the
+    /// characters of `key`, which must need no escape (`needs_no_escape`): then the key is
+    /// `key`, as `self.key` would read it. Otherwise nothing moves. Whitespace before the key
+    /// must have been read past.
+    pub(crate) fn key_spelled(&mut self, key: &str) -> bool {
+        let at = self.pos;
+        if self.peek() != Some(b'"') || !self.string_spelled(key) {
+            return false;
+        }
+        self.space();
+        if self.peek() == Some(b':') {
+            self.pos += 1;
+            true
+        } else {
+            self.pos = at;
+            false
+        }
     }
 
     /// A string, the opening quote at `pos`. Without escapes it is borrowed; with them,

@@ -13,7 +13,7 @@
 use std::borrow::Cow;
 
 use super::FieldPolicy;
-use super::exact_tree::{Exact, ExactBody, MAX_MEMBERS, Up, Verdict, find_member};
+use super::exact_tree::{Exact, ExactBody, MAX_MEMBERS, Members, Up, Verdict, find_member};
 use crate::matching::tape::Reader;
 
 /// Deeper than this, `Unsure`: the tape reads no deeper.
@@ -48,7 +48,7 @@ impl FieldPolicy {
         match read.peek()? {
             open @ (b'{' | b'[') => {
                 let (members, items) = match want {
-                    Some(Exact::Object(m)) if open == b'{' => (Some(m.as_slice()), None),
+                    Some(Exact::Object(m)) if open == b'{' => (Some(m), None),
                     Some(Exact::Array(a)) if open == b'[' => (None, Some(a.as_slice())),
                     _ => (None, None),
                 };
@@ -103,38 +103,52 @@ impl FieldPolicy {
         &self,
         op: Option<&str>,
         read: &mut Reader<'_>,
-        members: Option<&[(String, Exact)]>,
+        members: Option<&Members>,
         up: Option<&Up<'_>>,
         depth: usize,
     ) -> Option<Verdict> {
+        /// What an object that is not compared is compared with: nothing.
+        static NONE: Members = Members {
+            list: Vec::new(),
+            plain: 0,
+        };
         if depth >= MAX_DEPTH {
             return None;
         }
         let compared = members.is_some();
         let members = match members {
-            Some(m) if m.len() > MAX_MEMBERS => return Some(Verdict::Unsure),
+            Some(m) if m.list.len() > MAX_MEMBERS => return Some(Verdict::Unsure),
             Some(m) => m,
             // Not compared: read past, keys and all.
-            None => &[],
+            None => &NONE,
         };
+        let list = members.list.as_slice();
         let mut seen: u64 = 0;
         let mut verdict = Verdict::Same;
         if !read.open(b'}') {
             loop {
-                let key = read.key()?;
-                let key = key.as_str();
+                read.space();
+                let written;
+                let (key, found) = match spelled_member(read, members) {
+                    Some(p) => (list[p].0.as_str(), Some(p)),
+                    None => {
+                        written = read.key()?;
+                        let key = written.as_str();
+                        (key, find_member(list, key))
+                    }
+                };
                 let here = Up {
                     segment: Cow::Borrowed(key),
                     parent: up,
                 };
-                match find_member(members, key) {
+                match found {
                     Some(p) => {
                         let bit = 1u64 << p;
                         if seen & bit != 0 {
                             return Some(Verdict::Unsure);
                         }
                         seen |= bit;
-                        let want = (verdict == Verdict::Same).then_some(&members[p].1);
+                        let want = (verdict == Verdict::Same).then_some(&list[p].1);
                         match self.stream_node(op, read, want, Some(&here), depth + 1)? {
                             Verdict::Same => {}
                             // Past a difference the value was only read past.
@@ -158,7 +172,7 @@ impl FieldPolicy {
                 }
             }
         }
-        if verdict == Verdict::Same && seen.count_ones() as usize != members.len() {
+        if verdict == Verdict::Same && seen.count_ones() as usize != list.len() {
             verdict = Verdict::Different;
         }
         Some(verdict)
@@ -203,4 +217,21 @@ impl FieldPolicy {
         }
         Some(verdict)
     }
+}
+
+/// The recorded member whose key the reader's next key is written as, character for character
+/// (a key needing no escape), read past with its colon: one probe per member, most ending on
+/// the byte where that member's key would close, instead of reading the key byte by byte and
+/// then looking it up. `None` moves nothing: the key is read and looked up as before (one
+/// with escapes, or one the recording lacks).
+fn spelled_member(read: &mut Reader<'_>, members: &Members) -> Option<usize> {
+    let mut plain = members.plain;
+    while plain != 0 {
+        let p = plain.trailing_zeros() as usize;
+        plain &= plain - 1;
+        if read.key_spelled(&members.list.get(p)?.0) {
+            return Some(p);
+        }
+    }
+    None
 }

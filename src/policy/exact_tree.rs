@@ -31,8 +31,7 @@ pub struct ExactBody(pub(super) Exact);
 
 #[derive(Debug)]
 pub(super) enum Exact {
-    /// The members the policy compares exactly, sorted by key.
-    Object(Vec<(String, Exact)>),
+    Object(Members),
     Array(Vec<Exact>),
     /// The number's canonical text (`matching::number::canonical_text`).
     Number(String),
@@ -42,6 +41,33 @@ pub(super) enum Exact {
     Plain(String),
     Bool(bool),
     Null,
+}
+
+/// A recorded object's members the policy compares exactly.
+#[derive(Debug)]
+pub(super) struct Members {
+    /// Sorted by key.
+    pub(super) list: Vec<(String, Exact)>,
+    /// Bit `p` set: member `p`'s key needs no escape in JSON (`tape::needs_no_escape`), so a
+    /// request's key written as exactly its characters is that key, told by one comparison of
+    /// bytes (`exact_stream`). Members past the 64th have no bit: an object that large is
+    /// never compared as a tree (`MAX_MEMBERS`).
+    pub(super) plain: u64,
+}
+
+impl Members {
+    fn new(mut list: Vec<(String, Exact)>) -> Members {
+        // Sorted here too, not trusting the map's order: a feature of serde_json
+        // (`preserve_order`) turned on anywhere in the build would keep insertion order.
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        let plain = list
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, (k, _))| crate::matching::tape::needs_no_escape(k))
+            .fold(0u64, |mask, (p, _)| mask | 1 << p);
+        Members { list, plain }
+    }
 }
 
 /// Whether a request body's exact part is the recorded one.
@@ -93,10 +119,7 @@ impl FieldPolicy {
                     }
                     path.pop();
                 }
-                // Sorted here too, not trusting the map's order: a feature of serde_json
-                // (`preserve_order`) turned on anywhere in the build would keep insertion order.
-                members.sort_by(|a, b| a.0.cmp(&b.0));
-                Exact::Object(members)
+                Exact::Object(Members::new(members))
             }
             Value::Array(a) => Exact::Array(
                 a.iter()
@@ -128,7 +151,9 @@ impl FieldPolicy {
         let nodes = tape.nodes();
         let same = |b: bool| if b { Verdict::Same } else { Verdict::Different };
         match (nodes.get(i), want) {
-            (Some(Node::Object { end }), Exact::Object(members)) => self.compare_object(op, tape, i, *end, members, up),
+            (Some(Node::Object { end }), Exact::Object(members)) => {
+                self.compare_object(op, tape, i, *end, &members.list, up)
+            }
             (Some(Node::Array { end }), Exact::Array(items)) => {
                 let (mut j, mut n) = (i + 1, 0);
                 while j < *end {

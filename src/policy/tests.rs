@@ -578,6 +578,36 @@ mod raw_road {
         }
     }
 
+    /// A recorded key is found by one comparison of the request's bytes only when JSON writes it
+    /// as its own characters; a key with a quote or a backslash sent as those raw characters is
+    /// not that key, and a plain key spelled with escapes, spaced or repeated is what reading
+    /// it says.
+    #[test]
+    fn a_key_that_needs_escapes_is_not_matched_by_its_raw_characters() {
+        let p = policy(&[]);
+        for (recorded, sent, want) in [
+            (r#"{"a\"b":1}"#, r#"{"a"b":1}"#, Verdict::Unsure),
+            (r#"{"a\\b":1}"#, r#"{"a\b":1}"#, Verdict::Different),
+            (r#"{"a\"b":1}"#, r#"{"a\"b":1}"#, Verdict::Same),
+            (r#"{"k":1}"#, r#"{"\u006b":1}"#, Verdict::Same),
+            (r#"{"k":1,"kk":2}"#, r#"{"kk":2,"k":1}"#, Verdict::Same),
+            (r#"{"k":1,"kk":2}"#, r#"{"kk":1,"k":2}"#, Verdict::Different),
+            (r#"{"k":1}"#, "{\"k\" \n:1}", Verdict::Same),
+            (r#"{"k":1}"#, r#"{"k" 1}"#, Verdict::Unsure),
+            (r#"{"k":1}"#, r#"{"k":1,"k":1}"#, Verdict::Unsure),
+            (r#"{"k":1}"#, r#"{"kk":1}"#, Verdict::Different),
+        ] {
+            let value: Value = serde_json::from_str(recorded).expect("recorded JSON");
+            let body = p.exact_body(None, &value);
+            assert_eq!(
+                p.compare_exact_text(None, sent.as_bytes(), &body),
+                want,
+                "{recorded} against {sent}"
+            );
+            stream_agrees(&p, &body, sent.as_bytes()).expect("the tape's verdict");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(3000))]
 
