@@ -254,12 +254,26 @@ pub fn normalize_path(path: &str) -> std::borrow::Cow<'_, str> {
 /// The credential headers among `names` (lower-case, sorted, comma-separated): the headers
 /// the policy redacts, which is where credentials travel.
 pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl Iterator<Item = &'a str>) -> String {
-    // Headers every request has and that never carry a credential: no policy lookup. Told
-    // apart by length first: this runs for every header of every request the mock answers.
-    let plain = |n: &str| {
+    let mut found = Credentials::default();
+    for name in names {
+        found.offer(policy, op, name);
+    }
+    found.names()
+}
+
+/// The credential headers of a request, gathered one header name at a time: the mock offers
+/// each name in the one pass it makes over a request's headers anyway.
+#[derive(Default)]
+pub struct Credentials(Vec<String>);
+
+impl Credentials {
+    /// Keeps `name` when the policy redacts it.
+    pub fn offer(&mut self, policy: &FieldPolicy, op: Option<&str>, name: &str) {
+        // Headers every request has and that never carry a credential: no policy lookup. Told
+        // apart by length first: this runs for every header of every request the mock answers.
         // A received name is lower-case already: equal bytes first, case folded only if not.
-        let is = |p: &str| n == p || n.eq_ignore_ascii_case(p);
-        match n.len() {
+        let is = |p: &str| name == p || name.eq_ignore_ascii_case(p);
+        let plain = match name.len() {
             4 => is("host"),
             6 => is("accept"),
             10 => is("user-agent") || is("connection"),
@@ -269,16 +283,21 @@ pub fn credentials_of<'a>(policy: &FieldPolicy, op: Option<&str>, names: impl It
             16 => is("x-contrail-steps"),
             19 => is("x-contrail-scenario"),
             _ => false,
+        };
+        if !plain && matches!(policy.header(op, name), Some(Action::Redact)) {
+            self.0.push(name.to_ascii_lowercase());
         }
-    };
-    let mut found: Vec<String> = names
-        .filter(|n| !plain(n))
-        .filter(|n| matches!(policy.header(op, n), Some(Action::Redact)))
-        .map(str::to_ascii_lowercase)
-        .collect();
-    found.sort();
-    found.dedup();
-    found.join(",")
+    }
+
+    /// The names kept, lower-case, sorted, each once, comma-separated.
+    pub fn names(mut self) -> String {
+        if self.0.is_empty() {
+            return String::new();
+        }
+        self.0.sort();
+        self.0.dedup();
+        self.0.join(",")
+    }
 }
 
 /// The lookup key of a request under the policy: its `head` and its body's exact part, one

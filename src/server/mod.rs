@@ -571,23 +571,10 @@ where
     };
     // The request as matching, recording and the journal see it, built once. The three headers
     // it reads are found in one pass over the few a request has (each the first of its name,
-    // as `HeaderMap::get` gives it), not by three hashed lookups.
+    // as `HeaderMap::get` gives it), not by three hashed lookups; the same pass gathers its
+    // credential headers.
     static SCENARIO: hyper::header::HeaderName = hyper::header::HeaderName::from_static(SCENARIO_HEADER);
     static STEPS: hyper::header::HeaderName = hyper::header::HeaderName::from_static(STEPS_HEADER);
-    let (mut content_type, mut scenario, mut steps) = (None, None, None);
-    for (name, value) in &parts.headers {
-        let slot = if name == hyper::header::CONTENT_TYPE {
-            &mut content_type
-        } else if name == SCENARIO {
-            &mut scenario
-        } else if name == STEPS {
-            &mut steps
-        } else {
-            continue;
-        };
-        slot.get_or_insert(value);
-    }
-    let content_type = content_type.and_then(|v| v.to_str().ok());
     // Where the policy has rules limited to an operation, a request's credentials (the headers
     // it redacts) are that operation's, as a recording's are: both are asked with the
     // operation, or a credential redacted for one operation would never match its recording.
@@ -596,6 +583,22 @@ where
     } else {
         None
     };
+    let (mut content_type, mut scenario, mut steps) = (None, None, None);
+    let mut credentials = crate::recording::index::Credentials::default();
+    for (name, value) in &parts.headers {
+        let slot = if name == hyper::header::CONTENT_TYPE {
+            &mut content_type
+        } else if name == SCENARIO {
+            &mut scenario
+        } else if name == STEPS {
+            &mut steps
+        } else {
+            credentials.offer(&s.contract.policy, op.as_deref(), name.as_str());
+            continue;
+        };
+        slot.get_or_insert(value);
+    }
+    let content_type = content_type.and_then(|v| v.to_str().ok());
     let (received, journal_body, body_sha256) = s.journal.receive(Declared::of(content_type), &body);
     let incoming = Incoming {
         method: method_name(&parts.method),
@@ -604,11 +607,7 @@ where
         body: received,
         scenario: scenario.map(|v| crate::scenario::from_header(v.as_bytes())),
         steps: steps.and_then(|v| v.to_str().ok()).map(str::to_string),
-        credentials: crate::recording::index::credentials_of(
-            &s.contract.policy,
-            op.as_deref(),
-            parts.headers.keys().map(|k| k.as_str()),
-        ),
+        credentials: credentials.names(),
     };
     if incoming.path.starts_with(admin::PREFIX) {
         if let Some(refused) = admin::guard(s, &parts.method, &parts.headers) {
