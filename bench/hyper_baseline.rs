@@ -1,7 +1,7 @@
 //! The baseline for the replay benchmark: a minimal hyper server answering the same recorded
 //! responses, pre-serialised, from a HashMap keyed by method + path + query. It reads a request's
 //! body (as any server must) but never looks at it: no matching, no journal, no policy. Not part
-//! of contrail; bench/replay.sh builds it.
+//! of contrail; bench/replay.sh builds it (`--features bench`).
 //!
 //!     hyper-baseline PORT RECORDINGS_DIR
 

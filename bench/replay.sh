@@ -20,7 +20,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-4}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 2; }
-cargo build --release --quiet --bin contrail --example hyper-baseline
+# As a user builds contrail (no dev-dependencies, whose features change tokio), the baseline
+# alike (see Cargo.toml).
+cargo build --release --quiet --features bench --bin contrail --bin hyper-baseline
 bin=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
 work=$(mktemp -d)
 pids=()
@@ -50,7 +52,7 @@ if [ -n "${BEFORE:-}" ]; then
 fi
 
 port=$(free_port)
-"$bin/examples/hyper-baseline" "$port" "$work/recordings/api" > /dev/null &
+"$bin/hyper-baseline" "$port" "$work/recordings/api" > /dev/null &
 hyper_pid=$!; pids+=("$hyper_pid")
 until curl -sf -o /dev/null "http://127.0.0.1:$port/items/0?view=full&lang=en&page=0"; do sleep 0.01; done
 hyper_port=$port

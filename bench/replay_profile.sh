@@ -15,7 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 command -v valgrind >/dev/null || { echo "valgrind is needed: apt-get install valgrind"; exit 2; }
-cargo build --release --quiet --bin contrail --example hyper-baseline
+# As a user builds contrail (no dev-dependencies, whose features change tokio), the baseline
+# alike (see Cargo.toml).
+cargo build --release --quiet --features bench --bin contrail --bin hyper-baseline
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
@@ -24,12 +26,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 
 if [ -n "${BASELINE:-}" ]; then
     what="hyper baseline"
-    cmd=("${BASE_BIN:-$PWD/target/release/examples/hyper-baseline}" "$port" "$work/recordings/api")
+    cmd=("${BASE_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/hyper-baseline}" "$port" "$work/recordings/api")
 else
     what="contrail mock"
     # MOCK_ARGS: more arguments for `contrail mock` (`--journal-cap 100`, say).
     # shellcheck disable=SC2206
-    cmd=("${BIN:-$PWD/target/release/contrail}" mock api --port "$port" ${MOCK_ARGS:-})
+    cmd=("${BIN:-${CARGO_TARGET_DIR:-$PWD/target}/release/contrail}" mock api --port "$port" ${MOCK_ARGS:-})
 fi
 # One worker thread, so that the profile is one thread's story.
 (cd "$work" && TOKIO_WORKER_THREADS=1 exec valgrind --tool=callgrind ${CACHE:+--cache-sim=yes} --callgrind-out-file="$work/cg.out" \
