@@ -731,7 +731,7 @@ async fn answer(
     incoming: &Incoming,
     op: Option<&str>,
 ) -> Reply {
-    let (path, query) = (&incoming.path, &incoming.query);
+    let path = &incoming.path;
     // Replay needs the operation only for policy rules limited to one (then `handle` found it);
     // the paths that record or compare live, and the answers that name it, find it themselves.
     let find_op = || operation_of(s, method, path);
@@ -777,75 +777,12 @@ async fn answer(
                     *reply.headers_mut() = entry.response_headers.clone();
                     return reply;
                 }
-                Lookup::Unmatched { .. }
-                    if incoming.scenario.is_none()
-                        && let Some(sim) = &s.simulator
-                        && let Some((operation, _)) = s
-                            .contract
-                            .partner(&s.partner)
-                            .and_then(|p| p.operation_for(method.as_str(), path)) =>
-                {
-                    // Not a scenario's request: the system under test's. Play the partner.
-                    let header_pairs: Vec<(String, String)> = headers
-                        .iter()
-                        .map(|(k, v)| {
-                            (
-                                k.as_str().to_string(),
-                                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                            )
-                        })
-                        .collect();
-                    if let Some(refused) = sim.admit(operation, &header_pairs, &incoming.query) {
-                        return simulated(refused);
-                    }
-                    let view = crate::contract::request_check::RequestView {
-                        path: &incoming.path,
-                        query: &incoming.query,
-                        headers: &header_pairs,
-                        body: Some(body.as_ref()),
-                    };
-                    return simulated(sim.respond(&s.contract, operation, &view, incoming.body.parsed()));
-                }
                 Lookup::Unmatched {
-                    scenario_unrecorded: true,
-                    ..
-                } if !matches!(s.mode, Mode::ReplayOrRecord { .. }) => {
-                    return json_response(
-                        StatusCode::NOT_IMPLEMENTED,
-                        &[(UNMATCHED_HEADER, "unmatched")],
-                        json!({
-                            "error": format!(
-                                "no recordings of {:?} for this scenario ({}): new or renamed? record it with `--record-missing`",
-                                s.partner,
-                                incoming.scenario.as_deref().unwrap_or_default()
-                            ),
-                            "operation": op.clone().or_else(find_op),
-                            "recordings": s.dir.display().to_string(),
-                        }),
-                    );
-                }
-                Lookup::Unmatched { closest, .. } => match &s.mode {
-                    Mode::ReplayOrRecord { upstream } => Some(upstream.clone()),
-                    _ => {
-                        let closest = closest.map(|(e, diffs)| {
-                            json!({
-                                "file": e.file.display().to_string(),
-                                "differences": diffs.iter().map(|(f, d)| json!({ "field": f, "difference": d })).collect::<Vec<_>>(),
-                            })
-                        });
-                        return json_response(
-                            StatusCode::NOT_IMPLEMENTED,
-                            &[(UNMATCHED_HEADER, "unmatched")],
-                            json!({
-                                "error": format!("no recorded interaction of {:?} matches {} {path}", s.partner, method),
-                                "operation": op.clone().or_else(find_op),
-                                "query": query,
-                                "closest": closest,
-                                "recordings": s.dir.display().to_string(),
-                                "hint": "record it with `contrail run --target record`, or replay with --record-missing",
-                            }),
-                        );
-                    }
+                    closest,
+                    scenario_unrecorded,
+                } => match not_replayed(s, method, headers, &body, incoming, closest, scenario_unrecorded) {
+                    Ok(reply) => return reply,
+                    Err(upstream) => Some(upstream),
                 },
             }
         }
@@ -862,6 +799,99 @@ async fn answer(
         s, upstream, method, headers, body, incoming, op,
     ))
     .await
+}
+
+/// What replay answers when no recording matches: the partner played for the system under
+/// test's own requests (with the simulator), a 501 naming the closest recording, or, recording
+/// what is missing, the upstream to ask (`Err`). Out of line and cold: on the path every
+/// replayed request takes, its code (most of it building JSON) only filled the instruction
+/// cache.
+#[cold]
+#[inline(never)]
+fn not_replayed(
+    s: &Shared,
+    method: &Method,
+    headers: &HeaderMap,
+    body: &Bytes,
+    incoming: &Incoming,
+    closest: Option<(&recording::index::Entry, Vec<(String, String)>)>,
+    scenario_unrecorded: bool,
+) -> Result<Reply, url::Url> {
+    let (path, query) = (&incoming.path, &incoming.query);
+    // The operation the answer names (the one `handle` may have found for per-operation rules
+    // is this one too: found the same way).
+    let operation = || operation_of(s, method, path);
+    match (closest, scenario_unrecorded) {
+        _ if incoming.scenario.is_none()
+            && let Some(sim) = &s.simulator
+            && let Some((operation, _)) = s
+                .contract
+                .partner(&s.partner)
+                .and_then(|p| p.operation_for(method.as_str(), path)) =>
+        {
+            // Not a scenario's request: the system under test's. Play the partner.
+            let header_pairs: Vec<(String, String)> = headers
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.as_str().to_string(),
+                        String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                    )
+                })
+                .collect();
+            if let Some(refused) = sim.admit(operation, &header_pairs, &incoming.query) {
+                return Ok(simulated(refused));
+            }
+            let view = crate::contract::request_check::RequestView {
+                path: &incoming.path,
+                query: &incoming.query,
+                headers: &header_pairs,
+                body: Some(body.as_ref()),
+            };
+            Ok(simulated(sim.respond(
+                &s.contract,
+                operation,
+                &view,
+                incoming.body.parsed(),
+            )))
+        }
+        (_, true) if !matches!(s.mode, Mode::ReplayOrRecord { .. }) => Ok(json_response(
+            StatusCode::NOT_IMPLEMENTED,
+            &[(UNMATCHED_HEADER, "unmatched")],
+            json!({
+                "error": format!(
+                    "no recordings of {:?} for this scenario ({}): new or renamed? record it with `--record-missing`",
+                    s.partner,
+                    incoming.scenario.as_deref().unwrap_or_default()
+                ),
+                "operation": operation(),
+                "recordings": s.dir.display().to_string(),
+            }),
+        )),
+        (closest, _) => match &s.mode {
+            Mode::ReplayOrRecord { upstream } => Err(upstream.clone()),
+            _ => {
+                let closest = closest.map(|(e, diffs)| {
+                    json!({
+                        "file": e.file.display().to_string(),
+                        "differences": diffs.iter().map(|(f, d)| json!({ "field": f, "difference": d })).collect::<Vec<_>>(),
+                    })
+                });
+                Ok(json_response(
+                    StatusCode::NOT_IMPLEMENTED,
+                    &[(UNMATCHED_HEADER, "unmatched")],
+                    json!({
+                        "error": format!("no recorded interaction of {:?} matches {} {path}", s.partner, method),
+                        "operation": operation(),
+                        "query": query,
+                        "closest": closest,
+                        "recordings": s.dir.display().to_string(),
+                        "hint": "record it with `contrail run --target record`, or replay with --record-missing",
+                    }),
+                ))
+            }
+        },
+    }
 }
 
 #[cfg(test)]
