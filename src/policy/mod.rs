@@ -126,8 +126,6 @@ impl Rules {
         self.list.push(rule);
     }
 
-    /// The action of the last rule that applies to `op` and `names` the place asked about,
-    /// whose name is `len` long.
     /// Whether a rule that names the place redacts it, whatever operation it is limited to.
     fn redacts_for_some_operation(&self, names: impl Fn(&Place) -> bool) -> bool {
         self.list
@@ -135,6 +133,8 @@ impl Rules {
             .any(|r| matches!(r.action, Action::Redact) && names(&r.place))
     }
 
+    /// The action of the last rule that applies to `op` and `names` the place asked about,
+    /// whose name is `len` long.
     fn last_naming(&self, op: Option<&str>, len: usize, names: impl Fn(&Place) -> bool) -> Option<&Action> {
         if !self.lengths.may_hold(len) {
             return None;

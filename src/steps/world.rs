@@ -270,8 +270,8 @@ impl World {
         ])
     }
 
-    /// Whether the scenario's contract (or, before one is named, the defaults) redacts a place.
-    /// What the contract's policy (or the default one, before a contract is chosen) says.
+    /// Whether the scenario's contract's policy (or, before one is named, the default policy)
+    /// redacts a place, as `decide` asks it.
     pub fn redacts(&self, decide: impl Fn(&crate::policy::FieldPolicy) -> bool) -> bool {
         let default = crate::policy::FieldPolicy::default();
         decide(self.contract.as_ref().map(|c| &c.policy).unwrap_or(&default))
