@@ -111,9 +111,11 @@ fn recording_never_writes_a_secret_and_the_recording_replays() {
     drop(partner);
 
     let mut files = 0;
+    let mut operations = Vec::new();
     for dir in ["recordings/ticketing", "recordings/incidents"] {
         for e in std::fs::read_dir(ws.path().join(dir)).into_iter().flatten() {
-            let text = std::fs::read_to_string(e.unwrap().path()).unwrap();
+            let path = e.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
             files += 1;
             for secret in [
                 "SEKRIT-HEADER-1",
@@ -129,9 +131,20 @@ fn recording_never_writes_a_secret_and_the_recording_replays() {
             // The partner's time is kept for latency budgets in replay.
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert!(v["meta"]["took_ms"].as_u64().is_some(), "{}", v["meta"]);
+            operations.push((
+                path.file_name().unwrap().to_string_lossy().into_owned(),
+                v["meta"]["operation"].clone(),
+            ));
         }
     }
     assert!(files >= 2, "the token request and the call were recorded");
+    // The recorder names the contract's operation, though no policy rule needed it found.
+    assert!(
+        operations
+            .iter()
+            .any(|(file, op)| file.starts_with("createTicket-") && op == "createTicket"),
+        "{operations:?}"
+    );
 
     // The partner is gone: replay answers, with the redacted values still matching.
     let out = contrail_env(ws.path(), &["run", "--color", "never"], &env);
