@@ -732,17 +732,22 @@ async fn answer(
     op: Option<&str>,
 ) -> Reply {
     let path = &incoming.path;
-    // Replay needs the operation only for policy rules limited to one (then `handle` found it);
-    // the paths that record or compare live, and the answers that name it, find it themselves.
-    let find_op = || operation_of(s, method, path);
-    let op = op.map(str::to_string);
+    // Replay needs the operation only for policy rules limited to one (then `handle` found it,
+    // and replay borrows it); the paths that record or compare live own it, found if need be.
+    let owned_op = || op.map(str::to_string).or_else(|| operation_of(s, method, path));
 
     let upstream = match &s.mode {
         Mode::Record { upstream } => Some(upstream.clone()),
         Mode::Drift { upstream, session } => {
-            let op = op.or_else(find_op);
             return Box::pin(drift_proxy::compare_with_live(
-                s, upstream, session, method, headers, body, incoming, op,
+                s,
+                upstream,
+                session,
+                method,
+                headers,
+                body,
+                incoming,
+                owned_op(),
             ))
             .await;
         }
@@ -768,7 +773,7 @@ async fn answer(
                     );
                 }
             };
-            match index.lookup(&s.contract.policy, op.as_deref(), incoming) {
+            match index.lookup(&s.contract.policy, op, incoming) {
                 Lookup::Found(entry) => {
                     warn_if_stale(s, entry, incoming);
                     let mut reply = Response::new(MockBody::whole(entry.response_bytes.clone()));
@@ -794,9 +799,14 @@ async fn answer(
             json!({ "error": "contrail mock: no upstream" }),
         );
     };
-    let op = op.or_else(find_op);
     Box::pin(proxy::proxy_and_record(
-        s, upstream, method, headers, body, incoming, op,
+        s,
+        upstream,
+        method,
+        headers,
+        body,
+        incoming,
+        owned_op(),
     ))
     .await
 }
@@ -820,7 +830,7 @@ fn not_replayed(
     let (path, query) = (&incoming.path, &incoming.query);
     // The operation the answer names (the one `handle` may have found for per-operation rules
     // is this one too: found the same way).
-    let operation = || operation_of(s, method, path);
+    let named_operation = || operation_of(s, method, path);
     match (closest, scenario_unrecorded) {
         _ if incoming.scenario.is_none()
             && let Some(sim) = &s.simulator
@@ -864,7 +874,7 @@ fn not_replayed(
                     s.partner,
                     incoming.scenario.as_deref().unwrap_or_default()
                 ),
-                "operation": operation(),
+                "operation": named_operation(),
                 "recordings": s.dir.display().to_string(),
             }),
         )),
@@ -882,7 +892,7 @@ fn not_replayed(
                     &[(UNMATCHED_HEADER, "unmatched")],
                     json!({
                         "error": format!("no recorded interaction of {:?} matches {} {path}", s.partner, method),
-                        "operation": operation(),
+                        "operation": named_operation(),
                         "query": query,
                         "closest": closest,
                         "recordings": s.dir.display().to_string(),
