@@ -593,7 +593,7 @@ where
         } else if name == STEPS {
             &mut steps
         } else {
-            credentials.offer(&s.contract.policy, op.as_deref(), name.as_str());
+            credentials.offer(&s.contract.policy, op, name.as_str());
             continue;
         };
         slot.get_or_insert(value);
@@ -647,7 +647,7 @@ where
             return Ok(respond(status, &headers, fault_body));
         }
         Some(FaultKind::Truncate) => {
-            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op).await;
             journal(reply.status().as_u16(), incoming);
             let (head, whole) = reply.into_parts();
             let bytes = match whole {
@@ -657,7 +657,7 @@ where
             return Ok(Response::from_parts(head, MockBody::truncated(bytes)));
         }
         Some(FaultKind::Oversized(n)) => {
-            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
+            let reply = answer(s, &parts.method, &parts.headers, body, &incoming, op).await;
             journal(reply.status().as_u16(), incoming);
             let (mut head, _) = reply.into_parts();
             head.headers.insert(
@@ -677,7 +677,7 @@ where
         }
         None => {}
     }
-    let mut reply = answer(s, &parts.method, &parts.headers, body, &incoming, op.as_deref()).await;
+    let mut reply = answer(s, &parts.method, &parts.headers, body, &incoming, op).await;
     if let Some(d) = delayed {
         add_partner_time(&mut reply, d);
     }
@@ -714,12 +714,13 @@ fn add_partner_time(reply: &mut Reply, delay: std::time::Duration) {
     );
 }
 
-/// The contract's operation for a request, by method and path.
-fn operation_of(s: &Shared, method: &Method, path: &str) -> Option<String> {
+/// The contract's operation for a request, by method and path: borrowed from the contract, so
+/// that a replayed request asking it copies nothing.
+fn operation_of<'s>(s: &'s Shared, method: &Method, path: &str) -> Option<&'s str> {
     s.contract
         .partner(&s.partner)
         .and_then(|p| p.operation_for(method.as_str(), path))
-        .map(|(o, _)| o.id.clone())
+        .map(|(o, _)| o.id.as_str())
 }
 
 /// `op`: the request's operation, found by `handle` where the policy has rules limited to one.
@@ -734,7 +735,7 @@ async fn answer(
     let path = &incoming.path;
     // Replay needs the operation only for policy rules limited to one (then `handle` found it,
     // and replay borrows it); the paths that record or compare live own it, found if need be.
-    let owned_op = || op.map(str::to_string).or_else(|| operation_of(s, method, path));
+    let owned_op = || op.or_else(|| operation_of(s, method, path)).map(str::to_string);
 
     let upstream = match &s.mode {
         Mode::Record { upstream } => Some(upstream.clone()),
@@ -830,7 +831,7 @@ fn not_replayed(
     let (path, query) = (&incoming.path, &incoming.query);
     // The operation the answer names (the one `handle` may have found for per-operation rules
     // is this one too: found the same way).
-    let named_operation = || operation_of(s, method, path);
+    let named_operation = || operation_of(s, method, path).map(str::to_string);
     match (closest, scenario_unrecorded) {
         _ if incoming.scenario.is_none()
             && let Some(sim) = &s.simulator
