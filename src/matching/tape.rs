@@ -217,12 +217,17 @@ impl<'a> Reader<'a> {
             return None;
         }
         let key = self.string()?;
+        self.colon().then_some(key)
+    }
+
+    /// Whitespace, then the colon after a key read past; `false` when no colon follows.
+    fn colon(&mut self) -> bool {
         self.space();
-        if self.peek()? != b':' {
-            return None;
+        let colon = self.peek() == Some(b':');
+        if colon {
+            self.pos += 1;
         }
-        self.pos += 1;
-        Some(key)
+        colon
     }
 
     /// After a member or item: a comma (`Some(false)`), or `close` (`Some(true)`).
@@ -313,14 +318,11 @@ impl<'a> Reader<'a> {
         if self.peek() != Some(b'"') || !self.string_spelled(key) {
             return false;
         }
-        self.space();
-        if self.peek() == Some(b':') {
-            self.pos += 1;
-            true
-        } else {
+        if !self.colon() {
             self.pos = at;
-            false
+            return false;
         }
+        true
     }
 
     /// A string, the opening quote at `pos`. Without escapes it is borrowed; with them,
